@@ -1,0 +1,1 @@
+"""bot package of Lên Tiếng."""

@@ -1,0 +1,51 @@
+"""Settings from environment variables with the prefix ``HOTLINE_`` (DESIGN §2).
+
+Every setting is optional: with none set, the hotline runs on an SQLite file and a
+generated key file in the working directory, with the web chat on localhost.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The hotline's configuration, read from ``HOTLINE_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./hotline.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///… or postgresql+asyncpg://…",
+    )
+    key_file: Path = Field(default=Path("./hotline.key"), description="Keyring file (mode 0600)")
+    master_key: SecretStr | None = Field(
+        default=None, description="Keyring given in the environment instead of a key file"
+    )
+    telegram_token: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    webhook_secret: SecretStr | None = None
+    zalo_token: SecretStr | None = None
+    zalo_api_base: str = "https://bot-api.zaloplatforms.com"
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+    # Service levels for acknowledging a referral, in minutes (DESIGN §4).
+    sla_immediate_minutes: int = 10
+    sla_high_minutes: int = 60
+    sla_normal_minutes: int = 24 * 60
+    # A conversation's draft expires after this many hours untouched and is shredded.
+    draft_ttl_hours: int = 72
+    # Closed cases are kept this many days, then deleted and crypto-shredded.
+    retention_days: int = 90
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once from the environment)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""dialogs package of Lên Tiếng."""

@@ -1,0 +1,1 @@
+"""locales package of Lên Tiếng."""
