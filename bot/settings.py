@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.keys import KeySource
+
 
 class Settings(BaseSettings):
     """The hotline's configuration, read from ``HOTLINE_*`` environment variables."""
@@ -43,6 +45,11 @@ class Settings(BaseSettings):
     draft_ttl_hours: int = 72
     # Closed cases are kept this many days, then deleted and crypto-shredded.
     retention_days: int = 90
+
+    def key_source(self) -> KeySource:
+        """Where the keyring comes from: ``HOTLINE_MASTER_KEY`` if set, else the key file."""
+        env = self.master_key.get_secret_value() if self.master_key else None
+        return KeySource(self.key_file, env)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,154 @@
+"""The ``hotline`` command line (typer).
+
+Every command reads the ``HOTLINE_*`` settings. Errors print what to do, never content,
+and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+
+from bot.settings import get_settings
+from storage.errors import StorageError
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="hotline",
+    help="Lên Tiếng: a confidential intake hotline for gender-based violence.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+keys_app = typer.Typer(
+    help="Manage the master keys that protect every report.", no_args_is_help=True
+)
+audit_app = typer.Typer(help="Check the tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+
+
+def _run(main: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine; storage errors end the command with their message and exit 2."""
+    try:
+        return asyncio.run(main())
+    except StorageError as exc:
+        typer.echo(f"hotline: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database schema and create the key file (mode 0600) if none."""
+    from storage.store import open_store
+
+    settings = get_settings()
+
+    async def main() -> None:
+        store = await open_store(settings.database_url, settings.key_source())
+        await store.close()
+
+    _run(main)
+    where = "HOTLINE_MASTER_KEY" if settings.master_key else str(settings.key_file)
+    typer.echo(f"Database ready. Keys: {where}. Keep a backup of the keys apart from the data.")
+
+
+@app.command()
+def run(
+    host: str | None = typer.Option(None, help="Address to listen on (default HOTLINE_HOST)."),
+    port: int | None = typer.Option(None, help="Port to listen on (default HOTLINE_PORT)."),
+) -> None:
+    """Start the hotline: web app and scheduler (and Telegram when a token is set)."""
+    import uvicorn
+
+    from bot.app import create_app
+    from storage.store import open_store
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+
+    async def check() -> None:  # migrate and check the keys before serving anything
+        store = await open_store(settings.database_url, settings.key_source())
+        await store.close()
+
+    _run(check)
+    web = create_app(settings)
+    typer.echo(f"Lên Tiếng is listening on http://{host}:{port}/")
+    uvicorn.run(web, host=host, port=port, log_level="info")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Add a new master key and re-wrap every data key under it (no downtime)."""
+    from storage import keys
+    from storage.store import open_store
+
+    settings = get_settings()
+
+    async def main() -> tuple[int, int]:
+        store = await open_store(settings.database_url, settings.key_source(), create_key=False)
+        try:
+            keyring, count = await keys.rotate(store.sessions, store.source)
+        finally:
+            await store.close()
+        return keyring.current, count
+
+    version, count = _run(main)
+    typer.echo(f"Current master key is now version {version}; {count} data keys re-wrapped.")
+
+
+@keys_app.command("retire")
+def keys_retire(version: int = typer.Argument(..., help="The old key version to remove.")) -> None:
+    """Remove an old master key from the key file once no data uses it."""
+    from storage import keys
+    from storage.store import open_store
+
+    settings = get_settings()
+
+    async def main() -> None:
+        store = await open_store(settings.database_url, settings.key_source(), create_key=False)
+        try:
+            await keys.retire(store.sessions, store.source, version)
+        finally:
+            await store.close()
+
+    _run(main)
+    typer.echo(f"Master key version {version} retired.")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole audit chain; exit 1 and name the first broken link if any."""
+    from storage import audit
+    from storage.db import transaction
+    from storage.store import open_store
+
+    settings = get_settings()
+
+    async def main() -> audit.Verification:
+        store = await open_store(settings.database_url, settings.key_source(), create_key=False)
+        try:
+            async with transaction(store.sessions) as session:
+                return await audit.verify(session, store.keyring)
+        finally:
+            await store.close()
+
+    result = _run(main)
+    if result.ok:
+        typer.echo(f"Audit log intact: {result.events} events.")
+        return
+    typer.echo(f"Audit log BROKEN after {result.events} good events: {result.reason}", err=True)
+    raise typer.Exit(code=1)
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m bot.cli`
+    app(prog_name="hotline")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

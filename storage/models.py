@@ -1,0 +1,258 @@
+"""SQLModel tables (DESIGN §3).
+
+Plaintext columns hold only what routing and statistics need and what identifies no
+one. Every column typed ``bytes`` and named without a suffix is *sealed*: AES-256-GCM
+under the row's data key (see :mod:`storage.sealing`); ``SEALED_COLUMNS`` lists them.
+The schema itself is created only by the Alembic migrations in ``storage/migrations``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timezone-aware UTC datetime on every backend (SQLite stores no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass a timezone-aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(*, index: bool = False, nullable: bool = False, default: bool = False):
+    column = sa.Column(UTCDateTime(), nullable=nullable, index=index)
+    if default:
+        return Field(default_factory=utcnow, sa_column=column)
+    if nullable:
+        return Field(default=None, sa_column=column)
+    return Field(sa_column=column)
+
+
+def _sealed():
+    return Field(default=None, sa_column=sa.Column(sa.LargeBinary(), nullable=True))
+
+
+class KeyCheck(SQLModel, table=True):
+    """Proof that the key file matches the database, and the audit chain's keyed head."""
+
+    __tablename__ = "key_checks"
+    name: str = Field(primary_key=True, max_length=64)
+    value: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    updated_at: datetime = _when(default=True)
+
+
+class DataKey(SQLModel, table=True):
+    """A record's random data key, wrapped under a master key version."""
+
+    __tablename__ = "data_keys"
+    id: str = Field(primary_key=True, max_length=32)
+    master_version: int = Field(index=True)
+    wrapped: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    created_at: datetime = _when(default=True)
+
+
+class Case(SQLModel, table=True):
+    """A report. Plaintext: routing and statistics fields only; the rest is sealed."""
+
+    __tablename__ = "cases"
+    id: str = Field(primary_key=True, max_length=32)
+    ref: str = Field(unique=True, max_length=16)  # short reference shown to focal points
+    data_key_id: str = Field(foreign_key="data_keys.id", max_length=32)
+    created_at: datetime = _when(default=True, index=True)
+    updated_at: datetime = _when(default=True)
+    channel: str = Field(max_length=16)
+    reporter: str = Field(max_length=16)  # survivor | witness
+    place_scheme: str | None = Field(default=None, max_length=8)
+    province_code: str | None = Field(default=None, max_length=8, index=True)
+    commune_code: str | None = Field(default=None, max_length=8, index=True)
+    category: str | None = Field(default=None, max_length=40)
+    urgency: str = Field(default="normal", max_length=16)  # immediate | high | normal
+    age_band: str | None = Field(default=None, max_length=16)
+    sex: str | None = Field(default=None, max_length=16)
+    disability: bool | None = None
+    status: str = Field(default="new", max_length=16, index=True)
+    assigned_focal_point_id: str | None = Field(default=None, max_length=64, index=True)
+    escalation_level: int = 0
+    consent_referral: bool = False
+    consent_referral_at: datetime | None = _when(nullable=True)
+    consent_orgs: str | None = Field(default=None, max_length=200)
+    consent_orgs_at: datetime | None = _when(nullable=True)
+    consent_stats: bool = False
+    consent_stats_at: datetime | None = _when(nullable=True)
+    services: str | None = Field(default=None, max_length=200)
+    outcome: str | None = Field(default=None, max_length=32)
+    closed_at: datetime | None = _when(nullable=True)
+    retain_until: datetime | None = _when(nullable=True, index=True)
+    # sealed
+    narrative: bytes | None = _sealed()
+    details: bytes | None = _sealed()
+    location: bytes | None = _sealed()
+    contact: bytes | None = _sealed()
+    reporter_address: bytes | None = _sealed()
+    attachments: bytes | None = _sealed()
+
+
+class Receipt(SQLModel, table=True):
+    """A receipt code, stored only as a keyed hash."""
+
+    __tablename__ = "receipts"
+    code_hash: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(32), sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True
+        )
+    )
+    created_at: datetime = _when(default=True)
+
+
+class CaseMessage(SQLModel, table=True):
+    """A relayed message or a focal point note on a case."""
+
+    __tablename__ = "case_messages"
+    id: str = Field(primary_key=True, max_length=32)
+    case_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(32), sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True
+        )
+    )
+    created_at: datetime = _when(default=True)
+    sender: str = Field(max_length=16)  # survivor | focal_point | system
+    body: bytes | None = _sealed()
+
+
+class Conversation(SQLModel, table=True):
+    """A chat's conversation, found by HMAC of channel + user id; its whole state sealed."""
+
+    __tablename__ = "conversations"
+    key: str = Field(primary_key=True, max_length=64)
+    data_key_id: str = Field(foreign_key="data_keys.id", max_length=32)
+    updated_at: datetime = _when(default=True)
+    expires_at: datetime = _when(index=True)
+    state: bytes | None = _sealed()
+
+
+class FocalPoint(SQLModel, table=True):
+    """A commune or province focal point. Name, phone and chat address are sealed."""
+
+    __tablename__ = "focal_points"
+    id: str = Field(primary_key=True, max_length=64)
+    data_key_id: str = Field(foreign_key="data_keys.id", max_length=32)
+    place_scheme: str = Field(max_length=8)
+    province_code: str = Field(max_length=8, index=True)
+    commune_code: str | None = Field(default=None, max_length=8, index=True)
+    role: str = Field(max_length=24)
+    languages: str = Field(default="vi", max_length=100)
+    duty_hours: str = Field(default="24/7", max_length=200)
+    lat: float | None = None
+    lon: float | None = None
+    active: bool = True
+    identity_key: str | None = Field(default=None, max_length=64, unique=True)
+    invite_hash: str | None = Field(default=None, max_length=64, unique=True)
+    invite_expires_at: datetime | None = _when(nullable=True)
+    updated_at: datetime = _when(default=True)
+    # sealed
+    display_name: bytes | None = _sealed()
+    phone: bytes | None = _sealed()
+    chat_address: bytes | None = _sealed()
+
+
+class Shelter(SQLModel, table=True):
+    """A shelter or trusted address. Its name and exact location are sealed."""
+
+    __tablename__ = "shelters"
+    id: str = Field(primary_key=True, max_length=64)
+    data_key_id: str = Field(foreign_key="data_keys.id", max_length=32)
+    place_scheme: str = Field(max_length=8)
+    province_code: str = Field(max_length=8, index=True)
+    commune_code: str = Field(max_length=8, index=True)
+    kind: str = Field(max_length=32)
+    capacity: int = 0
+    occupancy: int = 0
+    accepts_children: bool = False
+    wheelchair_accessible: bool = False
+    languages: str = Field(default="vi", max_length=100)
+    updated_at: datetime = _when(default=True)
+    # sealed
+    name: bytes | None = _sealed()
+    location: bytes | None = _sealed()
+
+
+class Referral(SQLModel, table=True):
+    """A case sent to a focal point (and a suggested shelter)."""
+
+    __tablename__ = "referrals"
+    id: str = Field(primary_key=True, max_length=32)
+    case_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(32), sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True
+        )
+    )
+    focal_point_id: str = Field(foreign_key="focal_points.id", max_length=64, index=True)
+    shelter_id: str | None = Field(default=None, foreign_key="shelters.id", max_length=64)
+    status: str = Field(default="new", max_length=16)
+    level: int = 0
+    created_at: datetime = _when(default=True)
+    notified_at: datetime | None = _when(nullable=True)
+    acknowledged_at: datetime | None = _when(nullable=True)
+    closed_at: datetime | None = _when(nullable=True)
+
+
+class EscalationDeadline(SQLModel, table=True):
+    """A due time on a referral: a reminder, or an escalation to the next rung."""
+
+    __tablename__ = "escalation_deadlines"
+    __table_args__ = (sa.Index("ix_deadlines_due", "state", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(32), sa.ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+        )
+    )
+    level: int
+    kind: str = Field(max_length=16)  # reminder | escalate
+    due_at: datetime = _when()
+    state: str = Field(default="pending", max_length=16)  # pending | done | cancelled
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = _when(nullable=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One link of the append-only, keyed hash chain: who, what, which case, when."""
+
+    __tablename__ = "audit_events"
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = _when()
+    actor_role: str = Field(max_length=24)
+    actor_id: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=48)
+    case_id: str | None = Field(default=None, max_length=32)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "cases": ("narrative", "details", "location", "contact", "reporter_address", "attachments"),
+    "case_messages": ("body",),
+    "conversations": ("state",),
+    "focal_points": ("display_name", "phone", "chat_address"),
+    "shelters": ("name", "location"),
+}

@@ -1,0 +1,79 @@
+"""Sealing and opening the sensitive columns of a row, as JSON values.
+
+A row that owns sensitive columns carries ``data_key_id``; its values are JSON-encoded,
+then sealed with associated data that binds table, column, row id and data key id.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.errors import ShreddedError
+from storage.models import SEALED_COLUMNS, DataKey
+from storage.sealing import Vault, WrappedKey
+
+
+def _row_id(row: SQLModel) -> str:
+    for name in ("id", "key"):
+        value = getattr(row, name, None)
+        if value is not None:
+            return str(value)
+    raise ValueError(f"{type(row).__name__} has no id")
+
+
+async def new_data_key(session: AsyncSession, vault: Vault) -> tuple[str, AESGCM]:
+    """Create and store a data key for a new row; returns its id and AEAD."""
+    wrapped, aead = vault.new_data_key()
+    session.add(
+        DataKey(id=wrapped.id, master_version=wrapped.master_version, wrapped=wrapped.wrapped)
+    )
+    await session.flush()  # before the row that points at it
+    return wrapped.id, aead
+
+
+async def data_key_of(session: AsyncSession, vault: Vault, row: SQLModel) -> AESGCM:
+    """The AEAD of a row's data key, or :class:`ShreddedError` when it was destroyed."""
+    stored = await session.get(DataKey, row.data_key_id)
+    if stored is None:
+        raise ShreddedError(f"the data key of this {row.__tablename__} row was destroyed")
+    return vault.data_key(WrappedKey(stored.id, stored.master_version, stored.wrapped))
+
+
+def seal_into(vault: Vault, aead: AESGCM, row: SQLModel, **values: Any) -> None:
+    """Seal each value (JSON-encoded; ``None`` stays empty) into the row's sealed column."""
+    table = row.__tablename__
+    allowed = SEALED_COLUMNS[table]
+    row_id = _row_id(row)
+    for column, value in values.items():
+        if column not in allowed:
+            raise KeyError(f"{table}.{column} is not a sealed column")
+        if value is None:
+            setattr(row, column, None)
+            continue
+        plaintext = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        aad = vault.field_aad(table, column, row_id, row.data_key_id)
+        setattr(row, column, vault.seal(aead, aad, plaintext))
+
+
+def open_from(vault: Vault, aead: AESGCM, row: SQLModel, column: str) -> Any:
+    """Open one sealed column of a row (``None`` when empty)."""
+    table = row.__tablename__
+    if column not in SEALED_COLUMNS[table]:
+        raise KeyError(f"{table}.{column} is not a sealed column")
+    blob = getattr(row, column)
+    if blob is None:
+        return None
+    aad = vault.field_aad(table, column, _row_id(row), row.data_key_id)
+    return json.loads(vault.open(aead, aad, blob))
+
+
+def open_all(vault: Vault, aead: AESGCM, row: SQLModel) -> dict[str, Any]:
+    """Open every sealed column of a row."""
+    return {
+        column: open_from(vault, aead, row, column) for column in SEALED_COLUMNS[row.__tablename__]
+    }
