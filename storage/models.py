@@ -118,7 +118,7 @@ class Receipt(SQLModel, table=True):
     code_hash: str = Field(primary_key=True, max_length=64)
     case_id: str = Field(
         sa_column=sa.Column(
-            sa.String(32), sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True
+            sa.String(32), sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True, nullable=False
         )
     )
     created_at: datetime = _when(default=True)
@@ -131,9 +131,10 @@ class CaseMessage(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=32)
     case_id: str = Field(
         sa_column=sa.Column(
-            sa.String(32), sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True
+            sa.String(32), sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True, nullable=False
         )
     )
+    data_key_id: str = Field(foreign_key="data_keys.id", max_length=32)  # the case's key
     created_at: datetime = _when(default=True)
     sender: str = Field(max_length=16)  # survivor | focal_point | system
     body: bytes | None = _sealed()
@@ -203,7 +204,7 @@ class Referral(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=32)
     case_id: str = Field(
         sa_column=sa.Column(
-            sa.String(32), sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True
+            sa.String(32), sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True, nullable=False
         )
     )
     focal_point_id: str = Field(foreign_key="focal_points.id", max_length=64, index=True)
@@ -224,7 +225,7 @@ class EscalationDeadline(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     referral_id: str = Field(
         sa_column=sa.Column(
-            sa.String(32), sa.ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+            sa.String(32), sa.ForeignKey("referrals.id", ondelete="CASCADE"), index=True, nullable=False
         )
     )
     level: int

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 19:37:10.217226
+Create Date: 2026-11-25
 """
 
 from collections.abc import Sequence
@@ -192,11 +192,16 @@ def upgrade() -> None:
     op.create_table(
         "case_messages",
         sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("case_id", sa.String(length=32), nullable=True),
+        sa.Column("case_id", sa.String(length=32), nullable=False),
+        sa.Column("data_key_id", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sender", sa.String(length=16), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["data_key_id"],
+            ["data_keys.id"],
+        ),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("case_messages", schema=None) as batch_op:
@@ -205,7 +210,7 @@ def upgrade() -> None:
     op.create_table(
         "receipts",
         sa.Column("code_hash", sa.String(length=64), nullable=False),
-        sa.Column("case_id", sa.String(length=32), nullable=True),
+        sa.Column("case_id", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("code_hash"),
@@ -216,7 +221,7 @@ def upgrade() -> None:
     op.create_table(
         "referrals",
         sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("case_id", sa.String(length=32), nullable=True),
+        sa.Column("case_id", sa.String(length=32), nullable=False),
         sa.Column("focal_point_id", sa.String(length=64), nullable=False),
         sa.Column("shelter_id", sa.String(length=64), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -245,7 +250,7 @@ def upgrade() -> None:
     op.create_table(
         "escalation_deadlines",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("referral_id", sa.String(length=32), nullable=True),
+        sa.Column("referral_id", sa.String(length=32), nullable=False),
         sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),

@@ -1,0 +1,77 @@
+"""The audit chain detects edited, deleted and truncated events, on both backends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, update
+
+from storage import audit
+from storage.db import transaction
+from storage.models import AuditEvent
+
+NOW = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
+
+
+async def _append(store, count: int) -> None:
+    async with transaction(store.sessions) as session:
+        for number in range(count):
+            await audit.append(
+                session,
+                store.keyring,
+                action="case.viewed",
+                actor_role="focal_point",
+                actor_id=f"fp-{number}",
+                case_id="c" * 32,
+                at=NOW + timedelta(seconds=number),
+            )
+
+
+async def _verify(store) -> audit.Verification:
+    async with transaction(store.sessions) as session:
+        return await audit.verify(session, store.keyring)
+
+
+async def test_an_intact_chain_verifies(store):
+    await _append(store, 5)
+    await _append(store, 2)
+    result = await _verify(store)
+    assert result.ok and result.events == 7
+
+
+async def test_an_edited_event_is_named(store):
+    await _append(store, 5)
+    async with transaction(store.sessions) as session:
+        await session.exec(
+            update(AuditEvent).where(AuditEvent.seq == 3).values(action="case.closed")
+        )
+    result = await _verify(store)
+    assert not result.ok and result.broken_seq == 3 and "event 3 was altered" in result.reason
+
+
+async def test_a_deleted_event_is_named(store):
+    await _append(store, 5)
+    async with transaction(store.sessions) as session:
+        await session.exec(delete(AuditEvent).where(AuditEvent.seq == 2))
+    result = await _verify(store)
+    assert not result.ok and result.broken_seq == 2 and "event 2 is missing" in result.reason
+
+
+async def test_deleting_the_newest_events_is_caught(store):
+    await _append(store, 5)
+    async with transaction(store.sessions) as session:
+        await session.exec(delete(AuditEvent).where(AuditEvent.seq >= 4))
+    result = await _verify(store)
+    assert not result.ok and result.broken_seq == 4 and "events 4..5 are missing" in result.reason
+
+
+async def test_a_rebuilt_chain_without_the_key_is_caught(store):
+    """Recomputing hashes with plain SHA-256 (no key) does not pass."""
+    import hashlib
+
+    await _append(store, 3)
+    async with transaction(store.sessions) as session:
+        forged = hashlib.sha256(b"forged").hexdigest()
+        await session.exec(update(AuditEvent).where(AuditEvent.seq == 3).values(hash=forged))
+    result = await _verify(store)
+    assert not result.ok and result.broken_seq == 3
