@@ -236,6 +236,29 @@ class EscalationDeadline(SQLModel, table=True):
     claimed_at: datetime | None = _when(nullable=True)
 
 
+class OutboxMessage(SQLModel, table=True):
+    """A message to send through a channel, durable until the channel accepted it.
+
+    Rows of one ``queue_key`` (a chat) are sent in ``id`` order. The payload (chat id,
+    text, buttons) is sealed under the data key of the record it belongs to.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_ready", "state", "not_before"),)
+    id: int | None = Field(default=None, primary_key=True)
+    data_key_id: str = Field(foreign_key="data_keys.id", max_length=32, index=True)
+    channel: str = Field(max_length=16)
+    queue_key: str = Field(max_length=64, index=True)  # HMAC of channel + chat id
+    method: str = Field(max_length=32)
+    state: str = Field(default="pending", max_length=16)  # pending | sent | dead
+    attempts: int = 0
+    not_before: datetime = _when(default=True)
+    created_at: datetime = _when(default=True)
+    sent_at: datetime | None = _when(nullable=True)
+    payload: bytes | None = _sealed()
+    result: bytes | None = _sealed()
+
+
 class AuditEvent(SQLModel, table=True):
     """One link of the append-only, keyed hash chain: who, what, which case, when."""
 
@@ -256,4 +279,5 @@ SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "conversations": ("state",),
     "focal_points": ("display_name", "phone", "chat_address"),
     "shelters": ("name", "location"),
+    "outbox": ("payload", "result"),
 }

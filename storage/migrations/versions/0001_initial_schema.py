@@ -160,6 +160,31 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("data_key_id", sa.String(length=32), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("queue_key", sa.String(length=64), nullable=False),
+        sa.Column("method", sa.String(length=32), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("payload", sa.LargeBinary(), nullable=True),
+        sa.Column("result", sa.LargeBinary(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["data_key_id"],
+            ["data_keys.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_data_key_id"), ["data_key_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_queue_key"), ["queue_key"], unique=False)
+        batch_op.create_index("ix_outbox_ready", ["state", "not_before"], unique=False)
+
+    op.create_table(
         "shelters",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("data_key_id", sa.String(length=32), nullable=False),
@@ -292,6 +317,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_shelters_commune_code"))
 
     op.drop_table("shelters")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_ready")
+        batch_op.drop_index(batch_op.f("ix_outbox_queue_key"))
+        batch_op.drop_index(batch_op.f("ix_outbox_data_key_id"))
+
+    op.drop_table("outbox")
     with op.batch_alter_table("focal_points", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_focal_points_province_code"))
         batch_op.drop_index(batch_op.f("ix_focal_points_commune_code"))
