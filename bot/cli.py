@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import typer
 
+from bot.logs import configure_logging
 from bot.settings import get_settings
 from storage.errors import StorageError
 
@@ -76,10 +77,12 @@ def run(
         store = await open_store(settings.database_url, settings.key_source())
         await store.close()
 
+    configure_logging()
     _run(check)
     web = create_app(settings)
-    typer.echo(f"Lên Tiếng is listening on http://{host}:{port}/")
-    uvicorn.run(web, host=host, port=port, log_level="info")
+    typer.echo(f"Lên Tiếng is listening on http://{host}:{port}/", err=True)
+    # No access log: it would record every caller's IP address.
+    uvicorn.run(web, host=host, port=port, log_config=None, access_log=False)
 
 
 @keys_app.command("rotate")
