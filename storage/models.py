@@ -225,7 +225,10 @@ class EscalationDeadline(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     referral_id: str = Field(
         sa_column=sa.Column(
-            sa.String(32), sa.ForeignKey("referrals.id", ondelete="CASCADE"), index=True, nullable=False
+            sa.String(32),
+            sa.ForeignKey("referrals.id", ondelete="CASCADE"),
+            index=True,
+            nullable=False,
         )
     )
     level: int

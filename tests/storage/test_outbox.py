@@ -1,0 +1,79 @@
+"""The outbox keeps per-chat order, leases claims, retries and gives up, on both backends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from storage import outbox
+from storage.db import transaction
+from storage.models import OutboxMessage
+from storage.records import new_data_key
+
+NOW = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
+
+
+async def _enqueue(store, queue: str, texts: list[str], channel: str = "telegram") -> None:
+    async with transaction(store.sessions) as session:
+        key_id, aead = await new_data_key(session, store.vault)
+        for text in texts:
+            await outbox.enqueue(
+                session,
+                store.vault,
+                aead,
+                data_key_id=key_id,
+                channel=channel,
+                queue_key=queue,
+                method="sendMessage",
+                payload={"chat_id": 1, "text": text},
+                now=NOW,
+            )
+
+
+async def _claim(store, now=NOW, channel="telegram"):
+    async with transaction(store.sessions) as session:
+        rows = await outbox.claim(session, now=now, channel=channel)
+        return [
+            (row.id, row.queue_key, (await outbox.payload_of(session, store.vault, row))["text"])
+            for row in rows
+        ]
+
+
+async def test_claims_keep_each_chats_order_and_lease_rows(store):
+    await _enqueue(store, "a", ["a1", "a2", "a3"])
+    await _enqueue(store, "b", ["b1"])
+    await _enqueue(store, "z", ["z1"], channel="zalo")
+    claimed = await _claim(store)
+    assert [text for _, _, text in claimed] == ["a1", "a2", "a3", "b1"]
+    assert await _claim(store) == []  # leased: nobody else gets them
+    assert [t for _, _, t in await _claim(store, now=NOW + outbox.LEASE)] == [
+        "a1",
+        "a2",
+        "a3",
+        "b1",
+    ]
+
+
+async def test_a_retried_head_holds_back_its_chat_but_not_others(store):
+    await _enqueue(store, "a", ["a1", "a2"])
+    await _enqueue(store, "b", ["b1"])
+    claimed = await _claim(store)
+    ids = {text: row_id for row_id, _, text in claimed}
+    async with transaction(store.sessions) as session:
+        await outbox.mark_retry(session, ids["a1"], NOW + timedelta(seconds=5))
+        await outbox.release(session, [ids["a2"]], NOW)
+        await outbox.mark_sent(session, store.vault, ids["b1"], {"message_id": 7}, NOW)
+    assert await _claim(store, now=NOW + timedelta(seconds=1)) == []
+    later = await _claim(store, now=NOW + timedelta(seconds=5))
+    assert [text for _, _, text in later] == ["a1", "a2"]
+    async with transaction(store.sessions) as session:
+        assert await outbox.sent_results(session, store.vault, "b", NOW) == [{"message_id": 7}]
+
+
+async def test_a_row_is_given_up_after_max_attempts(store):
+    await _enqueue(store, "a", ["a1"])
+    [(row_id, _, _)] = await _claim(store)
+    async with transaction(store.sessions) as session:
+        for _ in range(outbox.MAX_ATTEMPTS):
+            await outbox.mark_retry(session, row_id, NOW)
+        assert (await session.get(OutboxMessage, row_id)).state == "dead"
+    assert await _claim(store, now=NOW + timedelta(hours=1)) == []
