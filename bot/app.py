@@ -1,4 +1,4 @@
-"""The FastAPI application: health now; web chat, webhook and admin routes plug in here."""
+"""The FastAPI application: health, the Telegram webhook; web chat and admin plug in here."""
 
 from __future__ import annotations
 
@@ -7,28 +7,29 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from bot.runtime import Runtime
 from bot.settings import Settings
-from storage.store import Store, open_store
+from bot.telegram import webhook
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app; storage is opened (migrated, keys checked) when it starts."""
+def create_app(settings: Settings, *, webhook_url: str | None = None) -> FastAPI:
+    """Build the app; the runtime (storage, senders, Telegram, jobs) starts with it."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await open_store(settings.database_url, settings.key_source())
-        app.state.store = store
+        app.state.runtime = await Runtime.start(settings, webhook_url=webhook_url)
         try:
             yield
         finally:
-            await store.close()
+            await app.state.runtime.stop()
 
     app = FastAPI(title="Lên Tiếng", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.include_router(webhook.router)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
-        store: Store = app.state.store
-        async with store.engine.connect():
+        runtime: Runtime = app.state.runtime
+        async with runtime.store.engine.connect():
             pass
         return {"status": "ok"}
 

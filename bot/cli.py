@@ -62,8 +62,11 @@ def init() -> None:
 def run(
     host: str | None = typer.Option(None, help="Address to listen on (default HOTLINE_HOST)."),
     port: int | None = typer.Option(None, help="Port to listen on (default HOTLINE_PORT)."),
+    webhook: str | None = typer.Option(
+        None, help="Public HTTPS URL of /telegram/webhook: use a webhook instead of long polling."
+    ),
 ) -> None:
-    """Start the hotline: web app and scheduler (and Telegram when a token is set)."""
+    """Start the hotline: web app and scheduler, and Telegram when a token is set."""
     import uvicorn
 
     from bot.app import create_app
@@ -78,8 +81,11 @@ def run(
         await store.close()
 
     configure_logging()
+    if webhook and not settings.webhook_secret:
+        typer.echo("hotline: --webhook needs HOTLINE_WEBHOOK_SECRET (the secret_token)", err=True)
+        raise typer.Exit(code=2)
     _run(check)
-    web = create_app(settings)
+    web = create_app(settings, webhook_url=webhook)
     typer.echo(f"Lên Tiếng is listening on http://{host}:{port}/", err=True)
     # No access log: it would record every caller's IP address.
     uvicorn.run(web, host=host, port=port, log_config=None, access_log=False)

@@ -1,0 +1,212 @@
+"""The outbox sender: sends queued calls in per-chat order, within the channel's limits.
+
+It leases ready rows (:func:`storage.outbox.claim`), resolves tags to message ids, calls
+the channel's transport, and records the outcome. A retried call holds back the rest of
+its chat (order is kept) but not other chats. Token buckets keep the pace under Telegram's
+limits: about 30 messages/s per bot and 1/s per chat (short bursts allowed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.channel import Refused, RetryLater, Transport
+from storage import outbox
+from storage.db import transaction
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+DELETABLE_FOR = timedelta(hours=48)
+MAX_BACKOFF_S = 300.0
+IDLE_WAIT_S = 5.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TokenBucket:
+    """``rate`` tokens per second, at most ``burst`` saved up."""
+
+    def __init__(
+        self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens, self.stamp = burst, clock()
+
+    def wait_time(self) -> float:
+        """Seconds until a token is free (0 when one is)."""
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1
+
+
+class Sender:
+    """Drains the outbox of one channel through its transport."""
+
+    def __init__(
+        self,
+        store: Store,
+        channel: str,
+        transport: Transport,
+        *,
+        global_rate: float = 25.0,
+        chat_rate: float = 1.0,
+        chat_burst: float = 4.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store, self.channel, self.transport = store, channel, transport
+        self.clock = clock
+        self.global_bucket = TokenBucket(global_rate, global_rate)
+        self.chat_rate, self.chat_burst = chat_rate, chat_burst
+        self.chat_buckets: dict[str, TokenBucket] = {}
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Tell the sender that rows were queued (called after a commit)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send until cancelled; wakes on :meth:`wake` or when the next row is due."""
+        while True:
+            self._wake.clear()
+            try:
+                sent = await self.drain_once()
+            except Exception:  # noqa: BLE001 - a database outage must not end the loop
+                log.exception("outbox: drain failed; retrying")
+                sent = 0
+            if sent:
+                continue
+            await self._sleep_until_due()
+
+    async def _sleep_until_due(self) -> None:
+        async with transaction(self.store.sessions) as session:
+            due = await outbox.next_due(session, self.channel)
+        wait = IDLE_WAIT_S if due is None else max(0.0, (due - self.clock()).total_seconds())
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=min(wait, IDLE_WAIT_S) or 0.01)
+        except TimeoutError:
+            pass
+
+    async def drain_once(self) -> int:
+        """Claim one batch and send it; returns how many rows were settled."""
+        now = self.clock()
+        async with transaction(self.store.sessions) as session:
+            rows = await outbox.claim(session, now=now, channel=self.channel)
+            batch = [
+                (
+                    row.id,
+                    row.queue_key,
+                    row.method,
+                    await outbox.payload_of(session, self.store.vault, row),
+                )
+                for row in rows
+            ]
+        blocked: set[str] = set()
+        settled = 0
+        for row_id, queue, method, payload in batch:
+            if queue in blocked:
+                async with transaction(self.store.sessions) as session:
+                    await outbox.release(session, [row_id], self.clock())
+                continue
+            try:
+                result = await self._send(queue, method, payload)
+            except RetryLater as exc:
+                blocked.add(queue)
+                async with transaction(self.store.sessions) as session:
+                    attempts = (await session.get(outbox.OutboxMessage, row_id)).attempts + 1
+                    delay = (
+                        exc.after
+                        if exc.after is not None
+                        else min(MAX_BACKOFF_S, 2 ** min(attempts, 8) * 0.5)
+                    )
+                    await outbox.mark_retry(
+                        session, row_id, self.clock() + timedelta(seconds=delay)
+                    )
+                log.warning("outbox: %s to one chat postponed %.1fs (%s)", method, delay, exc)
+                continue
+            except Refused as exc:
+                async with transaction(self.store.sessions) as session:
+                    await outbox.mark_dead(session, row_id)
+                log.warning("outbox: %s refused (%s)", method, exc)
+                settled += 1
+                continue
+            async with transaction(self.store.sessions) as session:
+                await outbox.mark_sent(session, self.store.vault, row_id, result, self.clock())
+            settled += 1
+        return settled
+
+    # -- one call ---------------------------------------------------------------------------
+
+    async def _send(
+        self, queue: str, method: str, payload: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        params = {key: value for key, value in payload.items() if key not in ("tag", "incoming")}
+        tag = payload.get("tag")
+        if method == "editTagged":
+            message_id = await self._latest(queue, tag)
+            if message_id is None:  # gone or too old: send it anew
+                method = "sendMessage"
+            else:
+                method, params["message_id"] = "editMessageText", message_id
+        elif method in ("deleteTagged", "deleteAll"):
+            ids = await self._deletable(queue, tag if method == "deleteTagged" else None)
+            ids = sorted(set(ids + (payload.get("incoming", []) if method == "deleteAll" else [])))
+            for start in range(0, len(ids), 100):
+                chunk = {"chat_id": params["chat_id"], "message_ids": ids[start : start + 100]}
+                await self._paced(queue, "deleteMessages", chunk)
+            return {"deleted": ids}
+        try:
+            result = await self._paced(queue, method, params)
+        except Refused:
+            if method != "editMessageText":
+                raise
+            params.pop("message_id")  # the message is gone: say it anew
+            result = await self._paced(queue, "sendMessage", params)
+        if result is not None and tag:
+            result["tag"] = tag
+        return result
+
+    async def _paced(
+        self, queue: str, method: str, params: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        bucket = self.chat_buckets.get(queue)
+        if bucket is None:
+            bucket = self.chat_buckets[queue] = TokenBucket(self.chat_rate, self.chat_burst)
+        while (wait := max(self.global_bucket.wait_time(), bucket.wait_time())) > 0:
+            await asyncio.sleep(wait)  # pacing, not synchronisation
+        self.global_bucket.take()
+        bucket.take()
+        return await self.transport.call(method, params)
+
+    async def _recent(self, queue: str) -> list[dict[str, Any]]:
+        """Answers of the chat's recent sends, less the messages deleted since."""
+        async with transaction(self.store.sessions) as session:
+            results = await outbox.sent_results(
+                session, self.store.vault, queue, self.clock() - DELETABLE_FOR
+            )
+        deleted = {message_id for result in results for message_id in result.get("deleted", [])}
+        return [result for result in results if result.get("message_id") not in deleted]
+
+    async def _latest(self, queue: str, tag: str | None) -> int | None:
+        for result in reversed(await self._recent(queue)):
+            if result.get("tag") == tag and result.get("message_id") is not None:
+                return result["message_id"]
+        return None
+
+    async def _deletable(self, queue: str, tag: str | None) -> list[int]:
+        return [
+            result["message_id"]
+            for result in await self._recent(queue)
+            if result.get("message_id") is not None and (tag is None or result.get("tag") == tag)
+        ]

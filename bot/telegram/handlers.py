@@ -1,0 +1,60 @@
+"""aiogram routers: private messages and button presses → :class:`bot.service.Hotline`.
+
+Group chats are ignored: a report is never taken where others can read it. Button presses
+are answered at once (Telegram shows a spinner until then); what the button means is the
+engine's business, so stale or forged callback data only earns a kind re-prompt.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, Message, Update
+
+from bot.service import Hotline, Inbound
+from bot.telegram.convert import message_event
+from dialogs import events as E
+
+CHANNEL = "telegram"
+
+
+def survivor_router() -> Router:
+    """The router for people who report (focal points get their own router later)."""
+    router = Router(name="survivor")
+    router.message.filter(F.chat.type == "private")
+
+    @router.message()
+    async def on_message(message: Message, hotline: Hotline, event_update: Update) -> None:
+        if message.from_user is None:
+            return
+        await hotline.handle(
+            Inbound(
+                channel=CHANNEL,
+                user_id=str(message.from_user.id),
+                chat_id=message.chat.id,
+                event=message_event(message),
+                message_id=message.message_id,
+                update_id=event_update.update_id,
+            )
+        )
+
+    @router.callback_query()
+    async def on_button(query: CallbackQuery, hotline: Hotline, event_update: Update) -> None:
+        message = query.message
+        if message is None or message.chat.type != "private":
+            await query.answer()
+            return
+        await hotline.handle(
+            Inbound(
+                channel=CHANNEL,
+                user_id=str(query.from_user.id),
+                chat_id=message.chat.id,
+                event=E.Choice(data=query.data or "", message_ref=str(message.message_id)),
+                update_id=event_update.update_id,
+            )
+        )
+        try:
+            await query.answer()
+        except Exception:  # noqa: BLE001 - the spinner stops by itself; nothing is lost
+            pass
+
+    return router

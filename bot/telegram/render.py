@@ -1,0 +1,96 @@
+"""Engine actions → Telegram Bot API calls for the outbox (pure).
+
+Options become an inline keyboard whose callback data is the option's data (≤ 32 bytes,
+well under Telegram's 64). A step that asks for a location uses a one-time reply keyboard
+instead (Telegram allows one keyboard per message): the location button plus the options
+as word buttons, which the engine accepts as typed option words.
+Edits and deletions name a *tag*; the sender resolves tags to message ids when it sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.channel import Call, Capabilities
+from dialogs import actions as A
+
+CAPABILITIES = Capabilities(
+    inline_buttons=True,
+    delete_messages=True,
+    edit_messages=True,
+    request_location=True,
+    voice=True,
+    max_text=4096,
+)
+
+# Labels of the share buttons; the engine's prompt text says what they do.
+LOCATION_BUTTON = "📍"
+CONTACT_BUTTON = "📞"
+_SHORT_LABEL = 16
+
+
+def inline_keyboard(options: tuple[A.Option, ...]) -> dict[str, Any] | None:
+    """Short labels two to a row, long ones alone: easy to hit on a small phone."""
+    if not options:
+        return None
+    rows: list[list[dict[str, str]]] = []
+    pair: list[dict[str, str]] = []
+    for option in options:
+        button = {"text": option.label, "callback_data": option.data}
+        if len(option.label) > _SHORT_LABEL:
+            if pair:
+                rows.append(pair)
+                pair = []
+            rows.append([button])
+            continue
+        pair.append(button)
+        if len(pair) == 2:
+            rows.append(pair)
+            pair = []
+    if pair:
+        rows.append(pair)
+    return {"inline_keyboard": rows}
+
+
+def _reply_keyboard(action: A.Send) -> dict[str, Any]:
+    rows: list[list[dict[str, Any]]] = []
+    if action.request_location:
+        rows.append([{"text": LOCATION_BUTTON, "request_location": True}])
+    if action.request_contact:
+        rows.append([{"text": CONTACT_BUTTON, "request_contact": True}])
+    rows.extend([{"text": option.label}] for option in action.options)
+    return {"keyboard": rows, "one_time_keyboard": True, "resize_keyboard": True}
+
+
+def _clip(text: str) -> str:
+    limit = CAPABILITIES.max_text
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class TelegramRenderer:
+    """Renders actions for one Telegram chat."""
+
+    capabilities = CAPABILITIES
+
+    def render(self, action: A.Action, chat_id: int | str, *, incoming: list[int]) -> list[Call]:
+        match action:
+            case A.Send():
+                params: dict[str, Any] = {"chat_id": chat_id, "text": _clip(action.text)}
+                if action.request_location or action.request_contact:
+                    params["reply_markup"] = _reply_keyboard(action)
+                elif action.options:
+                    params["reply_markup"] = inline_keyboard(action.options)
+                if action.tag:
+                    params["tag"] = action.tag
+                return [Call("sendMessage", params)]
+            case A.Edit():
+                params = {"chat_id": chat_id, "tag": action.tag, "text": _clip(action.text)}
+                markup = inline_keyboard(action.options)
+                if markup:
+                    params["reply_markup"] = markup
+                return [Call("editTagged", params)]
+            case A.DeleteTracked(tag=None):
+                return [Call("deleteAll", {"chat_id": chat_id, "incoming": list(incoming)})]
+            case A.DeleteTracked(tag=tag):
+                return [Call("deleteTagged", {"chat_id": chat_id, "tag": tag})]
+        return []

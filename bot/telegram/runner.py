@@ -1,0 +1,38 @@
+"""Building the aiogram bot and dispatcher; long polling and webhook set-up."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+
+from bot.service import Hotline
+from bot.telegram.handlers import survivor_router
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def make_bot(token: str, api_base: str) -> Bot:
+    """A bot pointed at any Bot API–compatible server."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
+    return Bot(token, session=session)
+
+
+def make_dispatcher(hotline: Hotline) -> Dispatcher:
+    dispatcher = Dispatcher()
+    dispatcher["hotline"] = hotline
+    dispatcher.include_router(survivor_router())
+    return dispatcher
+
+
+async def run_polling(dispatcher: Dispatcher, bot: Bot) -> None:
+    """Long polling, one update at a time: an update is confirmed to Telegram (by the next
+    getUpdates offset) only after it was handled and committed, so a crash loses nothing."""
+    await bot.delete_webhook(drop_pending_updates=False)
+    await dispatcher.start_polling(
+        bot,
+        handle_as_tasks=False,
+        handle_signals=False,
+        allowed_updates=ALLOWED_UPDATES,
+        close_bot_session=False,
+    )

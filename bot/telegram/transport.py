@@ -1,0 +1,68 @@
+"""One Bot API call through aiogram, with Telegram's answers sorted into retry or refuse.
+
+A 429 carries ``retry_after``; a 5xx, a timeout or a dropped connection means the call
+was not carried out (or its answer was lost) and is retried. A 400/403 is final, except
+the harmless ones (a message already gone, or not modified) which count as done.
+Error texts from Telegram are not logged: they can quote the message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import (
+    DeleteMessages,
+    EditMessageText,
+    SendMessage,
+)
+
+from bot.channel import Refused, RetryLater
+
+_METHODS = {
+    "sendMessage": SendMessage,
+    "editMessageText": EditMessageText,
+    "deleteMessages": DeleteMessages,
+}
+# 400 answers that mean there is nothing left to do.
+_DONE_ANYWAY = (
+    "message is not modified",
+    "message to delete not found",
+    "message can't be deleted",
+)
+
+
+class TelegramTransport:
+    """Carries out outbox calls with an aiogram :class:`Bot`."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def call(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            builder = _METHODS[method]
+        except KeyError:
+            raise Refused(f"unknown method {method}") from None
+        try:
+            answer = await self.bot(builder.model_validate(params))
+        except TelegramRetryAfter as exc:
+            raise RetryLater(exc.retry_after, "429") from None
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            raise RetryLater(None, type(exc).__name__) from None
+        except TelegramBadRequest as exc:
+            if any(text in exc.message.lower() for text in _DONE_ANYWAY):
+                return None
+            raise Refused(f"{method}: bad request") from None
+        except (TelegramForbiddenError, TelegramNotFound, TelegramUnauthorizedError) as exc:
+            raise Refused(f"{method}: {type(exc).__name__}") from None
+        message_id = getattr(answer, "message_id", None)
+        return {"message_id": message_id} if message_id is not None else None
