@@ -82,7 +82,15 @@ class Runtime:
         token = self.settings.telegram_token.get_secret_value()
         self.bot = make_bot(token, self.settings.telegram_api_base)
         self.dispatcher = make_dispatcher(self.hotline)
-        sender = Sender(self.store, "telegram", TelegramTransport(self.bot))
+        sender = Sender(
+            self.store,
+            "telegram",
+            TelegramTransport(self.bot),
+            global_rate=self.settings.send_rate_global,
+            chat_rate=self.settings.send_rate_chat,
+            chat_burst=self.settings.send_burst_chat,
+            backoff_base=self.settings.send_backoff_s,
+        )
         self.senders["telegram"] = sender
         self.tasks.append(asyncio.create_task(sender.run(), name="sender:telegram"))
         if webhook_url:

@@ -63,18 +63,26 @@ class Sender:
         global_rate: float = 25.0,
         chat_rate: float = 1.0,
         chat_burst: float = 4.0,
+        backoff_base: float = 0.5,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store, self.channel, self.transport = store, channel, transport
         self.clock = clock
+        self.backoff_base = backoff_base
         self.global_bucket = TokenBucket(global_rate, global_rate)
         self.chat_rate, self.chat_burst = chat_rate, chat_burst
         self.chat_buckets: dict[str, TokenBucket] = {}
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
 
     def wake(self) -> None:
         """Tell the sender that rows were queued (called after a commit)."""
+        self._idle.clear()
         self._wake.set()
+
+    async def wait_idle(self) -> None:
+        """Wait until nothing is left to send (no row pending or leased)."""
+        await self._idle.wait()
 
     async def run(self) -> None:
         """Send until cancelled; wakes on :meth:`wake` or when the next row is due."""
@@ -92,6 +100,8 @@ class Sender:
     async def _sleep_until_due(self) -> None:
         async with transaction(self.store.sessions) as session:
             due = await outbox.next_due(session, self.channel)
+        if due is None and not self._wake.is_set():
+            self._idle.set()
         wait = IDLE_WAIT_S if due is None else max(0.0, (due - self.clock()).total_seconds())
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=min(wait, IDLE_WAIT_S) or 0.01)
@@ -125,11 +135,8 @@ class Sender:
                 blocked.add(queue)
                 async with transaction(self.store.sessions) as session:
                     attempts = (await session.get(outbox.OutboxMessage, row_id)).attempts + 1
-                    delay = (
-                        exc.after
-                        if exc.after is not None
-                        else min(MAX_BACKOFF_S, 2 ** min(attempts, 8) * 0.5)
-                    )
+                    backoff = min(MAX_BACKOFF_S, self.backoff_base * 2 ** min(attempts - 1, 12))
+                    delay = exc.after if exc.after is not None else backoff
                     await outbox.mark_retry(
                         session, row_id, self.clock() + timedelta(seconds=delay)
                     )

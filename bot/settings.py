@@ -37,6 +37,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
 
+    # Outbox pacing under Telegram's limits: about 30 messages/s per bot, 1/s per chat
+    # (a short burst per chat is allowed, so a two-message reply is not held back).
+    send_rate_global: float = 25.0
+    send_rate_chat: float = 1.0
+    send_burst_chat: float = 3.0
+    # First retry delay after a 5xx or a network error; it doubles with each attempt.
+    send_backoff_s: float = 0.5
+
     # Service levels for acknowledging a referral, in minutes (DESIGN §4).
     sla_immediate_minutes: int = 10
     sla_high_minutes: int = 60

@@ -152,3 +152,6 @@ async def store(database: Database, key_source: KeySource) -> AsyncIterator[Stor
         yield opened
     finally:
         await opened.close()
+
+
+from tests.conftest_fakes import aiogram_bot, bot_api_env, fake_bot_api  # noqa: E402,F401

@@ -12,7 +12,10 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
     TelegramBadRequest,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramNotFound,
@@ -56,7 +59,11 @@ class TelegramTransport:
             answer = await self.bot(builder.model_validate(params))
         except TelegramRetryAfter as exc:
             raise RetryLater(exc.retry_after, "429") from None
-        except (TelegramServerError, TelegramNetworkError) as exc:
+        except TelegramEntityTooLarge:  # a network error in aiogram's tree, but final
+            raise Refused(f"{method}: too large") from None
+        except (TelegramServerError, TelegramNetworkError, ClientDecodeError) as exc:
+            # 5xx, timeouts, dropped connections, a proxy's HTML error page: not carried out
+            # (or the answer was lost): try again.
             raise RetryLater(None, type(exc).__name__) from None
         except TelegramBadRequest as exc:
             if any(text in exc.message.lower() for text in _DONE_ANYWAY):
@@ -64,5 +71,7 @@ class TelegramTransport:
             raise Refused(f"{method}: bad request") from None
         except (TelegramForbiddenError, TelegramNotFound, TelegramUnauthorizedError) as exc:
             raise Refused(f"{method}: {type(exc).__name__}") from None
+        except TelegramAPIError as exc:  # e.g. a 429 without retry_after
+            raise RetryLater(None, type(exc).__name__) from None
         message_id = getattr(answer, "message_id", None)
         return {"message_id": message_id} if message_id is not None else None
