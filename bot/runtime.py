@@ -90,6 +90,7 @@ class Runtime:
             chat_rate=self.settings.send_rate_chat,
             chat_burst=self.settings.send_burst_chat,
             backoff_base=self.settings.send_backoff_s,
+            lease=timedelta(seconds=self.settings.send_lease_s),
         )
         self.senders["telegram"] = sender
         self.tasks.append(asyncio.create_task(sender.run(), name="sender:telegram"))

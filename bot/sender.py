@@ -64,11 +64,13 @@ class Sender:
         chat_rate: float = 1.0,
         chat_burst: float = 4.0,
         backoff_base: float = 0.5,
+        lease: timedelta = outbox.LEASE,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store, self.channel, self.transport = store, channel, transport
         self.clock = clock
         self.backoff_base = backoff_base
+        self.lease = lease
         self.global_bucket = TokenBucket(global_rate, global_rate)
         self.chat_rate, self.chat_burst = chat_rate, chat_burst
         self.chat_buckets: dict[str, TokenBucket] = {}
@@ -112,7 +114,7 @@ class Sender:
         """Claim one batch and send it; returns how many rows were settled."""
         now = self.clock()
         async with transaction(self.store.sessions) as session:
-            rows = await outbox.claim(session, now=now, channel=self.channel)
+            rows = await outbox.claim(session, now=now, channel=self.channel, lease=self.lease)
             batch = [
                 (
                     row.id,

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     send_burst_chat: float = 3.0
     # First retry delay after a 5xx or a network error; it doubles with each attempt.
     send_backoff_s: float = 0.5
+    # A worker that dies mid-send leaves its rows leased this long; then another sends them.
+    send_lease_s: float = 15.0
 
     # Service levels for acknowledging a referral, in minutes (DESIGN §4).
     sla_immediate_minutes: int = 10

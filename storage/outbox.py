@@ -22,7 +22,7 @@ from storage.models import OutboxMessage
 from storage.records import data_key_of, open_from, seal_into
 from storage.sealing import Vault
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=15)  # longer than a call may take (the bot's timeout is 10 s)
 PER_QUEUE = 10
 MAX_ATTEMPTS = 20
 
@@ -55,7 +55,12 @@ async def enqueue(
 
 
 async def claim(
-    session: AsyncSession, *, now: datetime, channel: str, limit: int = 50
+    session: AsyncSession,
+    *,
+    now: datetime,
+    channel: str,
+    limit: int = 50,
+    lease: timedelta = LEASE,
 ) -> list[OutboxMessage]:
     """Lease the ready rows: queue heads, each with the pending rows right behind it."""
     earlier = aliased(OutboxMessage)
@@ -97,7 +102,7 @@ async def claim(
         await session.exec(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_([row.id for row in claimed]))
-            .values(state="sending", not_before=now + LEASE)
+            .values(state="sending", not_before=now + lease)
         )
     return claimed
 

@@ -10,11 +10,15 @@ from bot.service import Hotline
 from bot.telegram.handlers import survivor_router
 
 ALLOWED_UPDATES = ["message", "callback_query"]
+REQUEST_TIMEOUT_S = 10
 
 
 def make_bot(token: str, api_base: str) -> Bot:
     """A bot pointed at any Bot API–compatible server."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
+    # Calls time out well within the outbox lease, so no other worker resends meanwhile.
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(api_base.rstrip("/")), timeout=REQUEST_TIMEOUT_S
+    )
     return Bot(token, session=session)
 
 

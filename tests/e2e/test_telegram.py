@@ -216,3 +216,68 @@ async def test_429_and_500_storms_lose_and_duplicate_nothing(runtime, fake_bot_a
     assert len(failed) == 6
     ids = [message.message_id for message in person.visible()]
     assert ids == sorted(ids)  # and in the order they were queued
+
+
+async def test_witness_reports_a_child_in_danger(runtime, fake_bot_api):
+    person = TelegramPerson(fake_bot_api, USER + 6)
+    person.command("/start")
+    await person.tap("safe")
+    await person.tap("other")
+    await person.tap("friend")
+    await person.tap("n")  # the victim does not know
+    await person.tap("y")  # a child
+    await person.tap("y")  # someone is in danger now
+    await person.wait_text("113")
+    await person.tap("sex")
+    await person.tap("done", same_screen=True)
+    person.say("Ea Kar, Dak Lak")
+    await person.tap("c0")
+    await person.tap("now")
+    await person.tap("none")
+    await person.tap("y")
+    await person.tap("social")
+    await person.tap("done", same_screen=True)
+    await person.tap("n")
+    person.say("CANARY-WITNESS I hear the child crying every night.")
+    await person.tap("done")
+    await person.tap("send")
+    await person.receipt_code()
+    case, sealed = await one_case(runtime)
+    assert case.reporter == "witness" and case.urgency == "immediate"
+    assert case.category == "sexual_assault" and case.commune_code is not None
+    assert case.consent_referral and not case.consent_stats
+    assert sealed["narrative"] == ["CANARY-WITNESS I hear the child crying every night."]
+    assert sealed["details"]["witness"]["victim_is_child"] is True
+
+
+async def test_danger_with_a_shared_location_makes_an_urgent_report(runtime, fake_bot_api):
+    person = TelegramPerson(fake_bot_api, USER + 7)
+    person.command("/start")
+    await person.tap("danger")
+    await person.wait_text("115")
+    person.share_location(12.6797, 108.0447)
+    await person.tap("child")
+    await person.receipt_code()
+    case, sealed = await one_case(runtime)
+    assert case.urgency == "immediate"
+    assert sealed["location"] == {"lat": 12.6797, "lon": 108.0447}
+    keyboard = next(
+        m
+        for m in fake_bot_api.calls("sendMessage")
+        if "request_location" in str(m.params.get("reply_markup"))
+    )
+    assert keyboard.params["reply_markup"]["keyboard"][0][0]["request_location"] is True
+
+
+async def test_forged_and_stale_buttons_get_a_kind_reprompt(runtime, fake_bot_api):
+    person = TelegramPerson(fake_bot_api, USER + 8)
+    person.command("/start")
+    first = await person.tap("safe")
+    await person.tap("me")
+    shown = len(person.visible())
+    person.press("zz.forged-data", first.message_id)
+    person.press(first.buttons[0]["callback_data"], first.message_id)  # a stale button
+    await fake_bot_api.async_wait_for(lambda: len(person.visible()) >= shown + 2, 20)
+    await person.tap("phys")  # the report goes on where it was
+    answered = fake_bot_api.callback_answers()
+    assert len(answered) >= 4  # every press got its spinner stopped
