@@ -1,0 +1,198 @@
+"""Build the report dict carried by ``SubmitReport`` from the draft state.
+
+Shape (``schema`` 1)::
+
+    {
+      "schema": 1, "flow": "survivor"|"witness"|"danger", "reporter": "survivor"|"witness",
+      "urgency": "immediate"|"high"|"normal",
+      "category": GBVIMS type (rape, sexual_assault, physical_assault, forced_marriage,
+                  denial_of_resources, psychological_abuse) or "unknown",
+      "types": [every type ticked, incl. online_violence, workplace_sexual_harassment,
+                trafficking],
+      "context": [derived: intimate_partner, child, child_sexual_abuse, early_marriage,
+                  online, workplace, trafficking, within_72h],
+      "perpetrator": str|None, "when": "now"|"last_72h"|"this_month"|"earlier"|None,
+      "age_band": "0-11"|"12-17"|"18-25"|"26-40"|"41-60"|"61+"|None,
+      "sex": "female"|"male"|"other"|None, "disability": bool|None, "ethnic_group": str|None,
+      "place": {"commune_code"?, "commune_name"?, "province_name"?, "lat"?, "lon"?},
+      "needs": [...],
+      "consent": {"referral": {"value": bool, "at": ISO|None},
+                  "organisations": {"value": [...], "at": ISO|None},
+                  "statistics": {"value": bool, "at": ISO|None}},
+      "contact": {"method": "chat"|"phone"|"none", "phone": str|None,
+                  "safe_times": str|None, "status_updates": bool},
+      "child_protection": bool (a child is affected: child-protection route, 111),
+      "witness": None | {"relation", "victim_knows", "victim_is_child", "danger_now"},
+      "language": str, "created_at": ISO,
+      "free_text": {"account": [str, ...], "media": [{"kind", "ref"}, ...]},
+    }
+
+Everything outside ``free_text`` is a coded value; ``place.lat/lon`` and ``contact.phone``
+identify a person and must be sealed by storage (DESIGN §3).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from dialogs.flows import STEPS
+
+GBVIMS_ORDER = (
+    "rape",
+    "sexual_assault",
+    "physical_assault",
+    "forced_marriage",
+    "denial_of_resources",
+    "psychological_abuse",
+)
+# Non-contact harassment, online or at work, is psychological/emotional abuse in GBVIMS when
+# nothing higher in the tree applies; trafficking is a context, not a type.
+_HARASSMENT = ("online_violence", "workplace_sexual_harassment")
+_SEXUAL = ("rape", "sexual_assault")
+
+
+def _value(step_id: str, code: Any) -> Any:
+    """Map an option code stored in the state to its reported value."""
+    if code is None:
+        return None
+    for o in STEPS[step_id].options:
+        if o.code == code:
+            return o.code if o.value is None and o.code not in ("u",) else o.value
+    return None
+
+
+def _values(step_id: str, codes: list | None) -> list:
+    if not codes:
+        return []
+    order = {o.code: i for i, o in enumerate(STEPS[step_id].options)}
+    return [_value(step_id, c) for c in sorted(codes, key=lambda c: order.get(c, 99)) if c in order]
+
+
+def category_of(types: list[str]) -> str:
+    for t in GBVIMS_ORDER:
+        if t in types:
+            return t
+    if any(t in types for t in _HARASSMENT):
+        return "psychological_abuse"
+    return "unknown"
+
+
+def build_report(st: dict, now: datetime) -> dict[str, Any]:
+    a: dict = st.get("a") or {}
+    flow = st.get("f") or "sv"
+    p = {"sv": "sv", "wt": "wt", "dg": "sv"}[flow]
+    stamps: dict = st.get("ts") or {}
+    now_iso = now.isoformat(timespec="seconds")
+
+    types = _values(f"{p}.what", a.get("types"))
+    perp = _value("sv.who", a.get("perp")) if flow == "sv" else None
+    when = _value(f"{p}.when", a.get("when"))
+    age = _value("sv.age", a.get("age")) if flow != "wt" else None
+    child = age in ("0-11", "12-17")
+    witness = None
+    if flow == "wt":
+        witness = {
+            "relation": _value("wt.rel", a.get("rel")),
+            "victim_knows": _value("wt.knows", a.get("knows")),
+            "victim_is_child": _value("wt.child", a.get("child")),
+            "danger_now": _value("wt.danger", a.get("danger_now")),
+        }
+        child = witness["victim_is_child"] is True
+    if flow == "dg" and a.get("dg_who") == "child":
+        child = True
+
+    within_72h = when in ("now", "last_72h")
+    context = []
+    if perp == "partner_or_ex":
+        context.append("intimate_partner")
+    if child:
+        context.append("child")
+        if any(t in types for t in _SEXUAL):
+            context.append("child_sexual_abuse")
+        if "forced_marriage" in types:
+            context.append("early_marriage")
+    for t, c in (
+        ("online_violence", "online"),
+        ("workplace_sexual_harassment", "workplace"),
+        ("trafficking", "trafficking"),
+    ):
+        if t in types:
+            context.append(c)
+    if within_72h:
+        context.append("within_72h")
+
+    if flow == "dg" or (witness and witness["danger_now"] is True):
+        urgency = "immediate"
+    elif child or when == "now" or (within_72h and any(t in types for t in _SEXUAL)):
+        urgency = "high"
+    else:
+        urgency = "normal"
+
+    place_in = a.get("place") or {}
+    place = {}
+    for k_in, k_out in (
+        ("code", "commune_code"),
+        ("name", "commune_name"),
+        ("prov", "province_name"),
+        ("lat", "lat"),
+        ("lon", "lon"),
+    ):
+        if place_in.get(k_in) is not None:
+            place[k_out] = place_in[k_in]
+
+    if flow == "dg":
+        referral = a.get("dg_who") not in (None, "nosend")
+        consent = {
+            "referral": {"value": referral, "at": stamps.get("dg_who")},
+            "organisations": {"value": ["police"] if referral else [], "at": stamps.get("dg_who")},
+            "statistics": {"value": False, "at": None},
+        }
+        contact = {"method": "chat", "phone": None, "safe_times": None, "status_updates": True}
+        reporter = "witness" if a.get("dg_who") in ("child", "other") else "survivor"
+    else:
+        referral = a.get("referral") == "y"
+        consent = {
+            "referral": {"value": referral, "at": stamps.get("referral")},
+            "organisations": {
+                "value": _values(f"{p}.orgs", a.get("orgs")) if referral else [],
+                "at": stamps.get("orgs") if referral else None,
+            },
+            "statistics": {"value": a.get("stats") == "y", "at": stamps.get("stats")},
+        }
+        method = _value(f"{p}.contact", a.get("contact")) or "none"
+        contact = {
+            "method": method,
+            "phone": a.get("phone") if method == "phone" else None,
+            "safe_times": _value(f"{p}.times", a.get("times")) if method == "phone" else None,
+            "status_updates": method == "chat",
+        }
+        reporter = "witness" if flow == "wt" else "survivor"
+
+    return {
+        "schema": 1,
+        "flow": {"sv": "survivor", "wt": "witness", "dg": "danger"}[flow],
+        "reporter": reporter,
+        "urgency": urgency,
+        "category": category_of(types),
+        "types": types,
+        "context": context,
+        "perpetrator": perp,
+        "when": when,
+        "age_band": age,
+        "sex": _value("sv.sex", a.get("sex")) if flow == "sv" else None,
+        "disability": _value("sv.dis", a.get("disability")) if flow == "sv" else None,
+        "ethnic_group": _value("sv.eth", a.get("ethnic")) if flow == "sv" else None,
+        "place": place,
+        "needs": _values("sv.needs", a.get("needs")) if flow == "sv" else [],
+        "consent": consent,
+        "contact": contact,
+        "child_protection": child,
+        "witness": witness,
+        "language": st.get("l", "vi"),
+        "created_at": now_iso,
+        "free_text": {
+            "account": list(st.get("acc") or ()),
+            "media": [{"kind": m["k"], "ref": m["r"]} for m in (st.get("med") or ())],
+        },
+    }
