@@ -1,0 +1,1 @@
+"""FICTITIOUS sample directory for Đắk Lắk (package data: focal_points.csv, shelters.csv)."""
