@@ -115,18 +115,11 @@ class Sender:
         now = self.clock()
         async with transaction(self.store.sessions) as session:
             rows = await outbox.claim(session, now=now, channel=self.channel, lease=self.lease)
-            batch = [
-                (
-                    row.id,
-                    row.queue_key,
-                    row.method,
-                    await outbox.payload_of(session, self.store.vault, row),
-                )
-                for row in rows
-            ]
+            batch = [(row, await outbox.payload_of(session, self.store.vault, row)) for row in rows]
         blocked: set[str] = set()
         settled = 0
-        for row_id, queue, method, payload in batch:
+        for row, payload in batch:
+            row_id, queue, method = row.id, row.queue_key, row.method
             if queue in blocked:
                 async with transaction(self.store.sessions) as session:
                     await outbox.release(session, [row_id], self.clock())
@@ -151,7 +144,7 @@ class Sender:
                 settled += 1
                 continue
             async with transaction(self.store.sessions) as session:
-                await outbox.mark_sent(session, self.store.vault, row_id, result, self.clock())
+                await outbox.mark_sent(session, self.store.vault, row, result, self.clock())
             settled += 1
         return settled
 

@@ -112,16 +112,29 @@ async def payload_of(session: AsyncSession, vault: Vault, row: OutboxMessage) ->
 
 
 async def mark_sent(
-    session: AsyncSession, vault: Vault, row_id: int, result: dict[str, Any] | None, now: datetime
+    session: AsyncSession,
+    vault: Vault,
+    row: OutboxMessage | int,
+    result: dict[str, Any] | None,
+    now: datetime,
 ) -> None:
-    """Record the channel's answer (e.g. the message id, for later edits and deletion)."""
-    row = await session.get(OutboxMessage, row_id)
-    if row is None:  # shredded meanwhile
-        return
-    row.state, row.sent_at = "sent", now
+    """Record the channel's answer (e.g. the message id, for later edits and deletion).
+
+    ``row`` is the claimed row (possibly detached: one UPDATE, no read) or its id.
+    """
+    if isinstance(row, int):
+        found = await session.get(OutboxMessage, row)
+        if found is None:  # shredded meanwhile
+            return
+        row = found
+    values: dict[str, Any] = {"state": "sent", "sent_at": now}
     if result is not None:
-        seal_into(vault, await data_key_of(session, vault, row), row, result=result)
-    session.add(row)
+        probe = OutboxMessage(
+            id=row.id, data_key_id=row.data_key_id, channel="", queue_key="", method=""
+        )
+        seal_into(vault, await data_key_of(session, vault, row), probe, result=result)
+        values["result"] = probe.result
+    await session.exec(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
 
 
 async def mark_retry(session: AsyncSession, row_id: int, not_before: datetime) -> int:

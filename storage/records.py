@@ -37,7 +37,14 @@ async def new_data_key(session: AsyncSession, vault: Vault) -> tuple[str, AESGCM
 
 
 async def data_key_of(session: AsyncSession, vault: Vault, row: SQLModel) -> AESGCM:
-    """The AEAD of a row's data key, or :class:`ShreddedError` when it was destroyed."""
+    """The AEAD of a row's data key, or :class:`ShreddedError` when it was destroyed.
+
+    Keys this process unwrapped are served from the vault's cache (shredding here calls
+    :meth:`Vault.forget`); others are read and unwrapped once.
+    """
+    aead = vault.cached(row.data_key_id)
+    if aead is not None:
+        return aead
     stored = await session.get(DataKey, row.data_key_id)
     if stored is None:
         raise ShreddedError(f"the data key of this {row.__tablename__} row was destroyed")

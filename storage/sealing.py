@@ -80,6 +80,13 @@ class Vault:
         self._remember(stored.id, aead)
         return aead
 
+    def cached(self, key_id: str) -> AESGCM | None:
+        """The AEAD of a data key already unwrapped by this process, if any."""
+        aead = self._cache.get(key_id)
+        if aead is not None:
+            self._cache.move_to_end(key_id)
+        return aead
+
     def rewrap(self, stored: WrappedKey) -> WrappedKey:
         """The same data key, wrapped under the current master key."""
         if stored.master_version == self.keyring.current:
