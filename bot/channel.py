@@ -37,8 +37,11 @@ class Call:
 class Renderer(Protocol):
     capabilities: Capabilities
 
-    def render(self, action: A.Action, chat_id: int | str, *, incoming: list[int]) -> list[Call]:
-        """The calls that carry out ``action`` in chat ``chat_id``."""
+    def render(
+        self, action: A.Action, chat_id: int | str, *, incoming: list[int], lang: str
+    ) -> list[Call]:
+        """The calls that carry out ``action`` in chat ``chat_id`` for a person reading
+        ``lang``; ``incoming`` are the person's recent message ids (for quick exit)."""
 
 
 class RetryLater(Exception):

@@ -132,9 +132,7 @@ class Hotline:
             stored = stored if isinstance(stored, dict) else {}
             if inbound.update_id is not None and inbound.update_id <= stored.get("upd", -1):
                 return  # delivered again after a restart: already handled
-            engine_state = stored.get("engine")
-            if dialogs.is_expired(engine_state, now, self.draft_ttl):
-                engine_state = None
+            engine_state = stored.get("engine")  # an expired draft: the engine asks to shred it
             turn = _Turn(channel=inbound.channel)
             engine_state = await self._run_engine(
                 session, stored, engine_state, inbound.event, now, turn
@@ -149,7 +147,7 @@ class Hotline:
             row = await conversations.save(
                 session, vault, key, stored, now=now, ttl=self.draft_ttl, row=row
             )
-            await self._queue(session, row, inbound, turn.actions, incoming, now)
+            await self._queue(session, row, inbound, turn.actions, incoming, now, engine_state)
         if turn.actions and self.on_wake is not None:
             self.on_wake()
 
@@ -164,7 +162,7 @@ class Hotline:
         now: datetime,
         turn: _Turn,
     ) -> Any:
-        state, actions, commands = dialogs.handle(state, event, now)
+        state, actions, commands = dialogs.handle(state, event, now, ttl=self.draft_ttl)
         turn.actions.extend(actions)
         for _ in range(MAX_COMMAND_ROUNDS):
             if not commands:
@@ -174,7 +172,7 @@ class Hotline:
                 result = await self._carry_out(session, stored, state, command, now, turn)
                 if result is None:
                     continue
-                state, actions, more = dialogs.handle(state, result, now)
+                state, actions, more = dialogs.handle(state, result, now, ttl=self.draft_ttl)
                 turn.actions.extend(actions)
                 commands.extend(more)
         return state
@@ -281,12 +279,14 @@ class Hotline:
         actions: list[Any],
         incoming: list[list[int]],
         now: datetime,
+        engine_state: Any = None,
     ) -> None:
         renderer = self.renderers[inbound.channel]
         aead = await data_key_of(session, self.store.vault, row)
         incoming_ids = [pair[0] for pair in incoming]
+        lang = engine_state.get("l", "vi") if isinstance(engine_state, dict) else "vi"
         for action in actions:
-            for call in renderer.render(action, inbound.chat_id, incoming=incoming_ids):
+            for call in renderer.render(action, inbound.chat_id, incoming=incoming_ids, lang=lang):
                 await outbox.enqueue(
                     session,
                     self.store.vault,

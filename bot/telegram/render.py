@@ -72,7 +72,9 @@ class TelegramRenderer:
 
     capabilities = CAPABILITIES
 
-    def render(self, action: A.Action, chat_id: int | str, *, incoming: list[int]) -> list[Call]:
+    def render(
+        self, action: A.Action, chat_id: int | str, *, incoming: list[int], lang: str = "vi"
+    ) -> list[Call]:
         match action:
             case A.Send():
                 params: dict[str, Any] = {"chat_id": chat_id, "text": _clip(action.text)}
