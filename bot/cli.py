@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import typer
@@ -29,8 +30,14 @@ keys_app = typer.Typer(
     help="Manage the master keys that protect every report.", no_args_is_help=True
 )
 audit_app = typer.Typer(help="Check the tamper-evident audit log.", no_args_is_help=True)
+directory_app = typer.Typer(help="Focal points and shelters.", no_args_is_help=True)
+focal_app = typer.Typer(help="Bind focal points' chat accounts.", no_args_is_help=True)
+i18n_app = typer.Typer(help="Translations.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(directory_app, name="directory")
+app.add_typer(focal_app, name="focal")
+app.add_typer(i18n_app, name="i18n")
 
 
 def _run(main: Callable[[], Awaitable[T]]) -> T:
@@ -153,6 +160,99 @@ def audit_verify() -> None:
         return
     typer.echo(f"Audit log BROKEN after {result.events} good events: {result.reason}", err=True)
     raise typer.Exit(code=1)
+
+
+@directory_app.command("import")
+def directory_import(
+    focal_points: Path = typer.Argument(..., help="FOCAL_POINTS.csv (see README)."),
+    shelters: Path = typer.Argument(..., help="SHELTERS.csv (see README)."),
+) -> None:
+    """Check both CSV files and upsert every row by id; nothing is applied if a row is bad."""
+    from routing.csv_import import Rejected, parse_directory_csv
+    from storage.db import transaction
+    from storage.directory_store import upsert_directory
+    from storage.store import open_store
+
+    parsed = parse_directory_csv(focal_points, shelters)
+    for warning in parsed.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if isinstance(parsed, Rejected):
+        for error in parsed.errors:
+            typer.echo(str(error), err=True)
+        typer.echo(f"hotline: {len(parsed.errors)} error(s); nothing was imported", err=True)
+        raise typer.Exit(code=1)
+    settings = get_settings()
+
+    async def main() -> tuple[int, int]:
+        store = await open_store(settings.database_url, settings.key_source())
+        try:
+            async with transaction(store.sessions) as session:
+                return await upsert_directory(
+                    session,
+                    store.vault,
+                    list(parsed.focal_points),
+                    list(parsed.shelters),
+                    now=_now(),
+                )
+        finally:
+            await store.close()
+
+    counts = _run(main)
+    typer.echo(f"Imported {counts[0]} focal points and {counts[1]} shelters.")
+
+
+@focal_app.command("invite")
+def focal_invite(focal_point_id: str = typer.Argument(..., help="The focal point's id.")) -> None:
+    """Print a one-time code the focal point sends as `/focal CODE` to the bot (72 h)."""
+    code, expires = _run(lambda: _with_desk(lambda desk: desk.invite(focal_point_id, now=_now())))
+    typer.echo(
+        f"Invite code for {focal_point_id}: {code} (valid until {expires:%Y-%m-%d %H:%M} UTC)"
+    )
+    typer.echo("Give it only to that person; it works once.")
+
+
+@focal_app.command("revoke")
+def focal_revoke(focal_point_id: str = typer.Argument(..., help="The focal point's id.")) -> None:
+    """Unbind the focal point's chat account and cancel open invites."""
+    _run(lambda: _with_desk(lambda desk: desk.revoke(focal_point_id, now=_now())))
+    typer.echo(f"{focal_point_id}: chat account unbound.")
+
+
+@i18n_app.command("status")
+def i18n_status() -> None:
+    """Print how complete each language's catalog is (untranslated entries fall back to vi)."""
+    from dialogs import catalog_status
+
+    for lang, translated, total, fuzzy in catalog_status():
+        share = translated / total if total else 0.0
+        typer.echo(f"{lang:4} {translated:4}/{total} {share:6.1%}  fuzzy {fuzzy}")
+
+
+def _now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+async def _with_desk(action):
+    """Open the store, run ``action(desk)``, close; unknown focal point ids exit 2."""
+    from bot.focal import INVITE_TTL, FocalDesk
+    from storage.store import open_store
+
+    settings = get_settings()
+    store = await open_store(settings.database_url, settings.key_source(), create_key=False)
+    try:
+        desk = FocalDesk(store, {}, directory=lambda: None)
+        try:
+            result = await action(desk)
+        except KeyError:
+            typer.echo(
+                "hotline: no focal point with that id (run `hotline directory import`)", err=True
+            )
+            raise typer.Exit(code=2) from None
+        return (result, _now() + INVITE_TTL) if isinstance(result, str) else result
+    finally:
+        await store.close()
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m bot.cli`

@@ -14,17 +14,21 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.focal import FocalDesk
 from bot.sender import Sender
 from bot.service import Hotline
 from bot.settings import Settings
 from bot.telegram.render import TelegramRenderer
+from routing.directory import Directory
 from storage import conversations
 from storage.db import transaction
+from storage.directory_store import load_directory
 from storage.store import Store, open_store
 
 log = logging.getLogger(__name__)
 
 SHRED_EVERY_S = 600
+DIRECTORY_REFRESH_S = 300  # an import by `hotline directory import` shows up within this
 
 
 def utcnow() -> datetime:
@@ -38,6 +42,8 @@ class Runtime:
     settings: Settings
     store: Store
     hotline: Hotline
+    desk: FocalDesk | None = None
+    directory: Directory | None = None
     senders: dict[str, Sender] = field(default_factory=dict)
     bot: Any = None
     dispatcher: Any = None
@@ -56,10 +62,15 @@ class Runtime:
             draft_ttl=timedelta(hours=settings.draft_ttl_hours),
         )
         runtime = cls(settings, store, hotline)
+        runtime.desk = FocalDesk(store, hotline.renderers, runtime.current_directory)
+        hotline.on_case_created = runtime.desk.refer
+        hotline.on_survivor_message = runtime.desk.relay_to_focal
+        hotline.nearest_places = runtime.nearest_places
         try:
+            await runtime.reload_directory()
             if settings.telegram_token is not None:
                 await runtime._start_telegram(webhook_url, polling)
-            hotline.on_wake = runtime.wake
+            hotline.on_wake = runtime.desk.on_wake = runtime.wake
             runtime.scheduler = AsyncIOScheduler(timezone=UTC)
             runtime.scheduler.add_job(
                 runtime.shred_expired_drafts,
@@ -68,6 +79,13 @@ class Runtime:
                 max_instances=1,
                 coalesce=True,
                 next_run_time=utcnow(),
+            )
+            runtime.scheduler.add_job(
+                runtime.reload_directory,
+                "interval",
+                seconds=DIRECTORY_REFRESH_S,
+                max_instances=1,
+                coalesce=True,
             )
             runtime.scheduler.start()
         except BaseException:
@@ -81,7 +99,7 @@ class Runtime:
 
         token = self.settings.telegram_token.get_secret_value()
         self.bot = make_bot(token, self.settings.telegram_api_base)
-        self.dispatcher = make_dispatcher(self.hotline)
+        self.dispatcher = make_dispatcher(self.hotline, self.desk)
         sender = Sender(
             self.store,
             "telegram",
@@ -107,6 +125,25 @@ class Runtime:
             self.tasks.append(
                 asyncio.create_task(run_polling(self.dispatcher, self.bot), name="telegram:polling")
             )
+
+    async def reload_directory(self) -> Directory:
+        """Load focal points and shelters (after start-up and after an import)."""
+        async with transaction(self.store.sessions) as session:
+            self.directory = await load_directory(session, self.store.vault)
+        return self.directory
+
+    def current_directory(self) -> Directory:
+        assert self.directory is not None
+        return self.directory
+
+    def nearest_places(self, lat: float, lon: float) -> list[dict[str, Any]]:
+        """Communes of the nearest offices and shelters, for the person to confirm."""
+        if self.directory is None:
+            return []
+        return [
+            {"code": str(s.commune.code), "name": s.commune.name, "province_name": s.province.name}
+            for s in self.directory.suggest_communes(lat, lon, limit=3)
+        ]
 
     def wake(self) -> None:
         for sender in self.senders.values():

@@ -58,6 +58,8 @@ class _Turn:
     """What one inbound event produced, gathered before anything is written."""
 
     channel: str
+    user_id: str
+    chat_id: int | str
     actions: list[Any] = field(default_factory=list)
     shred: bool = False
 
@@ -80,7 +82,8 @@ class RateWindow:
 
 PlaceSearch = Callable[[str, str], list[dict[str, Any]]]
 NearestSearch = Callable[[float, float], list[dict[str, Any]]]
-CaseHook = Callable[[AsyncSession, Case, dict[str, Any]], Awaitable[None]]
+CaseHook = Callable[[AsyncSession, Case, dict[str, Any], datetime], Awaitable[Any]]
+RelayHook = Callable[[AsyncSession, Case, list[str], datetime], Awaitable[Any]]
 
 
 def search_places(query: str, lang: str) -> list[dict[str, Any]]:
@@ -110,6 +113,7 @@ class Hotline:
         place_search: PlaceSearch = search_places,
         nearest_places: NearestSearch | None = None,
         on_case_created: CaseHook | None = None,
+        on_survivor_message: RelayHook | None = None,
         on_wake: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
@@ -119,6 +123,7 @@ class Hotline:
         self.place_search = place_search
         self.nearest_places = nearest_places
         self.on_case_created = on_case_created
+        self.on_survivor_message = on_survivor_message
         self.on_wake = on_wake
         self.global_lookups = RateWindow(LOOKUPS_GLOBAL, LOOKUP_WINDOW_S)
 
@@ -133,7 +138,7 @@ class Hotline:
             if inbound.update_id is not None and inbound.update_id <= stored.get("upd", -1):
                 return  # delivered again after a restart: already handled
             engine_state = stored.get("engine")  # an expired draft: the engine asks to shred it
-            turn = _Turn(channel=inbound.channel)
+            turn = _Turn(channel=inbound.channel, user_id=inbound.user_id, chat_id=inbound.chat_id)
             engine_state = await self._run_engine(
                 session, stored, engine_state, inbound.event, now, turn
             )
@@ -190,10 +195,10 @@ class Hotline:
         match command:
             case C.SubmitReport(report=report):
                 case, code = await cases.create_case(
-                    session, vault, _new_case(report, stored, turn.channel), now=now
+                    session, vault, _new_case(report, turn), now=now
                 )
                 if self.on_case_created is not None:
-                    await self.on_case_created(session, case, report)
+                    await self.on_case_created(session, case, report, now)
                 return E.ReportSubmitted(receipt_code=code, case_ref=case.ref)
             case C.LookupReceipt(code=code):
                 return await self._lookup(session, stored, code, now)
@@ -217,6 +222,8 @@ class Hotline:
                     {"texts": list(texts), "media": list(media)},
                     now,
                 )
+                if self.on_survivor_message is not None:
+                    await self.on_survivor_message(session, case, list(texts), now)
                 return E.Done(name=type(command).__name__)
             case C.WithdrawCase():
                 return None  # always paired with DeleteCase, which does the work
@@ -300,7 +307,7 @@ class Hotline:
                 )
 
 
-def _new_case(report: dict[str, Any], stored: dict, channel: str) -> cases.NewCase:
+def _new_case(report: dict[str, Any], turn: _Turn) -> cases.NewCase:
     """Split the engine's report into plaintext routing fields and sealed content."""
     from routing.places import PlaceCode, PlaceCodeError, load_places
 
@@ -334,7 +341,7 @@ def _new_case(report: dict[str, Any], stored: dict, channel: str) -> cases.NewCa
         "language",
     )
     return cases.NewCase(
-        channel=channel,
+        channel=turn.channel,
         reporter=report.get("reporter", "survivor"),
         urgency=report.get("urgency", "normal"),
         category=report.get("category"),
@@ -353,7 +360,11 @@ def _new_case(report: dict[str, Any], stored: dict, channel: str) -> cases.NewCa
             "details": {key: report.get(key) for key in details_keys},
             "location": location,
             "contact": contact if contact.get("method") == "phone" else None,
-            "reporter_address": {"chat": stored.get("chat")} if wants_chat else None,
+            "reporter_address": (
+                {"channel": turn.channel, "user": turn.user_id, "chat": turn.chat_id}
+                if wants_chat
+                else None
+            ),
         },
     )
 

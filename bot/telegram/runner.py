@@ -6,7 +6,9 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
+from bot.focal import FocalDesk
 from bot.service import Hotline
+from bot.telegram.focal_handlers import focal_router
 from bot.telegram.handlers import survivor_router
 
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -22,9 +24,11 @@ def make_bot(token: str, api_base: str) -> Bot:
     return Bot(token, session=session)
 
 
-def make_dispatcher(hotline: Hotline) -> Dispatcher:
+def make_dispatcher(hotline: Hotline, desk: FocalDesk) -> Dispatcher:
     dispatcher = Dispatcher()
     dispatcher["hotline"] = hotline
+    dispatcher["desk"] = desk
+    dispatcher.include_router(focal_router())  # first: focal points are recognised by identity
     dispatcher.include_router(survivor_router())
     return dispatcher
 

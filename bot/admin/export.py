@@ -1,0 +1,343 @@
+"""``hotline stats``: export the statistics (CSV, XLSX, JSON) and the yearly report.
+
+Plain functions the CLI and the web page share, and a typer sub-app :data:`stats_app` for
+``bot/cli.py`` (``app.add_typer(stats_app, name="stats")``). Statistics read only
+plaintext, non-identifying columns and never open a data key; an export is audited.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from bot.admin.report import NOT_AVAILABLE, TOTAL_VI, build_report
+from storage import audit
+from storage.db import transaction
+from storage.stats import Period, collect
+
+__all__ = [
+    "FORMATS",
+    "compute_report",
+    "render",
+    "render_csv",
+    "render_json",
+    "render_xlsx",
+    "sla_from_settings",
+    "stats_app",
+    "table_blocks",
+    "yearly_period",
+]
+
+FORMATS = ("csv", "xlsx", "json")
+INDEX_SHEET = "_bang"
+
+
+def sla_from_settings(settings: Any) -> dict[str, int]:
+    """Acknowledgement SLA in minutes by urgency, from a ``Settings`` object."""
+    return {
+        "immediate": int(settings.sla_immediate_minutes),
+        "high": int(settings.sla_high_minutes),
+        "normal": int(settings.sla_normal_minutes),
+    }
+
+
+def yearly_period(year: int, province: str | None = None) -> Period:
+    """The reporting year: 1 January to 31 December (local dates)."""
+    return Period(date(year, 1, 1), date(year, 12, 31), province)
+
+
+async def compute_report(
+    store: Any,
+    period: Period,
+    *,
+    sla_minutes: Mapping[str, int],
+    now: datetime,
+    actor_role: str,
+    actor_id: str | None = None,
+    action: str = "stats.exported",
+) -> dict[str, Any]:
+    """Aggregate, suppress and build the report; the access is audited in one transaction."""
+    async with transaction(store.sessions) as session:
+        agg = await collect(session, period, at=now, sla_minutes=dict(sla_minutes))
+        await audit.append(
+            session, store.keyring, action=action, actor_role=actor_role, actor_id=actor_id,
+            at=now,
+        )  # fmt: skip
+    return build_report(agg, generated_at=now)
+
+
+# Rendering ---------------------------------------------------------------------------
+
+
+def table_blocks(table: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """A table as a header row and body rows (label, cells, [row total]; total row last)."""
+    has_row_totals = table.get("row_totals") is not None
+    header = [table["row_heading_vi"], *(c["label"] for c in table["columns"])]
+    if has_row_totals:
+        header.append(TOTAL_VI)
+    body = []
+    for k, row in enumerate(table["rows"]):
+        line = [row["label"], *table["cells"][k]]
+        if has_row_totals:
+            line.append(table["row_totals"][k])
+        body.append(line)
+    if table.get("col_totals") is not None:
+        line = [TOTAL_VI, *table["col_totals"]]
+        if has_row_totals:
+            line.append(table["total"])
+        body.append(line)
+    return header, body
+
+
+def render_json(report: Mapping[str, Any]) -> str:
+    return json.dumps(report, ensure_ascii=False, indent=1)
+
+
+def render_csv(report: Mapping[str, Any]) -> str:
+    """Long format: one line per published value (table, row, column, value)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["table", "title", "row_code", "row_label", "column_code",
+                     "column_label", "value"])  # fmt: skip
+    for t in report["tables"]:
+        cols = [(c["code"], c["label"]) for c in t["columns"]]
+        if t.get("row_totals") is not None:
+            cols.append(("total", TOTAL_VI))
+        rows = [(r["code"], r["label"]) for r in t["rows"]]
+        data = [list(cells) for cells in t["cells"]]
+        if t.get("row_totals") is not None:
+            for k, line in enumerate(data):
+                line.append(t["row_totals"][k])
+        if t.get("col_totals") is not None:
+            rows.append(("total", TOTAL_VI))
+            last = list(t["col_totals"])
+            if t.get("row_totals") is not None:
+                last.append(t["total"])
+            data.append(last)
+        for (rc, rl), line in zip(rows, data, strict=True):
+            for (cc, cl), value in zip(cols, line, strict=True):
+                writer.writerow([t["id"], t["title_vi"], rc, rl, cc, cl,
+                                 "" if value is None else value])  # fmt: skip
+    return out.getvalue()
+
+
+def _sheet_name(table_id: str, used: set[str]) -> str:
+    names = {
+        "reports_by_province_month": "Theo tỉnh và tháng",
+        "reports_by_category": "Loại bạo lực",
+        "reports_by_reporter": "Người báo",
+        "reports_by_channel": "Kênh",
+        "reports_by_age_band": "Nhóm tuổi",
+        "reports_by_sex": "Giới tính",
+        "reports_by_disability": "Khuyết tật",
+        "reports_by_urgency": "Mức khẩn cấp",
+        "services": "Dịch vụ",
+        "acknowledgement": "Thời gian xác nhận",
+        "escalations": "Leo thang",
+        "coverage": "Độ bao phủ",
+        "shelters": "Nơi tạm lánh",
+    }
+    if table_id.startswith("reports_by_commune_month"):
+        return "Theo xã và tháng"
+    name = names.get(table_id, table_id)[:31]
+    base, n = name, 2
+    while name in used and not table_id.startswith("reports_by_commune_month"):
+        name = f"{base[:28]} {n}"
+        n += 1
+    return name
+
+
+def render_xlsx(report: Mapping[str, Any]) -> bytes:
+    """The report as a workbook with Vietnamese headings, one sheet per indicator.
+
+    The commune tables share one sheet, one block per province. A hidden sheet
+    ``_bang`` indexes every table (id, sheet, first row) for machines reading it back.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="DDE7F0")
+    wb = Workbook()
+    cover = wb.active
+    cover.title = "Tổng quan"
+    period = report["period"]
+    lines = [
+        (report["title_vi"], None),
+        ("Kỳ báo cáo", f"{period['from']} – {period['to']}"),
+        ("Tỉnh/thành phố", period["province"] or "Toàn quốc"),
+        ("Ngày lập", report["generated_at"]),
+        ("Phạm vi", "Chỉ tính các tin báo có đồng ý cho thống kê ẩn danh"),
+        ("Quy tắc che số liệu",
+         "Số từ 1 đến 4 ghi là <5; ô bị che bổ sung ghi là x (để không suy ra được ô nhỏ)"),
+    ]  # fmt: skip
+    for item in report.get("not_available", NOT_AVAILABLE):
+        lines.append((f"Chưa có: {item['title_vi']}",
+                      "Cần thay đổi cấu trúc dữ liệu (hiện được mã hóa)"))  # fmt: skip
+    for r, (k, v) in enumerate(lines, start=1):
+        cover.cell(r, 1, k).font = bold
+        if v is not None:
+            cover.cell(r, 2, v)
+    cover.column_dimensions["A"].width = 34
+    cover.column_dimensions["B"].width = 90
+    index = wb.create_sheet(INDEX_SHEET)
+    index.append(["table", "sheet", "title_row"])
+    index.sheet_state = "hidden"
+    sheets: dict[str, Any] = {}
+    next_row: dict[str, int] = {}
+    for t in report["tables"]:
+        name = _sheet_name(t["id"], set(sheets) - {"Theo xã và tháng"})
+        if name not in sheets:
+            sheets[name] = wb.create_sheet(name)
+            next_row[name] = 1
+        ws = sheets[name]
+        r0 = next_row[name]
+        ws.cell(r0, 1, t["title_vi"]).font = Font(bold=True, size=12)
+        header, body = table_blocks(t)
+        for c, h in enumerate(header, start=1):
+            cell = ws.cell(r0 + 1, c, h)
+            cell.font, cell.fill = bold, head_fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for k, line in enumerate(body):
+            for c, v in enumerate(line, start=1):
+                cell = ws.cell(r0 + 2 + k, c, v)
+                if isinstance(v, str) and c > 1:
+                    cell.alignment = Alignment(horizontal="right")
+            if line and line[0] == TOTAL_VI and k == len(body) - 1:
+                for c in range(1, len(line) + 1):
+                    ws.cell(r0 + 2 + k, c).font = bold
+        ws.column_dimensions["A"].width = 34
+        index.append([t["id"], name, r0])
+        next_row[name] = r0 + 2 + len(body) + 1
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def render(report: Mapping[str, Any], fmt: str) -> bytes:
+    if fmt == "json":
+        return render_json(report).encode()
+    if fmt == "csv":
+        return render_csv(report).encode("utf-8-sig")  # BOM: Excel reads UTF-8 then
+    if fmt == "xlsx":
+        return render_xlsx(report)
+    raise ValueError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
+
+
+# CLI ---------------------------------------------------------------------------------
+
+stats_app = typer.Typer(
+    help="Anonymous statistics (consenting cases only, small counts suppressed).",
+    no_args_is_help=True,
+)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _province(code: str | None) -> str | None:
+    if code is None:
+        return None
+    from routing.places import PlaceCode, PlaceCodeError, load_places
+
+    try:
+        place = PlaceCode.parse(code)
+    except PlaceCodeError:
+        raise typer.BadParameter(f"not a province code: {code!r}") from None
+    if not place.is_province or load_places().province(place) is None:
+        raise typer.BadParameter(f"unknown province code: {code!r}")
+    return place.code
+
+
+def _write(data: bytes, output: Path | None, fmt: str) -> None:
+    if output is None:
+        if fmt == "xlsx":
+            raise typer.BadParameter("--format xlsx needs --output FILE")
+        typer.echo(data.decode("utf-8-sig"), nl=False)
+        return
+    output.write_bytes(data)
+    typer.echo(f"Written: {output}", err=True)
+
+
+def _run_export(period: Period, fmt: str, output: Path | None, action: str) -> None:
+    import asyncio
+
+    from bot.settings import get_settings
+    from storage.errors import StorageError
+    from storage.store import open_store
+
+    settings = get_settings()
+
+    async def main() -> dict[str, Any]:
+        store = await open_store(settings.database_url, settings.key_source(), create_key=False)
+        try:
+            return await compute_report(
+                store, period, sla_minutes=sla_from_settings(settings),
+                now=datetime.now(UTC), actor_role="cli", action=action,
+            )  # fmt: skip
+        finally:
+            await store.close()
+
+    try:
+        report = asyncio.run(main())
+    except StorageError as exc:
+        typer.echo(f"hotline: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    _write(render(report, fmt), output, fmt)
+
+
+@stats_app.command("export")
+def export_command(
+    date_from: str = typer.Option(..., "--from", help="First day (YYYY-MM-DD, Vietnam time)."),
+    date_to: str = typer.Option(..., "--to", help="Last day, included (YYYY-MM-DD)."),
+    province: str | None = typer.Option(None, "--province", help="Province code, e.g. 66."),
+    fmt: str = typer.Option("json", "--format", help="csv, xlsx or json."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File to write."),
+) -> None:
+    """Export the indicators for a period: counts by place, month and category, services,
+    acknowledgement times, escalations, coverage, shelters (small counts suppressed)."""
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+    try:
+        period = Period(_date(date_from), _date(date_to), _province(province))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    _run_export(period, fmt, output, "stats.exported")
+
+
+@stats_app.command("report")
+def report_command(
+    year: int = typer.Option(..., "--year", help="Reporting year (1 Jan – 31 Dec)."),
+    province: str | None = typer.Option(None, "--province", help="Province code, e.g. 66."),
+    output: Path = typer.Option(..., "--output", "-o", help="XLSX file to write."),
+) -> None:
+    """Write the yearly report as an XLSX workbook with Vietnamese headings, ready to send
+    (communes to the province by 25–30 November, the province to the ministry by 5 December)."""
+    _run_export(yearly_period(year, _province(province)), "xlsx", output, "stats.report")
+
+
+@stats_app.command("token")
+def token_command(
+    officer: str = typer.Option(..., "--officer", help="Pseudonymous officer id (no name)."),
+    province: str | None = typer.Option(
+        None, "--province", help="Province the officer may see; omit for national."
+    ),
+) -> None:
+    """Issue a sign-in token for /admin/stats. Prints the token once and the entry to
+    append to HOTLINE_ADMIN_TOKENS (only its hash is kept there)."""
+    from bot.admin.tokens import issue_token
+
+    token, entry = issue_token(officer, _province(province))
+    typer.echo(f"Token (give it to the officer, it is not stored): {token}")
+    typer.echo(f"Append to HOTLINE_ADMIN_TOKENS (comma-separated): {entry}")

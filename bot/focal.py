@@ -1,0 +1,695 @@
+"""The focal point's desk, for every channel: invites, referrals, cards, actions, relay.
+
+A referral goes to the focal point the matching rules pick (DESIGN §4); the card reaches
+their chat through the outbox. What a focal point may do with a case is checked here, not
+in the channel: only the focal point it is assigned to, or one of the same commune, may
+act on it, and every view, reply, transfer, close and refused attempt is audited. Neither
+side ever sees the other's identity: messages are relayed under a case reference.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.channel import Renderer
+from dialogs import actions as A
+from dialogs import focal_texts as T
+from dialogs.outbound import focal_reply
+from routing.directory import Directory, Role
+from routing.matching import ShelterNeeds, match_focal_point, match_shelter
+from routing.places import PlaceCode, load_places
+from storage import audit, conversations, outbox
+from storage.db import transaction
+from storage.keyring import PURPOSE_INVITE
+from storage.models import Case, CaseMessage, FocalPoint, Referral
+from storage.records import data_key_of, open_from, seal_into
+from storage.store import Store
+
+INVITE_TTL = timedelta(hours=72)
+INVITE_DIGITS = 10
+FOCAL_LANG = "vi"
+
+
+def new_invite_code() -> str:
+    digits = "".join(secrets.choice("0123456789") for _ in range(INVITE_DIGITS))
+    return f"{digits[:5]}-{digits[5:]}"
+
+
+def _invite_hash(store: Store, code: str) -> str:
+    return store.vault.lookup_hash(PURPOSE_INVITE, "".join(ch for ch in code if ch.isdigit()))
+
+
+@dataclass
+class FocalDesk:
+    """Focal point work over one store; ``renderers`` are the channels' renderers."""
+
+    store: Store
+    renderers: dict[str, Renderer]
+    directory: Callable[[], Directory]
+    on_referral: Callable[[AsyncSession, Referral, Case, datetime], Any] | None = None
+    on_acknowledged: Callable[[AsyncSession, Referral, datetime], Any] | None = None
+    on_wake: Callable[[], None] | None = None
+
+    # -- onboarding ---------------------------------------------------------------------------
+
+    async def invite(
+        self, focal_point_id: str, *, now: datetime, ttl: timedelta = INVITE_TTL
+    ) -> str:
+        """A one-time code (shown once) that binds a chat account to this focal point."""
+        code = new_invite_code()
+        async with transaction(self.store.sessions) as session:
+            row = await session.get(FocalPoint, focal_point_id)
+            if row is None:
+                raise KeyError(focal_point_id)
+            row.invite_hash, row.invite_expires_at = _invite_hash(self.store, code), now + ttl
+            session.add(row)
+            await audit.append(
+                session,
+                self.store.keyring,
+                action="focal.invited",
+                actor_role="admin",
+                actor_id=focal_point_id,
+                at=now,
+            )
+        return code
+
+    async def revoke(self, focal_point_id: str, *, now: datetime) -> None:
+        """Unbind the chat account and cancel any open invite."""
+        async with transaction(self.store.sessions) as session:
+            row = await session.get(FocalPoint, focal_point_id)
+            if row is None:
+                raise KeyError(focal_point_id)
+            row.identity_key = row.invite_hash = row.invite_expires_at = None
+            seal_into(
+                self.store.vault,
+                await data_key_of(session, self.store.vault, row),
+                row,
+                chat_address=None,
+            )
+            session.add(row)
+            await audit.append(
+                session,
+                self.store.keyring,
+                action="focal.revoked",
+                actor_role="admin",
+                actor_id=focal_point_id,
+                at=now,
+            )
+
+    async def redeem(
+        self, channel: str, user_id: str, chat_id: int | str, code: str, *, now: datetime
+    ) -> str | None:
+        """Bind the account to the focal point whose unexpired invite this is; the code dies."""
+        async with transaction(self.store.sessions) as session:
+            query = select(FocalPoint).where(
+                FocalPoint.invite_hash == _invite_hash(self.store, code)
+            )
+            row = (await session.exec(query)).first()
+            if row is None or row.invite_expires_at is None or row.invite_expires_at < now:
+                await audit.append(
+                    session,
+                    self.store.keyring,
+                    action="focal.bad_invite",
+                    actor_role="unknown",
+                    at=now,
+                )
+                return None
+            identity = conversations.conversation_key(self.store.vault, channel, user_id)
+            for other in (
+                await session.exec(select(FocalPoint).where(FocalPoint.identity_key == identity))
+            ).all():
+                other.identity_key = None  # one account, one focal point
+                session.add(other)
+            await session.flush()
+            row.identity_key, row.invite_hash, row.invite_expires_at = identity, None, None
+            address = {"channel": channel, "user": str(user_id), "chat": chat_id}
+            seal_into(
+                self.store.vault,
+                await data_key_of(session, self.store.vault, row),
+                row,
+                chat_address=address,
+            )
+            session.add(row)
+            await audit.append(
+                session,
+                self.store.keyring,
+                action="focal.bound",
+                actor_role="focal_point",
+                actor_id=row.id,
+                at=now,
+            )
+            await self._tell(session, row, T.text(FOCAL_LANG, "focal.bound", ref=row.id), now)
+        self._wake()
+        return row.id
+
+    async def identify(
+        self, session: AsyncSession, channel: str, user_id: str
+    ) -> FocalPoint | None:
+        identity = conversations.conversation_key(self.store.vault, channel, user_id)
+        return (
+            await session.exec(select(FocalPoint).where(FocalPoint.identity_key == identity))
+        ).first()
+
+    async def is_focal(self, channel: str, user_id: str) -> bool:
+        async with transaction(self.store.sessions) as session:
+            return await self.identify(session, channel, user_id) is not None
+
+    # -- referral -----------------------------------------------------------------------------
+
+    async def refer(
+        self, session: AsyncSession, case: Case, report: dict[str, Any], now: datetime
+    ) -> Referral | None:
+        """Refer a new case (with consent) to its focal point and suggest a shelter."""
+        if not case.consent_referral:
+            return None
+        directory = self.directory()
+        place = report.get("place") or {}
+        commune = PlaceCode(case.place_scheme, case.commune_code) if case.commune_code else None
+        location = (place["lat"], place["lon"]) if "lat" in place and "lon" in place else None
+        orgs = (report.get("consent") or {}).get("organisations", {}).get("value") or []
+        roles = None if "police" in orgs else {r for r in Role if r is not Role.POLICE_DESK}
+        match = match_focal_point(
+            directory,
+            commune_code=commune,
+            location=location,
+            language=report.get("language"),
+            now=now,
+            roles=roles,
+        )
+        if match is None:
+            return None
+        shelter = None
+        if "shelter" in (report.get("needs") or []):
+            needs = ShelterNeeds(
+                children=(report.get("age_band") in ("0-11", "12-17")),
+                wheelchair=bool(report.get("disability")),
+                language=report.get("language"),
+            )
+            shelter = match_shelter(
+                directory,
+                location=location,
+                commune_code=commune or match.focal_point.commune_code,
+                needs=needs,
+            )
+        referral = Referral(
+            id=secrets.token_hex(16),
+            case_id=case.id,
+            focal_point_id=match.focal_point.id,
+            shelter_id=shelter.shelter.id if shelter else None,
+            status="notified",
+            created_at=now,
+            notified_at=now,
+        )
+        session.add(referral)
+        case.assigned_focal_point_id, case.status = match.focal_point.id, "notified"
+        session.add(case)
+        await session.flush()
+        await audit.append(
+            session,
+            self.store.keyring,
+            action="referral.created",
+            actor_role="system",
+            actor_id=match.focal_point.id,
+            case_id=case.id,
+            at=now,
+        )
+        await self.send_card(session, referral, case, report, now)
+        if self.on_referral is not None:
+            await self.on_referral(session, referral, case, now)
+        return referral
+
+    async def send_card(
+        self,
+        session: AsyncSession,
+        referral: Referral,
+        case: Case,
+        report: dict[str, Any],
+        now: datetime,
+    ) -> bool:
+        """Queue the referral card to the assigned focal point's chat (if bound)."""
+        focal = await session.get(FocalPoint, referral.focal_point_id)
+        if focal is None:
+            return False
+        consented = case.consent_referral
+        contact = report.get("contact") or {}
+        commune = ""
+        if case.commune_code:
+            found = load_places().commune(PlaceCode(case.place_scheme, case.commune_code))
+            commune = str(found.name) if found else case.commune_code
+        shelter_name = None
+        if referral.shelter_id:
+            from storage.models import Shelter
+
+            shelter = await session.get(Shelter, referral.shelter_id)
+            if shelter is not None:
+                shelter_name = open_from(
+                    self.store.vault,
+                    await data_key_of(session, self.store.vault, shelter),
+                    shelter,
+                    "name",
+                )
+        card = T.referral_card(
+            FOCAL_LANG,
+            referral_id=referral.id,
+            case_ref=case.ref,
+            urgency=case.urgency,
+            category=case.category,
+            commune=commune,
+            needs=report.get("needs") or [],
+            shelter=shelter_name,
+            account=((report.get("free_text") or {}).get("account") or None) if consented else None,
+            phone=contact.get("phone") if contact.get("method") == "phone" else None,
+            level=referral.level,
+        )
+        sent = await self._send(session, focal, card, now)
+        if sent:
+            await audit.append(
+                session,
+                self.store.keyring,
+                action="referral.card_sent",
+                actor_role="system",
+                actor_id=focal.id,
+                case_id=case.id,
+                at=now,
+            )
+        return sent
+
+    # -- actions ------------------------------------------------------------------------------
+
+    async def press(self, channel: str, user_id: str, value: str, *, now: datetime) -> bool:
+        """A focal button pressed. Returns False (and audits) when refused."""
+        parsed = T.parse_data(value)
+        if parsed is None:
+            return False
+        action, referral_id, extra = parsed
+        async with transaction(self.store.sessions) as session:
+            focal = await self.identify(session, channel, user_id)
+            referral = await session.get(Referral, referral_id)
+            case = await session.get(Case, referral.case_id) if referral else None
+            if (
+                focal is None
+                or referral is None
+                or case is None
+                or not _may_act(focal, referral, case)
+            ):
+                await audit.append(
+                    session,
+                    self.store.keyring,
+                    action="focal.forbidden",
+                    actor_role="focal_point" if focal else "unknown",
+                    actor_id=focal.id if focal else None,
+                    case_id=case.id if case else None,
+                    at=now,
+                )
+                if focal is not None:
+                    await self._tell(session, focal, T.text(FOCAL_LANG, "focal.forbidden"), now)
+                ok = False
+            else:
+                ok = await self._apply(session, focal, referral, case, action, extra, now)
+        self._wake()
+        return ok
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        focal: FocalPoint,
+        referral: Referral,
+        case: Case,
+        action: str,
+        extra: str,
+        now: datetime,
+    ) -> bool:
+        keyring = self.store.keyring
+        if action == T.ACK:
+            if referral.acknowledged_at is None:
+                referral.acknowledged_at, referral.status = now, "acknowledged"
+                case.status = "acknowledged"
+                session.add_all([referral, case])
+                if self.on_acknowledged is not None:
+                    await self.on_acknowledged(session, referral, now)
+            await audit.append(
+                session,
+                keyring,
+                action="referral.acknowledged",
+                actor_role="focal_point",
+                actor_id=focal.id,
+                case_id=case.id,
+                at=now,
+            )
+            await self._tell(session, focal, T.text(FOCAL_LANG, "focal.acked", ref=case.ref), now)
+            return True
+        if action in (T.REPLY, T.ASK, T.TRANSFER):
+            await self._set_mode(session, focal, {"mode": action, "ref": referral.id}, now)
+            prompt = {
+                "rep": "focal.reply.prompt",
+                "ask": "focal.ask.prompt",
+                "tr": "focal.transfer.prompt",
+            }[action]
+            await self._tell(session, focal, T.text(FOCAL_LANG, prompt, ref=case.ref), now)
+            await audit.append(
+                session,
+                keyring,
+                action=f"focal.{action}.started",
+                actor_role="focal_point",
+                actor_id=focal.id,
+                case_id=case.id,
+                at=now,
+            )
+            return True
+        if action == T.CLOSE:
+            await self._set_mode(
+                session, focal, {"mode": "close", "ref": referral.id, "sv": []}, now
+            )
+            await self._send(session, focal, T.close_options(FOCAL_LANG, referral.id, []), now)
+            return True
+        if action == "sv":
+            mode = await self._mode(session, focal)
+            chosen = list(mode.get("sv", [])) if mode.get("ref") == referral.id else []
+            if extra in T.SERVICES:
+                chosen = [s for s in chosen if s != extra] if extra in chosen else [*chosen, extra]
+            await self._set_mode(
+                session, focal, {"mode": "close", "ref": referral.id, "sv": chosen}, now
+            )
+            edit = T.close_options(FOCAL_LANG, referral.id, chosen)
+            await self._send(session, focal, A.Edit(edit.tag or "", edit.text, edit.options), now)
+            return True
+        if action in ("done", "out"):
+            mode = await self._mode(session, focal)
+            services = list(mode.get("sv", [])) if mode.get("ref") == referral.id else []
+            outcome = (
+                extra
+                if action == "out" and extra in T.OUTCOMES
+                else ("served" if services else "no_service")
+            )
+            await self._close(session, focal, referral, case, services, outcome, now)
+            return True
+        return False
+
+    async def _close(
+        self,
+        session: AsyncSession,
+        focal: FocalPoint,
+        referral: Referral,
+        case: Case,
+        services: list[str],
+        outcome: str,
+        now: datetime,
+    ) -> None:
+        referral.status, referral.closed_at = "closed", now
+        case.status, case.closed_at, case.outcome = "closed", now, outcome
+        case.services = ",".join(services) or None
+        session.add_all([referral, case])
+        await self._set_mode(session, focal, {}, now)
+        await audit.append(
+            session,
+            self.store.keyring,
+            action="case.closed",
+            actor_role="focal_point",
+            actor_id=focal.id,
+            case_id=case.id,
+            at=now,
+        )
+        await self._tell(session, focal, T.text(FOCAL_LANG, "focal.closed", ref=case.ref), now)
+        if self.on_acknowledged is not None and referral.acknowledged_at is None:
+            await self.on_acknowledged(session, referral, now)  # closing also stops the ladder
+
+    async def text(self, channel: str, user_id: str, body: str, *, now: datetime) -> bool:
+        """Free text from a focal point: a reply, question or transfer target, by mode."""
+        async with transaction(self.store.sessions) as session:
+            focal = await self.identify(session, channel, user_id)
+            if focal is None:
+                return False
+            mode = await self._mode(session, focal)
+            referral = await session.get(Referral, mode.get("ref", "")) if mode.get("ref") else None
+            case = await session.get(Case, referral.case_id) if referral else None
+            if not mode or referral is None or case is None or not _may_act(focal, referral, case):
+                await self._tell(session, focal, T.text(FOCAL_LANG, "focal.inbox.empty"), now)
+            elif mode["mode"] in (T.REPLY, T.ASK):
+                if mode["mode"] == T.ASK:
+                    body = T.text(FOCAL_LANG, "focal.ask.prefix") + " " + body
+                reached = await self.relay_to_survivor(session, case, body, now)
+                await audit.append(
+                    session,
+                    self.store.keyring,
+                    action=f"focal.{mode['mode']}",
+                    actor_role="focal_point",
+                    actor_id=focal.id,
+                    case_id=case.id,
+                    at=now,
+                )
+                await self._tell(
+                    session,
+                    focal,
+                    T.text(
+                        FOCAL_LANG,
+                        "focal.relayed" if reached else "focal.not_reachable",
+                        ref=case.ref,
+                    ),
+                    now,
+                )
+                await self._set_mode(session, focal, {}, now)
+                if case.status in ("new", "notified", "acknowledged"):
+                    case.status = "in_progress"
+                    session.add(case)
+            elif mode["mode"] == T.TRANSFER:
+                await self._transfer(session, focal, referral, case, body, now)
+        self._wake()
+        return True
+
+    async def _transfer(
+        self,
+        session: AsyncSession,
+        focal: FocalPoint,
+        referral: Referral,
+        case: Case,
+        query: str,
+        now: datetime,
+    ) -> None:
+        from routing.search import search_communes
+
+        found = search_communes(query, limit=1)
+        target = None
+        if found:
+            target = match_focal_point(
+                self.directory(), commune_code=found[0].commune.code, now=now
+            )
+        if target is None or target.focal_point.id == focal.id:
+            await self._tell(session, focal, T.text(FOCAL_LANG, "focal.transfer.none"), now)
+            return
+        referral.status, referral.closed_at = "transferred", now
+        new = Referral(
+            id=secrets.token_hex(16),
+            case_id=case.id,
+            focal_point_id=target.focal_point.id,
+            status="notified",
+            created_at=now,
+            notified_at=now,
+        )
+        case.assigned_focal_point_id, case.status = target.focal_point.id, "transferred"
+        case.place_scheme, case.commune_code = (
+            found[0].commune.code.scheme,
+            found[0].commune.code.code,
+        )
+        session.add_all([referral, new, case])
+        await session.flush()
+        await self._set_mode(session, focal, {}, now)
+        await audit.append(
+            session,
+            self.store.keyring,
+            action="referral.transferred",
+            actor_role="focal_point",
+            actor_id=focal.id,
+            case_id=case.id,
+            at=now,
+        )
+        await self._tell(session, focal, T.text(FOCAL_LANG, "focal.transferred", ref=case.ref), now)
+        report = await _report_view(session, self.store, case)
+        await self.send_card(session, new, case, report, now)
+        if self.on_acknowledged is not None and referral.acknowledged_at is None:
+            await self.on_acknowledged(session, referral, now)
+        if self.on_referral is not None:
+            await self.on_referral(session, new, case, now)
+
+    # -- relay --------------------------------------------------------------------------------
+
+    async def relay_to_survivor(
+        self, session: AsyncSession, case: Case, body: str, now: datetime
+    ) -> bool:
+        """Store the focal point's message on the case and, if the survivor chose contact
+        through the chat, queue it to their chat as from "the focal point"."""
+        vault = self.store.vault
+        case_key = await data_key_of(session, vault, case)
+        message = CaseMessage(
+            id=secrets.token_hex(16),
+            case_id=case.id,
+            data_key_id=case.data_key_id,
+            sender="focal_point",
+            created_at=now,
+        )
+        seal_into(vault, case_key, message, body={"texts": [body], "media": []})
+        session.add(message)
+        address = open_from(vault, case_key, case, "reporter_address")
+        if not address or not address.get("user") or address.get("channel") not in self.renderers:
+            return False
+        details = open_from(vault, case_key, case, "details") or {}
+        key = conversations.conversation_key(vault, address["channel"], address["user"])
+        row, stored = await conversations.load(session, vault, key)
+        lang = ((stored or {}).get("engine") or {}).get("l") or details.get("language") or "vi"
+        if row is None:
+            row = await conversations.save(
+                session, vault, key, {"chat": address["chat"]}, now=now, ttl=timedelta(hours=72)
+            )
+            await session.flush()
+        await self._enqueue(
+            session,
+            row.data_key_id,
+            row.key,
+            address["channel"],
+            address["chat"],
+            focal_reply(lang, body),
+            now,
+            lang,
+        )
+        return True
+
+    async def relay_to_focal(
+        self, session: AsyncSession, case: Case, texts: list[str], now: datetime
+    ) -> bool:
+        """Pass a survivor's follow-up message to the assigned focal point, by case ref."""
+        if not case.assigned_focal_point_id:
+            return False
+        focal = await session.get(FocalPoint, case.assigned_focal_point_id)
+        if focal is None:
+            return False
+        body = (
+            T.text(FOCAL_LANG, "focal.from_survivor", ref=case.ref)
+            + "\n"
+            + "\n".join(f"« {t} »" for t in texts)
+        )
+        referral = (
+            await session.exec(
+                select(Referral)
+                .where(Referral.case_id == case.id, Referral.focal_point_id == focal.id)
+                .order_by(Referral.created_at.desc())
+            )
+        ).first()
+        options = T.actions(FOCAL_LANG, referral.id) if referral else ()
+        return await self._send(session, focal, A.Send(body, options), now)
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    async def _send(
+        self, session: AsyncSession, focal: FocalPoint, action: A.Action, now: datetime
+    ) -> bool:
+        address = open_from(
+            self.store.vault,
+            await data_key_of(session, self.store.vault, focal),
+            focal,
+            "chat_address",
+        )
+        if not address or address.get("channel") not in self.renderers or not focal.identity_key:
+            return False
+        await self._enqueue(
+            session,
+            focal.data_key_id,
+            focal.identity_key,
+            address["channel"],
+            address["chat"],
+            action,
+            now,
+            FOCAL_LANG,
+        )
+        return True
+
+    async def _tell(
+        self, session: AsyncSession, focal: FocalPoint, body: str, now: datetime
+    ) -> bool:
+        return await self._send(session, focal, A.Send(body), now)
+
+    async def _enqueue(
+        self,
+        session: AsyncSession,
+        data_key_id: str,
+        queue_key: str,
+        channel: str,
+        chat: Any,
+        action: A.Action,
+        now: datetime,
+        lang: str,
+    ) -> None:
+        from storage.models import DataKey
+        from storage.sealing import WrappedKey
+
+        stored = await session.get(DataKey, data_key_id)
+        aead = self.store.vault.cached(data_key_id) or self.store.vault.data_key(
+            WrappedKey(stored.id, stored.master_version, stored.wrapped)
+        )
+        for call in self.renderers[channel].render(action, chat, incoming=[], lang=lang):
+            await outbox.enqueue(
+                session,
+                self.store.vault,
+                aead,
+                data_key_id=data_key_id,
+                channel=channel,
+                queue_key=queue_key,
+                method=call.method,
+                payload=call.params,
+                now=now,
+            )
+
+    async def _mode(self, session: AsyncSession, focal: FocalPoint) -> dict[str, Any]:
+        _, state = await conversations.load(session, self.store.vault, _mode_key(focal))
+        return state if isinstance(state, dict) else {}
+
+    async def _set_mode(
+        self, session: AsyncSession, focal: FocalPoint, mode: dict[str, Any], now: datetime
+    ) -> None:
+        await conversations.save(
+            session, self.store.vault, _mode_key(focal), mode, now=now, ttl=timedelta(days=30)
+        )
+
+    def _wake(self) -> None:
+        if self.on_wake is not None:
+            self.on_wake()
+
+
+def _mode_key(focal: FocalPoint) -> str:
+    return "focal:" + focal.id[:58]
+
+
+def _may_act(focal: FocalPoint, referral: Referral, case: Case) -> bool:
+    """Only the assigned focal point, or one serving the case's commune (or its province
+    desk), may act on a case."""
+    if referral.focal_point_id == focal.id and referral.status not in ("closed", "transferred"):
+        return True
+    if case.status == "closed":
+        return False
+    if focal.role == Role.PROVINCE_DESK.value:
+        return focal.province_code == case.province_code
+    return focal.commune_code is not None and focal.commune_code == case.commune_code
+
+
+async def _report_view(session: AsyncSession, store: Store, case: Case) -> dict[str, Any]:
+    """The parts of a stored case a referral card needs, rebuilt from its sealed fields."""
+    opened = (
+        open_from(store.vault, await data_key_of(session, store.vault, case), case, "details") or {}
+    )
+    narrative = open_from(
+        store.vault, await data_key_of(session, store.vault, case), case, "narrative"
+    )
+    contact = (
+        open_from(store.vault, await data_key_of(session, store.vault, case), case, "contact") or {}
+    )
+    return {
+        "needs": opened.get("needs") or [],
+        "free_text": {"account": narrative or []},
+        "contact": contact,
+        "language": opened.get("language"),
+    }

@@ -1,0 +1,58 @@
+"""aiogram router for focal points: `/focal CODE` to bind, their buttons and their replies.
+
+It runs before the survivor router. Whether a sender is a focal point is decided by the
+keyed identity in the database, never by anything the sender claims; whether they may
+act on a case is decided by :class:`bot.focal.FocalDesk`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, Filter
+from aiogram.types import CallbackQuery, Message
+
+from bot.focal import FocalDesk
+from dialogs import focal_texts
+
+CHANNEL = "telegram"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class IsFocalPoint(Filter):
+    """Passes messages from accounts bound to a focal point."""
+
+    async def __call__(self, message: Message, desk: FocalDesk) -> bool:
+        return message.from_user is not None and await desk.is_focal(
+            CHANNEL, str(message.from_user.id)
+        )
+
+
+def focal_router() -> Router:
+    router = Router(name="focal")
+    router.message.filter(F.chat.type == "private")
+
+    @router.message(Command("focal"))
+    async def bind(message: Message, command: CommandObject, desk: FocalDesk) -> None:
+        if message.from_user is None:
+            return
+        bound = await desk.redeem(
+            CHANNEL, str(message.from_user.id), message.chat.id, command.args or "", now=_now()
+        )
+        if bound is None:
+            await message.answer(focal_texts.text("vi", "focal.bad_code"))
+
+    @router.callback_query(F.data.startswith(focal_texts.PREFIX))
+    async def press(query: CallbackQuery, desk: FocalDesk) -> None:
+        await desk.press(CHANNEL, str(query.from_user.id), query.data or "", now=_now())
+        await query.answer()
+
+    @router.message(IsFocalPoint(), F.text)
+    async def write(message: Message, desk: FocalDesk) -> None:
+        await desk.text(CHANNEL, str(message.from_user.id), message.text or "", now=_now())
+
+    return router

@@ -1,0 +1,43 @@
+"""The web channel: the survivor chat at ``/`` and the focal point inbox at ``/focal``.
+
+Wiring (in :func:`bot.app.create_app`)::
+
+    from bot.web import install_web
+    install_web(app)                     # routes, security headers, per-process state
+
+and, in the lifespan once the runtime started::
+
+    from bot.web import attach_runtime
+    attach_runtime(app.state.runtime, app.state.web)   # renderer "web" + long-poll wake-ups
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from bot.web.chat import WebState, attach_runtime
+from bot.web.render import CHANNEL, WebRenderer
+from bot.web.security import Limits, SecurityHeadersASGI
+
+__all__ = ["CHANNEL", "Limits", "WebRenderer", "WebState", "attach_runtime", "install_web"]
+
+
+def install_web(
+    app: FastAPI, *, limits: Limits | None = None, session_ttl: timedelta | None = None
+) -> WebState:
+    """Add the web chat and focal inbox routes and the security headers to ``app``."""
+    from bot.web import chat
+
+    state = WebState(limits, session_ttl)
+    app.state.web = state
+    app.include_router(chat.router)
+    try:
+        from bot.web import focal
+    except ImportError:  # the focal desk is not there yet
+        focal = None
+    if focal is not None:
+        app.include_router(focal.router)
+    app.add_middleware(SecurityHeadersASGI)
+    return state

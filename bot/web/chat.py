@@ -1,0 +1,500 @@
+"""The survivor web chat: the page at ``/`` and its JSON API under ``/api/chat``.
+
+The browser holds a server-issued, signed session id in ``sessionStorage`` only (no
+cookie) and sends it in the ``X-Session`` header. The id is the channel user id and chat
+id of the ``web`` channel: the conversation is found by its keyed hash, as on Telegram.
+Replies are queued in the durable outbox by :class:`bot.web.render.WebRenderer`; the page
+reads its session's rows in order (``after`` = the last row it applied), so a reload
+replays the conversation and nothing is lost. Messages that an engine ``delete``/``clear``
+removed are purged from the outbox when that operation is read, so a reload never shows
+a receipt code again. The JSON endpoints need the custom header, so a cross-site form
+cannot post to them (no CSRF without cookies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import math
+import re
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import delete, update
+from sqlmodel import select
+
+from bot.service import Hotline, Inbound
+from bot.web.render import CHANNEL, WebRenderer
+from bot.web.security import AddressKeyer, Limiter, Limits, b64, constant_equal
+from dialogs import events as E
+from dialogs.i18n import DEFAULT, LANG_NAMES, LANGUAGES, translator
+from dialogs.web_texts import CHAT, NEUTRAL
+from storage import conversations, outbox
+from storage.db import transaction
+from storage.errors import ShreddedError
+from storage.keyring import PURPOSE_IDENTITY
+from storage.models import OutboxMessage
+from storage.store import Store
+
+SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{22}\.[0-9a-z]{1,10}\.[0-9a-f]{24}$")
+POLL_WAIT_MAX_S = 25.0
+OPS_PER_READ = 200
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- the web channel's state in a running app -------------------------------------------------
+
+
+class WebState:
+    """What the web pages keep per process: limits, wake-ups for long polls."""
+
+    def __init__(self, limits: Limits | None = None, session_ttl: timedelta | None = None):
+        self.limits = limits or Limits()
+        self.session_ttl = session_ttl or timedelta(hours=72)
+        self.address = AddressKeyer()
+        self.by_session = Limiter(self.limits.session_events, 60)
+        self.by_address = Limiter(self.limits.address_events, 60)
+        self.new_sessions = Limiter(self.limits.address_sessions, 60)
+        self.polls = Limiter(self.limits.address_polls, 60)
+        self._changed = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was queued somewhere: waiting long polls look again."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def changed(self, timeout: float) -> None:
+        event = self._changed
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
+
+
+def web_state(request: Request) -> WebState:
+    state = getattr(request.app.state, "web", None)
+    if state is None:
+        state = request.app.state.web = WebState()
+    return state
+
+
+def hotline_of(request: Request) -> Hotline:
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        raise HTTPException(503, "starting")
+    hotline: Hotline = runtime.hotline
+    if CHANNEL not in hotline.renderers:
+        attach_runtime(runtime, web_state(request))
+    return hotline
+
+
+def attach_runtime(runtime: Any, state: WebState | None = None) -> None:
+    """Register the web renderer and chain the wake-up (call once the runtime started)."""
+    runtime.hotline.renderers.setdefault(CHANNEL, WebRenderer())
+    if state is None:
+        return
+    previous = runtime.hotline.on_wake
+    if getattr(previous, "_web_chained", False):
+        return
+
+    def wake() -> None:
+        if previous is not None:
+            previous()
+        state.wake()
+
+    wake._web_chained = True  # type: ignore[attr-defined]
+    runtime.hotline.on_wake = wake
+    desk = getattr(runtime, "desk", None)
+    if desk is not None:
+        desk.on_wake = wake
+
+
+# -- session ids --------------------------------------------------------------------------------
+
+
+def _mac(store: Store, body: str) -> str:
+    return store.vault.lookup_hash(PURPOSE_IDENTITY, "web-session:" + body)[:24]
+
+
+def new_session_id(store: Store, now: datetime) -> str:
+    body = f"{b64(secrets.token_bytes(16))}.{_base36(int(now.timestamp()))}"
+    return f"{body}.{_mac(store, body)}"
+
+
+def check_session_id(store: Store, sid: str, now: datetime, ttl: timedelta) -> bool:
+    if not SESSION_RE.match(sid):
+        return False
+    body, _, mac = sid.rpartition(".")
+    if not constant_equal(mac, _mac(store, body)):
+        return False
+    issued = int(body.rpartition(".")[2], 36)
+    return now.timestamp() - ttl.total_seconds() <= issued <= now.timestamp() + 300
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if not n:
+            return out
+
+
+# -- request and answer models ----------------------------------------------------------------
+
+Lang = Literal["vi", "en", "rad", "jra", "mng", "bdq", "hmn", "km"]
+
+
+class StartIn(BaseModel):
+    lang: Lang | None = None
+
+
+class TextEvent(BaseModel):
+    kind: Literal["text"]
+    text: str = Field(max_length=8000)
+
+
+class ChoiceEvent(BaseModel):
+    kind: Literal["choice"]
+    data: str = Field(max_length=64, pattern=r"^[\x21-\x7e]*$")
+
+
+class LocationEvent(BaseModel):
+    kind: Literal["location"]
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+    @field_validator("lat", "lon")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("not a number")
+        return value
+
+
+class CommandEvent(BaseModel):
+    kind: Literal["command"]
+    name: Literal["start", "help", "exit", "language", "delete", "code"]
+    arg: str | None = Field(default=None, max_length=64)
+
+
+class EventIn(BaseModel):
+    """One thing the person did; ``seq`` increases by one per event (a resent event with a
+    seq already handled is ignored), ``after`` is the last operation the page applied."""
+
+    seq: int = Field(ge=1, le=2**31)
+    after: int = Field(default=0, ge=0, le=2**62)
+    event: Annotated[
+        TextEvent | ChoiceEvent | LocationEvent | CommandEvent, Field(discriminator="kind")
+    ]
+
+
+class OptionOut(BaseModel):
+    data: str
+    label: str
+
+
+class Op(BaseModel):
+    """One operation for the page: ``send`` a message, ``edit`` the latest message with
+    ``tag``, ``delete`` the messages with ``tag``, ``clear`` every message."""
+
+    id: int
+    op: Literal["send", "edit", "delete", "clear"]
+    lang: str = DEFAULT
+    text: str | None = None
+    options: list[OptionOut] = []
+    location: bool = False
+    tag: str | None = None
+
+
+class OpsOut(BaseModel):
+    ops: list[Op]
+    last: int
+
+
+class SessionOut(OpsOut):
+    session: str
+
+
+# -- reading the outbox ---------------------------------------------------------------------------
+
+
+def _op(row_id: int, method: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    lang = payload.get("lang") if payload.get("lang") in LANGUAGES else DEFAULT
+    if method in ("send", "sendMessage", "edit"):
+        text = payload.get("text")
+        if not isinstance(text, str):
+            return None
+        options = payload.get("options")
+        if options is None and isinstance(payload.get("reply_markup"), dict):
+            rows = payload["reply_markup"].get("inline_keyboard") or []
+            options = [
+                {"data": b.get("callback_data", ""), "label": b.get("text", "")}
+                for row in rows
+                for b in row
+                if b.get("callback_data")
+            ]
+        return {
+            "id": row_id,
+            "op": "edit" if method == "edit" else "send",
+            "lang": lang,
+            "text": text,
+            "options": [o for o in (options or []) if isinstance(o, dict)],
+            "location": bool(payload.get("location")),
+            "tag": payload.get("tag"),
+        }
+    if method == "delete":
+        return {"id": row_id, "op": "delete", "lang": lang, "tag": payload.get("tag")}
+    if method == "clear":
+        return {"id": row_id, "op": "clear", "lang": lang}
+    return None
+
+
+async def read_ops(store: Store, key: str, after: int, now: datetime) -> tuple[list[dict], int]:
+    """The session's operations after ``after``, in order; pending ones are marked sent and
+    messages removed by a ``delete``/``clear`` are purged from the outbox."""
+    vault = store.vault
+    async with transaction(store.sessions) as session:
+        query = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.queue_key == key,
+                OutboxMessage.channel == CHANNEL,
+                OutboxMessage.id > after,
+                OutboxMessage.state != "dead",
+            )
+            .order_by(OutboxMessage.id)
+            .limit(OPS_PER_READ)
+        )
+        rows = list((await session.exec(query)).all())
+        if not rows:
+            return [], after
+        ops: list[dict] = []
+        unsent: list[int] = []
+        purge: set[int] = set()
+        for row in rows:
+            if row.state != "sent":
+                unsent.append(row.id)
+            try:
+                payload = await outbox.payload_of(session, vault, row)
+            except ShreddedError:
+                purge.add(row.id)
+                continue
+            op = _op(row.id, row.method, payload or {})
+            if op is None:
+                continue
+            if op["op"] == "clear":
+                purge |= await _earlier(session, store, key, row.id, None)
+                ops = []
+            elif op["op"] == "delete":
+                gone = await _earlier(session, store, key, row.id, op["tag"])
+                purge |= gone
+                ops = [o for o in ops if o["id"] not in gone]
+            ops.append(op)
+        if unsent:
+            await session.exec(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(unsent))
+                .values(state="sent", sent_at=now)
+            )
+        if purge:
+            await session.exec(delete(OutboxMessage).where(OutboxMessage.id.in_(purge)))
+        return ops, rows[-1].id
+
+
+async def _earlier(session, store: Store, key: str, before: int, tag: str | None) -> set[int]:
+    """Ids of the session's message rows before ``before`` (with ``tag``, if given)."""
+    query = select(OutboxMessage).where(
+        OutboxMessage.queue_key == key,
+        OutboxMessage.channel == CHANNEL,
+        OutboxMessage.id < before,
+    )
+    rows = (await session.exec(query)).all()
+    if tag is None:
+        return {row.id for row in rows}
+    found = set()
+    for row in rows:
+        if row.method not in ("send", "edit"):
+            continue
+        try:
+            payload = await outbox.payload_of(session, store.vault, row)
+        except ShreddedError:
+            found.add(row.id)
+            continue
+        if payload.get("tag") == tag:
+            found.add(row.id)
+    return found
+
+
+# -- the router -------------------------------------------------------------------------------------
+
+router = APIRouter()
+
+
+def _static(name: str) -> str:
+    return resources.files("bot.web").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def texts_for(lang: str) -> dict[str, str]:
+    tr = translator(lang)
+    return {name: tr.gettext(msgid) for name, msgid in CHAT.items()}
+
+
+def _page(template: str, lang: str, values: dict[str, str]) -> str:
+    out = template.replace("{{lang}}", html.escape(lang))
+    for name, value in values.items():
+        out = out.replace("{{" + name + "}}", html.escape(value))
+    return out
+
+
+def _lang_of(lang: str | None) -> str:
+    return lang if lang in LANGUAGES else DEFAULT
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def chat_page(lang: str | None = None) -> HTMLResponse:
+    lang = _lang_of(lang)
+    texts = texts_for(lang)
+    values = dict(texts)
+    values["texts_json"] = json.dumps(
+        {"lang": lang, "texts": texts, "languages": LANG_NAMES}, ensure_ascii=False
+    )
+    return HTMLResponse(_page(_static("chat.html"), lang, values))
+
+
+@router.get("/n", response_class=HTMLResponse, include_in_schema=False)
+async def neutral_page() -> HTMLResponse:
+    tr = translator(DEFAULT)
+    values = {name: tr.gettext(msgid) for name, msgid in NEUTRAL.items()}
+    return HTMLResponse(_page(_static("neutral.html"), DEFAULT, values))
+
+
+_ASSETS = {"chat.js": "text/javascript", "chat.css": "text/css", "focal.css": "text/css"}
+
+
+@router.get("/static/{name}", include_in_schema=False)
+async def asset(name: str) -> Response:
+    if name not in _ASSETS:
+        raise HTTPException(404)
+    return Response(_static(name), media_type=_ASSETS[name] + "; charset=utf-8")
+
+
+@router.get("/api/chat/texts", tags=["chat"])
+async def chat_texts(lang: Lang = DEFAULT) -> dict[str, str]:
+    """The page's own labels in a language (when the person changes language)."""
+    return texts_for(lang)
+
+
+def _limit(limiter: Limiter, key: str) -> None:
+    if not limiter.allow(key):
+        raise HTTPException(429, "slow down", headers={"Retry-After": "30"})
+
+
+def _require_json(request: Request) -> None:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise HTTPException(415, "JSON only")
+
+
+@router.post("/api/chat/start", response_model=SessionOut, tags=["chat"])
+async def start(body: StartIn, request: Request) -> dict[str, Any]:
+    """Open a new chat session and return its id with the first messages."""
+    _require_json(request)
+    state = web_state(request)
+    hotline = hotline_of(request)
+    address = state.address(request)
+    _limit(state.new_sessions, address)
+    _limit(state.by_address, address)
+    now = utcnow()
+    sid = new_session_id(hotline.store, now)
+    event = E.Command(name="start", arg=body.lang or None)
+    await hotline.handle(Inbound(CHANNEL, sid, sid, event, update_id=0))
+    key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
+    ops, last = await read_ops(hotline.store, key, 0, now)
+    return {"session": sid, "ops": ops, "last": last}
+
+
+def session_id(request: Request, x_session: Annotated[str, Header(max_length=80)]) -> str:
+    hotline = hotline_of(request)
+    if not check_session_id(hotline.store, x_session, utcnow(), web_state(request).session_ttl):
+        raise HTTPException(401, "unknown or expired session")
+    return x_session
+
+
+SessionId = Annotated[str, Depends(session_id)]
+
+
+def _event(body: EventIn) -> E.Event:
+    event = body.event
+    if isinstance(event, TextEvent):
+        return E.Text(text=event.text)
+    if isinstance(event, ChoiceEvent):
+        return E.Choice(data=event.data)
+    if isinstance(event, LocationEvent):
+        return E.Location(lat=event.lat, lon=event.lon)
+    return E.Command(name=event.name, arg=event.arg)
+
+
+@router.post("/api/chat/event", response_model=OpsOut, tags=["chat"])
+async def post_event(body: EventIn, request: Request, sid: SessionId) -> dict[str, Any]:
+    """Hand one event to the conversation; returns the operations queued since ``after``."""
+    _require_json(request)
+    state = web_state(request)
+    hotline = hotline_of(request)
+    _limit(state.by_session, sid)
+    _limit(state.by_address, state.address(request))
+    await hotline.handle(Inbound(CHANNEL, sid, sid, _event(body), update_id=body.seq))
+    key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
+    ops, last = await read_ops(hotline.store, key, body.after, utcnow())
+    return {"ops": ops, "last": max(last, body.after)}
+
+
+@router.get("/api/chat/poll", response_model=OpsOut, tags=["chat"])
+async def poll(
+    request: Request,
+    sid: SessionId,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    wait: Annotated[float, Query(ge=0, le=POLL_WAIT_MAX_S)] = 0,
+) -> dict[str, Any]:
+    """The operations after ``after``; with ``wait``, hold the request until there are some
+    (long poll, at most 25 s)."""
+    state = web_state(request)
+    hotline = hotline_of(request)
+    _limit(state.polls, state.address(request))
+    key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
+    deadline = time.monotonic() + wait
+    while True:
+        ops, last = await read_ops(hotline.store, key, after, utcnow())
+        left = deadline - time.monotonic()
+        if ops or last > after or left <= 0 or await request.is_disconnected():
+            return {"ops": ops, "last": max(last, after)}
+        await state.changed(min(left, 5.0))
+
+
+@router.post("/api/chat/exit", status_code=204, tags=["chat"])
+async def quick_exit(request: Request, sid: SessionId) -> Response:
+    """Quick exit from the page: the conversation is marked exited (the draft stays
+    sealed until it expires or is deleted) and the session's messages are purged."""
+    state = web_state(request)
+    hotline = hotline_of(request)
+    _limit(state.by_session, sid)
+    await hotline.handle(Inbound(CHANNEL, sid, sid, E.Command(name="exit")))
+    key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
+    async with transaction(hotline.store.sessions) as session:
+        await session.exec(
+            delete(OutboxMessage).where(
+                OutboxMessage.queue_key == key, OutboxMessage.channel == CHANNEL
+            )
+        )
+    return Response(status_code=204)

@@ -1,0 +1,63 @@
+"""Engine actions → web chat operations for the outbox (pure).
+
+The page applies the operations in order: ``send`` adds a message (with buttons, and a
+location button when the step asks for one), ``edit`` rewrites the latest message with a
+tag, ``delete`` removes the messages with a tag, ``clear`` removes every message (the
+engine's quick exit). Every operation carries the reader's language so the page's own
+labels follow a language change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.channel import Call, Capabilities
+from dialogs import actions as A
+
+CHANNEL = "web"
+MAX_TEXT = 8000
+
+CAPABILITIES = Capabilities(
+    inline_buttons=True,
+    delete_messages=True,
+    edit_messages=True,
+    request_location=True,
+    voice=False,  # recordings need a media store the schema does not have yet
+    max_text=MAX_TEXT,
+)
+
+
+def _options(options: tuple[A.Option, ...]) -> list[dict[str, str]]:
+    return [{"data": option.data, "label": option.label} for option in options]
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+class WebRenderer:
+    """Renders actions for one web chat session (``chat_id`` is the session id)."""
+
+    capabilities = CAPABILITIES
+
+    def render(
+        self, action: A.Action, chat_id: int | str, *, incoming: list[int], lang: str = "vi"
+    ) -> list[Call]:
+        params: dict[str, Any]
+        match action:
+            case A.Send():
+                params = {"text": _clip(action.text), "options": _options(action.options)}
+                if action.request_location:
+                    params["location"] = True
+                if action.tag:
+                    params["tag"] = action.tag
+                return [Call("send", params | {"lang": lang})]
+            case A.Edit():
+                params = {"tag": action.tag, "text": _clip(action.text)}
+                params["options"] = _options(action.options)
+                return [Call("edit", params | {"lang": lang})]
+            case A.DeleteTracked(tag=None):
+                return [Call("clear", {"lang": lang})]
+            case A.DeleteTracked(tag=tag):
+                return [Call("delete", {"tag": tag, "lang": lang})]
+        return []

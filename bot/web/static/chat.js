@@ -1,0 +1,252 @@
+/* Lên Tiếng web chat: plain script, no framework, no third party.
+   Keeps only the session id, the event counter and nothing else, in sessionStorage. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("page-data").textContent);
+  var texts = data.texts;
+  var lang = data.lang;
+  var log = document.getElementById("log");
+  var statusLine = document.getElementById("status");
+  var form = document.getElementById("compose");
+  var input = document.getElementById("text");
+  var store = window.sessionStorage;
+  var sid = store.getItem("c.s");
+  var seq = parseInt(store.getItem("c.q") || "0", 10);
+  var last = 0;
+  var exiting = false;
+  var polling = null;
+
+  function setStatus(key) {
+    if (!key) { statusLine.hidden = true; statusLine.textContent = ""; return; }
+    statusLine.textContent = texts[key] || "";
+    statusLine.hidden = false;
+  }
+
+  function api(method, path, body, keepalive) {
+    var headers = { "Accept": "application/json" };
+    if (sid) headers["X-Session"] = sid;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(path, {
+      method: method, headers: headers, credentials: "omit", cache: "no-store",
+      referrerPolicy: "no-referrer", keepalive: !!keepalive,
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (r) {
+      if (r.status === 429) { var e = new Error("busy"); e.busy = true; throw e; }
+      if (r.status === 401) { var g = new Error("gone"); g.gone = true; throw g; }
+      if (!r.ok) throw new Error("http " + r.status);
+      return r.status === 204 ? null : r.json();
+    });
+  }
+
+  /* -- rendering ------------------------------------------------------------------ */
+
+  function bubbles() { return log.querySelectorAll(".msg.bot"); }
+
+  function fillOptions(box, op) {
+    var old = box.querySelector(".opts");
+    if (old) box.removeChild(old);
+    var opts = op.options || [];
+    if (!opts.length && !op.location) return;
+    var row = document.createElement("div");
+    row.className = "opts";
+    if (op.location) {
+      var loc = document.createElement("button");
+      loc.type = "button"; loc.className = "loc wide"; loc.textContent = texts.location;
+      loc.setAttribute("data-location", "1");
+      row.appendChild(loc);
+    }
+    opts.forEach(function (o) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.textContent = o.label;
+      b.setAttribute("data-choice", o.data);
+      if (o.label.length > 16) b.className = "wide";
+      row.appendChild(b);
+    });
+    box.appendChild(row);
+  }
+
+  function dropOlderOptions() {
+    var rows = log.querySelectorAll(".opts");
+    for (var i = 0; i < rows.length; i++) rows[i].parentNode.removeChild(rows[i]);
+  }
+
+  function apply(op) {
+    if (op.id <= last) return;
+    last = op.id;
+    if (op.lang && op.lang !== lang) switchLanguage(op.lang);
+    if (op.op === "send") {
+      var box = document.createElement("div");
+      box.className = "msg bot";
+      if (op.tag) box.setAttribute("data-tag", op.tag);
+      var p = document.createElement("div");
+      p.className = "text"; p.textContent = op.text;
+      box.appendChild(p);
+      if ((op.options && op.options.length) || op.location) dropOlderOptions();
+      fillOptions(box, op);
+      log.appendChild(box);
+      box.scrollIntoView({ block: "end" });
+    } else if (op.op === "edit") {
+      var all = log.querySelectorAll('.msg.bot[data-tag="' + cssEscape(op.tag) + '"]');
+      if (!all.length) { op.op = "send"; last = op.id - 1; apply(op); return; }
+      var target = all[all.length - 1];
+      target.querySelector(".text").textContent = op.text;
+      fillOptions(target, op);
+    } else if (op.op === "delete") {
+      var tagged = log.querySelectorAll('[data-tag="' + cssEscape(op.tag) + '"]');
+      for (var i = 0; i < tagged.length; i++) tagged[i].parentNode.removeChild(tagged[i]);
+    } else if (op.op === "clear") {
+      log.textContent = "";
+    }
+  }
+
+  function cssEscape(s) { return String(s || "").replace(/["\\]/g, "\\$&"); }
+
+  function applyAll(answer) {
+    (answer.ops || []).forEach(apply);
+    if (answer.last > last) last = answer.last;
+  }
+
+  function echo(text) {
+    var box = document.createElement("div");
+    box.className = "msg me";
+    box.textContent = text;
+    log.appendChild(box);
+    box.scrollIntoView({ block: "end" });
+  }
+
+  function switchLanguage(next) {
+    lang = next;
+    document.documentElement.lang = next;
+    api("GET", "/api/chat/texts?lang=" + encodeURIComponent(next)).then(function (t) {
+      texts = t;
+      document.title = t.title;
+      document.getElementById("exit").textContent = t.exit;
+      document.getElementById("send").textContent = t.send;
+      input.placeholder = t.input;
+      var locs = log.querySelectorAll("[data-location]");
+      for (var i = 0; i < locs.length; i++) locs[i].textContent = t.location;
+    }).catch(function () {});
+  }
+
+  /* -- talking to the server --------------------------------------------------------- */
+
+  function send(event, retries) {
+    if (exiting) return Promise.resolve();
+    var mySeq;
+    if (retries === undefined) {
+      seq += 1; store.setItem("c.q", String(seq)); mySeq = seq; retries = 0;
+    } else {
+      mySeq = event.seq;
+    }
+    event.seq = mySeq;
+    return api("POST", "/api/chat/event", { seq: mySeq, after: last, event: event.body })
+      .then(function (answer) { setStatus(null); applyAll(answer); })
+      .catch(function (err) {
+        if (err.gone) { restart(); return; }
+        setStatus(err.busy ? "busy" : "offline");
+        if (retries < 5 && !exiting) {
+          return new Promise(function (ok) { setTimeout(ok, 2000 * (retries + 1)); })
+            .then(function () { return send(event, retries + 1); });
+        }
+      });
+  }
+
+  function say(body) { return send({ body: body }); }
+
+  function longPoll() {
+    if (exiting || !sid) return;
+    var mine = {};
+    polling = mine;
+    api("GET", "/api/chat/poll?wait=25&after=" + last)
+      .then(function (answer) { setStatus(null); applyAll(answer); return 0; })
+      .catch(function (err) { if (err.gone) { restart(); return -1; } return 3000; })
+      .then(function (pause) {
+        if (pause < 0 || polling !== mine) return;
+        setTimeout(longPoll, pause);
+      });
+  }
+
+  function begin() {
+    return api("POST", "/api/chat/start", { lang: lang }).then(function (answer) {
+      sid = answer.session; seq = 0;
+      store.setItem("c.s", sid); store.setItem("c.q", "0");
+      applyAll(answer);
+    });
+  }
+
+  function restart() {
+    store.removeItem("c.s"); store.removeItem("c.q");
+    sid = null; last = 0; log.textContent = "";
+    begin().then(longPoll).catch(function () { setStatus("offline"); });
+  }
+
+  /* -- quick exit ----------------------------------------------------------------------- */
+
+  function quickExit() {
+    if (exiting) return;
+    exiting = true;
+    polling = null;
+    if (sid) {
+      try { api("POST", "/api/chat/exit", undefined, true).catch(function () {}); } catch (e) {}
+    }
+    try { store.clear(); } catch (e) {}
+    try { window.localStorage.clear(); } catch (e) {}
+    sid = null; texts = {}; data = null;
+    document.title = "";
+    document.documentElement.innerHTML = "<head></head><body></body>";
+    try { history.replaceState(null, "", "/n"); } catch (e) {}
+    window.location.replace("/n");
+  }
+
+  /* -- wiring --------------------------------------------------------------------------- */
+
+  document.getElementById("exit").addEventListener("click", quickExit);
+
+  log.addEventListener("click", function (ev) {
+    var b = ev.target.closest ? ev.target.closest("button") : null;
+    if (!b || exiting) return;
+    if (b.hasAttribute("data-location")) { shareLocation(); return; }
+    var choice = b.getAttribute("data-choice");
+    if (choice === null) return;
+    if (choice === "x") { quickExit(); return; }
+    say({ kind: "choice", data: choice });
+  });
+
+  function shareLocation() {
+    if (!navigator.geolocation) { setStatus("location_failed"); return; }
+    setStatus("location_wait");
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      setStatus(null);
+      say({ kind: "location", lat: pos.coords.latitude, lon: pos.coords.longitude });
+    }, function () { setStatus("location_failed"); },
+    { enableHighAccuracy: false, timeout: 20000, maximumAge: 60000 });
+  }
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var text = input.value.replace(/^\s+|\s+$/g, "");
+    if (!text || exiting) return;
+    input.value = "";
+    echo(text);
+    say({ kind: "text", text: text });
+  });
+
+  input.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && !ev.shiftKey) {
+      ev.preventDefault();
+      if (form.requestSubmit) form.requestSubmit(); else form.dispatchEvent(new Event("submit"));
+    }
+  });
+
+  window.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") quickExit();  /* Esc is a quick exit too, as on many hotlines */
+  });
+
+  var ready = sid
+    ? api("GET", "/api/chat/poll?after=0").then(applyAll).catch(function (err) {
+        if (err.gone) { restart(); } else { setStatus("offline"); }
+      })
+    : begin().catch(function () { setStatus("offline"); });
+  ready.then(longPoll);
+})();

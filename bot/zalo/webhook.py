@@ -1,0 +1,54 @@
+"""The Zalo webhook route: secret checked, update parsed strictly, handled and committed,
+then 200.
+
+Zalo sends the ``secret_token`` given to setWebhook in the ``X-Bot-Api-Secret-Token``
+header (as third-party Zalo clients check it; Zalo's own page should be re-checked when
+the bot goes live). A request without the matching token gets 401 and is not read.
+Answering only after the update is stored means an accepted update is never lost: if
+handling fails, Zalo gets a 500 and delivers it again.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from pydantic import ValidationError
+
+from bot.zalo.models import ZaloUpdate
+from bot.zalo.runner import webhook_secret
+
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+PATH = "/zalo/webhook"
+MAX_BODY = 256 * 1024
+
+router = APIRouter()
+
+
+@router.post(PATH, include_in_schema=False)
+async def zalo_webhook(request: Request) -> Response:
+    runtime = request.app.state.runtime
+    channel = getattr(runtime, "zalo", None)
+    expected = webhook_secret(runtime.settings)
+    given = request.headers.get(SECRET_HEADER, "")
+    if (
+        channel is None
+        or not expected
+        or not hmac.compare_digest(given.encode(), expected.encode())
+    ):
+        raise HTTPException(status_code=401, detail="unauthorized")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY:
+            raise HTTPException(status_code=413, detail="too large")
+    try:
+        payload = json.loads(body)
+        if isinstance(payload, dict) and payload.get("ok") is True and "result" in payload:
+            payload = payload["result"]  # some deliveries wrap the update like an API answer
+        update = ZaloUpdate.model_validate(payload)
+    except (ValueError, ValidationError):
+        raise HTTPException(status_code=400, detail="malformed update") from None
+    await channel.handle(update)
+    return Response(status_code=200)

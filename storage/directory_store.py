@@ -1,0 +1,126 @@
+"""The directory in the database: upsert from validated CSV records, load for matching.
+
+Names, phone numbers and shelter locations are sealed (a trusted address is where a
+survivor hides); focal point offices' coordinates, roles, languages and duty hours are
+plaintext because routing needs them and they identify no survivor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from routing.directory import Directory, Role, ShelterKind
+from routing.directory import FocalPoint as FocalRecord
+from routing.directory import Shelter as ShelterRecord
+from routing.duty import parse_duty_hours
+from routing.places import PlaceCode
+from storage.models import FocalPoint, Shelter
+from storage.records import data_key_of, new_data_key, open_from, seal_into
+from storage.sealing import Vault
+
+
+async def upsert_directory(
+    session: AsyncSession,
+    vault: Vault,
+    focal_points: list[FocalRecord],
+    shelters: list[ShelterRecord],
+    *,
+    now: datetime,
+) -> tuple[int, int]:
+    """Insert or update every record by id (idempotent); returns the counts written."""
+    for record in focal_points:
+        row = await session.get(FocalPoint, record.id)
+        if row is None:
+            key_id, aead = await new_data_key(session, vault)
+            row = FocalPoint(
+                id=record.id,
+                data_key_id=key_id,
+                place_scheme=record.commune_code.scheme,
+                province_code="",
+                role="",
+            )
+        else:
+            aead = await data_key_of(session, vault, row)
+        row.place_scheme = record.commune_code.scheme
+        row.province_code = record.province_code.code
+        row.commune_code = record.commune_code.code
+        row.role = record.role.value
+        row.languages = ",".join(sorted(record.languages))
+        row.duty_hours = record.duty_hours.source
+        row.lat, row.lon, row.active, row.updated_at = record.lat, record.lon, True, now
+        seal_into(vault, aead, row, display_name=record.display_name, phone=record.phone)
+        session.add(row)
+    for record in shelters:
+        row = await session.get(Shelter, record.id)
+        if row is None:
+            key_id, aead = await new_data_key(session, vault)
+            row = Shelter(
+                id=record.id,
+                data_key_id=key_id,
+                place_scheme=record.commune_code.scheme,
+                province_code="",
+                commune_code="",
+                kind="",
+            )
+        else:
+            aead = await data_key_of(session, vault, row)
+        row.place_scheme = record.commune_code.scheme
+        row.province_code = record.province_code.code
+        row.commune_code = record.commune_code.code
+        row.kind = record.kind.value
+        row.capacity, row.occupancy = record.capacity, record.occupancy
+        row.accepts_children = record.accepts_children
+        row.wheelchair_accessible = record.wheelchair_accessible
+        row.languages = ",".join(sorted(record.languages))
+        row.updated_at = now
+        seal_into(
+            vault, aead, row, name=record.name, location={"lat": record.lat, "lon": record.lon}
+        )
+        session.add(row)
+    await session.flush()
+    return len(focal_points), len(shelters)
+
+
+async def load_directory(session: AsyncSession, vault: Vault) -> Directory:
+    """The active directory, with sealed fields opened, ready for matching."""
+    focal_records = []
+    for row in (await session.exec(select(FocalPoint).where(FocalPoint.active))).all():
+        aead = await data_key_of(session, vault, row)
+        focal_records.append(
+            FocalRecord(
+                id=row.id,
+                commune_code=PlaceCode(row.place_scheme, row.commune_code),
+                province_code=PlaceCode(row.place_scheme, row.province_code),
+                role=Role(row.role),
+                display_name=open_from(vault, aead, row, "display_name") or "",
+                phone=open_from(vault, aead, row, "phone") or "",
+                languages=frozenset(filter(None, row.languages.split(","))),
+                duty_hours=parse_duty_hours(row.duty_hours),
+                lat=row.lat,
+                lon=row.lon,
+            )
+        )
+    shelter_records = []
+    for row in (await session.exec(select(Shelter))).all():
+        aead = await data_key_of(session, vault, row)
+        where = open_from(vault, aead, row, "location") or {}
+        shelter_records.append(
+            ShelterRecord(
+                id=row.id,
+                commune_code=PlaceCode(row.place_scheme, row.commune_code),
+                province_code=PlaceCode(row.place_scheme, row.province_code),
+                name=open_from(vault, aead, row, "name") or "",
+                kind=ShelterKind(row.kind),
+                lat=where.get("lat", 0.0),
+                lon=where.get("lon", 0.0),
+                capacity=row.capacity,
+                occupancy=row.occupancy,
+                accepts_children=row.accepts_children,
+                wheelchair_accessible=row.wheelchair_accessible,
+                languages=frozenset(filter(None, row.languages.split(","))),
+            )
+        )
+    return Directory(focal_records, shelter_records)
