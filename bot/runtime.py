@@ -28,6 +28,7 @@ from storage.store import Store, open_store
 log = logging.getLogger(__name__)
 
 SHRED_EVERY_S = 600
+WEBHOOK_STORE_ATTEMPTS = 3
 DIRECTORY_REFRESH_S = 300  # an import by `hotline directory import` shows up within this
 
 
@@ -113,6 +114,8 @@ class Runtime:
         self.senders["telegram"] = sender
         self.tasks.append(asyncio.create_task(sender.run(), name="sender:telegram"))
         if webhook_url:
+            # Telegram redelivers after an error answer: retry storing only briefly.
+            self.dispatcher["store_attempts"] = WEBHOOK_STORE_ATTEMPTS
             secret = (
                 self.settings.webhook_secret.get_secret_value()
                 if self.settings.webhook_secret

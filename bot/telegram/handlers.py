@@ -10,6 +10,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message, Update
 
+from bot.resilience import until_stored
 from bot.service import Hotline, Inbound
 from bot.telegram.convert import message_event
 from dialogs import events as E
@@ -23,35 +24,40 @@ def survivor_router() -> Router:
     router.message.filter(F.chat.type == "private")
 
     @router.message()
-    async def on_message(message: Message, hotline: Hotline, event_update: Update) -> None:
+    async def on_message(
+        message: Message, hotline: Hotline, event_update: Update, store_attempts: int | None = None
+    ) -> None:
         if message.from_user is None:
             return
-        await hotline.handle(
-            Inbound(
-                channel=CHANNEL,
-                user_id=str(message.from_user.id),
-                chat_id=message.chat.id,
-                event=message_event(message),
-                message_id=message.message_id,
-                update_id=event_update.update_id,
-            )
+        inbound = Inbound(
+            channel=CHANNEL,
+            user_id=str(message.from_user.id),
+            chat_id=message.chat.id,
+            event=message_event(message),
+            message_id=message.message_id,
+            update_id=event_update.update_id,
         )
+        await until_stored(lambda: hotline.handle(inbound), max_attempts=store_attempts)
 
     @router.callback_query()
-    async def on_button(query: CallbackQuery, hotline: Hotline, event_update: Update) -> None:
+    async def on_button(
+        query: CallbackQuery,
+        hotline: Hotline,
+        event_update: Update,
+        store_attempts: int | None = None,
+    ) -> None:
         message = query.message
         if message is None or message.chat.type != "private":
             await query.answer()
             return
-        await hotline.handle(
-            Inbound(
-                channel=CHANNEL,
-                user_id=str(query.from_user.id),
-                chat_id=message.chat.id,
-                event=E.Choice(data=query.data or "", message_ref=str(message.message_id)),
-                update_id=event_update.update_id,
-            )
+        inbound = Inbound(
+            channel=CHANNEL,
+            user_id=str(query.from_user.id),
+            chat_id=message.chat.id,
+            event=E.Choice(data=query.data or "", message_ref=str(message.message_id)),
+            update_id=event_update.update_id,
         )
+        await until_stored(lambda: hotline.handle(inbound), max_attempts=store_attempts)
         try:
             await query.answer()
         except Exception:  # noqa: BLE001 - the spinner stops by itself; nothing is lost

@@ -281,3 +281,27 @@ async def test_forged_and_stale_buttons_get_a_kind_reprompt(runtime, fake_bot_ap
     await person.tap("phys")  # the report goes on where it was
     answered = fake_bot_api.callback_answers()
     assert len(answered) >= 4  # every press got its spinner stopped
+
+
+async def test_a_database_outage_mid_report_loses_nothing(runtime, fake_bot_api, monkeypatch):
+    """While storing fails, the update is kept and retried; the answer is not lost."""
+    from sqlalchemy.exc import OperationalError
+
+    import bot.resilience
+
+    monkeypatch.setattr(bot.resilience, "FIRST_DELAY_S", 0.05)
+    person = TelegramPerson(fake_bot_api, USER + 9)
+    person.command("/start")
+    await person.tap("safe")
+    real_handle, failures = runtime.hotline.handle, []
+
+    async def flaky(inbound):
+        if len(failures) < 3:
+            failures.append(inbound)
+            raise OperationalError("INSERT", {}, ConnectionError("database is down"))
+        return await real_handle(inbound)
+
+    monkeypatch.setattr(runtime.hotline, "handle", flaky)
+    await person.tap("me")  # arrives during the outage
+    await person.tap("phys")  # the answer was kept: the next question came
+    assert len(failures) == 3

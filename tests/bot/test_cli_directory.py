@@ -1,0 +1,123 @@
+"""`hotline directory import`, `hotline focal invite|revoke`, `hotline i18n status`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.settings import get_settings
+from routing.data import daklak_sample_paths
+from storage.db import transaction
+from storage.models import FocalPoint, Shelter
+from storage.store import open_store
+
+
+def _invoke(monkeypatch, database, tmp_path, *args):
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", database.url)
+    monkeypatch.setenv("HOTLINE_KEY_FILE", str(tmp_path / "keys" / "hotline.key"))
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app, list(args))
+    finally:
+        get_settings.cache_clear()
+
+
+def _counts(database, tmp_path) -> tuple[int, int]:
+    async def main():
+        settings_env = get_settings().__class__(
+            database_url=database.url, key_file=tmp_path / "keys" / "hotline.key"
+        )
+        store = await open_store(settings_env.database_url, settings_env.key_source())
+        try:
+            async with transaction(store.sessions) as session:
+                fps = (await session.exec(select(func.count()).select_from(FocalPoint))).one()
+                shs = (await session.exec(select(func.count()).select_from(Shelter))).one()
+                return fps, shs
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+def test_sample_directory_imports_idempotently_with_phones_sealed(monkeypatch, database, tmp_path):
+    paths = daklak_sample_paths()
+    first = _invoke(
+        monkeypatch,
+        database,
+        tmp_path,
+        "directory",
+        "import",
+        str(paths.focal_points),
+        str(paths.shelters),
+    )
+    assert first.exit_code == 0, first.output
+    assert "Imported 29 focal points and 9 shelters" in first.output
+    again = _invoke(
+        monkeypatch,
+        database,
+        tmp_path,
+        "directory",
+        "import",
+        str(paths.focal_points),
+        str(paths.shelters),
+    )
+    assert again.exit_code == 0
+    assert _counts(database, tmp_path) == (29, 9)
+    raw = database.raw_bytes()
+    assert (
+        b"0262 0000 011" not in raw and b"+842620000011" not in raw and "Chị A".encode() not in raw
+    )
+
+
+def test_a_malformed_csv_is_refused_whole_and_changes_nothing(monkeypatch, database, tmp_path):
+    paths = daklak_sample_paths()
+    lines = paths.focal_points.read_text(encoding="utf-8").splitlines()
+    header_at = next(i for i, line in enumerate(lines) if line.startswith("id,"))
+    bad = lines[: header_at + 3]
+    bad.append("bad-commune,99999,primary,(fictitious) X,0262 0000 999,vi,24/7,12.6,108.0")
+    bad.append("bad-coords,24133,primary,(fictitious) Y,0262 0000 998,vi,24/7,95.0,108.0")
+    bad.append(lines[header_at + 1])  # a duplicate id
+    broken = tmp_path / "focal_points.csv"
+    broken.write_text("\n".join(bad) + "\n", encoding="utf-8")
+    result = _invoke(
+        monkeypatch, database, tmp_path, "directory", "import", str(broken), str(paths.shelters)
+    )
+    assert result.exit_code == 1
+    out = result.output
+    first_bad = header_at + 4  # 1-based line number of the first bad row
+    assert f"focal_points.csv:{first_bad}:commune_code" in out
+    assert f"focal_points.csv:{first_bad + 1}:lat" in out
+    assert f"focal_points.csv:{first_bad + 2}:id" in out
+    assert "nothing was imported" in out
+    assert _counts(database, tmp_path) == (0, 0)
+
+
+def test_focal_invite_and_revoke(monkeypatch, database, tmp_path):
+    paths = daklak_sample_paths()
+    _invoke(
+        monkeypatch,
+        database,
+        tmp_path,
+        "directory",
+        "import",
+        str(paths.focal_points),
+        str(paths.shelters),
+    )
+    invited = _invoke(monkeypatch, database, tmp_path, "focal", "invite", "eakar-primary")
+    assert invited.exit_code == 0 and "Invite code for eakar-primary" in invited.output
+    unknown = _invoke(monkeypatch, database, tmp_path, "focal", "invite", "nobody")
+    assert unknown.exit_code == 2 and "no focal point" in unknown.output
+    revoked = _invoke(monkeypatch, database, tmp_path, "focal", "revoke", "eakar-primary")
+    assert revoked.exit_code == 0
+
+
+def test_i18n_status_lists_every_language():
+    result = CliRunner().invoke(app, ["i18n", "status"])
+    assert result.exit_code == 0
+    lines = {line.split()[0]: line for line in result.output.splitlines()}
+    assert {"vi", "en", "rad", "jra", "mng", "bdq", "hmn", "km"} <= set(lines)
+    assert "100.0%" in lines["vi"] and "100.0%" in lines["en"]
