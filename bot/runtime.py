@@ -113,6 +113,7 @@ class Runtime:
         )
         self.senders["telegram"] = sender
         self.tasks.append(asyncio.create_task(sender.run(), name="sender:telegram"))
+        await self._set_command_menu()
         if webhook_url:
             # Telegram redelivers after an error answer: retry storing only briefly.
             self.dispatcher["store_attempts"] = WEBHOOK_STORE_ATTEMPTS
@@ -128,6 +129,22 @@ class Runtime:
             self.tasks.append(
                 asyncio.create_task(run_polling(self.dispatcher, self.bot), name="telegram:polling")
             )
+
+    async def _set_command_menu(self) -> None:
+        """The "/" menu in Vietnamese (default) and English; a failure only costs the menu."""
+        from aiogram.types import BotCommand
+
+        from dialogs.menu_texts import command_menu
+
+        try:
+            for lang in (None, "en"):
+                commands = [
+                    BotCommand(command=name, description=text)
+                    for name, text in command_menu(lang or "vi")
+                ]
+                await self.bot.set_my_commands(commands, language_code=lang)
+        except Exception as exc:  # noqa: BLE001 - the bot works without a menu
+            log.warning("could not set the command menu (%s)", type(exc).__name__)
 
     async def reload_directory(self) -> Directory:
         """Load focal points and shelters (after start-up and after an import)."""

@@ -305,3 +305,12 @@ async def test_a_database_outage_mid_report_loses_nothing(runtime, fake_bot_api,
     await person.tap("me")  # arrives during the outage
     await person.tap("phys")  # the answer was kept: the next question came
     assert len(failures) == 3
+
+
+async def test_the_command_menu_is_set_per_language(runtime, fake_bot_api):
+    from dialogs.menu_texts import command_menu
+
+    vi = {c["command"]: c["description"] for c in fake_bot_api.my_commands()}
+    en = {c["command"]: c["description"] for c in fake_bot_api.my_commands(language_code="en")}
+    assert vi == dict(command_menu("vi")) and en == dict(command_menu("en"))
+    assert {"start", "exit", "code", "help"} <= set(vi) and vi["exit"] != en["exit"]
