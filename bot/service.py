@@ -292,19 +292,21 @@ class Hotline:
         aead = await data_key_of(session, self.store.vault, row)
         incoming_ids = [pair[0] for pair in incoming]
         lang = engine_state.get("l", "vi") if isinstance(engine_state, dict) else "vi"
-        for action in actions:
-            for call in renderer.render(action, inbound.chat_id, incoming=incoming_ids, lang=lang):
-                await outbox.enqueue(
-                    session,
-                    self.store.vault,
-                    aead,
-                    data_key_id=row.data_key_id,
-                    channel=inbound.channel,
-                    queue_key=row.key,
-                    method=call.method,
-                    payload=call.params,
-                    now=now,
-                )
+        calls = [
+            (call.method, call.params)
+            for action in actions
+            for call in renderer.render(action, inbound.chat_id, incoming=incoming_ids, lang=lang)
+        ]
+        await outbox.enqueue_many(
+            session,
+            self.store.vault,
+            aead,
+            data_key_id=row.data_key_id,
+            channel=inbound.channel,
+            queue_key=row.key,
+            calls=calls,
+            now=now,
+        )
 
 
 def _new_case(report: dict[str, Any], turn: _Turn) -> cases.NewCase:

@@ -40,18 +40,49 @@ async def enqueue(
     now: datetime,
 ) -> OutboxMessage:
     """Queue one Bot API call; its payload is sealed under the given data key."""
-    row = OutboxMessage(
+    (row,) = await enqueue_many(
+        session,
+        vault,
+        aead,
         data_key_id=data_key_id,
         channel=channel,
         queue_key=queue_key,
-        method=method,
-        not_before=now,
-        created_at=now,
+        calls=[(method, payload)],
+        now=now,
     )
-    session.add(row)
-    await session.flush()  # the id is part of the sealed payload's associated data
-    seal_into(vault, aead, row, payload=payload)
     return row
+
+
+async def enqueue_many(
+    session: AsyncSession,
+    vault: Vault,
+    aead: AESGCM,
+    *,
+    data_key_id: str,
+    channel: str,
+    queue_key: str,
+    calls: list[tuple[str, dict[str, Any]]],
+    now: datetime,
+) -> list[OutboxMessage]:
+    """Queue several calls for one chat, in order, with one flush."""
+    rows = [
+        OutboxMessage(
+            data_key_id=data_key_id,
+            channel=channel,
+            queue_key=queue_key,
+            method=method,
+            not_before=now,
+            created_at=now,
+        )
+        for method, _ in calls
+    ]
+    if not rows:
+        return rows
+    session.add_all(rows)
+    await session.flush()  # the ids are part of the sealed payloads' associated data
+    for row, (_, payload) in zip(rows, calls, strict=True):
+        seal_into(vault, aead, row, payload=payload)
+    return rows
 
 
 async def claim(
