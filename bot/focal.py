@@ -25,7 +25,7 @@ from dialogs.outbound import focal_reply
 from routing.directory import Directory, Role
 from routing.matching import ShelterNeeds, match_focal_point, match_shelter
 from routing.places import PlaceCode, load_places
-from storage import audit, conversations, outbox
+from storage import audit, conversations, outbox, retention
 from storage.db import transaction
 from storage.keyring import PURPOSE_INVITE
 from storage.models import Case, CaseMessage, FocalPoint, Referral
@@ -56,6 +56,7 @@ class FocalDesk:
     on_referral: Callable[[AsyncSession, Referral, Case, datetime], Any] | None = None
     on_acknowledged: Callable[[AsyncSession, Referral, datetime], Any] | None = None
     on_wake: Callable[[], None] | None = None
+    retention: timedelta = timedelta(days=90)
 
     # -- onboarding ---------------------------------------------------------------------------
 
@@ -405,6 +406,7 @@ class FocalDesk:
         referral.status, referral.closed_at = "closed", now
         case.status, case.closed_at, case.outcome = "closed", now, outcome
         case.services = ",".join(services) or None
+        case.retain_until = retention.retain_until(now, self.retention)
         session.add_all([referral, case])
         await self._set_mode(session, focal, {}, now)
         await audit.append(
@@ -582,6 +584,34 @@ class FocalDesk:
         ).first()
         options = T.actions(FOCAL_LANG, referral.id) if referral else ()
         return await self._send(session, focal, A.Send(body, options), now)
+
+    async def retention_round(self, *, now: datetime) -> int:
+        """Warn focal points 72 hours before a closed case is deleted; delete the due ones."""
+        async with transaction(self.store.sessions) as session:
+            for case in await retention.due_for_warning(session, now):
+                case.retention_warned_at = now
+                session.add(case)
+                focal = (
+                    await session.get(FocalPoint, case.assigned_focal_point_id)
+                    if case.assigned_focal_point_id
+                    else None
+                )
+                if focal is not None:
+                    when = f"{case.retain_until:%Y-%m-%d %H:%M} UTC"
+                    await self._tell(
+                        session,
+                        focal,
+                        T.text(FOCAL_LANG, "focal.retention", ref=case.ref, when=when),
+                        now,
+                    )
+            deleted = await retention.purge_expired(session, self.store.vault, now)
+        self._wake()
+        return deleted
+
+    async def retention_round_now(self) -> int:
+        from datetime import UTC
+
+        return await self.retention_round(now=datetime.now(UTC))
 
     # -- plumbing -----------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 SHRED_EVERY_S = 600
 WEBHOOK_STORE_ATTEMPTS = 3
+RETENTION_EVERY_S = 3600
 DIRECTORY_REFRESH_S = 300  # an import by `hotline directory import` shows up within this
 
 
@@ -63,7 +64,12 @@ class Runtime:
             draft_ttl=timedelta(hours=settings.draft_ttl_hours),
         )
         runtime = cls(settings, store, hotline)
-        runtime.desk = FocalDesk(store, hotline.renderers, runtime.current_directory)
+        runtime.desk = FocalDesk(
+            store,
+            hotline.renderers,
+            runtime.current_directory,
+            retention=timedelta(days=settings.retention_days),
+        )
         hotline.on_case_created = runtime.desk.refer
         hotline.on_survivor_message = runtime.desk.relay_to_focal
         hotline.nearest_places = runtime.nearest_places
@@ -80,6 +86,13 @@ class Runtime:
                 max_instances=1,
                 coalesce=True,
                 next_run_time=utcnow(),
+            )
+            runtime.scheduler.add_job(
+                runtime.desk.retention_round_now,
+                "interval",
+                seconds=RETENTION_EVERY_S,
+                max_instances=1,
+                coalesce=True,
             )
             runtime.scheduler.add_job(
                 runtime.reload_directory,

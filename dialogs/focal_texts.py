@@ -157,4 +157,5 @@ MESSAGES = (
     N_("focal.ask.prefix"),
     N_("focal.inbox.empty"),
     N_("focal.inbox.title"),
+    N_("focal.retention"),
 )

@@ -102,6 +102,7 @@ class Case(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=32)
     closed_at: datetime | None = _when(nullable=True)
     retain_until: datetime | None = _when(nullable=True, index=True)
+    retention_warned_at: datetime | None = _when(nullable=True)
     # sealed
     narrative: bytes | None = _sealed()
     details: bytes | None = _sealed()

@@ -80,6 +80,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=32), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("retain_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("retention_warned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("narrative", sa.LargeBinary(), nullable=True),
         sa.Column("details", sa.LargeBinary(), nullable=True),
         sa.Column("location", sa.LargeBinary(), nullable=True),

@@ -1,0 +1,58 @@
+"""Closed cases: the focal point is warned 72 hours before, then the case is shredded."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from dialogs import focal_texts
+from routing.matching import match_focal_point
+from storage.db import transaction
+from storage.models import AuditEvent, Case, DataKey, Referral
+from tests.e2e.driver import TelegramPerson
+from tests.e2e.test_focal import (  # noqa: F401
+    BMT,
+    FOCAL,
+    OFFICE_HOURS,
+    SURVIVOR,
+    bind,
+    report_from_buon_ma_thuot,
+    runtime,
+)
+
+
+async def test_closed_case_warned_then_deleted_and_shredded(runtime, fake_bot_api):  # noqa: F811
+    expected = match_focal_point(
+        runtime.directory, commune_code=BMT, language="vi", now=OFFICE_HOURS
+    )
+    focal = await bind(runtime, fake_bot_api, FOCAL, expected.focal_point.id)
+    await report_from_buon_ma_thuot(TelegramPerson(fake_bot_api, SURVIVOR))
+    async with transaction(runtime.store.sessions) as session:
+        case = (await session.exec(select(Case))).one()
+        referral = (await session.exec(select(Referral))).one()
+    await focal.tap_global(focal_texts.data(focal_texts.CLOSE, referral.id))
+    await focal.tap_global(focal_texts.data("out", referral.id, "declined"))
+    await focal.wait_text(focal_texts.text("vi", "focal.closed", ref=case.ref))
+    async with transaction(runtime.store.sessions) as session:
+        closed = await session.get(Case, case.id)
+    assert closed.outcome == "declined" and closed.retain_until is not None
+    assert closed.retain_until - closed.closed_at == timedelta(days=runtime.settings.retention_days)
+
+    later = closed.retain_until - timedelta(hours=71)
+    runtime.senders["telegram"].clock = lambda: later  # the sender lives in the same future
+    assert await runtime.desk.retention_round(now=closed.retain_until - timedelta(hours=100)) == 0
+    assert await runtime.desk.retention_round(now=closed.retain_until - timedelta(hours=71)) == 0
+    warning = await focal.wait_text("UTC")
+    assert case.ref in warning.text
+    assert await runtime.desk.retention_round(now=closed.retain_until - timedelta(hours=70)) == 0
+    assert await runtime.desk.retention_round(now=closed.retain_until + timedelta(minutes=1)) == 1
+    async with transaction(runtime.store.sessions) as session:
+        assert await session.get(Case, case.id) is None
+        assert await session.get(DataKey, closed.data_key_id) is None
+        deleted = (
+            await session.exec(select(AuditEvent).where(AuditEvent.action == "case.deleted"))
+        ).all()
+    assert [event.case_id for event in deleted] == [case.id] and deleted[0].actor_role == "system"
+    await runtime.senders["telegram"].wait_idle()
+    assert len([m for m in focal.visible() if "UTC" in (m.text or "")]) == 1  # warned once
