@@ -32,21 +32,7 @@ async def upsert_directory(
 ) -> tuple[int, int]:
     """Insert or update every record by id (idempotent); returns the counts written."""
     for record in focal_points:
-        row = await session.get(FocalPoint, record.id)
-        if row is None:
-            key_id, aead = await new_data_key(session, vault)
-            row = FocalPoint(
-                id=record.id,
-                data_key_id=key_id,
-                place_scheme=record.commune_code.scheme,
-                province_code="",
-                role="",
-            )
-        else:
-            aead = await data_key_of(session, vault, row)
-        row.place_scheme = record.commune_code.scheme
-        row.province_code = record.province_code.code
-        row.commune_code = record.commune_code.code
+        row, aead = await _row_with_key(session, vault, FocalPoint, record, role="")
         row.role = record.role.value
         row.languages = ",".join(sorted(record.languages))
         row.duty_hours = record.duty_hours.source
@@ -54,22 +40,7 @@ async def upsert_directory(
         seal_into(vault, aead, row, display_name=record.display_name, phone=record.phone)
         session.add(row)
     for record in shelters:
-        row = await session.get(Shelter, record.id)
-        if row is None:
-            key_id, aead = await new_data_key(session, vault)
-            row = Shelter(
-                id=record.id,
-                data_key_id=key_id,
-                place_scheme=record.commune_code.scheme,
-                province_code="",
-                commune_code="",
-                kind="",
-            )
-        else:
-            aead = await data_key_of(session, vault, row)
-        row.place_scheme = record.commune_code.scheme
-        row.province_code = record.province_code.code
-        row.commune_code = record.commune_code.code
+        row, aead = await _row_with_key(session, vault, Shelter, record, kind="")
         row.kind = record.kind.value
         row.capacity, row.occupancy = record.capacity, record.occupancy
         row.accepts_children = record.accepts_children
@@ -82,6 +53,20 @@ async def upsert_directory(
         session.add(row)
     await session.flush()
     return len(focal_points), len(shelters)
+
+
+async def _row_with_key(session: AsyncSession, vault: Vault, model, record, **required):
+    """The row for a record (created with its own data key if new), placed in its commune."""
+    row = await session.get(model, record.id)
+    if row is None:
+        key_id, aead = await new_data_key(session, vault)
+        row = model(id=record.id, data_key_id=key_id, place_scheme="", province_code="", **required)
+    else:
+        aead = await data_key_of(session, vault, row)
+    row.place_scheme = record.commune_code.scheme
+    row.province_code = record.province_code.code
+    row.commune_code = record.commune_code.code
+    return row, aead
 
 
 async def load_directory(session: AsyncSession, vault: Vault) -> Directory:
