@@ -10,14 +10,19 @@ from fastapi import FastAPI
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.telegram import webhook
+from bot.zalo import webhook as zalo_webhook
 
 
-def create_app(settings: Settings, *, webhook_url: str | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, webhook_url: str | None = None, zalo_webhook_url: str | None = None
+) -> FastAPI:
     """Build the app; the runtime (storage, senders, Telegram, jobs) starts with it."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runtime = await Runtime.start(settings, webhook_url=webhook_url)
+        app.state.runtime = await Runtime.start(
+            settings, webhook_url=webhook_url, zalo_webhook_url=zalo_webhook_url
+        )
         try:
             yield
         finally:
@@ -25,6 +30,7 @@ def create_app(settings: Settings, *, webhook_url: str | None = None) -> FastAPI
 
     app = FastAPI(title="Lên Tiếng", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(webhook.router)
+    app.include_router(zalo_webhook.router)
 
     @app.get("/health")
     async def health() -> dict[str, str]:

@@ -72,8 +72,12 @@ def run(
     webhook: str | None = typer.Option(
         None, help="Public HTTPS URL of /telegram/webhook: use a webhook instead of long polling."
     ),
+    zalo_webhook: str | None = typer.Option(
+        None, help="Public HTTPS URL of /zalo/webhook: Zalo by webhook instead of long polling."
+    ),
 ) -> None:
-    """Start the hotline: web app and scheduler, and Telegram when a token is set."""
+    """Start the hotline: web app and scheduler, and Telegram and Zalo when their tokens are
+    set (long polling, or webhooks with --webhook / --zalo-webhook)."""
     import uvicorn
 
     from bot.app import create_app
@@ -91,11 +95,22 @@ def run(
     if webhook and not settings.webhook_secret:
         typer.echo("hotline: --webhook needs HOTLINE_WEBHOOK_SECRET (the secret_token)", err=True)
         raise typer.Exit(code=2)
+    if zalo_webhook and len(_zalo_secret(settings) or "") < 8:
+        typer.echo(
+            "hotline: --zalo-webhook needs HOTLINE_WEBHOOK_SECRET of 8+ characters", err=True
+        )
+        raise typer.Exit(code=2)
     _run(check)
-    web = create_app(settings, webhook_url=webhook)
+    web = create_app(settings, webhook_url=webhook, zalo_webhook_url=zalo_webhook)
     typer.echo(f"Lên Tiếng is listening on http://{host}:{port}/", err=True)
     # No access log: it would record every caller's IP address.
     uvicorn.run(web, host=host, port=port, log_config=None, access_log=False)
+
+
+def _zalo_secret(settings) -> str | None:
+    from bot.zalo.runner import webhook_secret
+
+    return webhook_secret(settings)
 
 
 @keys_app.command("rotate")

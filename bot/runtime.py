@@ -51,12 +51,20 @@ class Runtime:
     dispatcher: Any = None
     scheduler: AsyncIOScheduler | None = None
     tasks: list[asyncio.Task] = field(default_factory=list)
+    zalo: Any = None  # bot.zalo.handlers.ZaloChannel, for the Zalo webhook route
 
     @classmethod
     async def start(
-        cls, settings: Settings, *, webhook_url: str | None = None, polling: bool = True
+        cls,
+        settings: Settings,
+        *,
+        webhook_url: str | None = None,
+        zalo_webhook_url: str | None = None,
+        polling: bool = True,
+        channels: bool = True,
     ) -> Runtime:
-        """Open storage and start the senders, Telegram (when a token is set) and the jobs."""
+        """Open storage and start the senders, Telegram and Zalo (when their tokens are set)
+        and the jobs. ``channels=False`` leaves the channels to the caller (tests)."""
         store = await open_store(settings.database_url, settings.key_source())
         hotline = Hotline(
             store,
@@ -75,8 +83,12 @@ class Runtime:
         hotline.nearest_places = runtime.nearest_places
         try:
             await runtime.reload_directory()
-            if settings.telegram_token is not None:
+            if channels and settings.telegram_token is not None:
                 await runtime._start_telegram(webhook_url, polling)
+            if channels and settings.zalo_token is not None:
+                from bot.zalo.runner import start_zalo
+
+                await start_zalo(runtime, webhook_url=zalo_webhook_url, polling=polling)
             hotline.on_wake = runtime.desk.on_wake = runtime.wake
             runtime.scheduler = AsyncIOScheduler(timezone=UTC)
             runtime.scheduler.add_job(

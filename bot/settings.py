@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     zalo_token: SecretStr | None = None
     zalo_api_base: str = "https://bot-api.zaloplatforms.com"
+    # Zalo's webhook secret; HOTLINE_WEBHOOK_SECRET is used when this is not set.
+    zalo_webhook_secret: SecretStr | None = None
     redis_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8080

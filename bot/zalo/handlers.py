@@ -12,15 +12,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import select
 
 from bot.service import Hotline, Inbound
-from bot.zalo.client import ZaloClient
+from bot.zalo.client import ZaloClient, ZaloError
 from bot.zalo.convert import update_event
-from bot.zalo.models import ZaloUpdate
+from bot.zalo.models import TEXT, ZaloMessage, ZaloUpdate
+from bot.zalo.render import CHOICES
+from dialogs import focal_texts
+from storage import conversations, outbox
+from storage.db import transaction
+from storage.models import OutboxMessage
 
 CHANNEL = "zalo"
 SEEN_KEPT = 20_000
 HANDLE_ATTEMPTS = 5
+RECENT_ROWS = 20  # how far back a focal point's typed number looks for numbered choices
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +51,27 @@ def inbound_of(update: ZaloUpdate) -> Inbound | None:
 
 
 class ZaloChannel:
-    """The running Zalo adapter: its client and the hand-over to the hotline."""
+    """The running Zalo adapter: its client and the hand-over to the hotline.
 
-    def __init__(self, hotline: Hotline, client: ZaloClient, *, retry_base_s: float = 0.2):
-        self.hotline, self.client = hotline, client
+    With a focal desk (:class:`bot.focal.FocalDesk`), focal points can be on Zalo too:
+    ``/focal CODE`` binds the account; a bound account's texts go to the desk, never to the
+    survivor engine. A typed number (one or two digits) picks from the newest message the
+    desk sent them with numbered choices (its option data are kept, sealed, in its outbox
+    row): it becomes a button press, which the desk checks and audits like any other.
+    Anything else is a reply, question or transfer target, by the desk's mode (so on Zalo a
+    reply cannot be just a number). Who is a focal point
+    is decided by the keyed identity in the database, never by anything the sender claims.
+    """
+
+    def __init__(
+        self,
+        hotline: Hotline,
+        client: ZaloClient,
+        *,
+        desk: Any = None,
+        retry_base_s: float = 0.2,
+    ):
+        self.hotline, self.client, self.desk = hotline, client, desk
         self.retry_base_s = retry_base_s
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -56,17 +83,19 @@ class ZaloChannel:
         Raises what the service raised: the webhook answers 500 so Zalo delivers again.
         """
         inbound = inbound_of(update)
-        if inbound is None:
+        if inbound is None or update.message is None:
             return False
         chat = str(inbound.chat_id)
-        key = (chat, update.message.message_id) if update.message.message_id else None
+        message_id = update.message.message_id
+        key = (chat, message_id) if message_id else None
         self._waiting[chat] = self._waiting.get(chat, 0) + 1
         lock = self._locks.setdefault(chat, asyncio.Lock())
         try:
             async with lock:
                 if key is not None and key in self._seen:
                     return False
-                await self.hotline.handle(inbound)
+                if not await self._focal(update.event_name, update.message):
+                    await self.hotline.handle(inbound)
                 if key is not None:
                     self._seen[key] = None
                     while len(self._seen) > SEEN_KEPT:
@@ -77,6 +106,55 @@ class ZaloChannel:
             if not self._waiting[chat]:
                 del self._waiting[chat]
                 self._locks.pop(chat, None)
+
+    async def _focal(self, event_name: str, message: ZaloMessage) -> bool:
+        """True when the message was a focal point's (or a binding) and the desk took it."""
+        desk = self.desk
+        if desk is None or event_name != TEXT or message.text is None:
+            return False
+        text, user, chat = message.text.strip(), message.sender.id, message.chat.id
+        now = datetime.now(UTC)
+        head, _, arg = text.partition(" ")
+        if head.lower() == "/focal":
+            if await desk.redeem(CHANNEL, user, chat, arg.strip(), now=now) is None:
+                try:  # best effort, like Telegram's direct answer; nothing to keep
+                    await self.client.send_message(chat, focal_texts.text("vi", "focal.bad_code"))
+                except ZaloError:
+                    pass
+            return True
+        if not await desk.is_focal(CHANNEL, user):
+            return False
+        data = await self._typed_choice(user, text)
+        if data is not None:
+            await desk.press(CHANNEL, user, data, now=now)
+        else:
+            await desk.text(CHANNEL, user, text, now=now)
+        return True
+
+    async def _typed_choice(self, user_id: str, text: str) -> str | None:
+        """The option data behind a typed number, from the newest of the chat's recent
+        messages that showed numbered choices; None when the text is not such a number."""
+        if not (text.isdigit() and len(text) <= 2):
+            return None
+        store = self.hotline.store
+        key = conversations.conversation_key(store.vault, CHANNEL, user_id)
+        async with transaction(store.sessions) as session:
+            query = (
+                select(OutboxMessage)
+                .where(OutboxMessage.queue_key == key, OutboxMessage.channel == CHANNEL)
+                .order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
+                .limit(RECENT_ROWS)
+            )
+            choices = None
+            for row in (await session.exec(query)).all():
+                payload = await outbox.payload_of(session, store.vault, row)
+                if isinstance(payload, dict) and payload.get(CHOICES):
+                    choices = payload[CHOICES]
+                    break
+        number = int(text)
+        if not isinstance(choices, list) or not 1 <= number <= len(choices):
+            return None
+        return str(choices[number - 1])
 
     async def handle_with_retry(self, update: ZaloUpdate) -> bool:
         """For long polling, where Zalo does not deliver an update twice: try a few times

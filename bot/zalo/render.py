@@ -10,14 +10,14 @@ location, so:
   conversation and how to delete it in the app, and deleting the receipt message becomes
   the advice (in the texts) to delete it by hand (:mod:`dialogs.channel_texts`);
 - a step that offers to share a location says to type the place instead;
-- texts longer than a Zalo message are split at line or word boundaries.
+- texts longer than a Zalo message are split at line or word boundaries;
+- the option data behind the numbers ride along in the outbox row (never sent to Zalo), so
+  that a focal point's typed number can be resolved (:mod:`bot.zalo.handlers`).
 
 The renderer never emits ``editTagged``, ``deleteTagged`` or ``deleteAll``.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import dialogs
 from bot.channel import Call, Capabilities
@@ -34,6 +34,7 @@ CAPABILITIES = Capabilities(
     max_text=2000,
 )
 TEXTS = channel_texts.ZALO
+CHOICES = "choices"  # outbox-only parameter: the option data behind the numbers shown
 
 
 def split_text(text: str, limit: int = CAPABILITIES.max_text) -> list[str]:
@@ -98,12 +99,13 @@ class ZaloRenderer:
             if note:
                 text = f"{text}\n\n{note}"
         text = dialogs.render_numbered(text, options, lang)
-        return [
-            Call("sendMessage", _params(chat_id, piece))
+        calls = [
+            Call("sendMessage", {"chat_id": str(chat_id), "text": piece})
             for piece in split_text(text)
             if piece.strip()
         ]
-
-
-def _params(chat_id: int | str, text: str) -> dict[str, Any]:
-    return {"chat_id": str(chat_id), "text": text}
+        if options and calls:
+            # What each number means, kept (sealed) with the message that shows them and
+            # stripped by the transport: a focal point's typed number is resolved from it.
+            calls[-1].params[CHOICES] = [option.data for option in options]
+        return calls

@@ -17,6 +17,7 @@ from typing import Any
 from bot.sender import Sender
 from bot.zalo.client import POLL_TIMEOUT_S, ZaloAPIError, ZaloClient, ZaloError
 from bot.zalo.handlers import CHANNEL, ZaloChannel
+from bot.zalo.models import ZaloUpdate
 from bot.zalo.render import ZaloRenderer
 from bot.zalo.transport import ZaloTransport
 
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 MIN_SECRET = 8  # Zalo wants a secret_token of 8 characters or more
 MAX_BACKOFF_S = 30.0
+MAX_IN_FLIGHT = 8  # updates handled at once (different chats; one chat's stay in order)
+STOP_GRACE_S = 5.0
 
 
 def webhook_secret(settings: Any) -> str | None:
@@ -51,6 +54,7 @@ async def start_zalo(
         raise ValueError(f"a Zalo webhook needs a secret token of {MIN_SECRET}+ characters")
     client = ZaloClient(settings.zalo_token.get_secret_value(), settings.zalo_api_base)
     runtime.tasks.append(asyncio.create_task(_keep(client), name="zalo:client"))
+    await asyncio.sleep(0)  # let the keeper start, so that cancelling it closes the client
     runtime.hotline.renderers[CHANNEL] = ZaloRenderer()
     sender = Sender(
         runtime.store,
@@ -64,9 +68,9 @@ async def start_zalo(
     )
     runtime.senders[CHANNEL] = sender
     runtime.tasks.append(asyncio.create_task(sender.run(), name="sender:zalo"))
-    channel = ZaloChannel(runtime.hotline, client)
+    channel = ZaloChannel(runtime.hotline, client, desk=getattr(runtime, "desk", None))
     runtime.zalo = channel
-    if webhook_url:
+    if webhook_url and secret:
         await client.set_webhook(webhook_url, secret)
     elif polling:
         runtime.tasks.append(asyncio.create_task(run_polling(channel), name="zalo:polling"))
@@ -81,30 +85,54 @@ async def _keep(client: ZaloClient) -> None:
         await client.aclose()
 
 
-async def run_polling(channel: ZaloChannel, *, poll_timeout: int = POLL_TIMEOUT_S) -> None:
-    """Long polling, one update at a time, until cancelled.
+async def run_polling(
+    channel: ZaloChannel,
+    *,
+    poll_timeout: int = POLL_TIMEOUT_S,
+    max_in_flight: int = MAX_IN_FLIGHT,
+) -> None:
+    """Long polling until cancelled.
 
-    Zalo's getUpdates hands an update over once (there is no offset to confirm it), so an
-    update is handled with a few retries before the next poll; only a crash between the
-    poll and the commit can lose one (webhook mode has no such window: the route answers
-    after the commit, and Zalo delivers again on an error).
+    Zalo's getUpdates hands over one update per call and has no offset to confirm it, so
+    while one update is being handled the next is already fetched: updates are handled
+    concurrently across chats (at most ``max_in_flight``), in arrival order within a chat
+    (:class:`ZaloChannel` holds a lock per chat), each with a few retries. Only a crash
+    between the poll and the commit can lose an update (webhook mode has no such window:
+    the route answers after the commit, and Zalo delivers again on an error). On stop, the
+    updates in hand are finished first.
     """
     try:
         await channel.client.delete_webhook()
     except ZaloError as exc:
         log.warning("zalo: deleteWebhook failed (%s)", exc)
-    failures = 0
-    while True:
+    slots = asyncio.Semaphore(max_in_flight)
+    in_hand: set[asyncio.Task] = set()
+
+    async def one(update: ZaloUpdate) -> None:
         try:
-            updates = await channel.client.get_updates(poll_timeout)
-        except ZaloError as exc:
-            failures += 1
-            delay = min(MAX_BACKOFF_S, 0.5 * 2 ** min(failures, 6))
-            if isinstance(exc, ZaloAPIError) and exc.code == 401:
-                delay = MAX_BACKOFF_S
-            log.warning("zalo: getUpdates failed (%s); again in %.1fs", exc, delay)
-            await asyncio.sleep(delay)
-            continue
-        failures = 0
-        for update in updates:
             await channel.handle_with_retry(update)
+        finally:
+            slots.release()
+
+    failures = 0
+    try:
+        while True:
+            try:
+                updates = await channel.client.get_updates(poll_timeout)
+            except ZaloError as exc:
+                failures += 1
+                delay = min(MAX_BACKOFF_S, 0.5 * 2 ** min(failures, 6))
+                if isinstance(exc, ZaloAPIError) and exc.code == 401:
+                    delay = MAX_BACKOFF_S
+                log.warning("zalo: getUpdates failed (%s); again in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            for update in updates:
+                await slots.acquire()
+                task = asyncio.create_task(one(update), name="zalo:update")
+                in_hand.add(task)
+                task.add_done_callback(in_hand.discard)
+    finally:
+        if in_hand:
+            await asyncio.wait(in_hand, timeout=STOP_GRACE_S)

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.channel import Refused, RetryLater
 from bot.zalo.client import ZaloAPIError, ZaloClient, ZaloNetworkError
+from bot.zalo.render import CHOICES
 
 METHODS = frozenset({"sendMessage", "sendPhoto", "sendChatAction"})
 BAD_TOKEN_RETRY_S = 60.0
@@ -27,6 +28,7 @@ class ZaloTransport:
     async def call(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
         if method not in METHODS:
             raise Refused(f"zalo cannot {method}")
+        params = {key: value for key, value in params.items() if key != CHOICES}
         try:
             result = await self.client.call(method, params)
         except ZaloNetworkError as exc:

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import ValidationError
 
 from bot.zalo.models import ZaloUpdate
 from bot.zalo.runner import webhook_secret
+
+log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 PATH = "/zalo/webhook"
@@ -50,5 +53,9 @@ async def zalo_webhook(request: Request) -> Response:
         update = ZaloUpdate.model_validate(payload)
     except (ValueError, ValidationError):
         raise HTTPException(status_code=400, detail="malformed update") from None
-    await channel.handle(update)
+    try:
+        await channel.handle(update)
+    except Exception as exc:  # noqa: BLE001 - no traceback: it could quote the update
+        log.warning("zalo: a webhook update could not be handled (%s)", type(exc).__name__)
+        return Response(status_code=500)
     return Response(status_code=200)
