@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from bot.admin.router import stats_router
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.telegram import webhook
@@ -31,6 +32,7 @@ def create_app(
     app = FastAPI(title="Lên Tiếng", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(webhook.router)
     app.include_router(zalo_webhook.router)
+    app.include_router(stats_router())
 
     @app.get("/health")
     async def health() -> dict[str, str]:

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import typer
 
+from bot.admin.export import stats_app
 from bot.logs import configure_logging
 from bot.settings import get_settings
 from storage.errors import StorageError
@@ -38,6 +39,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(directory_app, name="directory")
 app.add_typer(focal_app, name="focal")
 app.add_typer(i18n_app, name="i18n")
+app.add_typer(stats_app, name="stats")
 
 
 def _run(main: Callable[[], Awaitable[T]]) -> T:

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # Zalo's webhook secret; HOTLINE_WEBHOOK_SECRET is used when this is not set.
     zalo_webhook_secret: SecretStr | None = None
     redis_url: str | None = None
+    # Province officers' statistics tokens: "officer:province|*:sha256,…" (hotline stats token)
+    admin_tokens: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = 8080
 

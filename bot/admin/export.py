@@ -62,6 +62,7 @@ async def compute_report(
     actor_role: str,
     actor_id: str | None = None,
     action: str = "stats.exported",
+    communes: bool = True,
 ) -> dict[str, Any]:
     """Aggregate, suppress and build the report; the access is audited in one transaction."""
     async with transaction(store.sessions) as session:
@@ -70,7 +71,7 @@ async def compute_report(
             session, store.keyring, action=action, actor_role=actor_role, actor_id=actor_id,
             at=now,
         )  # fmt: skip
-    return build_report(agg, generated_at=now)
+    return build_report(agg, generated_at=now, communes=communes)
 
 
 # Rendering ---------------------------------------------------------------------------
@@ -159,15 +160,31 @@ def render_xlsx(report: Mapping[str, Any]) -> bytes:
 
     The commune tables share one sheet, one block per province. A hidden sheet
     ``_bang`` indexes every table (id, sheet, first row) for machines reading it back.
+    Written in openpyxl's streaming (write-only) mode: rows are appended in order.
     """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    bold = Font(bold=True)
+    bold, title_font = Font(bold=True), Font(bold=True, size=12)
     head_fill = PatternFill("solid", fgColor="DDE7F0")
-    wb = Workbook()
-    cover = wb.active
-    cover.title = "Tổng quan"
+    head_align = Alignment(wrap_text=True, vertical="top")
+    right = Alignment(horizontal="right")
+    wb = Workbook(write_only=True)
+
+    def styled(ws, value, *, font=None, fill=None, alignment=None):
+        cell = WriteOnlyCell(ws, value=value)
+        if font is not None:
+            cell.font = font
+        if fill is not None:
+            cell.fill = fill
+        if alignment is not None:
+            cell.alignment = alignment
+        return cell
+
+    cover = wb.create_sheet("Tổng quan")
+    cover.column_dimensions["A"].width = 34
+    cover.column_dimensions["B"].width = 90
     period = report["period"]
     lines = [
         (report["title_vi"], None),
@@ -181,41 +198,39 @@ def render_xlsx(report: Mapping[str, Any]) -> bytes:
     for item in report.get("not_available", NOT_AVAILABLE):
         lines.append((f"Chưa có: {item['title_vi']}",
                       "Cần thay đổi cấu trúc dữ liệu (hiện được mã hóa)"))  # fmt: skip
-    for r, (k, v) in enumerate(lines, start=1):
-        cover.cell(r, 1, k).font = bold
-        if v is not None:
-            cover.cell(r, 2, v)
-    cover.column_dimensions["A"].width = 34
-    cover.column_dimensions["B"].width = 90
+    for k, v in lines:
+        cover.append([styled(cover, k, font=bold)] + ([] if v is None else [v]))
     index = wb.create_sheet(INDEX_SHEET)
-    index.append(["table", "sheet", "title_row"])
     index.sheet_state = "hidden"
+    index.append(["table", "sheet", "title_row"])
     sheets: dict[str, Any] = {}
     next_row: dict[str, int] = {}
     for t in report["tables"]:
         name = _sheet_name(t["id"], set(sheets) - {"Theo xã và tháng"})
         if name not in sheets:
-            sheets[name] = wb.create_sheet(name)
+            sheets[name] = ws = wb.create_sheet(name)
+            ws.column_dimensions["A"].width = 34
             next_row[name] = 1
         ws = sheets[name]
         r0 = next_row[name]
-        ws.cell(r0, 1, t["title_vi"]).font = Font(bold=True, size=12)
+        if r0 > 1:
+            ws.append([])  # a blank line between blocks
+        ws.append([styled(ws, t["title_vi"], font=title_font)])
         header, body = table_blocks(t)
-        for c, h in enumerate(header, start=1):
-            cell = ws.cell(r0 + 1, c, h)
-            cell.font, cell.fill = bold, head_fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.append([styled(ws, h, font=bold, fill=head_fill, alignment=head_align) for h in header])
         for k, line in enumerate(body):
-            for c, v in enumerate(line, start=1):
-                cell = ws.cell(r0 + 2 + k, c, v)
-                if isinstance(v, str) and c > 1:
-                    cell.alignment = Alignment(horizontal="right")
-            if line and line[0] == TOTAL_VI and k == len(body) - 1:
-                for c in range(1, len(line) + 1):
-                    ws.cell(r0 + 2 + k, c).font = bold
-        ws.column_dimensions["A"].width = 34
-        index.append([t["id"], name, r0])
-        next_row[name] = r0 + 2 + len(body) + 1
+            total = k == len(body) - 1 and bool(line) and line[0] == TOTAL_VI
+            row = []
+            for c, v in enumerate(line):
+                align = right if isinstance(v, str) and c > 0 else None
+                if total or align is not None:
+                    row.append(styled(ws, v, font=bold if total else None, alignment=align))
+                else:
+                    row.append(v)
+            ws.append(row)
+        start = r0 + (1 if r0 > 1 else 0)
+        index.append([t["id"], name, start])
+        next_row[name] = start + 2 + len(body)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -13,6 +13,7 @@ so every format holds the same numbers.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -68,7 +69,7 @@ NOT_AVAILABLE = [
 ]
 
 
-def _province_label(code: str) -> str:
+def province_label(code: str) -> str:
     if code == UNKNOWN:
         return "Không rõ"
     found = load_places().province(PlaceCode.province(code)) if code.isdigit() else None
@@ -80,14 +81,6 @@ def _commune_label(code: str) -> str:
         return "Không rõ"
     found = load_places().commune(PlaceCode.commune(code)) if code.isdigit() else None
     return found.name if found else code
-
-
-def _order(values: set[str], known: tuple[str, ...]) -> list[str]:
-    extra = sorted(v for v in values if v not in known and v != UNKNOWN)
-    out = [v for v in known if v in values or v != UNKNOWN] + extra
-    if UNKNOWN in values and UNKNOWN not in out:
-        out.append(UNKNOWN)
-    return out
 
 
 def _provinces(agg: Aggregates) -> list[str]:
@@ -105,8 +98,17 @@ def _count_table(
     rows: list[tuple[str, str]],
     cols: list[tuple[str, str]],
     counts: dict[tuple[str, str], int],
-    hidden: list[tuple[int, int]] = (),
+    *,
+    row_totals: Sequence[Any] | None = None,
+    col_totals: Sequence[Any] | None = None,
+    total: Any = None,
 ) -> dict[str, Any]:
+    """A suppressed two-way table of counts with its totals.
+
+    Totals that linked tables publish too are given as published there (``row_totals``,
+    ``col_totals``, ``total``): they are locked here and hidden where hidden there. The
+    grand total is always locked (every table of a report shares it).
+    """
     matrix = [[counts.get((r, c), 0) for c, _ in cols] for r, _ in rows]
     base = {
         "id": tid, "kind": "counts", "title_vi": title_vi, "row_heading_vi": row_head,
@@ -115,14 +117,31 @@ def _count_table(
     }  # fmt: skip
     if not rows or not cols:
         return base | {"cells": [], "row_totals": [], "col_totals": [], "total": 0}
-    # Totals are shared by linked tables: hidden only when they are 1-4 themselves.
-    t = suppress(matrix, fixed_margins=True, hidden=hidden)
+    nr, nc = len(rows), len(cols)
+    locked, hidden = [(nr, nc)], []
+    if total == HIDDEN_LABEL:
+        hidden.append((nr, nc))
+    for i, x in enumerate(row_totals or ()):
+        locked.append((i, nc))
+        if x == HIDDEN_LABEL:
+            hidden.append((i, nc))
+    for j, x in enumerate(col_totals or ()):
+        locked.append((nr, j))
+        if x == HIDDEN_LABEL:
+            hidden.append((nr, j))
+    t = suppress(matrix, hidden=hidden, locked=locked)
     return base | {
         "cells": t.published_cells(),
         "row_totals": t.published_row_totals(),
         "col_totals": t.published_col_totals(),
         "total": t.published_total(),
     }
+
+
+def _margin(values: list[int]) -> tuple[list[Any], Any]:
+    """A shared margin (e.g. reports per province) suppressed once, as a vector."""
+    v = suppress_vector(values, fixed_margins=True)
+    return v.published_values(), v.published_total()
 
 
 def _share(num: Any, den: Any) -> float | str | None:
@@ -138,48 +157,63 @@ def _month_label(m: str) -> str:
     return f"Tháng {int(mo)}/{y}"
 
 
-def build_report(agg: Aggregates, *, generated_at: datetime) -> dict[str, Any]:
-    """The whole published report for the aggregates' period, as a JSON-ready dict."""
+def build_report(
+    agg: Aggregates, *, generated_at: datetime, communes: bool = True
+) -> dict[str, Any]:
+    """The whole published report for the aggregates' period, as a JSON-ready dict.
+
+    ``communes=False`` leaves out the commune tables (the national web view).
+    """
     period = agg.period
     places = load_places()
     provinces = _provinces(agg)
     months = period.months()
-    prov_rows = [(p, _province_label(p)) for p in provinces]
+    prov_rows = [(p, province_label(p)) for p in provinces]
     month_cols = [(m, _month_label(m)) for m in months]
     tables: list[dict[str, Any]] = []
 
-    tables.append(
-        _count_table(
-            "reports_by_province_month",
-            "Số tin báo theo tỉnh và tháng",
-            "Tỉnh/thành phố",
-            prov_rows,
-            month_cols,
-            agg.by_province_month(),
-        )
+    per_province = agg.by_province_month()
+    prov_margin, grand = _margin([sum(per_province.get((p, m), 0) for m in months)
+                                  for p in provinces])  # fmt: skip
+    month_margin, _ = _margin([sum(per_province.get((p, m), 0) for p in provinces)
+                               for m in months])  # fmt: skip
+    by_month = _count_table(
+        "reports_by_province_month",
+        "Số tin báo theo tỉnh và tháng",
+        "Tỉnh/thành phố",
+        prov_rows,
+        month_cols,
+        per_province,
+        row_totals=prov_margin,
+        col_totals=month_margin,
+        total=grand,
     )
-    for p in provinces:
-        commune_counts = agg.by_commune_month(p)
+    tables.append(by_month)
+    by_commune = agg.by_commune_month() if communes else {}
+    for i, p in enumerate(provinces if communes else ()):
+        commune_counts = by_commune.get(p, {})
         if p.isdigit():
             communes = [c.code.code for c in places.communes_in(PlaceCode.province(p))]
         else:
             communes = []
         communes += sorted({c for c, _m in commune_counts} - set(communes))
+        # The province's months and total, as the first table publishes them.
         tables.append(
             _count_table(
                 f"reports_by_commune_month:{p}",
-                f"Số tin báo theo xã và tháng — {_province_label(p)}",
+                f"Số tin báo theo xã và tháng — {province_label(p)}",
                 "Xã/phường/đặc khu",
                 [(c, _commune_label(c)) for c in communes],
                 month_cols,
                 commune_counts,
+                col_totals=by_month["cells"][i],
+                total=by_month["row_totals"][i],
             )
         )
     for dim in DIMENSIONS:
         counts = agg.by_dimension.get(dim, {})
-        known = tuple(k for k in LABELS_VI[dim] if k != UNKNOWN)
-        values = _order({v for _p, v in counts}, known)
-        cols = [(v, LABELS_VI[dim].get(v, v)) for v in values]
+        # Stable columns: every coded value (storage.stats.DIMENSION_VALUES), then unknown.
+        cols = list(LABELS_VI[dim].items())
         tables.append(
             _count_table(
                 f"reports_by_{dim}",
@@ -188,6 +222,8 @@ def build_report(agg: Aggregates, *, generated_at: datetime) -> dict[str, Any]:
                 prov_rows,
                 cols,
                 counts,
+                row_totals=by_month["row_totals"],
+                total=by_month["total"],
             )
         )
     tables.append(_services_table(agg, prov_rows, by_month))
@@ -323,7 +359,7 @@ def _coverage_table(agg: Aggregates, provinces: list[str]) -> dict[str, Any]:
         sh = len(communes & agg.communes_with_shelter)
         for k, x in enumerate((n, fp, duty, sh)):
             sums[k] += x
-        rows.append({"code": p, "label": _province_label(p)})
+        rows.append({"code": p, "label": province_label(p)})
         cells.append([n, fp, _share(fp, n), duty, _share(duty, n), sh, _share(sh, n)])
     n, fp, duty, sh = sums
     cols = [("communes", "Số xã"), ("with_focal_point", "Xã có đầu mối"),

@@ -1,0 +1,335 @@
+"""``/admin/stats``: the statistics page for province officers (token sign-in, audited).
+
+Wiring (``bot/app.py``): ``app.include_router(stats_router())``. The router reads the
+running :class:`~bot.runtime.Runtime` from ``app.state.runtime`` (its ``store`` and
+``settings``). Officers sign in with a token issued by ``hotline stats token``; the
+configuration keeps only its hash (``HOTLINE_ADMIN_TOKENS``, see :mod:`bot.admin.tokens`).
+A province officer sees only their province. Every page view and download is appended
+to the audit log (officer id, action, time; never content); so is a refused sign-in.
+
+The page is plain HTML with inline SVG charts: no scripts, no external resources, and a
+Content-Security-Policy that forbids them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from html import escape
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot.admin import charts
+from bot.admin.export import FORMATS, compute_report, render, sla_from_settings, table_blocks
+from bot.admin.report import province_label
+from bot.admin.tokens import Officer, TokenRegistry
+from storage import audit
+from storage.db import transaction
+from storage.stats import LOCAL_OFFSET, Period
+
+__all__ = ["COOKIE", "stats_router"]
+
+COOKIE = "lt_admin"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+TOP_COMMUNES = 30
+STYLE = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',sans-serif;margin:24px;
+color:#1d2733;max-width:1100px}
+h1{font-size:22px}h2{font-size:17px;margin-top:28px}
+table{border-collapse:collapse;font-size:13px;margin:8px 0 20px}
+th,td{border:1px solid #ccd5de;padding:3px 7px;text-align:right}
+th:first-child,td:first-child{text-align:left}thead th{background:#e6eef5}
+tr.total td{font-weight:600}.note{color:#555;font-size:13px}
+form.inline{display:inline}fieldset{border:1px solid #ccd5de;padding:8px 12px}
+.charts svg{display:block;margin:12px 0 24px;max-width:100%;height:auto}
+"""
+
+
+def _registry(request: Request) -> TokenRegistry:
+    settings = request.app.state.runtime.settings
+    configured = getattr(settings, "admin_tokens", None)
+    if configured is not None:
+        text = (
+            configured.get_secret_value() if hasattr(configured, "get_secret_value") else configured
+        )
+        return TokenRegistry.parse(text)
+    return TokenRegistry.from_env()
+
+
+def _officer(request: Request) -> Officer | None:
+    token = None
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        token = auth[7:].strip()
+    token = token or request.cookies.get(COOKIE)
+    return _registry(request).verify(token)
+
+
+def _page(body: str, status: int = 200) -> HTMLResponse:
+    html = (
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Thống kê — Lên Tiếng</title><style>{STYLE}</style></head><body>{body}"
+        "</body></html>"
+    )
+    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+
+def _sign_in_page(message: str = "", status: int = 401) -> HTMLResponse:
+    note = f'<p class="note" role="alert">{escape(message)}</p>' if message else ""
+    return _page(
+        "<h1>Thống kê Lên Tiếng — đăng nhập</h1>"
+        "<p>Dành cho cán bộ cấp tỉnh. Nhập mã truy cập được cấp.</p>"
+        f"{note}"
+        '<form method="post" action="/admin/stats/sign-in">'
+        '<label>Mã truy cập <input type="password" name="token" autocomplete="off" '
+        'required size="50"></label> <button type="submit">Đăng nhập</button></form>',
+        status,
+    )
+
+
+def _today_local(now: datetime) -> date:
+    return now.astimezone(LOCAL_OFFSET).date()
+
+
+def _period(officer: Officer, params: dict[str, str], now: datetime) -> Period:
+    today = _today_local(now)
+    start = date.fromisoformat(params["from"]) if params.get("from") else date(today.year, 1, 1)
+    end = date.fromisoformat(params["to"]) if params.get("to") else today
+    province = officer.province or (params.get("province") or None)
+    if province is not None:
+        from routing.places import PlaceCode, PlaceCodeError, load_places
+
+        try:
+            code = PlaceCode.parse(province)
+        except PlaceCodeError:
+            raise ValueError("province code") from None
+        if not code.is_province or load_places().province(code) is None:
+            raise ValueError("unknown province")
+        province = code.code
+    return Period(start, end, province)
+
+
+async def _report(
+    request: Request, officer: Officer, period: Period, action: str, communes: bool = True
+) -> dict:
+    runtime = request.app.state.runtime
+    return await compute_report(
+        runtime.store, period, sla_minutes=sla_from_settings(runtime.settings),
+        now=datetime.now(UTC), actor_role="province_officer", actor_id=officer.id,
+        action=action, communes=communes,
+    )  # fmt: skip
+
+
+def _table(t: dict[str, Any]) -> str:
+    header, body = table_blocks(t)
+    has_total = t.get("col_totals") is not None
+    out = [f"<h2>{escape(t['title_vi'])}</h2><table><thead><tr>"]
+    out += [f'<th scope="col">{escape(str(h))}</th>' for h in header]
+    out.append("</tr></thead><tbody>")
+    for k, line in enumerate(body):
+        cls = ' class="total"' if has_total and k == len(body) - 1 else ""
+        cells = "".join(f"<td>{escape(charts._fmt(v, ''))}</td>" for v in line)
+        out.append(f"<tr{cls}>{cells}</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _by_id(report: dict[str, Any], tid: str) -> dict[str, Any] | None:
+    return next((t for t in report["tables"] if t["id"] == tid), None)
+
+
+def _sort_key(value: Any) -> float:
+    # Suppressed values sort as zero: their true size must not leak through the order.
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def render_charts(report: dict[str, Any]) -> list[str]:
+    """The page's four charts, from the published report only."""
+    out = []
+    by_month = _by_id(report, "reports_by_province_month")
+    if by_month:
+        labels = [c["label"].replace("Tháng ", "T") for c in by_month["columns"]]
+        out.append(charts.bar_chart("Số tin báo theo tháng", labels, by_month["col_totals"]))
+    province = report["period"]["province"]
+    if province:
+        communes = _by_id(report, f"reports_by_commune_month:{province}")
+        if communes:
+            labels = [r["label"] for r in communes["rows"]]
+            pairs = list(zip(labels, communes["row_totals"], strict=True))
+            pairs = [p for p in pairs if p[1] != 0]
+            pairs.sort(key=lambda p: (-_sort_key(p[1]), p[0]))
+            pairs = pairs[:TOP_COMMUNES]
+            out.append(
+                charts.hbar_chart(
+                    f"Số tin báo theo xã (tối đa {TOP_COMMUNES} xã)",
+                    [p[0] for p in pairs],
+                    [p[1] for p in pairs],
+                )  # fmt: skip
+            )
+    elif by_month:
+        pairs = [
+            (r["label"], v) for r, v in zip(by_month["rows"], by_month["row_totals"], strict=True)
+        ]
+        out.append(
+            charts.hbar_chart("Số tin báo theo tỉnh", [p[0] for p in pairs], [p[1] for p in pairs])
+        )
+    ack = _by_id(report, "acknowledgement")
+    if ack:
+        j = [c["code"] for c in ack["columns"]].index("within_sla_share")
+        out.append(
+            charts.bar_chart(
+                "Tỷ lệ xác nhận đúng hạn theo mức độ khẩn cấp (%)",
+                [r["label"] for r in ack["rows"]],
+                [line[j] for line in ack["cells"]],
+                unit="%",
+                max_value=100.0,
+                height=240,
+            )  # fmt: skip
+        )
+    coverage = _by_id(report, "coverage")
+    if coverage:
+        codes = [c["code"] for c in coverage["columns"]]
+        fp, sh = codes.index("with_focal_point_share"), codes.index("with_shelter_share")
+        out.append(
+            charts.grouped_hbar_chart(
+                "Độ bao phủ theo tỉnh (% số xã; mục tiêu 100%)",
+                [r["label"] for r in coverage["rows"]],
+                [
+                    ("Có đầu mối", [line[fp] for line in coverage["cells"]]),
+                    ("Có nơi tạm lánh", [line[sh] for line in coverage["cells"]]),
+                ],
+                unit="%",
+                max_value=100.0,
+                row=12,
+            )  # fmt: skip
+        )
+    return out
+
+
+def _stats_page(officer: Officer, report: dict[str, Any], params: dict[str, str]) -> str:
+    period = report["period"]
+    where = province_label(period["province"]) if period["province"] else "toàn quốc"
+    query = f"from={period['from']}&amp;to={period['to']}"
+    if period["province"]:
+        query += f"&amp;province={period['province']}"
+    links = " · ".join(
+        f'<a href="/admin/stats/export?format={f}&amp;{query}">{f.upper()}</a>' for f in FORMATS
+    )
+    province_field = (
+        f"Tỉnh: {escape(province_label(officer.province))}"
+        if officer.province
+        else '<label>Tỉnh (mã) <input name="province" size="3" '
+        f'value="{escape(period["province"] or "")}"></label>'
+    )
+    parts = [
+        f"<h1>Thống kê Lên Tiếng — {escape(where)}</h1>",
+        f'<p class="note">Kỳ: {escape(period["from"])} – {escape(period["to"])}. '
+        "Chỉ tính tin báo có đồng ý thống kê. Số từ 1 đến 4 ghi là &lt;5; ô che bổ sung ghi "
+        f"là x. Cán bộ: {escape(officer.id)}.</p>",
+        '<form method="get" action="/admin/stats"><fieldset>'
+        f'<label>Từ ngày <input type="date" name="from" value="{escape(period["from"])}"></label> '
+        f'<label>Đến ngày <input type="date" name="to" value="{escape(period["to"])}"></label> '
+        f'{province_field} <button type="submit">Xem</button></fieldset></form>',
+        f"<p>Tải về: {links}</p>",
+        '<form class="inline" method="post" action="/admin/stats/sign-out">'
+        '<button type="submit">Đăng xuất</button></form>',
+        '<section class="charts">',
+        *render_charts(report),
+        "</section>",
+    ]
+    for t in report["tables"]:
+        if t["id"].startswith("reports_by_commune_month") and not period["province"]:
+            continue  # national view: commune tables are in the downloads
+        parts.append(_table(t))
+    for item in report["not_available"]:
+        parts.append(
+            f'<p class="note">Chưa có: {escape(item["title_vi"])} — cần thay đổi '
+            "cấu trúc dữ liệu (hiện được mã hóa, thống kê không giải mã).</p>"
+        )
+    return "".join(parts)
+
+
+def stats_router() -> APIRouter:
+    """The ``/admin/stats`` routes."""
+    router = APIRouter()
+
+    @router.get("/admin/stats", response_class=HTMLResponse, include_in_schema=False)
+    async def stats_page(request: Request) -> Response:
+        officer = _officer(request)
+        if officer is None:
+            return _sign_in_page()
+        params = dict(request.query_params)
+        try:
+            period = _period(officer, params, datetime.now(UTC))
+        except ValueError:
+            return _page("<h1>Yêu cầu không hợp lệ</h1><p>Ngày dạng YYYY-MM-DD, mã tỉnh 2 số.</p>",
+                         400)  # fmt: skip
+        # The national page leaves the 3,321 commune rows to the downloads.
+        report = await _report(
+            request, officer, period, "stats.viewed", communes=period.province is not None
+        )
+        return _page(_stats_page(officer, report, params))
+
+    @router.get("/admin/stats/export", include_in_schema=False)
+    async def stats_export(request: Request, format: str = "json") -> Response:
+        officer = _officer(request)
+        if officer is None:
+            return _sign_in_page()
+        if format not in FORMATS:
+            return _page("<h1>Định dạng không hợp lệ</h1>", 400)
+        try:
+            period = _period(officer, dict(request.query_params), datetime.now(UTC))
+        except ValueError:
+            return _page("<h1>Yêu cầu không hợp lệ</h1>", 400)
+        report = await _report(request, officer, period, "stats.exported")
+        name = f"thong-ke-{period.start}-{period.end}{'-' + period.province if period.province else ''}.{format}"
+        headers = dict(SECURITY_HEADERS)
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return Response(render(report, format), media_type=MEDIA[format], headers=headers)
+
+    @router.post("/admin/stats/sign-in", include_in_schema=False)
+    async def sign_in(request: Request) -> Response:
+        # A urlencoded form with one field, parsed here (no multipart dependency).
+        body = await request.body()
+        fields = parse_qs(body[:4096].decode("utf-8", "replace")) if len(body) <= 4096 else {}
+        token = (fields.get("token") or [""])[0].strip()
+        officer = _registry(request).verify(token)
+        store = request.app.state.runtime.store
+        async with transaction(store.sessions) as session:
+            await audit.append(
+                session, store.keyring,
+                action="stats.signed_in" if officer else "stats.sign_in_refused",
+                actor_role="province_officer" if officer else "unknown",
+                actor_id=officer.id if officer else None, at=datetime.now(UTC),
+            )  # fmt: skip
+        if officer is None:
+            return _sign_in_page("Mã truy cập không đúng.")
+        response = RedirectResponse("/admin/stats", status_code=303, headers=SECURITY_HEADERS)
+        response.set_cookie(
+            COOKIE, token, httponly=True, samesite="strict", path="/admin",
+            secure=request.url.scheme == "https", max_age=8 * 3600,
+        )  # fmt: skip
+        return response
+
+    @router.post("/admin/stats/sign-out", include_in_schema=False)
+    async def sign_out() -> Response:
+        response = RedirectResponse("/admin/stats", status_code=303, headers=SECURITY_HEADERS)
+        response.delete_cookie(COOKIE, path="/admin")
+        return response
+
+    return router
