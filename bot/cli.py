@@ -34,11 +34,13 @@ audit_app = typer.Typer(help="Check the tamper-evident audit log.", no_args_is_h
 directory_app = typer.Typer(help="Focal points and shelters.", no_args_is_help=True)
 focal_app = typer.Typer(help="Bind focal points' chat accounts.", no_args_is_help=True)
 i18n_app = typer.Typer(help="Translations.", no_args_is_help=True)
+escalations_app = typer.Typer(help="Acknowledgement deadlines.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(directory_app, name="directory")
 app.add_typer(focal_app, name="focal")
 app.add_typer(i18n_app, name="i18n")
+app.add_typer(escalations_app, name="escalations")
 app.add_typer(stats_app, name="stats")
 
 
@@ -233,6 +235,24 @@ def focal_revoke(focal_point_id: str = typer.Argument(..., help="The focal point
     """Unbind the focal point's chat account and cancel open invites."""
     _run(lambda: _with_desk(lambda desk: desk.revoke(focal_point_id, now=_now())))
     typer.echo(f"{focal_point_id}: chat account unbound.")
+
+
+@escalations_app.command("list")
+def escalations_list() -> None:
+    """Pending deadlines: case reference, level, assignee role, due time (no content)."""
+    from routing.escalation import format_deadlines, pending_deadlines
+    from storage.store import open_store
+
+    settings = get_settings()
+
+    async def main():
+        store = await open_store(settings.database_url, settings.key_source(), create_key=False)
+        try:
+            return await pending_deadlines(store.sessions)
+        finally:
+            await store.close()
+
+    typer.echo(format_deadlines(_run(main), now=_now()))
 
 
 @i18n_app.command("status")

@@ -21,8 +21,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.channel import Renderer
 from dialogs import actions as A
 from dialogs import focal_texts as T
+from dialogs.i18n import translator
 from dialogs.outbound import focal_reply
+from routing import escalation
 from routing.directory import Directory, Role
+from routing.ladder import should_tell_survivor
 from routing.matching import ShelterNeeds, match_focal_point, match_shelter
 from routing.places import PlaceCode, load_places
 from storage import audit, conversations, outbox, retention
@@ -54,7 +57,6 @@ class FocalDesk:
     renderers: dict[str, Renderer]
     directory: Callable[[], Directory]
     on_referral: Callable[[AsyncSession, Referral, Case, datetime], Any] | None = None
-    on_acknowledged: Callable[[AsyncSession, Referral, datetime], Any] | None = None
     on_wake: Callable[[], None] | None = None
     retention: timedelta = timedelta(days=90)
 
@@ -238,37 +240,7 @@ class FocalDesk:
         focal = await session.get(FocalPoint, referral.focal_point_id)
         if focal is None:
             return False
-        consented = case.consent_referral
-        contact = report.get("contact") or {}
-        commune = ""
-        if case.commune_code:
-            found = load_places().commune(PlaceCode(case.place_scheme, case.commune_code))
-            commune = str(found.name) if found else case.commune_code
-        shelter_name = None
-        if referral.shelter_id:
-            from storage.models import Shelter
-
-            shelter = await session.get(Shelter, referral.shelter_id)
-            if shelter is not None:
-                shelter_name = open_from(
-                    self.store.vault,
-                    await data_key_of(session, self.store.vault, shelter),
-                    shelter,
-                    "name",
-                )
-        card = T.referral_card(
-            FOCAL_LANG,
-            referral_id=referral.id,
-            case_ref=case.ref,
-            urgency=case.urgency,
-            category=case.category,
-            commune=commune,
-            needs=report.get("needs") or [],
-            shelter=shelter_name,
-            account=((report.get("free_text") or {}).get("account") or None) if consented else None,
-            phone=contact.get("phone") if contact.get("method") == "phone" else None,
-            level=referral.level,
-        )
+        card = await self._card(session, referral, case, report)
         sent = await self._send(session, focal, card, now)
         if sent:
             await audit.append(
@@ -329,21 +301,8 @@ class FocalDesk:
     ) -> bool:
         keyring = self.store.keyring
         if action == T.ACK:
-            if referral.acknowledged_at is None:
-                referral.acknowledged_at, referral.status = now, "acknowledged"
-                case.status = "acknowledged"
-                session.add_all([referral, case])
-                if self.on_acknowledged is not None:
-                    await self.on_acknowledged(session, referral, now)
-            await audit.append(
-                session,
-                keyring,
-                action="referral.acknowledged",
-                actor_role="focal_point",
-                actor_id=focal.id,
-                case_id=case.id,
-                at=now,
-            )
+            # Stops the climb (pending deadlines cancelled) and is audited; twice is harmless.
+            await escalation.acknowledge(session, referral.id, focal.id, now, keyring=keyring)
             await self._tell(session, focal, T.text(FOCAL_LANG, "focal.acked", ref=case.ref), now)
             return True
         if action in (T.REPLY, T.ASK, T.TRANSFER):
@@ -419,8 +378,6 @@ class FocalDesk:
             at=now,
         )
         await self._tell(session, focal, T.text(FOCAL_LANG, "focal.closed", ref=case.ref), now)
-        if self.on_acknowledged is not None and referral.acknowledged_at is None:
-            await self.on_acknowledged(session, referral, now)  # closing also stops the ladder
 
     async def text(self, channel: str, user_id: str, body: str, *, now: datetime) -> bool:
         """Free text from a focal point: a reply, question or transfer target, by mode."""
@@ -514,8 +471,6 @@ class FocalDesk:
         await self._tell(session, focal, T.text(FOCAL_LANG, "focal.transferred", ref=case.ref), now)
         report = await _report_view(session, self.store, case)
         await self.send_card(session, new, case, report, now)
-        if self.on_acknowledged is not None and referral.acknowledged_at is None:
-            await self.on_acknowledged(session, referral, now)
         if self.on_referral is not None:
             await self.on_referral(session, new, case, now)
 
@@ -537,13 +492,25 @@ class FocalDesk:
         )
         seal_into(vault, case_key, message, body={"texts": [body], "media": []})
         session.add(message)
-        address = open_from(vault, case_key, case, "reporter_address")
+        details = open_from(vault, case_key, case, "details") or {}
+        lang = details.get("language") or "vi"
+        return await self.tell_survivor(session, case, focal_reply(lang, body), now, lang)
+
+    async def tell_survivor(
+        self, session: AsyncSession, case: Case, action: A.Send, now: datetime, lang: str
+    ) -> bool:
+        """Queue a message to the survivor's chat, only if they chose contact through it.
+
+        It joins their conversation's queue (kept in order, and removed by a quick exit)."""
+        vault = self.store.vault
+        address = open_from(
+            vault, await data_key_of(session, vault, case), case, "reporter_address"
+        )
         if not address or not address.get("user") or address.get("channel") not in self.renderers:
             return False
-        details = open_from(vault, case_key, case, "details") or {}
         key = conversations.conversation_key(vault, address["channel"], address["user"])
         row, stored = await conversations.load(session, vault, key)
-        lang = ((stored or {}).get("engine") or {}).get("l") or details.get("language") or "vi"
+        lang = ((stored or {}).get("engine") or {}).get("l") or lang
         if row is None:
             row = await conversations.save(
                 session, vault, key, {"chat": address["chat"]}, now=now, ttl=timedelta(hours=72)
@@ -555,7 +522,7 @@ class FocalDesk:
             row.key,
             address["channel"],
             address["chat"],
-            focal_reply(lang, body),
+            action,
             now,
             lang,
         )
@@ -607,6 +574,84 @@ class FocalDesk:
             deleted = await retention.purge_expired(session, self.store.vault, now)
         self._wake()
         return deleted
+
+    async def notify_escalations(
+        self, session: AsyncSession, events: list[escalation.EscalationEvent]
+    ) -> None:
+        """The escalation driver's notifier: the new rung gets the card (so they can act at
+        once), the current assignee a reminder, and a survivor who opted in a neutral
+        status line with the emergency numbers again. Runs in the escalation's transaction."""
+        from dialogs.outbound import status_update
+
+        for event in events:
+            case = await session.get(Case, event.case.id)
+            referral = await session.get(Referral, event.referral.id)
+            if case is None or referral is None:
+                continue
+            if event.kind == "reminder":
+                for focal in event.recipients:
+                    body = T.text(FOCAL_LANG, "focal.reminder", ref=case.ref)
+                    await self._send(
+                        session, focal, A.Send(body, T.actions(FOCAL_LANG, referral.id)), event.now
+                    )
+                continue
+            report = await _report_view(session, self.store, case)
+            for focal in event.recipients:
+                row = await session.get(FocalPoint, focal.id)
+                if row is not None:
+                    await self._send(
+                        session, row, await self._card(session, referral, case, report), event.now
+                    )
+            contact = (
+                open_from(
+                    self.store.vault,
+                    await data_key_of(session, self.store.vault, case),
+                    case,
+                    "contact",
+                )
+                or report.get("contact")
+                or {}
+            )
+            if should_tell_survivor(contact, kind=event.kind, climbed=event.climbed):
+                lang = report.get("language") or "vi"
+                update = status_update(lang, "in_progress")
+                numbers = translator(lang).gettext("sos.text")  # the emergency lines again
+                message = A.Send(update.text + "\n\n" + numbers, update.options)
+                await self.tell_survivor(session, case, message, event.now, lang)
+
+    async def _card(
+        self, session: AsyncSession, referral: Referral, case: Case, report: dict[str, Any]
+    ) -> A.Send:
+        """The card: only what the task needs, the account and phone only with consent."""
+        contact = report.get("contact") or {}
+        shelter_name = None
+        if referral.shelter_id:
+            from storage.models import Shelter
+
+            shelter = await session.get(Shelter, referral.shelter_id)
+            if shelter is not None:
+                key = await data_key_of(session, self.store.vault, shelter)
+                shelter_name = open_from(self.store.vault, key, shelter, "name")
+        account = (report.get("free_text") or {}).get("account") or None
+        return T.referral_card(
+            FOCAL_LANG,
+            referral_id=referral.id,
+            case_ref=case.ref,
+            urgency=case.urgency,
+            category=case.category,
+            commune=await self._commune_name(case),
+            needs=report.get("needs") or [],
+            shelter=shelter_name,
+            account=account if case.consent_referral else None,
+            phone=contact.get("phone") if contact.get("method") == "phone" else None,
+            level=referral.level,
+        )
+
+    async def _commune_name(self, case: Case) -> str:
+        if not case.commune_code:
+            return ""
+        found = load_places().commune(PlaceCode(case.place_scheme, case.commune_code))
+        return str(found.name) if found else case.commune_code
 
     async def retention_round_now(self) -> int:
         from datetime import UTC

@@ -20,6 +20,9 @@ from bot.service import Hotline
 from bot.settings import Settings
 from bot.telegram.render import TelegramRenderer
 from routing.directory import Directory
+from routing.escalation import schedule_referral
+from routing.ladder import LadderConfig
+from routing.scheduler import EscalationScheduler
 from storage import conversations
 from storage.db import transaction
 from storage.directory_store import load_directory
@@ -50,6 +53,7 @@ class Runtime:
     bot: Any = None
     dispatcher: Any = None
     scheduler: AsyncIOScheduler | None = None
+    escalations: EscalationScheduler | None = None
     tasks: list[asyncio.Task] = field(default_factory=list)
     zalo: Any = None  # bot.zalo.handlers.ZaloChannel, for the Zalo webhook route
 
@@ -78,6 +82,7 @@ class Runtime:
             runtime.current_directory,
             retention=timedelta(days=settings.retention_days),
         )
+        runtime.desk.on_referral = runtime.schedule_escalation
         hotline.on_case_created = runtime.desk.refer
         hotline.on_survivor_message = runtime.desk.relay_to_focal
         hotline.nearest_places = runtime.nearest_places
@@ -114,6 +119,14 @@ class Runtime:
                 coalesce=True,
             )
             runtime.scheduler.start()
+            runtime.escalations = EscalationScheduler(
+                store.sessions,
+                keyring=store.keyring,
+                notifier=runtime.desk.notify_escalations,
+                config=runtime.ladder,
+                on_tick=lambda settled, error: runtime.wake() if settled else None,
+            )
+            await runtime.escalations.start()  # overdue deadlines fire now, at start-up
         except BaseException:
             await runtime.stop()
             raise
@@ -171,6 +184,14 @@ class Runtime:
         except Exception as exc:  # noqa: BLE001 - the bot works without a menu
             log.warning("could not set the command menu (%s)", type(exc).__name__)
 
+    @property
+    def ladder(self) -> LadderConfig:
+        return LadderConfig.from_settings(self.settings)
+
+    async def schedule_escalation(self, session, referral, case, now: datetime) -> None:
+        """A new referral's deadlines: reminder at half time, next rung at the SLA."""
+        await schedule_referral(session, referral, case.urgency, now, self.ladder)
+
     async def reload_directory(self) -> Directory:
         """Load focal points and shelters (after start-up and after an import)."""
         async with transaction(self.store.sessions) as session:
@@ -210,6 +231,8 @@ class Runtime:
         return total
 
     async def stop(self) -> None:
+        if self.escalations is not None:
+            await self.escalations.shutdown()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.dispatcher is not None:

@@ -158,4 +158,5 @@ MESSAGES = (
     N_("focal.inbox.empty"),
     N_("focal.inbox.title"),
     N_("focal.retention"),
+    N_("focal.reminder"),
 )

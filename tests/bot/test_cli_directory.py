@@ -121,3 +121,64 @@ def test_i18n_status_lists_every_language():
     lines = {line.split()[0]: line for line in result.output.splitlines()}
     assert {"vi", "en", "rad", "jra", "mng", "bdq", "hmn", "km"} <= set(lines)
     assert "100.0%" in lines["vi"] and "100.0%" in lines["en"]
+
+
+def test_escalations_list_shows_deadlines_without_content(monkeypatch, database, tmp_path):
+    from datetime import UTC, datetime
+
+    from routing.escalation import schedule_referral
+    from routing.ladder import LadderConfig
+    from storage import cases
+    from storage.models import Referral
+
+    paths = daklak_sample_paths()
+    _invoke(
+        monkeypatch,
+        database,
+        tmp_path,
+        "directory",
+        "import",
+        str(paths.focal_points),
+        str(paths.shelters),
+    )
+    now = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+    async def refer() -> str:
+        settings = get_settings().__class__(
+            database_url=database.url, key_file=tmp_path / "keys" / "hotline.key"
+        )
+        store = await open_store(settings.database_url, settings.key_source())
+        try:
+            async with transaction(store.sessions) as session:
+                new = cases.NewCase(
+                    channel="web",
+                    reporter="survivor",
+                    urgency="high",
+                    province_code="66",
+                    commune_code="24133",
+                    place_scheme="2025",
+                    sealed={"narrative": ["CANARY-CLI"]},
+                )
+                case, _ = await cases.create_case(session, store.vault, new, now=now)
+                referral = Referral(
+                    id="r" * 32,
+                    case_id=case.id,
+                    focal_point_id="bmt-primary-1",
+                    created_at=now,
+                    status="notified",
+                )
+                session.add(referral)
+                await session.flush()
+                await schedule_referral(
+                    session, referral, "high", now, LadderConfig.from_settings(settings)
+                )
+                return case.ref
+        finally:
+            await store.close()
+
+    ref = asyncio.run(refer())
+    result = _invoke(monkeypatch, database, tmp_path, "escalations", "list")
+    assert result.exit_code == 0, result.output
+    assert ref in result.output and "primary" in result.output
+    assert "reminder" in result.output and "escalate" in result.output
+    assert "CANARY" not in result.output

@@ -1,0 +1,970 @@
+"""The escalation driver: claims due deadlines and applies the ladder, exactly once.
+
+Deadlines are rows (``escalation_deadlines``: referral, level, kind, due time, state).
+:func:`tick` claims the due ``pending`` rows in batches, **one transaction per batch**:
+
+* PostgreSQL: ``SELECT … FOR UPDATE OF deadline, referral, case SKIP LOCKED LIMIT n``, so
+  several workers share the work without waiting on each other and a referral is handled by
+  one worker at a time; SQLite: every transaction is ``BEGIN IMMEDIATE`` (the single writer).
+* A row whose referral was acknowledged or closed meanwhile, or that belongs to a level
+  the referral has left, is ``cancelled``; a reminder is superseded by its rung's
+  escalation when both are due.
+* A **reminder** notifies the current assignee. An **escalation** applies
+  :func:`routing.ladder.next_step`: the referral and its case move to the new rung and
+  assignee, the new rung's reminder and escalation deadlines are written, older pending
+  rows of the referral are cancelled.
+* The notifier is awaited once per batch *inside* the transaction with the batch's events
+  (production: :class:`OutboxNotifier` queues outbox rows), and one audit event per
+  applied row is appended last.
+* Each row goes ``pending → done|cancelled`` in the same transaction as its effects, with
+  a guarded update (``WHERE state = 'pending'``); a worker killed mid-batch leaves nothing
+  behind and the rows are simply claimed again.
+
+:func:`acknowledge` stops the climb; :func:`schedule_referral` writes a referral's first
+deadlines; :func:`pending_deadlines` / :func:`format_deadlines` back
+``hotline escalations list``. Business time is always passed in (``now``); the clock is
+read only to bound how long one tick may run (``budget``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import and_, bindparam, func, insert, or_, text, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from routing import ladder
+from routing.ladder import LadderConfig, OnDuty, default_on_duty
+from storage import audit
+from storage.db import transaction
+from storage.keyring import Keyring
+from storage.models import (
+    AuditEvent,
+    Case,
+    DataKey,
+    EscalationDeadline,
+    FocalPoint,
+    KeyCheck,
+    OutboxMessage,
+    Referral,
+)
+
+__all__ = [
+    "OPEN_STATUSES",
+    "EMERGENCY_LINES_VI",
+    "CaseView",
+    "DeadlineView",
+    "EscalationEvent",
+    "ReferralView",
+    "Notifier",
+    "OutboxNotifier",
+    "PendingDeadline",
+    "acknowledge",
+    "format_deadlines",
+    "pending_deadlines",
+    "render_vi",
+    "schedule_referral",
+    "tick",
+]
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = ("new", "notified")
+"""Referral states in which the climb goes on; any other state stops it."""
+
+DEFAULT_BATCH = 500
+SYSTEM_ROLE = "system"
+
+
+@dataclass(slots=True)
+class DeadlineView:
+    """A claimed deadline row (plain values)."""
+
+    id: int
+    referral_id: str
+    level: int
+    kind: str
+    due_at: datetime
+
+
+@dataclass(slots=True)
+class ReferralView:
+    """The referral of a claimed deadline, as the driver leaves it (new rung included)."""
+
+    id: str
+    case_id: str
+    focal_point_id: str
+    status: str
+    level: int
+    notified_at: datetime | None
+
+
+@dataclass(slots=True)
+class CaseView:
+    """The routing fields of a claimed deadline's case, and the two sealed columns a
+    notifier may open (``contact``, ``reporter_address``): usable with
+    :func:`storage.records.open_from` like a ``Case`` row. Never the narrative."""
+
+    __tablename__ = "cases"
+
+    id: str
+    ref: str
+    data_key_id: str
+    urgency: str
+    province_code: str | None
+    commune_code: str | None
+    reporter: str
+    status: str
+    assigned_focal_point_id: str | None
+    escalation_level: int
+    contact: bytes | None
+    reporter_address: bytes | None
+
+
+@dataclass(frozen=True)
+class EscalationEvent:
+    """What happened to a referral, for the notifier (rendering is the notifier's job).
+
+    ``kind``: ``reminder`` (same rung, half time), ``escalate`` (climbed to ``level``) or
+    ``repeat`` (already on the province desk; notified again). ``referral`` and ``case``
+    are snapshots after the event (new rung and assignee). ``recipients`` are FocalPoint
+    rows, best first. ``climbed`` is True when ``level > previous_level``.
+    ``next_due_at`` is the new rung's escalation deadline (None for reminders).
+    """
+
+    kind: str
+    deadline_id: int
+    referral: ReferralView
+    case: CaseView
+    level: int
+    previous_level: int
+    rung: str
+    recipients: tuple[FocalPoint, ...]
+    on_duty: bool
+    due_at: datetime
+    now: datetime
+    next_due_at: datetime | None = None
+    skipped: tuple[str, ...] = ()
+
+    @property
+    def climbed(self) -> bool:
+        return self.level > self.previous_level
+
+
+class Notifier(Protocol):
+    """Queues the notifications of a batch's events in the batch's transaction.
+
+    Called once per claimed batch, with its events in due order. No network I/O here:
+    whatever it writes commits (or rolls back) with the escalations themselves; an
+    exception rolls the whole batch back and its rows are claimed again.
+    """
+
+    def __call__(
+        self, session: AsyncSession, events: Sequence[EscalationEvent]
+    ) -> Awaitable[None]: ...
+
+
+def _is_pg(session: AsyncSession) -> bool:
+    return session.bind.dialect.name == "postgresql"
+
+
+def _config(config: LadderConfig | Any | None) -> LadderConfig:
+    if config is None:
+        return LadderConfig()
+    if isinstance(config, LadderConfig):
+        return config
+    return LadderConfig.from_settings(config)  # bot.settings.Settings
+
+
+# -- scheduling and acknowledgement ---------------------------------------------------------
+
+
+async def schedule_referral(
+    session: AsyncSession,
+    referral: Referral,
+    urgency: str | None,
+    now: datetime,
+    settings: LadderConfig | Any | None = None,
+) -> list[EscalationDeadline]:
+    """Write a referral's first deadlines (reminder at half time, escalation at the SLA).
+
+    The referral's level is set to the rung its focal point stands on (a referral matched
+    to a backup because the primary was off duty starts on the backup rung). ``settings``
+    is a :class:`LadderConfig` or ``bot.settings.Settings``.
+    """
+    config = _config(settings)
+    case = await session.get(Case, referral.case_id)
+    focal = await session.get(FocalPoint, referral.focal_point_id)
+    province = case.province_code if case is not None else None
+    level = ladder.rung_of_role(config, province, focal.role) if focal is not None else 0
+    referral.level = level
+    session.add(referral)
+    if case is not None:
+        case.escalation_level = level
+        case.assigned_focal_point_id = referral.focal_point_id
+        session.add(case)
+    rows = [
+        EscalationDeadline(referral_id=referral.id, level=p.level, kind=p.kind, due_at=p.due_at)
+        for p in ladder.plan_deadlines(level, now, urgency, config)
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+def _may_acknowledge(focal: FocalPoint, referral: Referral, case: Case) -> bool:
+    """The assignee, anyone on the case's commune ladder, or its province's desk."""
+    if not focal.active:
+        return False
+    if focal.id == referral.focal_point_id:
+        return True
+    if focal.province_code != case.province_code:
+        return False
+    if focal.role == ladder.PROVINCE_DESK:
+        return True
+    return case.commune_code is not None and focal.commune_code == case.commune_code
+
+
+async def acknowledge(
+    session: AsyncSession,
+    referral_id: str,
+    focal_point_id: str,
+    now: datetime,
+    *,
+    keyring: Keyring,
+) -> bool:
+    """A focal point acknowledges a referral: the climb stops (pending rows cancelled).
+
+    Returns True when this call stopped the climb, False when the referral was no longer
+    open (already acknowledged, closed…: acknowledging twice is harmless). Raises
+    ``LookupError`` for an unknown referral and ``PermissionError`` for a focal point that
+    is not on the case's ladder. Audited (``referral.acknowledged``).
+    """
+    query = select(Referral).where(Referral.id == referral_id)
+    if _is_pg(session):  # the driver locks the referral too: one of the two waits
+        query = query.with_for_update()
+    referral = (await session.exec(query)).first()
+    if referral is None:
+        raise LookupError("no such referral")
+    case = await session.get(Case, referral.case_id)
+    focal = await session.get(FocalPoint, focal_point_id)
+    if focal is None or case is None or not _may_acknowledge(focal, referral, case):
+        raise PermissionError("this focal point may not acknowledge this referral")
+    if referral.status not in OPEN_STATUSES:
+        return False
+    referral.status = "acknowledged"
+    referral.acknowledged_at = now
+    referral.focal_point_id = focal.id
+    session.add(referral)
+    if case.status in ("new", "notified"):
+        case.status = "acknowledged"
+    case.assigned_focal_point_id = focal.id
+    case.updated_at = now
+    session.add(case)
+    await session.exec(
+        update(EscalationDeadline)
+        .where(EscalationDeadline.referral_id == referral.id, _still_pending())
+        .values(state="cancelled", claimed_at=now)
+    )
+    await session.flush()
+    await audit.append(
+        session,
+        keyring,
+        action="referral.acknowledged",
+        actor_role="focal_point",
+        actor_id=focal.id,
+        case_id=case.id,
+        at=now,
+    )
+    return True
+
+
+# -- the tick ------------------------------------------------------------------------------
+
+
+async def tick(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    now: datetime,
+    worker_id: str,
+    notifier: Notifier,
+    keyring: Keyring,
+    batch: int = DEFAULT_BATCH,
+    config: LadderConfig | Any | None = None,
+    on_duty: OnDuty = default_on_duty,
+    max_batches: int | None = None,
+    budget: float | None = None,
+) -> int:
+    """Apply every deadline due at ``now``; returns how many rows were settled.
+
+    Batches of ``batch`` rows, one transaction each, until a batch comes back short, or
+    ``max_batches`` ran, or ``budget`` seconds (wall time) were spent: the rest waits for
+    the next tick (on SQLite this leaves the single write lock to the web app between
+    ticks). An exception rolls back the current batch only (its rows stay pending and are
+    claimed again next tick) and is raised.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    cfg = _config(config)
+    total, batches = 0, 0
+    started = time.monotonic()
+    while max_batches is None or batches < max_batches:
+        if budget is not None and batches and time.monotonic() - started >= budget:
+            break
+        async with transaction(sessions) as session:
+            settled = await _apply_batch(
+                session,
+                now=now,
+                worker_id=worker_id,
+                notifier=notifier,
+                keyring=keyring,
+                batch=batch,
+                config=cfg,
+                on_duty=on_duty,
+            )
+        total += settled
+        batches += 1
+        if settled < batch:
+            break
+    return total
+
+
+class _Directory:
+    """The focal points a batch needs, loaded with one query before the batch is applied."""
+
+    def __init__(self) -> None:
+        self._ladders: dict[tuple[str | None, str | None], list[FocalPoint]] = {}
+        self._by_id: dict[str, FocalPoint] = {}
+
+    @classmethod
+    async def load(
+        cls,
+        session: AsyncSession,
+        cases: list[Case],
+        focal_point_ids: set[str],
+    ) -> _Directory:
+        out = cls()
+        provinces = {c.province_code for c in cases if c.province_code is not None}
+        communes = {c.commune_code for c in cases if c.commune_code is not None}
+        wanted = [
+            and_(
+                FocalPoint.active == True,  # noqa: E712
+                FocalPoint.province_code.in_(provinces),
+                or_(
+                    FocalPoint.role == ladder.PROVINCE_DESK,
+                    FocalPoint.commune_code.in_(communes),
+                ),
+            )
+        ] if provinces else []  # fmt: skip
+        if focal_point_ids:
+            wanted.append(FocalPoint.id.in_(focal_point_ids))
+        people: list[FocalPoint] = []
+        if wanted:
+            query = select(FocalPoint).where(or_(*wanted)).order_by(FocalPoint.id)
+            people = list((await session.exec(query)).all())
+        out._by_id = {p.id: p for p in people}
+        desks: dict[str, list[FocalPoint]] = {}
+        local: dict[tuple[str, str], list[FocalPoint]] = {}
+        for p in people:
+            if not p.active:
+                continue
+            if p.role == ladder.PROVINCE_DESK:
+                desks.setdefault(p.province_code, []).append(p)
+            elif p.commune_code is not None:
+                local.setdefault((p.commune_code, p.province_code), []).append(p)
+        for case in cases:
+            key = (case.commune_code, case.province_code)
+            if key not in out._ladders:
+                mine = local.get(key, []) if case.commune_code is not None else []
+                out._ladders[key] = mine + desks.get(case.province_code or "", [])
+        return out
+
+    def ladder_of(self, case: Case) -> list[FocalPoint]:
+        """The case's commune focal points plus its province's desks (active ones)."""
+        return self._ladders.get((case.commune_code, case.province_code), [])
+
+    def get(self, focal_point_id: str | None) -> FocalPoint | None:
+        return self._by_id.get(focal_point_id) if focal_point_id is not None else None
+
+
+_D, _R, _C = EscalationDeadline.__table__, Referral.__table__, Case.__table__
+_DEADLINE_COLS = (_D.c.id, _D.c.referral_id, _D.c.level, _D.c.kind, _D.c.due_at)
+_REFERRAL_COLS = (_R.c.id, _R.c.case_id, _R.c.focal_point_id, _R.c.status, _R.c.level,
+                  _R.c.notified_at)  # fmt: skip
+_CASE_COLS = (_C.c.id, _C.c.ref, _C.c.data_key_id, _C.c.urgency, _C.c.province_code,
+              _C.c.commune_code, _C.c.reporter, _C.c.status, _C.c.assigned_focal_point_id,
+              _C.c.escalation_level, _C.c.contact, _C.c.reporter_address)  # fmt: skip
+
+
+async def _claim(
+    session: AsyncSession, *, now: datetime, batch: int
+) -> list[tuple[DeadlineView, ReferralView, CaseView]]:
+    """Claim up to ``batch`` due pending rows with their referral and case (plain values)."""
+    query = (
+        sa_select(*_DEADLINE_COLS, *_REFERRAL_COLS, *_CASE_COLS)
+        .select_from(_D.join(_R, _R.c.id == _D.c.referral_id).join(_C, _C.c.id == _R.c.case_id))
+        .where(_D.c.state == "pending", _D.c.due_at <= now)
+        .order_by(_D.c.due_at, _D.c.id)
+        .limit(batch)
+    )
+    if _is_pg(session):
+        # Lock the referral and case with the row: a concurrent acknowledgement waits for us
+        # (or we skip its referral), and another worker never applies the same referral.
+        query = query.with_for_update(skip_locked=True, of=[_D, _R, _C])
+    result = await session.exec(query)
+    nd, nr = len(_DEADLINE_COLS), len(_DEADLINE_COLS) + len(_REFERRAL_COLS)
+    referrals: dict[str, ReferralView] = {}
+    cases: dict[str, CaseView] = {}
+    out = []
+    for row in result.all():
+        deadline = DeadlineView(*row[:nd])
+        referral = referrals.get(row[nd])  # one view per referral: a batch sees its own moves
+        if referral is None:
+            referral = referrals[row[nd]] = ReferralView(*row[nd:nr])
+        case = cases.get(row[nr])
+        if case is None:
+            case = cases[row[nr]] = CaseView(*row[nr:])
+        out.append((deadline, referral, case))
+    return out
+
+
+async def _escalations_due(
+    session: AsyncSession, rows: list[tuple[DeadlineView, ReferralView, CaseView]], now: datetime
+) -> set[tuple[str, int]]:
+    """(referral, level) of claimed reminders whose rung's escalation is due as well."""
+    reminded = list({d.referral_id for d, _, _ in rows if d.kind == "reminder"})
+    found = {(d.referral_id, d.level) for d, _, _ in rows if d.kind == "escalate"}
+    for start in range(0, len(reminded), 1000):
+        query = select(EscalationDeadline.referral_id, EscalationDeadline.level).where(
+            EscalationDeadline.referral_id.in_(reminded[start : start + 1000]),
+            EscalationDeadline.kind == "escalate",
+            _still_pending(),
+            EscalationDeadline.due_at <= now,
+        )
+        found.update((rid, level) for rid, level in (await session.exec(query)).all())
+    return found
+
+
+def _still_pending() -> Any:
+    """``state = 'pending'`` written so that no planner uses the (state, due_at) index for
+    it: where a statement names rows by id or referral, that index would make SQLite (and
+    PostgreSQL without statistics) walk every pending row, once per batch."""
+    return func.coalesce(EscalationDeadline.state, "") == "pending"
+
+
+async def _settle(
+    session: AsyncSession, ids: list[int], state: str, *, now: datetime, worker_id: str
+) -> None:
+    """pending → ``state`` for exactly these rows, or the whole batch is rolled back."""
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        result = await session.exec(
+            update(EscalationDeadline)
+            .where(EscalationDeadline.id.in_(chunk), _still_pending())
+            .values(state=state, claimed_by=worker_id, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != len(chunk):
+            raise RuntimeError("a claimed deadline was settled by someone else; batch undone")
+
+
+_REFERRALS, _CASES = _R, _C
+_REFERRAL_CLIMB = (
+    update(_REFERRALS)
+    .where(_REFERRALS.c.id == bindparam("r_id"))
+    .values(
+        focal_point_id=bindparam("r_fp"),
+        level=bindparam("r_level"),
+        status="notified",
+        notified_at=bindparam("r_at"),
+    )
+)
+_CASE_CLIMB = (
+    update(_CASES)
+    .where(_CASES.c.id == bindparam("c_id"))
+    .values(
+        assigned_focal_point_id=bindparam("c_fp"),
+        escalation_level=bindparam("c_level"),
+        updated_at=bindparam("c_at"),
+    )
+)
+
+
+def _rung_name(config: LadderConfig, province_code: str | None, level: int) -> str:
+    rungs = config.ladder(province_code)
+    return rungs[min(level, len(rungs) - 1)].name
+
+
+async def _apply_batch(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    worker_id: str,
+    notifier: Notifier,
+    keyring: Keyring,
+    batch: int,
+    config: LadderConfig,
+    on_duty: OnDuty,
+) -> int:
+    rows = await _claim(session, now=now, batch=batch)
+    if not rows:
+        return 0
+    claimed_ids = [d.id for d, _, _ in rows]
+    escalating = await _escalations_due(session, rows, now)
+    directory = await _Directory.load(
+        session,
+        [c for d, _, c in rows if d.kind == "escalate"],
+        {r.focal_point_id for d, r, _ in rows if d.kind == "reminder"},
+    )
+    done: list[int] = []
+    cancelled: list[int] = []
+    climbed_referrals: list[str] = []
+    new_rows: list[dict[str, Any]] = []
+    referral_updates: list[dict[str, Any]] = []
+    case_updates: list[dict[str, Any]] = []
+    events: list[EscalationEvent] = []
+    audits: list[tuple[str, str]] = []  # (action, case id)
+
+    for deadline, referral, case in rows:
+        if referral.status not in OPEN_STATUSES or deadline.level != referral.level:
+            cancelled.append(deadline.id)  # acknowledged/closed, or a rung already left
+            continue
+        if deadline.kind == "reminder":
+            if (referral.id, deadline.level) in escalating:
+                cancelled.append(deadline.id)  # its rung's escalation is due too
+                continue
+            assignee = directory.get(referral.focal_point_id)
+            events.append(
+                EscalationEvent(
+                    kind="reminder",
+                    deadline_id=deadline.id,
+                    referral=referral,
+                    case=case,
+                    level=referral.level,
+                    previous_level=referral.level,
+                    rung=_rung_name(config, case.province_code, referral.level),
+                    recipients=(assignee,) if assignee is not None else (),
+                    on_duty=assignee is not None and on_duty(assignee, now),
+                    due_at=deadline.due_at,
+                    now=now,
+                )
+            )
+            audits.append(("referral.reminded", case.id))
+            done.append(deadline.id)
+            continue
+        if deadline.kind != "escalate":
+            log.warning("deadline %s has unknown kind; cancelled", deadline.id)
+            cancelled.append(deadline.id)
+            continue
+
+        step = ladder.next_step(
+            referral.level,
+            directory.ladder_of(case),
+            province_code=case.province_code,
+            now=now,
+            config=config,
+            on_duty=on_duty,
+        )
+        previous = referral.level
+        assignee_id = step.assignees[0].id if step.assignees else referral.focal_point_id
+        referral.focal_point_id, referral.level = assignee_id, step.level
+        referral.status, referral.notified_at = "notified", now
+        case.assigned_focal_point_id, case.escalation_level = assignee_id, step.level
+        referral_updates.append(
+            {"r_id": referral.id, "r_fp": assignee_id, "r_level": step.level, "r_at": now}
+        )
+        case_updates.append(
+            {"c_id": case.id, "c_fp": assignee_id, "c_level": step.level, "c_at": now}
+        )
+        planned = ladder.plan_deadlines(step.level, now, case.urgency, config)
+        new_rows.extend(
+            {
+                "referral_id": referral.id,
+                "level": p.level,
+                "kind": p.kind,
+                "due_at": p.due_at,
+                "state": "pending",
+            }
+            for p in planned
+        )
+        climbed_referrals.append(referral.id)
+        events.append(
+            EscalationEvent(
+                kind="repeat" if step.repeat else "escalate",
+                deadline_id=deadline.id,
+                referral=referral,
+                case=case,
+                level=step.level,
+                previous_level=previous,
+                rung=step.rung.name,
+                recipients=tuple(step.assignees),
+                on_duty=step.on_duty,
+                due_at=deadline.due_at,
+                now=now,
+                next_due_at=planned[-1].due_at,
+                skipped=step.skipped,
+            )
+        )
+        if not step.assignees:
+            log.error("no province desk for a case's province: the referral waits on its rung")
+            audits.append(("referral.escalation_unassigned", case.id))
+        else:
+            audits.append(
+                ("referral.escalation_repeated" if step.repeat else "referral.escalated", case.id)
+            )
+        done.append(deadline.id)
+
+    # Row changes first (every row touched here is locked by the claim), audit last: the
+    # audit chain's lock is the only thing a batch may wait for.
+    await _settle(session, done, "done", now=now, worker_id=worker_id)
+    await _settle(session, cancelled, "cancelled", now=now, worker_id=worker_id)
+    for start in range(0, len(climbed_referrals), 1000):
+        await session.exec(
+            update(EscalationDeadline)
+            .where(
+                EscalationDeadline.referral_id.in_(climbed_referrals[start : start + 1000]),
+                _still_pending(),
+                EscalationDeadline.id.not_in(claimed_ids),
+            )
+            .values(state="cancelled", claimed_by=worker_id, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    if referral_updates:
+        await session.exec(_REFERRAL_CLIMB, params=referral_updates)
+        await session.exec(_CASE_CLIMB, params=case_updates)
+    if new_rows:
+        await session.exec(insert(_D), params=new_rows)
+    if events:
+        await notifier(session, events)
+    await _append_audit(session, keyring, audits, actor_id=worker_id[:64], at=now)
+    return len(done) + len(cancelled)
+
+
+async def _append_audit(
+    session: AsyncSession,
+    keyring: Keyring,
+    entries: list[tuple[str, str]],
+    *,
+    actor_id: str,
+    at: datetime,
+) -> None:
+    """Append one audit event per ``(action, case id)``, as :func:`storage.audit.append`
+    would one by one, but with one read of the chain's end and one insert for the batch.
+
+    It reuses storage.audit's hashing; ``audit.verify`` in the tests guards the format.
+    (storage.audit could offer this as ``append_many``; until then it lives here.)
+    """
+    if not entries:
+        return
+    if _is_pg(session):
+        await session.exec(
+            text("SELECT pg_advisory_xact_lock(:id)").bindparams(id=audit._PG_LOCK_ID)
+        )
+    last = (
+        await session.exec(
+            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        )
+    ).first()
+    key = keyring.lookup(audit.PURPOSE_AUDIT)
+    seq, prev_hash = (last[0], last[1]) if last else (0, audit.GENESIS)
+    at = at.astimezone(UTC)
+    rows = []
+    for action, case_id in entries:
+        seq += 1
+        event = _AuditFields(seq, at, SYSTEM_ROLE, actor_id, action, case_id)
+        prev_hash = event_hash = audit._event_hash(key, prev_hash, event)  # type: ignore[arg-type]
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor_role": SYSTEM_ROLE,
+                "actor_id": actor_id,
+                "action": action,
+                "case_id": case_id,
+                "prev_hash": rows[-1]["hash"] if rows else (last[1] if last else audit.GENESIS),
+                "hash": event_hash,
+            }
+        )
+    await session.exec(insert(AuditEvent.__table__), params=rows)
+    value = audit._head_value(key, seq, prev_hash)
+    head = await session.get(KeyCheck, audit.HEAD)
+    if head is None:
+        session.add(KeyCheck(name=audit.HEAD, value=value, updated_at=at))
+    else:
+        head.value, head.updated_at = value, at
+        session.add(head)
+    await session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class _AuditFields:
+    """The fields storage.audit hashes (an AuditEvent without the ORM overhead)."""
+
+    seq: int
+    at: datetime
+    actor_role: str
+    actor_id: str | None
+    action: str
+    case_id: str | None
+
+
+# -- notifications through the outbox ------------------------------------------------------
+
+EMERGENCY_LINES_VI = (
+    "Nếu bạn đang gặp nguy hiểm: gọi 113 (công an), 115 (cấp cứu), 111 (tổng đài bảo vệ "
+    "trẻ em, 24/7, miễn phí), Ngôi nhà Bình yên 1900 969 680 (có thể tính cước)."
+)
+
+
+def render_vi(event: EscalationEvent, audience: str) -> str:
+    """Default Vietnamese texts; no content beyond the case reference and urgency.
+
+    ``audience`` is ``focal_point`` or ``reporter``. The reporter's text is neutral (the
+    phone may not be theirs alone) and repeats the emergency lines.
+    """
+    if audience == "reporter":
+        return "Cập nhật: yêu cầu của bạn đang được xử lý.\n" + EMERGENCY_LINES_VI
+    ref, urgency = event.case.ref, event.case.urgency
+    if event.kind == "reminder":
+        return f"Nhắc việc: hồ sơ {ref} (mức khẩn: {urgency}) đang chờ bạn xác nhận."
+    due = ""
+    if event.next_due_at is not None:
+        from routing.duty import LOCAL_TZ
+
+        due = f" Hạn xác nhận: {event.next_due_at.astimezone(LOCAL_TZ):%H:%M %d/%m}."
+    return (
+        f"Hồ sơ {ref} (mức khẩn: {urgency}) chưa được xác nhận và được chuyển đến bạn. "
+        f"Vui lòng xác nhận ngay.{due}"
+    )
+
+
+def _chat_of(address: Any) -> tuple[str, Any] | None:
+    """``(channel, chat_id)`` from a sealed address: ``{"channel", "chat_id"}`` or an id."""
+    if address is None:
+        return None
+    if isinstance(address, Mapping):
+        chat_id = address.get("chat_id")
+        if chat_id is None:
+            return None
+        return str(address.get("channel") or "telegram"), chat_id
+    return "telegram", address
+
+
+_OUTBOX = OutboxMessage.__table__
+
+
+async def _outbox_ids(session: AsyncSession, count: int) -> list[int]:
+    """Ids for new outbox rows, known before the insert: the sealed payload's associated
+    data includes the row id, so rows go in with one insert instead of insert + update.
+
+    PostgreSQL: from the table's own sequence. SQLite: after the largest id, which is safe
+    because the transaction holds the database's only write lock (``BEGIN IMMEDIATE``)."""
+    if _is_pg(session):
+        query = text(
+            "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, :n)"
+        ).bindparams(n=count)
+        return [row[0] for row in (await session.exec(query)).all()]
+    top = (await session.exec(sa_select(func.max(_OUTBOX.c.id)))).one()[0] or 0
+    return list(range(top + 1, top + 1 + count))
+
+
+class _Row:
+    """Just enough of an outbox row for :func:`storage.records.seal_into`."""
+
+    __tablename__ = "outbox"
+
+    def __init__(self, row_id: int, data_key_id: str) -> None:
+        self.id = row_id
+        self.data_key_id = data_key_id
+        self.payload: bytes | None = None
+
+
+class OutboxNotifier:
+    """Queues escalation notifications as outbox rows, in the escalation's transaction.
+
+    Focal points are reached at their sealed ``chat_address``; the reporter at the case's
+    sealed ``reporter_address`` when :func:`routing.ladder.should_tell_survivor` says so
+    (the case's sealed ``contact`` carries the opt-in). Addresses are ``{"channel":
+    "telegram"|"zalo", "chat_id": …}`` (a bare chat id means Telegram). Payloads are sealed
+    under the case's data key, so shredding a case also shreds its pending messages.
+
+    A batch's events are written together: one read of the data keys, one insert (the
+    rows :func:`storage.outbox.enqueue` would write one at a time, ids allocated first).
+    """
+
+    def __init__(
+        self,
+        vault: Any,
+        *,
+        render: Callable[[EscalationEvent, str], str] = render_vi,
+        method: str = "sendMessage",
+    ) -> None:
+        self.vault = vault
+        self.render = render
+        self.method = method
+        self._queue_keys: dict[tuple[str, str], str] = {}
+
+    async def __call__(self, session: AsyncSession, events: Sequence[EscalationEvent]) -> int:
+        """Queue the outbox rows of ``events``; returns how many."""
+        from storage.records import open_from, seal_into
+        from storage.sealing import WrappedKey
+
+        if not events:
+            return 0
+        vault = self.vault
+        key_ids = {e.case.data_key_id for e in events}
+        key_ids.update(p.data_key_id for e in events for p in e.recipients)
+        stored = (await session.exec(select(DataKey).where(DataKey.id.in_(key_ids)))).all()
+        keys = {k.id: vault.data_key(WrappedKey(k.id, k.master_version, k.wrapped)) for k in stored}
+        addresses: dict[str, tuple[str, Any] | None] = {}
+
+        def address_of(person: FocalPoint) -> tuple[str, Any] | None:
+            if person.id not in addresses:
+                try:
+                    address = open_from(vault, keys[person.data_key_id], person, "chat_address")
+                except Exception:  # noqa: BLE001 - a shredded/damaged address must not stop the ladder
+                    log.error("focal point %s: chat address unreadable", person.id)
+                    address = None
+                addresses[person.id] = _chat_of(address)
+                if addresses[person.id] is None:
+                    log.warning("focal point %s has no chat address; not notified", person.id)
+            return addresses[person.id]
+
+        messages: list[tuple[CaseView, str, Any, str]] = []  # case, channel, chat id, text
+        for event in events:
+            case = event.case
+            for person in event.recipients:
+                chat = address_of(person)
+                if chat is not None:
+                    messages.append((case, *chat, self.render(event, "focal_point")))
+            if event.kind == "escalate" and event.climbed and case.data_key_id in keys:
+                try:
+                    chat = self._reporter_chat(keys[case.data_key_id], event)
+                except Exception:  # noqa: BLE001 - a damaged field must not block every escalation
+                    log.error(
+                        "case %s: contact preferences unreadable; reporter not told", case.ref
+                    )
+                    chat = None
+                if chat is not None:
+                    messages.append((case, *chat, self.render(event, "reporter")))
+            elif case.data_key_id not in keys:
+                log.warning("a case's data key is gone (shredded); its notifications are dropped")
+        messages = [m for m in messages if m[0].data_key_id in keys]
+        if not messages:
+            return 0
+        now = events[0].now
+        ids = await _outbox_ids(session, len(messages))
+        rows = []
+        for row_id, (case, channel, chat_id, text_) in zip(ids, messages, strict=True):
+            row = _Row(row_id, case.data_key_id)
+            seal_into(
+                vault, keys[case.data_key_id], row, payload={"chat_id": chat_id, "text": text_}
+            )
+            rows.append(
+                {
+                    "id": row_id,
+                    "data_key_id": case.data_key_id,
+                    "channel": channel,
+                    "queue_key": self._queue_key(channel, chat_id),
+                    "method": self.method,
+                    "state": "pending",
+                    "attempts": 0,
+                    "not_before": now,
+                    "created_at": now,
+                    "payload": row.payload,
+                }
+            )
+        await session.exec(insert(_OUTBOX), params=rows)
+        return len(rows)
+
+    def _reporter_chat(self, case_key: Any, event: EscalationEvent) -> tuple[str, Any] | None:
+        """Where to tell the reporter, if they opted in (see ``should_tell_survivor``)."""
+        from storage.records import open_from
+
+        contact = open_from(self.vault, case_key, event.case, "contact")
+        if not ladder.should_tell_survivor(contact, kind=event.kind, climbed=event.climbed):
+            return None
+        return _chat_of(open_from(self.vault, case_key, event.case, "reporter_address"))
+
+    def _queue_key(self, channel: str, chat_id: Any) -> str:
+        from storage.conversations import conversation_key
+
+        key = (channel, str(chat_id))
+        found = self._queue_keys.get(key)
+        if found is None:
+            if len(self._queue_keys) > 10_000:
+                self._queue_keys.clear()
+            found = self._queue_keys[key] = conversation_key(self.vault, channel, chat_id)
+        return found
+
+
+# -- hotline escalations list --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDeadline:
+    """One pending deadline as listed by ``hotline escalations list`` (no content)."""
+
+    deadline_id: int
+    case_ref: str
+    urgency: str
+    level: int
+    kind: str
+    assignee_role: str | None
+    due_at: datetime
+
+
+async def pending_deadlines(
+    sessions: async_sessionmaker[AsyncSession], *, limit: int | None = None
+) -> list[PendingDeadline]:
+    """Pending deadlines, soonest first: case reference, level, kind, assignee role, due."""
+    query = (
+        select(
+            EscalationDeadline.id,
+            Case.ref,
+            Case.urgency,
+            EscalationDeadline.level,
+            EscalationDeadline.kind,
+            FocalPoint.role,
+            EscalationDeadline.due_at,
+        )
+        .join(Referral, Referral.id == EscalationDeadline.referral_id)
+        .join(Case, Case.id == Referral.case_id)
+        .outerjoin(FocalPoint, FocalPoint.id == Referral.focal_point_id)
+        .where(EscalationDeadline.state == "pending")
+        .order_by(EscalationDeadline.due_at, EscalationDeadline.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    async with sessions() as session:
+        rows = (await session.exec(query)).all()
+    return [PendingDeadline(*row) for row in rows]
+
+
+def format_deadlines(rows: Sequence[PendingDeadline], *, now: datetime | None = None) -> str:
+    """A plain table for the terminal; with ``now``, overdue rows are marked."""
+    if not rows:
+        return "No pending deadlines."
+    header = ("DUE (UTC)", "CASE", "URGENCY", "LEVEL", "KIND", "ASSIGNEE ROLE")
+    table = [header]
+    for row in rows:
+        due = row.due_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        if now is not None and row.due_at <= now:
+            due += " (overdue)"
+        table.append(
+            (due, row.case_ref, row.urgency, str(row.level), row.kind, row.assignee_role or "-")
+        )
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in table
+    ]
+    lines.append(f"{len(rows)} pending deadline{'s' if len(rows) != 1 else ''}.")
+    return "\n".join(lines)
