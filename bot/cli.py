@@ -79,6 +79,12 @@ def run(
     zalo_webhook: str | None = typer.Option(
         None, help="Public HTTPS URL of /zalo/webhook: Zalo by webhook instead of long polling."
     ),
+    demo: bool = typer.Option(
+        False,
+        "--demo",
+        help="Load the fictitious Đắk Lắk directory and print a focal point invite code, "
+        "to play both sides on one machine.",
+    ),
 ) -> None:
     """Start the hotline: web app and scheduler, and Telegram and Zalo when their tokens are
     set (long polling, or webhooks with --webhook / --zalo-webhook)."""
@@ -105,10 +111,23 @@ def run(
         )
         raise typer.Exit(code=2)
     _run(check)
-    web = create_app(settings, webhook_url=webhook, zalo_webhook_url=zalo_webhook)
+
+    def show_demo(focal_point_id: str, code: str) -> None:
+        typer.echo(
+            f"Demo (fictitious directory): reports from Phường Buôn Ma Thuột reach focal point "
+            f"{focal_point_id}; sign in at http://{host}:{port}/focal with invite code {code}",
+            err=True,
+        )
+
+    web = create_app(
+        settings, webhook_url=webhook, zalo_webhook_url=zalo_webhook, demo=demo, on_demo=show_demo
+    )
     typer.echo(f"Lên Tiếng is listening on http://{host}:{port}/", err=True)
-    # No access log: it would record every caller's IP address.
-    uvicorn.run(web, host=host, port=port, log_config=None, access_log=False)
+    # No access log: it would record every caller's IP address. Open long polls of the web
+    # chat would hold up a shutdown: give them 5 seconds.
+    uvicorn.run(
+        web, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5
+    )
 
 
 def _zalo_secret(settings) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +37,10 @@ from storage.records import data_key_of, open_from, seal_into
 from storage.store import Store
 
 INVITE_TTL = timedelta(hours=72)
+WEB = "web"
+WEB_SESSION_TTL = timedelta(hours=8)  # a web sign-in lasts a working day at most
+# The web session acting right now: its confirmations go to that page, not the chat.
+_ACTING_WEB_SESSION: ContextVar[str | None] = ContextVar("acting_web_session", default=None)
 INVITE_DIGITS = 10
 FOCAL_LANG = "vi"
 
@@ -124,6 +129,27 @@ class FocalDesk:
                     at=now,
                 )
                 return None
+            if channel == WEB:
+                # A web sign-in opens a session beside the chat account; it binds nothing.
+                row.invite_hash = row.invite_expires_at = None
+                session.add(row)
+                await conversations.save(
+                    session,
+                    self.store.vault,
+                    _web_key(self.store, user_id),
+                    {"focal": row.id},
+                    now=now,
+                    ttl=WEB_SESSION_TTL,
+                )
+                await audit.append(
+                    session,
+                    self.store.keyring,
+                    action="focal.web_sign_in",
+                    actor_role="focal_point",
+                    actor_id=row.id,
+                    at=now,
+                )
+                return row.id
             identity = conversations.conversation_key(self.store.vault, channel, user_id)
             for other in (
                 await session.exec(select(FocalPoint).where(FocalPoint.identity_key == identity))
@@ -152,9 +178,19 @@ class FocalDesk:
         self._wake()
         return row.id
 
+    async def sign_out(self, session: AsyncSession, session_id: str) -> None:
+        """End a focal point's web session (its key is shredded)."""
+        await conversations.shred(session, self.store.vault, _web_key(self.store, session_id))
+
     async def identify(
         self, session: AsyncSession, channel: str, user_id: str
     ) -> FocalPoint | None:
+        if channel == WEB:
+            _, state = await conversations.load(
+                session, self.store.vault, _web_key(self.store, user_id)
+            )
+            focal_id = state.get("focal") if isinstance(state, dict) else None
+            return await session.get(FocalPoint, focal_id) if focal_id else None
         identity = conversations.conversation_key(self.store.vault, channel, user_id)
         return (
             await session.exec(select(FocalPoint).where(FocalPoint.identity_key == identity))
@@ -257,6 +293,13 @@ class FocalDesk:
     # -- actions ------------------------------------------------------------------------------
 
     async def press(self, channel: str, user_id: str, value: str, *, now: datetime) -> bool:
+        token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
+        try:
+            return await self._press(channel, user_id, value, now=now)
+        finally:
+            _ACTING_WEB_SESSION.reset(token)
+
+    async def _press(self, channel: str, user_id: str, value: str, *, now: datetime) -> bool:
         """A focal button pressed. Returns False (and audits) when refused."""
         parsed = T.parse_data(value)
         if parsed is None:
@@ -380,6 +423,13 @@ class FocalDesk:
         await self._tell(session, focal, T.text(FOCAL_LANG, "focal.closed", ref=case.ref), now)
 
     async def text(self, channel: str, user_id: str, body: str, *, now: datetime) -> bool:
+        token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
+        try:
+            return await self._text(channel, user_id, body, now=now)
+        finally:
+            _ACTING_WEB_SESSION.reset(token)
+
+    async def _text(self, channel: str, user_id: str, body: str, *, now: datetime) -> bool:
         """Free text from a focal point: a reply, question or transfer target, by mode."""
         async with transaction(self.store.sessions) as session:
             focal = await self.identify(session, channel, user_id)
@@ -686,6 +736,18 @@ class FocalDesk:
     async def _tell(
         self, session: AsyncSession, focal: FocalPoint, body: str, now: datetime
     ) -> bool:
+        """A confirmation or prompt: to the web session that acted, else the bound chat."""
+        web_session = _ACTING_WEB_SESSION.get()
+        if web_session is not None and WEB in self.renderers:
+            row, _ = await conversations.load(
+                session, self.store.vault, _web_key(self.store, web_session)
+            )
+            if row is not None:
+                queue = conversations.conversation_key(self.store.vault, WEB, web_session)
+                await self._enqueue(
+                    session, row.data_key_id, queue, WEB, web_session, A.Send(body), now, FOCAL_LANG
+                )
+                return True
         return await self._send(session, focal, A.Send(body), now)
 
     async def _enqueue(
@@ -733,6 +795,11 @@ class FocalDesk:
     def _wake(self) -> None:
         if self.on_wake is not None:
             self.on_wake()
+
+
+def _web_key(store: Store, session_id: str) -> str:
+    """Where a focal point's web session is kept (a keyed hash of the session id)."""
+    return "fw:" + conversations.conversation_key(store.vault, WEB, session_id)[:60]
 
 
 def _mode_key(focal: FocalPoint) -> str:

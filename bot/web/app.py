@@ -1,22 +1,18 @@
-"""The web app with the web channel wired in, and the ``--demo`` directory.
-
-:func:`create_web_app` wraps :func:`bot.app.create_app`: the same app, plus the web chat,
-the focal inbox, and (with ``demo``) the fictitious Đắk Lắk directory and a focal point
-invite code, printed so a newcomer can play both sides on one machine.
+"""The ``--demo`` directory: the fictitious Đắk Lắk sample and a focal point invite code,
+printed so a newcomer can play both sides on one machine.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
 
 from bot.settings import Settings
-from bot.web import Limits, attach_runtime, install_web
+from bot.web import Limits
 
 DEMO_FOCAL_POINT = "bmt-primary-1"  # Phường Buôn Ma Thuột; on duty around the clock in the demo
 DEMO_DROPPED = ("bmt-primary-2",)  # so every Buôn Ma Thuột report reaches the demo focal point
@@ -30,6 +26,7 @@ async def load_demo(runtime: Any, *, now: datetime | None = None) -> tuple[str, 
     from routing.duty import parse_duty_hours
     from storage.db import transaction
     from storage.directory_store import upsert_directory
+    from storage.models import FocalPoint as FocalPointRow
 
     now = now or datetime.now(UTC)
     parsed = parse_directory_csv(*daklak_sample_paths())
@@ -45,6 +42,11 @@ async def load_demo(runtime: Any, *, now: datetime | None = None) -> tuple[str, 
         await upsert_directory(
             session, runtime.store.vault, focal_points, list(parsed.shelters), now=now
         )
+        for dropped in DEMO_DROPPED:  # imported earlier from the full sample: set aside
+            row = await session.get(FocalPointRow, dropped)
+            if row is not None and row.active:
+                row.active = False
+                session.add(row)
     await runtime.reload_directory()
     invited = await runtime.desk.invite(DEMO_FOCAL_POINT, now=now)
     code = invited[0] if isinstance(invited, tuple) else invited
@@ -57,26 +59,9 @@ def create_web_app(
     demo: bool = False,
     limits: Limits | None = None,
     on_demo: Callable[[str, str], None] | None = None,
-    webhook_url: str | None = None,
+    **app_options: Any,
 ) -> FastAPI:
-    """:func:`bot.app.create_app` with the web channel; ``demo`` loads the sample directory
-    at start-up and hands ``(focal_point_id, invite_code)`` to ``on_demo``."""
+    """:func:`bot.app.create_app` (which includes the web channel), for tests and benches."""
     from bot.app import create_app
 
-    app = create_app(settings, webhook_url=webhook_url)
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(the_app: FastAPI) -> AsyncIterator[None]:
-        async with inner(the_app):
-            attach_runtime(the_app.state.runtime, the_app.state.web)
-            if demo:
-                focal_point_id, code = await load_demo(the_app.state.runtime)
-                the_app.state.demo = (focal_point_id, code)
-                if on_demo is not None:
-                    on_demo(focal_point_id, code)
-            yield
-
-    app.router.lifespan_context = lifespan
-    install_web(app, limits=limits)
-    return app
+    return create_app(settings, demo=demo, limits=limits, on_demo=on_demo, **app_options)

@@ -14,8 +14,11 @@ cannot post to them (no CSRF without cookies).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import html
 import json
+import logging
 import math
 import re
 import secrets
@@ -43,6 +46,11 @@ from storage.keyring import PURPOSE_IDENTITY
 from storage.models import OutboxMessage
 from storage.store import Store
 
+log = logging.getLogger(__name__)
+_own_turn: contextvars.ContextVar[bool] = contextvars.ContextVar("web_own_turn", default=False)
+
+FLUSH_EVERY_S = 1.0
+FLUSH_BATCH = 500
 SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{22}\.[0-9a-z]{1,10}\.[0-9a-f]{24}$")
 POLL_WAIT_MAX_S = 25.0
 OPS_PER_READ = 200
@@ -67,6 +75,53 @@ class WebState:
         self.new_sessions = Limiter(self.limits.address_sessions, 60)
         self.polls = Limiter(self.limits.address_polls, 60)
         self._changed = asyncio.Event()
+        # SQLite has one writer: queueing requests here is fairer and much faster than
+        # letting them poll the database lock (the driver's busy handler sleeps).
+        self.db_lock: asyncio.Lock | None = None
+        self.delivered: set[int] = set()  # rows read by pages, marked sent in batches
+        self._flush_wanted = asyncio.Event()
+
+    def serial(self):
+        """The section in which one request uses the database (serial on SQLite)."""
+        return self.db_lock if self.db_lock is not None else contextlib.nullcontext()
+
+    def delivered_now(self, ids: list[int]) -> None:
+        self.delivered.update(ids)
+        if len(self.delivered) >= FLUSH_BATCH:
+            self._flush_wanted.set()
+
+    async def flush_delivered(self, store: Store) -> int:
+        """Mark the rows pages have read as sent, in one statement."""
+        if not self.delivered:
+            return 0
+        ids, self.delivered = sorted(self.delivered), set()
+        async with self.serial():
+            async with transaction(store.sessions) as session:
+                for start in range(0, len(ids), 500):
+                    await session.exec(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id.in_(ids[start : start + 500]))
+                        .where(OutboxMessage.state != "sent")
+                        .values(state="sent", sent_at=utcnow())
+                    )
+        return len(ids)
+
+    async def flush_forever(self, store: Store) -> None:
+        """Run until cancelled: flush delivered rows every second (or per batch)."""
+        try:
+            while True:
+                try:
+                    await asyncio.wait_for(self._flush_wanted.wait(), FLUSH_EVERY_S)
+                except TimeoutError:
+                    pass
+                self._flush_wanted.clear()
+                try:
+                    await self.flush_delivered(store)
+                except Exception:  # noqa: BLE001 - retried at the next round
+                    log.warning("web: marking delivered rows failed; will retry")
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.flush_delivered(store))
 
     def wake(self) -> None:
         """Something was queued somewhere: waiting long polls look again."""
@@ -99,18 +154,24 @@ def hotline_of(request: Request) -> Hotline:
 
 
 def attach_runtime(runtime: Any, state: WebState | None = None) -> None:
-    """Register the web renderer and chain the wake-up (call once the runtime started)."""
+    """Register the web renderer, chain the wake-up and start marking delivered rows
+    (call once the runtime started, in its event loop)."""
     runtime.hotline.renderers.setdefault(CHANNEL, WebRenderer())
     if state is None:
         return
     previous = runtime.hotline.on_wake
     if getattr(previous, "_web_chained", False):
         return
+    store = runtime.store
+    if store.engine.dialect.name == "sqlite":
+        state.db_lock = asyncio.Lock()
+    runtime.tasks.append(asyncio.create_task(state.flush_forever(store), name="web:delivered"))
 
     def wake() -> None:
         if previous is not None:
             previous()
-        state.wake()
+        if not _own_turn.get():  # a page's own event: its answer carries the operations
+            state.wake()
 
     wake._web_chained = True  # type: ignore[attr-defined]
     runtime.hotline.on_wake = wake
@@ -261,9 +322,12 @@ def _op(row_id: int, method: str, payload: dict[str, Any]) -> dict[str, Any] | N
     return None
 
 
-async def read_ops(store: Store, key: str, after: int, now: datetime) -> tuple[list[dict], int]:
-    """The session's operations after ``after``, in order; pending ones are marked sent and
-    messages removed by a ``delete``/``clear`` are purged from the outbox."""
+async def read_ops(
+    store: Store, key: str, after: int, now: datetime, state: WebState | None = None
+) -> tuple[list[dict], int]:
+    """The session's operations after ``after``, in order; pending ones are marked sent
+    (in batches through ``state``, else at once) and messages removed by a
+    ``delete``/``clear`` are purged from the outbox."""
     vault = store.vault
     async with transaction(store.sessions) as session:
         query = (
@@ -302,7 +366,9 @@ async def read_ops(store: Store, key: str, after: int, now: datetime) -> tuple[l
                 purge |= gone
                 ops = [o for o in ops if o["id"] not in gone]
             ops.append(op)
-        if unsent:
+        if unsent and state is not None:
+            state.delivered_now(unsent)
+        elif unsent:
             await session.exec(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(unsent))
@@ -351,11 +417,21 @@ def texts_for(lang: str) -> dict[str, str]:
     return {name: tr.gettext(msgid) for name, msgid in CHAT.items()}
 
 
-def _page(template: str, lang: str, values: dict[str, str]) -> str:
+def _page(
+    template: str, lang: str, values: dict[str, str], raw: dict[str, str] | None = None
+) -> str:
     out = template.replace("{{lang}}", html.escape(lang))
+    for name, value in (raw or {}).items():
+        out = out.replace("{{" + name + "}}", value)
     for name, value in values.items():
         out = out.replace("{{" + name + "}}", html.escape(value))
     return out
+
+
+def _script_json(value: Any) -> str:
+    """JSON safe inside a ``<script type="application/json">`` element."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def _lang_of(lang: str | None) -> str:
@@ -366,11 +442,13 @@ def _lang_of(lang: str | None) -> str:
 async def chat_page(lang: str | None = None) -> HTMLResponse:
     lang = _lang_of(lang)
     texts = texts_for(lang)
-    values = dict(texts)
-    values["texts_json"] = json.dumps(
-        {"lang": lang, "texts": texts, "languages": LANG_NAMES}, ensure_ascii=False
-    )
-    return HTMLResponse(_page(_static("chat.html"), lang, values))
+    data = _script_json({"lang": lang, "texts": texts, "languages": LANG_NAMES})
+    return HTMLResponse(_page(_static("chat.html"), lang, texts, {"texts_json": data}))
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    return Response(status_code=204)
 
 
 @router.get("/n", response_class=HTMLResponse, include_in_schema=False)
@@ -419,9 +497,11 @@ async def start(body: StartIn, request: Request) -> dict[str, Any]:
     now = utcnow()
     sid = new_session_id(hotline.store, now)
     event = E.Command(name="start", arg=body.lang or None)
-    await hotline.handle(Inbound(CHANNEL, sid, sid, event, update_id=0))
     key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
-    ops, last = await read_ops(hotline.store, key, 0, now)
+    _own_turn.set(True)  # this request's task only
+    async with state.serial():
+        await hotline.handle(Inbound(CHANNEL, sid, sid, event, update_id=0))
+        ops, last = await read_ops(hotline.store, key, 0, now, state)
     return {"session": sid, "ops": ops, "last": last}
 
 
@@ -454,9 +534,11 @@ async def post_event(body: EventIn, request: Request, sid: SessionId) -> dict[st
     hotline = hotline_of(request)
     _limit(state.by_session, sid)
     _limit(state.by_address, state.address(request))
-    await hotline.handle(Inbound(CHANNEL, sid, sid, _event(body), update_id=body.seq))
     key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
-    ops, last = await read_ops(hotline.store, key, body.after, utcnow())
+    _own_turn.set(True)
+    async with state.serial():
+        await hotline.handle(Inbound(CHANNEL, sid, sid, _event(body), update_id=body.seq))
+        ops, last = await read_ops(hotline.store, key, body.after, utcnow(), state)
     return {"ops": ops, "last": max(last, body.after)}
 
 
@@ -474,12 +556,28 @@ async def poll(
     _limit(state.polls, state.address(request))
     key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
     deadline = time.monotonic() + wait
-    while True:
-        ops, last = await read_ops(hotline.store, key, after, utcnow())
-        left = deadline - time.monotonic()
-        if ops or last > after or left <= 0 or await request.is_disconnected():
-            return {"ops": ops, "last": max(last, after)}
-        await state.changed(min(left, 5.0))
+    gone: asyncio.Task | None = None
+    try:
+        while True:
+            async with state.serial():
+                ops, last = await read_ops(hotline.store, key, after, utcnow(), state)
+            left = deadline - time.monotonic()
+            if ops or last > after or left <= 0 or (gone is not None and gone.done()):
+                return {"ops": ops, "last": max(last, after)}
+            if gone is None:  # a closed tab ends its long poll at once
+                gone = asyncio.create_task(_disconnect(request))
+            changed = asyncio.create_task(state.changed(left))
+            # woken when something is queued outside a page's own turn, or the tab left
+            await asyncio.wait({gone, changed}, return_when=asyncio.FIRST_COMPLETED)
+            changed.cancel()
+    finally:
+        if gone is not None:
+            gone.cancel()
+
+
+async def _disconnect(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 @router.post("/api/chat/exit", status_code=204, tags=["chat"])
@@ -489,12 +587,14 @@ async def quick_exit(request: Request, sid: SessionId) -> Response:
     state = web_state(request)
     hotline = hotline_of(request)
     _limit(state.by_session, sid)
-    await hotline.handle(Inbound(CHANNEL, sid, sid, E.Command(name="exit")))
     key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
-    async with transaction(hotline.store.sessions) as session:
-        await session.exec(
-            delete(OutboxMessage).where(
-                OutboxMessage.queue_key == key, OutboxMessage.channel == CHANNEL
+    _own_turn.set(True)
+    async with state.serial():
+        await hotline.handle(Inbound(CHANNEL, sid, sid, E.Command(name="exit")))
+        async with transaction(hotline.store.sessions) as session:
+            await session.exec(
+                delete(OutboxMessage).where(
+                    OutboxMessage.queue_key == key, OutboxMessage.channel == CHANNEL
+                )
             )
-        )
     return Response(status_code=204)

@@ -42,3 +42,33 @@ def test_run_serves_health_on_the_embedded_defaults(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_run_demo_serves_the_chat_page_and_prints_an_invite(tmp_path):
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HOTLINE_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--port", str(port), "--demo"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = []
+        for line in process.stderr:
+            lines.append(line)
+            if "Application startup complete" in line:
+                break
+        else:
+            raise AssertionError("hotline run --demo exited early:\n" + "".join(lines))
+        printed = "".join(lines)
+        assert "invite code" in printed and f"http://127.0.0.1:{port}/focal" in printed
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        assert "Content-Security-Policy" in page.headers
+        focal = httpx.get(f"http://127.0.0.1:{port}/focal", timeout=10)
+        assert focal.status_code in (200, 401)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

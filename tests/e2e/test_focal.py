@@ -203,3 +203,28 @@ async def test_a_shared_location_reaches_the_nearest_on_duty_focal_point(runtime
     assert runtime.directory.focal_point(referral.focal_point_id).commune_code == PlaceCode(
         "2025", "24373"
     )
+
+
+async def test_a_web_sign_in_keeps_the_chat_account_bound(runtime, fake_bot_api):
+    expected = match_focal_point(
+        runtime.directory, commune_code=BMT, language="vi", now=OFFICE_HOURS
+    )
+    await bind(runtime, fake_bot_api, FOCAL, expected.focal_point.id)
+    code = await runtime.desk.invite(expected.focal_point.id, now=datetime.now(UTC))
+    assert (
+        await runtime.desk.redeem(
+            "web", "web-session-1", "web-session-1", code, now=datetime.now(UTC)
+        )
+        == expected.focal_point.id
+    )
+    assert await runtime.desk.is_focal("telegram", str(FOCAL))  # still bound on Telegram
+    assert await runtime.desk.is_focal("web", "web-session-1")
+    assert (
+        await runtime.desk.redeem(
+            "web", "web-session-2", "web-session-2", code, now=datetime.now(UTC)
+        )
+        is None
+    )  # one-time
+    async with transaction(runtime.store.sessions) as session:
+        await runtime.desk.sign_out(session, "web-session-1")
+    assert not await runtime.desk.is_focal("web", "web-session-1")

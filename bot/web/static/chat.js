@@ -152,7 +152,13 @@
       });
   }
 
-  function say(body) { return send({ body: body }); }
+  /* Events go one at a time, in order: the server ignores an event whose number is not
+     newer than the last one it handled, so two in flight could lose the first. */
+  var queue = Promise.resolve();
+  function say(body) {
+    queue = queue.then(function () { return send({ body: body }); });
+    return queue;
+  }
 
   function longPoll() {
     if (exiting || !sid) return;

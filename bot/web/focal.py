@@ -1,0 +1,468 @@
+"""The focal point inbox on the web: ``/focal``.
+
+A focal point signs in with a one-time invite code (the same codes as on Telegram: the
+code binds the focal point's account to this web sign-in, through
+:meth:`bot.focal.FocalDesk.redeem`). They see only the referrals assigned to them and act
+on them through the same desk as on Telegram (acknowledge, reply, ask, transfer, close
+with services or an outcome); the desk checks each action and audits it.
+
+Sessions: a random token in an HttpOnly, SameSite=Strict cookie (Secure over HTTPS),
+scoped to ``/focal``; server side, a sealed row (a ``conversations`` row under a keyed
+hash of the token) holds the focal point id, the CSRF token and the expiry, so sessions
+survive a restart, work across workers and are shredded when they expire. Every form
+post carries the CSRF token; sign-in carries a double-submit token. Pages are plain HTML
+(no script).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import select
+
+from bot.web.chat import CHANNEL, hotline_of, read_ops, web_state
+from bot.web.security import Limiter, constant_equal
+from dialogs import focal_texts as T
+from dialogs.i18n import DEFAULT, translator
+from dialogs.web_texts import FOCAL
+from routing.places import PlaceCode, load_places
+from storage import audit, conversations
+from storage.db import transaction
+from storage.models import Case, CaseMessage, FocalPoint, Referral, Shelter
+from storage.records import data_key_of, open_from
+
+SESSION_COOKIE = "lt_focal"
+PRE_COOKIE = "lt_pre"
+SESSION_TTL = timedelta(hours=8)
+IDLE_TTL = timedelta(minutes=60)
+OPEN = ("new", "notified", "acknowledged", "in_progress")
+LANG = DEFAULT
+
+router = APIRouter(prefix="/focal", include_in_schema=False)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _t(name: str, **values: Any) -> str:
+    return translator(LANG).gettext(FOCAL[name], **values)
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+# -- sessions -----------------------------------------------------------------------------------
+
+
+def _session_key(store, token: str) -> str:
+    return conversations.conversation_key(store.vault, "web-focal-session", token)
+
+
+async def _load_session(request: Request) -> dict[str, Any] | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > 64:
+        return None
+    hotline = hotline_of(request)
+    store = hotline.store
+    now = utcnow()
+    key = _session_key(store, token)
+    async with transaction(store.sessions) as session:
+        row, state = await conversations.load(session, store.vault, key)
+        if row is None or not isinstance(state, dict):
+            return None
+        if state.get("exp", 0) < now.timestamp() or row.expires_at < now:
+            await conversations.shred(session, store.vault, key)
+            return {"expired": True}
+        # sliding idle expiry, bounded by the absolute one
+        idle = min(now + IDLE_TTL, datetime.fromtimestamp(state["exp"], UTC))
+        row.expires_at = idle
+        session.add(row)
+    return state | {"token": token}
+
+
+def _limiter(request: Request) -> Limiter:
+    state = web_state(request)
+    limiter = getattr(state, "focal_signins", None)
+    if limiter is None:
+        limiter = state.focal_signins = Limiter(state.limits.focal_signin, 15 * 60)
+        state.focal_act = Limiter(state.limits.focal_actions, 60)
+    return limiter
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+# -- pages ----------------------------------------------------------------------------------------
+
+
+def _page(body: str, *, title: str | None = None) -> str:
+    return (
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex">'
+        f"<title>{_e(title or _t('title'))}</title>"
+        '<link rel="stylesheet" href="/static/focal.css"></head>'
+        f"<body>{body}</body></html>"
+    )
+
+
+def _signin_page(request: Request, message: str | None = None, status: int = 200) -> Response:
+    pre = secrets.token_urlsafe(24)
+    note = f'<p class="note" role="alert">{_e(message)}</p>' if message else ""
+    body = (
+        f"<main class='signin'><h1>{_e(_t('title'))}</h1>{note}"
+        '<form method="post" action="/focal/signin">'
+        f'<input type="hidden" name="csrf" value="{_e(pre)}">'
+        f'<label for="code">{_e(_t("code"))}</label>'
+        f'<p class="hint">{_e(_t("code_hint"))}</p>'
+        '<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" '
+        'maxlength="32" required>'
+        f'<button type="submit">{_e(_t("signin"))}</button></form></main>'
+    )
+    response = HTMLResponse(_page(body), status_code=status)
+    response.set_cookie(
+        PRE_COOKIE,
+        pre,
+        max_age=1800,
+        path="/focal",
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+async def inbox(request: Request) -> Response:
+    state = await _load_session(request)
+    if state is None:
+        return _signin_page(request)
+    if state.get("expired"):
+        response = _signin_page(request, _t("expired"))
+        response.delete_cookie(SESSION_COOKIE, path="/focal")
+        return response
+    hotline = hotline_of(request)
+    store = hotline.store
+    now = utcnow()
+    cards: list[str] = []
+    async with transaction(store.sessions) as session:
+        focal = await request.app.state.runtime.desk.identify(session, CHANNEL, state["uid"])
+        if focal is None or focal.id != state["fp"]:
+            return _signin_page(request, _t("expired"))
+        query = (
+            select(Referral, Case)
+            .join(Case, Case.id == Referral.case_id)
+            .where(Referral.focal_point_id == focal.id, Referral.status.in_(OPEN))
+            .order_by(Referral.created_at.desc())
+            .limit(100)
+        )
+        for referral, case in (await session.exec(query)).all():
+            cards.append(await _card(session, store, referral, case, state["csrf"]))
+        await audit.append(
+            session,
+            store.keyring,
+            action="focal.web.inbox_viewed",
+            actor_role="focal_point",
+            actor_id=focal.id,
+            at=now,
+        )
+    notices = await _notices(request, store, state["uid"])
+    flash = "".join(f"<li>{_e(text)}</li>" for text in notices)
+    body = (
+        '<header class="top">'
+        f"<h1>{_e(_t('inbox'))}</h1>"
+        '<form method="post" action="/focal/signout">'
+        f'<input type="hidden" name="csrf" value="{_e(state["csrf"])}">'
+        f'<button type="submit" class="quiet">{_e(_t("signout"))}</button></form></header>'
+        + (f'<ul class="notices" role="status">{flash}</ul>' if flash else "")
+        + ("".join(cards) if cards else f'<p class="empty">{_e(_t("empty"))}</p>')
+    )
+    return HTMLResponse(_page(body))
+
+
+def _identity(store, uid: str) -> str:
+    return conversations.conversation_key(store.vault, CHANNEL, uid)
+
+
+async def _notices(request: Request, store, uid: str) -> list[str]:
+    """The desk's latest confirmations to this web account (as on Telegram)."""
+    key = _identity(store, uid)
+    state = web_state(request)
+    async with state.serial():
+        ops, _ = await read_ops(store, key, 0, utcnow(), state)
+    texts = [op["text"] for op in ops if op["op"] == "send" and not op.get("options")]
+    return texts[-3:]
+
+
+async def _card(session, store, referral: Referral, case: Case, csrf: str) -> str:
+    vault = store.vault
+    key = await data_key_of(session, vault, case)
+    details = open_from(vault, key, case, "details") or {}
+    contact = open_from(vault, key, case, "contact") or {}
+    narrative = open_from(vault, key, case, "narrative") if case.consent_referral else None
+    commune = ""
+    if case.commune_code:
+        found = load_places().commune(PlaceCode(case.place_scheme, case.commune_code))
+        commune = str(found.name) if found else case.commune_code
+    shelter_name = None
+    if referral.shelter_id:
+        shelter = await session.get(Shelter, referral.shelter_id)
+        if shelter is not None:
+            shelter_name = open_from(
+                vault, await data_key_of(session, vault, shelter), shelter, "name"
+            )
+    card = T.referral_card(
+        LANG,
+        referral_id=referral.id,
+        case_ref=case.ref,
+        urgency=case.urgency,
+        category=case.category,
+        commune=commune,
+        needs=details.get("needs") or [],
+        shelter=shelter_name,
+        account=narrative or None,
+        phone=contact.get("phone") if contact.get("method") == "phone" else None,
+        level=referral.level,
+    )
+    rows = (
+        await session.exec(
+            select(CaseMessage)
+            .where(CaseMessage.case_id == case.id)
+            .order_by(CaseMessage.created_at)
+            .limit(50)
+        )
+    ).all()
+    thread = []
+    for message in rows:
+        body = open_from(vault, key, message, "body") or {}
+        who = "↗" if message.sender == "focal_point" else "↘"
+        for text in body.get("texts", []):
+            thread.append(f'<li class="{_e(message.sender)}">{who} {_e(text)}</li>')
+    rid = _e(referral.id)
+    hidden = f'<input type="hidden" name="csrf" value="{_e(csrf)}">' + (
+        f'<input type="hidden" name="referral" value="{rid}">'
+    )
+    services = "".join(
+        f'<label class="check"><input type="checkbox" name="services" value="{_e(s)}"> '
+        f"{_e(label)}</label>"
+        for s, label in _service_labels()
+    )
+    outcomes = "".join(
+        f'<option value="{_e(value)}">{_e(label)}</option>' for value, label in _outcome_labels()
+    )
+    ack = (
+        ""
+        if referral.acknowledged_at
+        else (
+            '<form method="post" action="/focal/act" class="inline">'
+            f'{hidden}<input type="hidden" name="action" value="ack">'
+            f'<button type="submit" class="primary">{_e(_t("acknowledge"))}</button></form>'
+        )
+    )
+    return (
+        f'<article class="card urgency-{_e(case.urgency)}" data-ref="{_e(case.ref)}">'
+        f'<pre class="cardtext">{_e(card.text)}</pre>'
+        f'<p class="status">{_e(_t("status"))}: {_e(_status(case.status))}</p>'
+        + (
+            f'<h3>{_e(_t("messages"))}</h3><ul class="thread">{"".join(thread)}</ul>'
+            if thread
+            else ""
+        )
+        + ack
+        + '<form method="post" action="/focal/act" class="block">'
+        f"{hidden}<label>{_e(_t('text'))}"
+        '<textarea name="text" rows="3" maxlength="3000" required></textarea></label>'
+        f'<button type="submit" name="action" value="reply">{_e(_t("reply"))}</button> '
+        f'<button type="submit" name="action" value="ask">{_e(_t("ask"))}</button></form>'
+        "<details><summary>" + _e(_t("transfer")) + "</summary>"
+        '<form method="post" action="/focal/act" class="block">'
+        f'{hidden}<input type="hidden" name="action" value="transfer">'
+        f"<label>{_e(_t('transfer_to'))}"
+        '<input name="text" maxlength="120" required></label>'
+        f'<button type="submit">{_e(_t("transfer"))}</button></form></details>'
+        "<details><summary>" + _e(_t("close")) + "</summary>"
+        '<form method="post" action="/focal/act" class="block">'
+        f'{hidden}<input type="hidden" name="action" value="close">'
+        f"<fieldset><legend>{_e(_t('services'))}</legend>{services}</fieldset>"
+        f'<label>{_e(_t("outcome"))} <select name="outcome">{outcomes}</select></label>'
+        f'<button type="submit">{_e(_t("close"))}</button></form></details>'
+        "</article>"
+    )
+
+
+def _status(status: str) -> str:
+    label = translator(LANG).gettext(f"status.{status}")
+    return status if label == f"status.{status}" else label
+
+
+def _service_labels() -> list[tuple[str, str]]:
+    tr = translator(LANG)
+    return [(s, tr.gettext(T._SERVICE[s])) for s in T.SERVICES]
+
+
+def _outcome_labels() -> list[tuple[str, str]]:
+    tr = translator(LANG)
+    return [("served", tr.gettext("focal.btn.close_done"))] + [
+        (o, tr.gettext(f"focal.outcome.{o}")) for o in T.OUTCOMES
+    ]
+
+
+# -- actions ----------------------------------------------------------------------------------------
+
+MAX_FORM_BYTES = 16_384
+_REFERRAL = re.compile(r"^[0-9a-f]{1,32}$")
+
+
+async def _form(request: Request) -> dict[str, list[str]]:
+    """A small url-encoded form (bounded; no multipart: nothing here uploads files)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        return {}
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return {}
+    try:
+        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=40)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+
+
+def _one(form: dict[str, list[str]], name: str, max_length: int) -> str:
+    values = form.get(name) or [""]
+    return values[0][:max_length]
+
+
+@router.post("/signin")
+async def signin(request: Request) -> Response:
+    form = await _form(request)
+    code, csrf = _one(form, "code", 32), _one(form, "csrf", 64)
+    limiter = _limiter(request)
+    state = web_state(request)
+    pre = request.cookies.get(PRE_COOKIE, "")
+    if not pre or not constant_equal(pre, csrf):
+        return _signin_page(request, status=403)
+    if not limiter.allow(state.address(request)):
+        return _signin_page(request, _t("too_many"), status=429)
+    hotline = hotline_of(request)
+    desk = request.app.state.runtime.desk
+    store = hotline.store
+    now = utcnow()
+    uid = secrets.token_hex(16)
+    focal_point_id = await desk.redeem(CHANNEL, uid, uid, code.strip(), now=now)
+    if focal_point_id is None:
+        return _signin_page(request, _t("bad_code"), status=403)
+    token = secrets.token_urlsafe(32)
+    session_state = {
+        "fp": focal_point_id,
+        "uid": uid,
+        "csrf": secrets.token_urlsafe(24),
+        "exp": (now + SESSION_TTL).timestamp(),
+    }
+    async with transaction(store.sessions) as session:
+        await conversations.save(
+            session, store.vault, _session_key(store, token), session_state, now=now, ttl=IDLE_TTL
+        )
+        await audit.append(
+            session,
+            store.keyring,
+            action="focal.web.signed_in",
+            actor_role="focal_point",
+            actor_id=focal_point_id,
+            at=now,
+        )
+    response = RedirectResponse("/focal", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(SESSION_TTL.total_seconds()),
+        path="/focal",
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+    response.delete_cookie(PRE_COOKIE, path="/focal")
+    return response
+
+
+@router.post("/signout")
+async def signout(request: Request) -> Response:
+    csrf = _one(await _form(request), "csrf", 64)
+    state = await _load_session(request)
+    response = RedirectResponse("/focal", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/focal")
+    if state is None or state.get("expired") or not constant_equal(state["csrf"], csrf):
+        return response
+    store = hotline_of(request).store
+    async with transaction(store.sessions) as session:
+        await conversations.shred(session, store.vault, _session_key(store, state["token"]))
+        await request.app.state.runtime.desk.sign_out(session, state["uid"])
+        await audit.append(
+            session,
+            store.keyring,
+            action="focal.web.signed_out",
+            actor_role="focal_point",
+            actor_id=state["fp"],
+            at=utcnow(),
+        )
+    return response
+
+
+@router.post("/act")
+async def act(request: Request) -> Response:
+    form = await _form(request)
+    csrf, referral = _one(form, "csrf", 64), _one(form, "referral", 32)
+    action, text = _one(form, "action", 16), _one(form, "text", 3000)
+    services, outcome = form.get("services", [])[:10], _one(form, "outcome", 16) or "served"
+    if not _REFERRAL.match(referral) or action not in ("ack", "reply", "ask", "transfer", "close"):
+        return HTMLResponse(_page(f"<p>{_e(_t('refused'))}</p>"), status_code=400)
+    state = await _load_session(request)
+    if state is None or state.get("expired"):
+        return RedirectResponse("/focal", status_code=303)
+    if not constant_equal(state["csrf"], csrf):
+        return HTMLResponse(_page(f"<p>{_e(_t('refused'))}</p>"), status_code=403)
+    _limiter(request)
+    if not web_state(request).focal_act.allow(state["token"]):
+        return HTMLResponse(_page(f"<p>{_e(_t('too_many'))}</p>"), status_code=429)
+    desk = request.app.state.runtime.desk
+    uid, now = state["uid"], utcnow()
+    ok = True
+
+    async def press(value: str) -> bool:
+        return await desk.press(CHANNEL, uid, value, now=now)
+
+    text = text.strip()
+    if action == "ack":
+        ok = await press(T.data(T.ACK, referral))
+    elif action in ("reply", "ask", "transfer"):
+        if not text:
+            return RedirectResponse("/focal", status_code=303)
+        first = {"reply": T.REPLY, "ask": T.ASK, "transfer": T.TRANSFER}[action]
+        ok = await press(T.data(first, referral))
+        if ok:
+            ok = await desk.text(CHANNEL, uid, text, now=now)
+    elif action == "close":
+        ok = await press(T.data(T.CLOSE, referral))
+        for service in services or []:
+            if ok and service in T.SERVICES:
+                ok = await press(T.data("sv", referral, service))
+        if ok:
+            if outcome in T.OUTCOMES:
+                ok = await press(T.data("out", referral, outcome))
+            else:
+                ok = await press(T.data("done", referral))
+    if not ok:
+        body = f'<p class="note">{_e(_t("refused"))}</p><a href="/focal">{_e(_t("back"))}</a>'
+        return HTMLResponse(_page(body), status_code=403)
+    return RedirectResponse("/focal", status_code=303)

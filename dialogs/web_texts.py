@@ -1,0 +1,68 @@
+"""Labels of the web pages (the survivor chat at ``/`` and the focal point inbox at
+``/focal``), as message ids for the gettext catalogs. The conversation's own texts come
+from the engine; these are only the page's frame: buttons, hints, errors.
+
+Neutral wording: the page may be open on a shared phone; the tab title says "Chat".
+"""
+
+from __future__ import annotations
+
+from dialogs.i18n import N_
+
+# --- survivor chat --------------------------------------------------------------------------
+CHAT = {
+    "title": N_("web.title"),
+    "exit": N_("web.exit"),
+    "exit_hint": N_("web.exit_hint"),
+    "emergency": N_("web.emergency"),
+    "input": N_("web.input"),
+    "send": N_("web.send"),
+    "location": N_("web.location"),
+    "location_wait": N_("web.location_wait"),
+    "location_failed": N_("web.location_failed"),
+    "offline": N_("web.offline"),
+    "busy": N_("web.busy"),
+    "noscript": N_("web.noscript"),
+    "you": N_("web.you"),
+}
+
+# --- the neutral page a quick exit lands on --------------------------------------------------
+NEUTRAL = {
+    "title": N_("web.neutral.title"),
+    "body": N_("web.neutral.body"),
+}
+
+# --- focal point inbox -----------------------------------------------------------------------
+FOCAL = {
+    "title": N_("webf.title"),
+    "signin": N_("webf.signin"),
+    "code": N_("webf.code"),
+    "code_hint": N_("webf.code_hint"),
+    "bad_code": N_("webf.bad_code"),
+    "too_many": N_("webf.too_many"),
+    "expired": N_("webf.expired"),
+    "signout": N_("webf.signout"),
+    "inbox": N_("webf.inbox"),
+    "empty": N_("webf.empty"),
+    "case": N_("webf.case"),
+    "urgency": N_("webf.urgency"),
+    "category": N_("webf.category"),
+    "commune": N_("webf.commune"),
+    "needs": N_("webf.needs"),
+    "shelter": N_("webf.shelter"),
+    "status": N_("webf.status"),
+    "content": N_("webf.content"),
+    "messages": N_("webf.messages"),
+    "acknowledge": N_("webf.acknowledge"),
+    "reply": N_("webf.reply"),
+    "ask": N_("webf.ask"),
+    "text": N_("webf.text"),
+    "transfer": N_("webf.transfer"),
+    "transfer_to": N_("webf.transfer_to"),
+    "close": N_("webf.close"),
+    "services": N_("webf.services"),
+    "outcome": N_("webf.outcome"),
+    "done": N_("webf.done"),
+    "refused": N_("webf.refused"),
+    "back": N_("webf.back"),
+}
