@@ -669,6 +669,11 @@ class FocalDesk:
                 message = A.Send(update.text + "\n\n" + numbers, update.options)
                 await self.tell_survivor(session, case, message, event.now, lang)
 
+    async def card_for(self, session: AsyncSession, referral: Referral, case: Case) -> A.Send:
+        """The card of a stored case (for an inbox), rebuilt from its sealed fields."""
+        report = await _report_view(session, self.store, case)
+        return await self._card(session, referral, case, report)
+
     async def _card(
         self, session: AsyncSession, referral: Referral, case: Case, report: dict[str, Any]
     ) -> A.Send:

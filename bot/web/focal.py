@@ -32,10 +32,9 @@ from bot.web.security import Limiter, constant_equal
 from dialogs import focal_texts as T
 from dialogs.i18n import DEFAULT, translator
 from dialogs.web_texts import FOCAL
-from routing.places import PlaceCode, load_places
 from storage import audit, conversations
 from storage.db import transaction
-from storage.models import Case, CaseMessage, FocalPoint, Referral, Shelter
+from storage.models import Case, CaseMessage, Referral
 from storage.records import data_key_of, open_from
 
 SESSION_COOKIE = "lt_focal"
@@ -167,7 +166,9 @@ async def inbox(request: Request) -> Response:
             .limit(100)
         )
         for referral, case in (await session.exec(query)).all():
-            cards.append(await _card(session, store, referral, case, state["csrf"]))
+            cards.append(
+                await _card(session, request.app.state.runtime.desk, referral, case, state["csrf"])
+            )
         await audit.append(
             session,
             store.keyring,
@@ -204,36 +205,10 @@ async def _notices(request: Request, store, uid: str) -> list[str]:
     return texts[-3:]
 
 
-async def _card(session, store, referral: Referral, case: Case, csrf: str) -> str:
-    vault = store.vault
+async def _card(session, desk, referral: Referral, case: Case, csrf: str) -> str:
+    vault = desk.store.vault
     key = await data_key_of(session, vault, case)
-    details = open_from(vault, key, case, "details") or {}
-    contact = open_from(vault, key, case, "contact") or {}
-    narrative = open_from(vault, key, case, "narrative") if case.consent_referral else None
-    commune = ""
-    if case.commune_code:
-        found = load_places().commune(PlaceCode(case.place_scheme, case.commune_code))
-        commune = str(found.name) if found else case.commune_code
-    shelter_name = None
-    if referral.shelter_id:
-        shelter = await session.get(Shelter, referral.shelter_id)
-        if shelter is not None:
-            shelter_name = open_from(
-                vault, await data_key_of(session, vault, shelter), shelter, "name"
-            )
-    card = T.referral_card(
-        LANG,
-        referral_id=referral.id,
-        case_ref=case.ref,
-        urgency=case.urgency,
-        category=case.category,
-        commune=commune,
-        needs=details.get("needs") or [],
-        shelter=shelter_name,
-        account=narrative or None,
-        phone=contact.get("phone") if contact.get("method") == "phone" else None,
-        level=referral.level,
-    )
+    card = await desk.card_for(session, referral, case)
     rows = (
         await session.exec(
             select(CaseMessage)
