@@ -45,7 +45,9 @@ class Probe:
     def inject(self, text: str) -> int:
         self.next_user += 1
         user = self.next_user
-        update = U.text_update(user, text) if not text.startswith("/") else U.command_update(user, text)
+        update = (
+            U.text_update(user, text) if not text.startswith("/") else U.command_update(user, text)
+        )
         self.sent_at[user] = time.monotonic()
         self.fake.inject_update(update)
         return user
@@ -67,7 +69,9 @@ class Probe:
         await self.fake.async_wait_for(done, timeout)
 
 
-async def measure(probe: Probe, text: str, burst: int, rate: float, seconds: float) -> dict[str, float]:
+async def measure(
+    probe: Probe, text: str, burst: int, rate: float, seconds: float
+) -> dict[str, float]:
     start = time.monotonic()
     users = [probe.inject(text) for _ in range(burst)]
     await probe.wait_replies(users, timeout=600)
@@ -100,7 +104,9 @@ async def echo_bot(args) -> dict[str, float]:
 
         dispatcher = Dispatcher()
         dispatcher.include_router(router)
-        task = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False))
+        task = asyncio.create_task(
+            dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+        )
         try:
             return await measure(Probe(fake), "hello", args.burst, args.rate, args.seconds)
         finally:
@@ -110,7 +116,10 @@ async def echo_bot(args) -> dict[str, float]:
 
 
 async def hotline(args) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp, FakeBotAPI(global_limit=10**9, per_chat_limit=10**9) as fake:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        FakeBotAPI(global_limit=10**9, per_chat_limit=10**9) as fake,
+    ):
         settings = Settings(
             database_url=args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}",
             key_file=Path(tmp) / "bench.key",
@@ -128,7 +137,9 @@ async def hotline(args) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--burst", type=int, default=1000, help="updates for the throughput run")
     parser.add_argument("--rate", type=float, default=200.0, help="updates/s for the latency run")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of the latency run")
@@ -137,11 +148,17 @@ def main() -> None:
 
     echo = asyncio.run(echo_bot(args))
     full = asyncio.run(hotline(args))
-    print(f"{'':14} {'updates/s':>10} {'p50 ms':>8} {'p99 ms':>8}   (latency at {args.rate:.0f} updates/s)")
+    print(
+        f"{'':14} {'updates/s':>10} {'p50 ms':>8} {'p99 ms':>8}   (latency at {args.rate:.0f} updates/s)"
+    )
     for name, figures in (("aiogram echo", echo), ("hotline", full)):
-        print(f"{name:14} {figures['throughput']:>10,.0f} {figures['p50_ms']:>8.1f} {figures['p99_ms']:>8.1f}")
+        print(
+            f"{name:14} {figures['throughput']:>10,.0f} {figures['p50_ms']:>8.1f} {figures['p99_ms']:>8.1f}"
+        )
     ratio = full["throughput"] / echo["throughput"]
-    print(f"hotline/echo throughput: {ratio:.0%} (goal >= 50%); hotline p99 {full['p99_ms']:.1f} ms (goal <= 50 ms)")
+    print(
+        f"hotline/echo throughput: {ratio:.0%} (goal >= 50%); hotline p99 {full['p99_ms']:.1f} ms (goal <= 50 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -652,16 +652,7 @@ class FocalDesk:
                     await self._send(
                         session, row, await self._card(session, referral, case, report), event.now
                     )
-            contact = (
-                open_from(
-                    self.store.vault,
-                    await data_key_of(session, self.store.vault, case),
-                    case,
-                    "contact",
-                )
-                or report.get("contact")
-                or {}
-            )
+            contact = report.get("contact") or {}
             if should_tell_survivor(contact, kind=event.kind, climbed=event.climbed):
                 lang = report.get("language") or "vi"
                 update = status_update(lang, "in_progress")
@@ -825,15 +816,10 @@ def _may_act(focal: FocalPoint, referral: Referral, case: Case) -> bool:
 
 async def _report_view(session: AsyncSession, store: Store, case: Case) -> dict[str, Any]:
     """The parts of a stored case a referral card needs, rebuilt from its sealed fields."""
-    opened = (
-        open_from(store.vault, await data_key_of(session, store.vault, case), case, "details") or {}
-    )
-    narrative = open_from(
-        store.vault, await data_key_of(session, store.vault, case), case, "narrative"
-    )
-    contact = (
-        open_from(store.vault, await data_key_of(session, store.vault, case), case, "contact") or {}
-    )
+    key = await data_key_of(session, store.vault, case)
+    opened = open_from(store.vault, key, case, "details") or {}
+    narrative = open_from(store.vault, key, case, "narrative")
+    contact = open_from(store.vault, key, case, "contact") or {}
     return {
         "needs": opened.get("needs") or [],
         "free_text": {"account": narrative or []},
