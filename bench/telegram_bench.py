@@ -89,7 +89,7 @@ async def measure(
     return {
         "throughput": throughput,
         "p50_ms": statistics.median(lags) * 1000,
-        "p99_ms": lags[int(len(lags) * 0.99) - 1] * 1000,
+        "p99_ms": lags[max(0, int(len(lags) * 0.99) - 1)] * 1000,
     }
 
 

@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import contextlib
 import socket
-import statistics
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
+from bench.telegram_bench import measure  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.zalo import webhook  # noqa: E402
@@ -75,28 +75,6 @@ class Probe:
             return wanted <= replied
 
         await self.fake.async_wait_for(done, timeout)
-
-
-async def measure(probe: Probe, text: str, burst: int, rate: float, seconds: float) -> dict:
-    start = time.monotonic()
-    users = [probe.inject(text) for _ in range(burst)]
-    await probe.wait_replies(users, timeout=600)
-    throughput = burst / (time.monotonic() - start)
-
-    paced: list[str] = []
-    interval, t0 = 1.0 / rate, time.monotonic()
-    for number in range(int(rate * seconds)):
-        delay = t0 + number * interval - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)  # pacing the load, not synchronising
-        paced.append(probe.inject(text))
-    await probe.wait_replies(paced, timeout=600)
-    lags = sorted(probe.lags(paced))
-    return {
-        "throughput": throughput,
-        "p50_ms": statistics.median(lags) * 1000,
-        "p99_ms": lags[max(0, int(len(lags) * 0.99) - 1)] * 1000,
-    }
 
 
 async def echo_bot(args) -> dict[str, float]:
