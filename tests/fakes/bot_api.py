@@ -148,6 +148,8 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.waiting import Waitable
+
 __all__ = [
     "DEFAULT_BOT_ID",
     "DEFAULT_BOT_USERNAME",
@@ -807,7 +809,7 @@ def _update_type(payload: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- the server
 
 
-class FakeBotAPI:
+class FakeBotAPI(Waitable):
     """A fake Telegram Bot API server in a background thread. See the module docstring."""
 
     def __init__(
@@ -1069,68 +1071,6 @@ class FakeBotAPI:
             self._notify()
 
     # ------------------------------------------------------------------ notification
-
-    def _notify(self) -> None:
-        """Wake sync and async waiters. Call with the lock held."""
-        self._cond.notify_all()
-        for loop, event in list(self._async_waiters):
-            with contextlib.suppress(RuntimeError):  # loop closed
-                loop.call_soon_threadsafe(event.set)
-
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-        """Block until ``predicate()`` is truthy (re-evaluated on every state change).
-
-        For sync tests (or threads without a running event loop). In async tests use
-        :meth:`async_wait_for`, which does not block the loop aiogram runs in.
-        """
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            raise RuntimeError(
-                "FakeBotAPI.wait_for blocks the thread; in async code use "
-                "`await fake.async_wait_for(...)`"
-            )
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                result = predicate()
-                if result:
-                    return result
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(self._timeout_message(timeout))
-                self._cond.wait(remaining)
-
-    async def async_wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-        """Await until ``predicate()`` is truthy (re-evaluated on every state change)."""
-        loop = asyncio.get_running_loop()
-        event = asyncio.Event()
-        entry = (loop, event)
-        deadline = loop.time() + timeout
-        with self._lock:
-            self._async_waiters.add(entry)
-        try:
-            while True:
-                event.clear()
-                with self._lock:
-                    result = predicate()
-                if result:
-                    return result
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    raise TimeoutError(self._timeout_message(timeout))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(event.wait(), remaining)
-        finally:
-            with self._lock:
-                self._async_waiters.discard(entry)
-
-    def _timeout_message(self, timeout: float) -> str:
-        with self._lock:
-            recent = ", ".join(f"{c.method}->{c.status}" for c in self._calls[-10:]) or "no calls"
-        return f"condition not met within {timeout}s (last calls: {recent})"
 
     def _call_matcher(
         self,

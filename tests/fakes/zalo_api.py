@@ -56,6 +56,8 @@ from urllib.parse import parse_qsl, urlsplit
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.waiting import Waitable
+
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
@@ -118,7 +120,7 @@ class _Drop(Exception):
     pass
 
 
-class FakeZaloAPI:
+class FakeZaloAPI(Waitable):
     """A fake Zalo Bot API server in a background thread. See the module docstring."""
 
     def __init__(
@@ -134,7 +136,7 @@ class FakeZaloAPI:
         self.max_text = max_text
         self.webhook_retry_delays = webhook_retry_delays
         self._lock = threading.RLock()
-        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._cond = threading.Condition(self._lock)
         self._seq = itertools.count(1)
         self._calls: list[Call] = []
@@ -229,54 +231,11 @@ class FakeZaloAPI:
     # ------------------------------------------------------------------ waiting
 
     def _notify(self) -> None:
-        """Wake every waiter (lock held)."""
-        self._cond.notify_all()
-        for loop, event in list(self._waiters):
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(event.set)
+        """Wake every waiter, and the poller waiting for an update (lock held)."""
+        super()._notify()
         if self._loop is not None and self._arrived is not None:
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._arrived.set)
-
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                result = predicate()
-                if result:
-                    return result
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(self._timeout_message(timeout))
-                self._cond.wait(remaining)
-
-    async def async_wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-        loop = asyncio.get_running_loop()
-        event = asyncio.Event()
-        entry = (loop, event)
-        deadline = loop.time() + timeout
-        with self._lock:
-            self._waiters.add(entry)
-        try:
-            while True:
-                event.clear()
-                with self._lock:
-                    result = predicate()
-                if result:
-                    return result
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    raise TimeoutError(self._timeout_message(timeout))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(event.wait(), remaining)
-        finally:
-            with self._lock:
-                self._waiters.discard(entry)
-
-    def _timeout_message(self, timeout: float) -> str:
-        with self._lock:
-            recent = ", ".join(f"{c.method}->{c.status}" for c in self._calls[-10:]) or "none"
-        return f"condition not met within {timeout}s (last calls: {recent})"
 
     # ------------------------------------------------------------------ control API
 
