@@ -78,13 +78,12 @@ class FocalDesk:
                 raise KeyError(focal_point_id)
             row.invite_hash, row.invite_expires_at = _invite_hash(self.store, code), now + ttl
             session.add(row)
-            await audit.append(
+            await self._audit(
                 session,
-                self.store.keyring,
                 action="focal.invited",
-                actor_role="admin",
+                role="admin",
                 actor_id=focal_point_id,
-                at=now,
+                now=now,
             )
         return code
 
@@ -102,13 +101,12 @@ class FocalDesk:
                 chat_address=None,
             )
             session.add(row)
-            await audit.append(
+            await self._audit(
                 session,
-                self.store.keyring,
                 action="focal.revoked",
-                actor_role="admin",
+                role="admin",
                 actor_id=focal_point_id,
-                at=now,
+                now=now,
             )
 
     async def redeem(
@@ -121,12 +119,11 @@ class FocalDesk:
             )
             row = (await session.exec(query)).first()
             if row is None or row.invite_expires_at is None or row.invite_expires_at < now:
-                await audit.append(
+                await self._audit(
                     session,
-                    self.store.keyring,
                     action="focal.bad_invite",
-                    actor_role="unknown",
-                    at=now,
+                    role="unknown",
+                    now=now,
                 )
                 return None
             if channel == WEB:
@@ -141,13 +138,12 @@ class FocalDesk:
                     now=now,
                     ttl=WEB_SESSION_TTL,
                 )
-                await audit.append(
+                await self._audit(
                     session,
-                    self.store.keyring,
                     action="focal.web_sign_in",
-                    actor_role="focal_point",
+                    role="focal_point",
                     actor_id=row.id,
-                    at=now,
+                    now=now,
                 )
                 return row.id
             identity = conversations.conversation_key(self.store.vault, channel, user_id)
@@ -166,13 +162,12 @@ class FocalDesk:
                 chat_address=address,
             )
             session.add(row)
-            await audit.append(
+            await self._audit(
                 session,
-                self.store.keyring,
                 action="focal.bound",
-                actor_role="focal_point",
+                role="focal_point",
                 actor_id=row.id,
-                at=now,
+                now=now,
             )
             await self._tell(session, row, T.text(FOCAL_LANG, "focal.bound", ref=row.id), now)
         self._wake()
@@ -250,14 +245,13 @@ class FocalDesk:
         case.assigned_focal_point_id, case.status = match.focal_point.id, "notified"
         session.add(case)
         await session.flush()
-        await audit.append(
+        await self._audit(
             session,
-            self.store.keyring,
             action="referral.created",
-            actor_role="system",
+            role="system",
             actor_id=match.focal_point.id,
             case_id=case.id,
-            at=now,
+            now=now,
         )
         await self.send_card(session, referral, case, report, now)
         if self.on_referral is not None:
@@ -279,14 +273,13 @@ class FocalDesk:
         card = await self._card(session, referral, case, report)
         sent = await self._send(session, focal, card, now)
         if sent:
-            await audit.append(
+            await self._audit(
                 session,
-                self.store.keyring,
                 action="referral.card_sent",
-                actor_role="system",
+                role="system",
                 actor_id=focal.id,
                 case_id=case.id,
-                at=now,
+                now=now,
             )
         return sent
 
@@ -315,14 +308,13 @@ class FocalDesk:
                 or case is None
                 or not _may_act(focal, referral, case)
             ):
-                await audit.append(
+                await self._audit(
                     session,
-                    self.store.keyring,
                     action="focal.forbidden",
-                    actor_role="focal_point" if focal else "unknown",
+                    role="focal_point" if focal else "unknown",
                     actor_id=focal.id if focal else None,
                     case_id=case.id if case else None,
-                    at=now,
+                    now=now,
                 )
                 if focal is not None:
                     await self._tell(session, focal, T.text(FOCAL_LANG, "focal.forbidden"), now)
@@ -342,10 +334,11 @@ class FocalDesk:
         extra: str,
         now: datetime,
     ) -> bool:
-        keyring = self.store.keyring
         if action == T.ACK:
             # Stops the climb (pending deadlines cancelled) and is audited; twice is harmless.
-            await escalation.acknowledge(session, referral.id, focal.id, now, keyring=keyring)
+            await escalation.acknowledge(
+                session, referral.id, focal.id, now, keyring=self.store.keyring
+            )
             await self._tell(session, focal, T.text(FOCAL_LANG, "focal.acked", ref=case.ref), now)
             return True
         if action in (T.REPLY, T.ASK, T.TRANSFER):
@@ -356,14 +349,13 @@ class FocalDesk:
                 "tr": "focal.transfer.prompt",
             }[action]
             await self._tell(session, focal, T.text(FOCAL_LANG, prompt, ref=case.ref), now)
-            await audit.append(
+            await self._audit(
                 session,
-                keyring,
                 action=f"focal.{action}.started",
-                actor_role="focal_point",
+                role="focal_point",
                 actor_id=focal.id,
                 case_id=case.id,
-                at=now,
+                now=now,
             )
             return True
         if action == T.CLOSE:
@@ -411,14 +403,13 @@ class FocalDesk:
         case.retain_until = retention.retain_until(now, self.retention)
         session.add_all([referral, case])
         await self._set_mode(session, focal, {}, now)
-        await audit.append(
+        await self._audit(
             session,
-            self.store.keyring,
             action="case.closed",
-            actor_role="focal_point",
+            role="focal_point",
             actor_id=focal.id,
             case_id=case.id,
-            at=now,
+            now=now,
         )
         await self._tell(session, focal, T.text(FOCAL_LANG, "focal.closed", ref=case.ref), now)
 
@@ -444,14 +435,13 @@ class FocalDesk:
                 if mode["mode"] == T.ASK:
                     body = T.text(FOCAL_LANG, "focal.ask.prefix") + " " + body
                 reached = await self.relay_to_survivor(session, case, body, now)
-                await audit.append(
+                await self._audit(
                     session,
-                    self.store.keyring,
                     action=f"focal.{mode['mode']}",
-                    actor_role="focal_point",
+                    role="focal_point",
                     actor_id=focal.id,
                     case_id=case.id,
-                    at=now,
+                    now=now,
                 )
                 await self._tell(
                     session,
@@ -509,14 +499,13 @@ class FocalDesk:
         session.add_all([referral, new, case])
         await session.flush()
         await self._set_mode(session, focal, {}, now)
-        await audit.append(
+        await self._audit(
             session,
-            self.store.keyring,
             action="referral.transferred",
-            actor_role="focal_point",
+            role="focal_point",
             actor_id=focal.id,
             case_id=case.id,
-            at=now,
+            now=now,
         )
         await self._tell(session, focal, T.text(FOCAL_LANG, "focal.transferred", ref=case.ref), now)
         report = await _report_view(session, self.store, case)
@@ -705,6 +694,27 @@ class FocalDesk:
         return await self.retention_round(now=datetime.now(UTC))
 
     # -- plumbing -----------------------------------------------------------------------------
+
+    async def _audit(
+        self,
+        session: AsyncSession,
+        *,
+        action: str,
+        role: str,
+        now: datetime,
+        actor_id: str | None = None,
+        case_id: str | None = None,
+    ) -> None:
+        """One audit event in the caller's transaction (who, what, which case; no content)."""
+        await audit.append(
+            session,
+            self.store.keyring,
+            action=action,
+            actor_role=role,
+            actor_id=actor_id,
+            case_id=case_id,
+            at=now,
+        )
 
     async def _send(
         self, session: AsyncSession, focal: FocalPoint, action: A.Action, now: datetime
