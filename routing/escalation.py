@@ -47,12 +47,10 @@ from storage import audit
 from storage.db import transaction
 from storage.keyring import Keyring
 from storage.models import (
-    AuditEvent,
     Case,
     DataKey,
     EscalationDeadline,
     FocalPoint,
-    KeyCheck,
     OutboxMessage,
     Referral,
 )
@@ -644,76 +642,10 @@ async def _apply_batch(
         await session.exec(insert(_D), params=new_rows)
     if events:
         await notifier(session, events)
-    await _append_audit(session, keyring, audits, actor_id=worker_id[:64], at=now)
+    await audit.append_many(
+        session, keyring, audits, actor_role=SYSTEM_ROLE, actor_id=worker_id[:64], at=now
+    )
     return len(done) + len(cancelled)
-
-
-async def _append_audit(
-    session: AsyncSession,
-    keyring: Keyring,
-    entries: list[tuple[str, str]],
-    *,
-    actor_id: str,
-    at: datetime,
-) -> None:
-    """Append one audit event per ``(action, case id)``, as :func:`storage.audit.append`
-    would one by one, but with one read of the chain's end and one insert for the batch.
-
-    It reuses storage.audit's hashing; ``audit.verify`` in the tests guards the format.
-    (storage.audit could offer this as ``append_many``; until then it lives here.)
-    """
-    if not entries:
-        return
-    if _is_pg(session):
-        await session.exec(
-            text("SELECT pg_advisory_xact_lock(:id)").bindparams(id=audit._PG_LOCK_ID)
-        )
-    last = (
-        await session.exec(
-            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-        )
-    ).first()
-    key = keyring.lookup(audit.PURPOSE_AUDIT)
-    seq, prev_hash = (last[0], last[1]) if last else (0, audit.GENESIS)
-    at = at.astimezone(UTC)
-    rows = []
-    for action, case_id in entries:
-        seq += 1
-        event = _AuditFields(seq, at, SYSTEM_ROLE, actor_id, action, case_id)
-        prev_hash = event_hash = audit._event_hash(key, prev_hash, event)  # type: ignore[arg-type]
-        rows.append(
-            {
-                "seq": seq,
-                "at": at,
-                "actor_role": SYSTEM_ROLE,
-                "actor_id": actor_id,
-                "action": action,
-                "case_id": case_id,
-                "prev_hash": rows[-1]["hash"] if rows else (last[1] if last else audit.GENESIS),
-                "hash": event_hash,
-            }
-        )
-    await session.exec(insert(AuditEvent.__table__), params=rows)
-    value = audit._head_value(key, seq, prev_hash)
-    head = await session.get(KeyCheck, audit.HEAD)
-    if head is None:
-        session.add(KeyCheck(name=audit.HEAD, value=value, updated_at=at))
-    else:
-        head.value, head.updated_at = value, at
-        session.add(head)
-    await session.flush()
-
-
-@dataclass(frozen=True, slots=True)
-class _AuditFields:
-    """The fields storage.audit hashes (an AuditEvent without the ORM overhead)."""
-
-    seq: int
-    at: datetime
-    actor_role: str
-    actor_id: str | None
-    action: str
-    case_id: str | None
 
 
 # -- notifications through the outbox ------------------------------------------------------

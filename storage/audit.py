@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,33 +57,59 @@ async def append(
     at: datetime,
     actor_id: str | None = None,
     case_id: str | None = None,
-) -> AuditEvent:
+) -> None:
     """Append one event in the caller's transaction (it commits with the audited change)."""
+    await append_many(
+        session, keyring, [(action, case_id)], actor_role=actor_role, actor_id=actor_id, at=at
+    )
+
+
+async def append_many(
+    session: AsyncSession,
+    keyring: Keyring,
+    entries: Sequence[tuple[str, str | None]],
+    *,
+    actor_role: str,
+    at: datetime,
+    actor_id: str | None = None,
+) -> None:
+    """Append one event per ``(action, case id)``, in order, in the caller's transaction:
+    one read of the chain's end, one insert, one update of the keyed head."""
+    if not entries:
+        return
     if session.bind.dialect.name == "postgresql":
         await session.exec(text("SELECT pg_advisory_xact_lock(:id)").bindparams(id=_PG_LOCK_ID))
-    last = (await session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))).first()
+    last = (
+        await session.exec(
+            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        )
+    ).first()
     key = keyring.lookup(PURPOSE_AUDIT)
-    event = AuditEvent(
-        seq=(last.seq + 1) if last else 1,
-        at=at,
-        actor_role=actor_role,
-        actor_id=actor_id,
-        action=action,
-        case_id=case_id,
-        prev_hash=last.hash if last else GENESIS,
-        hash="",
-    )
-    event.hash = _event_hash(key, event.prev_hash, event)
-    session.add(event)
+    seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+    at = at.astimezone(UTC)  # hashed as read back from the database
+    rows = []
+    for action, case_id in entries:
+        seq += 1
+        row = {
+            "seq": seq,
+            "at": at,
+            "actor_role": actor_role,
+            "actor_id": actor_id,
+            "action": action,
+            "case_id": case_id,
+        }
+        event_hash = _event_hash(key, prev_hash, AuditEvent(**row, prev_hash=prev_hash, hash=""))
+        rows.append({**row, "prev_hash": prev_hash, "hash": event_hash})
+        prev_hash = event_hash
+    await session.exec(insert(AuditEvent.__table__), params=rows)
+    value = _head_value(key, seq, prev_hash)
     head = await session.get(KeyCheck, HEAD)
-    value = _head_value(key, event.seq, event.hash)
     if head is None:
         session.add(KeyCheck(name=HEAD, value=value, updated_at=at))
     else:
         head.value, head.updated_at = value, at
         session.add(head)
     await session.flush()
-    return event
 
 
 @dataclass(frozen=True)

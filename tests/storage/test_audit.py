@@ -75,3 +75,27 @@ async def test_a_rebuilt_chain_without_the_key_is_caught(store):
         await session.exec(update(AuditEvent).where(AuditEvent.seq == 3).values(hash=forged))
     result = await _verify(store)
     assert not result.ok and result.broken_seq == 3
+
+
+async def test_events_stamped_in_local_time_still_verify(store):
+    """The hash covers the time as read back (UTC), whatever zone the caller used."""
+    from datetime import timezone
+
+    vietnam = timezone(timedelta(hours=7))
+    async with transaction(store.sessions) as session:
+        await audit.append(
+            session,
+            store.keyring,
+            action="case.viewed",
+            actor_role="focal_point",
+            at=NOW.astimezone(vietnam),
+        )
+        await audit.append_many(
+            session,
+            store.keyring,
+            [("a", None), ("b", "c" * 32)],
+            actor_role="system",
+            at=NOW.astimezone(vietnam),
+        )
+    result = await _verify(store)
+    assert result.ok and result.events == 3
