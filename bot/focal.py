@@ -29,7 +29,7 @@ from routing.directory import Directory, Role
 from routing.ladder import should_tell_survivor
 from routing.matching import ShelterNeeds, match_focal_point, match_shelter
 from routing.places import PlaceCode, load_places
-from storage import audit, conversations, outbox, retention
+from storage import audit, conversations, media, outbox, retention
 from storage.db import transaction
 from storage.keyring import PURPOSE_INVITE
 from storage.models import Case, CaseMessage, FocalPoint, Referral
@@ -581,6 +581,10 @@ class FocalDesk:
             + "\n"
             + "\n".join(f"« {t} »" for t in texts)
         )
+        recorded = await media.survivor_media_ids_at(session, self.store.vault, case, now)
+        playable = set(recorded) & set(await media.linked_ids(session, case.id)) if recorded else ()
+        if playable:  # web recordings are played in the web inbox only
+            body = body.rstrip("\n") + "\n" + T.voice_note(FOCAL_LANG, len(playable))
         referral = (
             await session.exec(
                 select(Referral)
@@ -668,6 +672,8 @@ class FocalDesk:
                 key = await data_key_of(session, self.store.vault, shelter)
                 shelter_name = open_from(self.store.vault, key, shelter, "name")
         account = (report.get("free_text") or {}).get("account") or None
+        # web recordings linked to the case: the card says where to listen to them
+        recordings = await media.count_for_case(session, case.id) if case.consent_referral else 0
         return T.referral_card(
             FOCAL_LANG,
             referral_id=referral.id,
@@ -680,6 +686,7 @@ class FocalDesk:
             account=account if case.consent_referral else None,
             phone=contact.get("phone") if contact.get("method") == "phone" else None,
             level=referral.level,
+            recordings=recordings,
         )
 
     async def _commune_name(self, case: Case) -> str:

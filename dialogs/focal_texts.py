@@ -70,8 +70,11 @@ def referral_card(
     account: list[str] | None,
     phone: str | None,
     level: int = 0,
+    recordings: int = 0,
 ) -> A.Send:
-    """The card a focal point receives; ``account``/``phone`` only when consented."""
+    """The card a focal point receives; ``account``/``phone``/``recordings`` only when
+    consented. Recordings made in the web chat are played in the web inbox only: the card
+    says how many there are and where to listen."""
     tr = translator(_lang(lang))
     lines = [
         tr.gettext(N_("focal.card.title"), ref=case_ref),
@@ -97,9 +100,17 @@ def referral_card(
     if account:
         lines.append(tr.gettext(N_("focal.card.account")))
         lines.extend(f"« {text} »" for text in account)
-    else:
+    if recordings:
+        lines.append(voice_note(lang, recordings))
+    if not account and not recordings:
         lines.append(tr.gettext(N_("focal.card.no_account")))
     return A.Send("\n".join(lines), actions(lang, referral_id))
+
+
+def voice_note(lang: str, count: int) -> str:
+    """The line about web recordings ("🎤 Voice messages: 2. Listen to them in the web
+    inbox (/focal).")."""
+    return translator(_lang(lang)).gettext(N_("focal.card.voice"), n=count)
 
 
 def actions(lang: str, referral_id: str) -> tuple[A.Option, ...]:

@@ -24,6 +24,16 @@ CHAT = {
     "busy": N_("web.busy"),
     "noscript": N_("web.noscript"),
     "you": N_("web.you"),
+    # voice messages (the microphone button shows only where the browser can record)
+    "voice": N_("web.voice"),
+    "voice_stop": N_("web.voice_stop"),
+    "voice_recording": N_("web.voice_recording"),
+    "voice_sending": N_("web.voice_sending"),
+    "voice_sent": N_("web.voice_sent"),
+    "voice_denied": N_("web.voice_denied"),
+    "voice_short": N_("web.voice_short"),
+    "voice_too_long": N_("web.voice_too_long"),
+    "voice_bad": N_("web.voice_bad"),
 }
 
 # --- the neutral page a quick exit lands on --------------------------------------------------
@@ -65,4 +75,6 @@ FOCAL = {
     "done": N_("webf.done"),
     "refused": N_("webf.refused"),
     "back": N_("webf.back"),
+    "recordings": N_("webf.recordings"),
+    "no_audio": N_("webf.no_audio"),
 }

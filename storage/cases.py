@@ -1,8 +1,9 @@
 """Cases: creating a report with its receipt, reading it back, deleting it for good.
 
 A receipt code is 16 random digits in four groups (about 53 bits), shown once and stored
-only as a keyed hash. Deleting a case is a hard delete of its rows plus the destruction of
-its data key (crypto-shredding): copies of its ciphertexts in backups cannot be opened.
+only as a keyed hash. Deleting a case is a hard delete of its rows (its recordings included)
+plus the destruction of its data key (crypto-shredding): copies of its ciphertexts in
+backups cannot be opened.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage.keyring import PURPOSE_RECEIPT
-from storage.models import Case, CaseMessage, DataKey, Receipt, Referral
+from storage.models import Case, CaseMessage, DataKey, Media, Receipt, Referral
 from storage.records import data_key_of, new_data_key, open_all, seal_into
 from storage.sealing import Vault
 
@@ -141,9 +142,10 @@ async def delete_case(
     actor_role: str,
     actor_id: str | None = None,
 ) -> None:
-    """Hard-delete a case and everything attached, and destroy its data key; audited."""
+    """Hard-delete a case and everything attached (messages, receipt, referrals, recordings),
+    and destroy its data key; audited."""
     case_id, key_id = case.id, case.data_key_id
-    for model in (CaseMessage, Receipt, Referral):
+    for model in (CaseMessage, Receipt, Referral, Media):
         await session.exec(delete(model).where(model.case_id == case_id))
     await session.exec(delete(Case).where(Case.id == case_id))
     await session.exec(delete(DataKey).where(DataKey.id == key_id))

@@ -1,7 +1,8 @@
 """Conversations: a chat's dialog state, sealed, found by a keyed hash of who is talking.
 
 The key is HMAC-SHA256(identity key, ``channel:user_id``): the raw Telegram/Zalo id is
-never stored. Each conversation owns a data key, so deleting a draft is crypto-shredding.
+never stored. Each conversation owns a data key, so deleting a draft is crypto-shredding;
+the draft's unsent recordings, sealed under that key (:mod:`storage.media`), go with it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import delete
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import media
 from storage.keyring import PURPOSE_IDENTITY
 from storage.models import Conversation, DataKey, OutboxMessage
 from storage.records import data_key_of, new_data_key, open_from, seal_into
@@ -57,8 +59,9 @@ async def save(
 
 
 async def shred(session: AsyncSession, vault: Vault, key: str) -> bool:
-    """Delete a conversation and destroy its data key. Pending outbox messages of the chat
-    are re-sealed under a fresh key first, so a quick exit's deletions still go out."""
+    """Delete a conversation and destroy its data key, with the recordings sealed under it.
+    Pending outbox messages of the chat are re-sealed under a fresh key first, so a quick
+    exit's deletions still go out."""
     row = await session.get(Conversation, key)
     if row is None:
         return False
@@ -80,6 +83,7 @@ async def shred(session: AsyncSession, vault: Vault, key: str) -> bool:
         await session.flush()
     await session.exec(delete(OutboxMessage).where(OutboxMessage.data_key_id == row.data_key_id))
     await session.exec(delete(Conversation).where(Conversation.key == key))
+    await media.delete_sealed_under(session, row.data_key_id)  # the draft's unsent recordings
     await session.exec(delete(DataKey).where(DataKey.id == row.data_key_id))
     vault.forget(row.data_key_id)
     return True

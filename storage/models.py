@@ -141,6 +141,31 @@ class CaseMessage(SQLModel, table=True):
     body: bytes | None = _sealed()
 
 
+class Media(SQLModel, table=True):
+    """A recording made in the web chat: its bytes and type sealed, nothing descriptive in
+    plaintext (see :mod:`storage.media` for whose data key seals it and why).
+
+    A draft recording belongs to a conversation (``conversation_key``, sealed under the
+    conversation's data key); once its report is sent it belongs to the case (``case_id``,
+    re-sealed under the case's data key, ``conversation_key`` cleared).
+    """
+
+    __tablename__ = "media"
+    id: str = Field(primary_key=True, max_length=32)
+    data_key_id: str = Field(foreign_key="data_keys.id", max_length=32, index=True)
+    conversation_key: str | None = Field(default=None, max_length=64, index=True)
+    case_id: str | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.String(32), sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True, nullable=True
+        ),
+    )
+    created_at: datetime = _when(default=True)
+    # sealed
+    content: bytes | None = _sealed()
+    mime: bytes | None = _sealed()
+
+
 class Conversation(SQLModel, table=True):
     """A chat's conversation, found by HMAC of channel + user id; its whole state sealed."""
 
@@ -281,6 +306,7 @@ SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "cases": ("narrative", "details", "location", "contact", "reporter_address", "attachments"),
     "case_messages": ("body",),
     "conversations": ("state",),
+    "media": ("content", "mime"),
     "focal_points": ("display_name", "phone", "chat_address"),
     "shelters": ("name", "location"),
     "outbox": ("payload", "result"),

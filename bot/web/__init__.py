@@ -1,4 +1,5 @@
-"""The web channel: the survivor chat at ``/`` and the focal point inbox at ``/focal``.
+"""The web channel: the survivor chat at ``/`` (with voice messages, :mod:`bot.web.voice`)
+and the focal point inbox at ``/focal``.
 
 Wiring (in :func:`bot.app.create_app`)::
 
@@ -28,11 +29,12 @@ def install_web(
     app: FastAPI, *, limits: Limits | None = None, session_ttl: timedelta | None = None
 ) -> WebState:
     """Add the web chat and focal inbox routes and the security headers to ``app``."""
-    from bot.web import chat
+    from bot.web import chat, voice
 
     state = WebState(limits, session_ttl)
     app.state.web = state
     app.include_router(chat.router)
+    app.include_router(voice.router)
     try:
         from bot.web import focal
     except ImportError:  # the focal desk is not there yet

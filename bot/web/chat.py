@@ -34,6 +34,7 @@ from sqlalchemy import delete, update
 from sqlmodel import select
 
 from bot.service import Hotline, Inbound
+from bot.web import audio
 from bot.web.render import CHANNEL, WebRenderer
 from bot.web.security import AddressKeyer, Limiter, Limits, b64, constant_equal
 from dialogs import events as E
@@ -48,6 +49,11 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 _own_turn: contextvars.ContextVar[bool] = contextvars.ContextVar("web_own_turn", default=False)
+# The conversation (keyed hash) whose page is being served: only its own draft recordings
+# may be linked to the case it sends (bot.web.voice).
+acting_conversation: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "web_acting_conversation", default=None
+)
 
 FLUSH_EVERY_S = 1.0
 FLUSH_BATCH = 500
@@ -156,7 +162,10 @@ def hotline_of(request: Request) -> Hotline:
 def attach_runtime(runtime: Any, state: WebState | None = None) -> None:
     """Register the web renderer, chain the wake-up and start marking delivered rows
     (call once the runtime started, in its event loop)."""
+    from bot.web import voice
+
     runtime.hotline.renderers.setdefault(CHANNEL, WebRenderer())
+    voice.install_hooks(runtime.hotline)
     if state is None:
         return
     previous = runtime.hotline.on_wake
@@ -442,7 +451,8 @@ def _lang_of(lang: str | None) -> str:
 async def chat_page(lang: str | None = None) -> HTMLResponse:
     lang = _lang_of(lang)
     texts = texts_for(lang)
-    data = _script_json({"lang": lang, "texts": texts, "languages": LANG_NAMES})
+    voice = {"max_ms": audio.MAX_SECONDS * 1000, "max_bytes": audio.MAX_BYTES}
+    data = _script_json({"lang": lang, "texts": texts, "languages": LANG_NAMES, "voice": voice})
     return HTMLResponse(_page(_static("chat.html"), lang, texts, {"texts_json": data}))
 
 
@@ -536,6 +546,7 @@ async def post_event(body: EventIn, request: Request, sid: SessionId) -> dict[st
     _limit(state.by_address, state.address(request))
     key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
     _own_turn.set(True)
+    acting_conversation.set(key)
     async with state.serial():
         await hotline.handle(Inbound(CHANNEL, sid, sid, _event(body), update_id=body.seq))
         ops, last = await read_ops(hotline.store, key, body.after, utcnow(), state)

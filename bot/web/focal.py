@@ -11,7 +11,8 @@ scoped to ``/focal``; server side, a sealed row (a ``conversations`` row under a
 hash of the token) holds the focal point id, the CSRF token and the expiry, so sessions
 survive a restart, work across workers and are shredded when they expire. Every form
 post carries the CSRF token; sign-in carries a double-submit token. Pages are plain HTML
-(no script).
+(no script); voice messages recorded in the web chat play in a plain ``<audio>`` element
+from ``/focal/media/<id>``, under the same rule as the inbox, audited and never cached.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from bot.web.security import Limiter, constant_equal
 from dialogs import focal_texts as T
 from dialogs.i18n import DEFAULT, translator
 from dialogs.web_texts import FOCAL
-from storage import audit, conversations
+from storage import audit, conversations, media
 from storage.db import transaction
-from storage.models import Case, CaseMessage, Referral
+from storage.models import Case, CaseMessage, Media, Referral
 from storage.records import data_key_of, open_from
 
 SESSION_COOKIE = "lt_focal"
@@ -191,6 +192,62 @@ async def inbox(request: Request) -> Response:
     return HTMLResponse(_page(body))
 
 
+_MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
+_PRIVATE = {"Cache-Control": "no-store", "Content-Disposition": "inline"}
+
+
+@router.get("/media/{media_id}")
+async def recording(request: Request, media_id: str) -> Response:
+    """A web recording, for a focal point whose inbox shows its referral (the same rule as
+    the inbox: assigned to them, still open, shared with consent). Played or refused, it
+    is audited; it is never cached."""
+    state = await _load_session(request)
+    if state is None or state.get("expired"):
+        return Response(status_code=403, headers=_PRIVATE)
+    if not _MEDIA_ID.match(media_id):
+        return Response(status_code=404, headers=_PRIVATE)
+    _limiter(request)
+    if not web_state(request).focal_act.allow(state["token"]):
+        return Response(status_code=429, headers=_PRIVATE | {"Retry-After": "30"})
+    store = hotline_of(request).store
+    desk = request.app.state.runtime.desk
+    now = utcnow()
+    async with transaction(store.sessions) as session:
+        focal = await desk.identify(session, CHANNEL, state["uid"])
+        if focal is None or focal.id != state["fp"]:
+            return Response(status_code=403, headers=_PRIVATE)
+        row = await session.get(Media, media_id)
+        case_id = row.case_id if row is not None else None
+        referral = None
+        if case_id is not None:
+            query = (
+                select(Referral)
+                .join(Case, Case.id == Referral.case_id)
+                .where(
+                    Referral.case_id == case_id,
+                    Referral.focal_point_id == focal.id,
+                    Referral.status.in_(OPEN),
+                    Case.consent_referral.is_(True),
+                )
+            )
+            referral = (await session.exec(query)).first()
+        opened = None
+        if referral is not None:
+            opened = await media.fetch(session, store.vault, media_id, case_id=case_id)
+        await audit.append(
+            session,
+            store.keyring,
+            action="focal.web.media_played" if opened else "focal.web.media_refused",
+            actor_role="focal_point",
+            actor_id=focal.id,
+            case_id=case_id,
+            at=now,
+        )
+    if opened is None:
+        return Response(status_code=404, headers=_PRIVATE)
+    return Response(opened.content, media_type=opened.mime, headers=_PRIVATE)
+
+
 def _identity(store, uid: str) -> str:
     return conversations.conversation_key(store.vault, CHANNEL, uid)
 
@@ -217,12 +274,29 @@ async def _card(session, desk, referral: Referral, case: Case, csrf: str) -> str
             .limit(50)
         )
     ).all()
+    # Web recordings linked to the case (only those: a reference alone plays nothing).
+    linked = set(await media.linked_ids(session, case.id)) if case.consent_referral else set()
+    reported = [
+        m
+        for m in media.media_ids_in(open_from(vault, key, case, "attachments") if linked else ())
+        if m in linked
+    ]
     thread = []
     for message in rows:
         body = open_from(vault, key, message, "body") or {}
         who = "↗" if message.sender == "focal_point" else "↘"
         for text in body.get("texts", []):
             thread.append(f'<li class="{_e(message.sender)}">{who} {_e(text)}</li>')
+        for media_id in media.media_ids_in(body.get("media")):
+            if media_id in linked:
+                thread.append(f'<li class="{_e(message.sender)}">{who} {_player(media_id)}</li>')
+    recordings = (
+        f'<h3>{_e(_t("recordings"))}</h3><ul class="recordings">'
+        + "".join(f"<li>{_player(m)}</li>" for m in reported)
+        + "</ul>"
+        if reported
+        else ""
+    )
     rid = _e(referral.id)
     hidden = f'<input type="hidden" name="csrf" value="{_e(csrf)}">' + (
         f'<input type="hidden" name="referral" value="{rid}">'
@@ -248,6 +322,7 @@ async def _card(session, desk, referral: Referral, case: Case, csrf: str) -> str
         f'<article class="card urgency-{_e(case.urgency)}" data-ref="{_e(case.ref)}">'
         f'<pre class="cardtext">{_e(card.text)}</pre>'
         f'<p class="status">{_e(_t("status"))}: {_e(_status(case.status))}</p>'
+        + recordings
         + (
             f'<h3>{_e(_t("messages"))}</h3><ul class="thread">{"".join(thread)}</ul>'
             if thread
@@ -272,6 +347,14 @@ async def _card(session, desk, referral: Referral, case: Case, csrf: str) -> str
         f'<label>{_e(_t("outcome"))} <select name="outcome">{outcomes}</select></label>'
         f'<button type="submit">{_e(_t("close"))}</button></form></details>'
         "</article>"
+    )
+
+
+def _player(media_id: str) -> str:
+    """A plain ``<audio>`` player (no script); the recording loads only when played."""
+    return (
+        f'<audio controls preload="none" src="/focal/media/{_e(media_id)}" '
+        f'data-media="{_e(media_id)}">{_e(_t("no_audio"))}</audio>'
     )
 
 

@@ -22,7 +22,7 @@ CAPABILITIES = Capabilities(
     delete_messages=True,
     edit_messages=True,
     request_location=True,
-    voice=False,  # recordings need a media store the schema does not have yet
+    voice=True,  # recorded in the page where the browser can; sealed in storage.media
     max_text=MAX_TEXT,
 )
 

@@ -40,20 +40,42 @@ def _skip_or_fail(reason: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+def playwright_driver() -> Iterator[object]:
+    """One Playwright per module (a second sync Playwright cannot start inside the first)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _skip_or_fail("playwright is not installed (pip install playwright)")
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         _skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_driver) -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield launched
+    finally:
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def microphone_browser(playwright_driver) -> Iterator[object]:
+    """Chromium with a fake microphone (a test tone) that needs no permission prompt, and
+    media that may play without a click (the focal point's player is started by the test)."""
+    args = CHROMIUM_ARGS + [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=args)
+    try:
+        yield launched
+    finally:
+        launched.close()
 
 
 @pytest.fixture

@@ -60,6 +60,34 @@ class WebPerson:
             self._apply(answer.json())
         return answer
 
+    def voice(
+        self,
+        data: bytes,
+        *,
+        kind: str = "audio/webm;codecs=opus",
+        ms: int | None = None,
+        lang: str | None = None,
+        seq: int | None = None,
+    ) -> httpx.Response:
+        """Post a recording as the page does (raw body, the session header)."""
+        if seq is None:
+            self.seq += 1
+            seq = self.seq
+        params: dict = {"seq": seq, "after": self.last}
+        if ms is not None:
+            params["ms"] = ms
+        if lang is not None:
+            params["lang"] = lang
+        answer = self.http.post(
+            "/api/chat/voice",
+            params=params,
+            content=data,
+            headers={"X-Session": self.session, "Content-Type": kind},
+        )
+        if answer.status_code == 200:
+            self._apply(answer.json())
+        return answer
+
     def say(self, text: str) -> None:
         self.event({"kind": "text", "text": text}).raise_for_status()
 
@@ -94,6 +122,14 @@ class WebPerson:
 
 def survivor_report(person, *, chat: bool = False, account: str = "CANARY-WEB account") -> None:
     """From the safety question to the summary, as in tests/e2e/test_telegram.py."""
+    to_the_account(person, chat=chat)
+    person.say(account)
+    person.tap("done")
+    person.tap("done")  # no attachments
+
+
+def to_the_account(person, *, chat: bool = False) -> None:
+    """From the safety question to the step that takes the account (text or voice)."""
     for code in ("safe", "me", "phys", "psy", "done", "partner", "72h"):
         person.tap(code)
     person.say("buon ma thuot")
@@ -105,6 +141,3 @@ def survivor_report(person, *, chat: bool = False, account: str = "CANARY-WEB ac
         person.tap("phone")
         person.say("0912 345 678")
         person.tap("eve")
-    person.say(account)
-    person.tap("done")
-    person.tap("done")  # no attachments

@@ -68,6 +68,15 @@ class PagePerson:
 
 
 def report_in_the_page(person: PagePerson, *, chat: bool, account: str) -> None:
+    to_the_account_in_the_page(person, chat=chat)
+    person.say(account)
+    person.tap("done")
+    person.tap("done")
+    person.shot("summary")
+    person.tap("send")
+
+
+def to_the_account_in_the_page(person: PagePerson, *, chat: bool) -> None:
     person.tap("safe")
     person.tap("me")
     person.shot("flow-who")
@@ -92,11 +101,6 @@ def report_in_the_page(person: PagePerson, *, chat: bool, account: str) -> None:
         person.tap("phone")
         person.say("0912 345 678")
         person.tap("eve")
-    person.say(account)
-    person.tap("done")
-    person.tap("done")
-    person.shot("summary")
-    person.tap("send")
 
 
 @pytest.fixture
@@ -228,3 +232,71 @@ def test_location_button_shares_the_position_only_when_pressed(live, browser, sh
         assert page.evaluate("window.__asked") == 1
     finally:
         ctx.close()
+
+
+def test_survivor_records_a_voice_message_and_the_focal_point_plays_it(
+    live, microphone_browser, shots
+):
+    from datetime import UTC, datetime
+
+    from bot.web import audio
+    from dialogs.i18n import translator
+
+    tr = translator("vi")
+    survivor_ctx = microphone_browser.new_context(
+        viewport={"width": 360, "height": 740}, permissions=["microphone"]
+    )
+    focal_ctx = microphone_browser.new_context(viewport={"width": 800, "height": 1000})
+    try:
+        page = survivor_ctx.new_page()
+        person = PagePerson(page, shots)
+        person.open(live.url, "vi")
+        assert page.is_visible("#mic")  # this browser can record: the button shows
+        to_the_account_in_the_page(person, chat=True)
+        page.click("#mic")
+        page.wait_for_selector("#mic.rec", timeout=TIMEOUT_MS)  # recording, visibly
+        assert page.get_attribute("#mic", "aria-pressed") == "true"
+        assert page.inner_text("#status") == tr.gettext("web.voice_recording")
+        page.wait_for_function(  # let the clock pass one second, then stop
+            "() => /1:|0:0[1-9]/.test(document.getElementById('mic-label').textContent)",
+            timeout=TIMEOUT_MS,
+        )
+        person.shot("recording")
+        page.click("#mic")
+        received = tr.gettext("acc.received", what=tr.ngettext("acc.n_files", "acc.n_files_pl", 1))
+        person.wait_text(received)  # the bot took the recording
+        assert not page.is_visible("#mic.rec") and page.is_hidden("#status")
+        assert tr.gettext("web.voice_sent") in page.locator("#log .msg.me").last.inner_text()
+        person.shot("voice-received")
+        person.tap("done", same_screen=True)
+        person.tap("done")
+        person.shot("summary")
+        person.tap("send")
+        person.receipt_code()  # the report's receipt is reached
+        person.shot("receipt")
+        person.tap("saved")
+
+        invited = live.run(live.runtime.desk.invite("bmt-primary-1", now=datetime.now(UTC)))
+        focal = focal_ctx.new_page()
+        focal.goto(live.url + "/focal")
+        focal.fill("#code", invited[0] if isinstance(invited, tuple) else invited)
+        focal.click("form[action='/focal/signin'] button")
+        player = focal.wait_for_selector("article.card ul.recordings audio", timeout=TIMEOUT_MS)
+        card = focal.query_selector("article.card")
+        assert tr.gettext("focal.card.voice", n=1) in card.inner_text()
+        source = player.get_attribute("src")
+        served = focal.request.get(live.url + source)
+        assert served.status == 200 and served.headers["content-type"] == "audio/webm"
+        assert served.headers["cache-control"] == "no-store"
+        assert audio.sniff(served.body()) == audio.WEBM
+        assert audio.duration_s(audio.WEBM, served.body()) >= 1.0  # what the microphone gave
+        focal.evaluate("a => a.play()", player)
+        focal.wait_for_function(  # it plays: time advances, no media error
+            "a => a.error === null && (a.currentTime > 0.3 || a.ended)",
+            arg=player,
+            timeout=TIMEOUT_MS,
+        )
+        shots(focal, "focal-plays-voice")
+    finally:
+        survivor_ctx.close()
+        focal_ctx.close()

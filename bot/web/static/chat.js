@@ -17,8 +17,13 @@
   var polling = null;
 
   function setStatus(key) {
-    if (!key) { statusLine.hidden = true; statusLine.textContent = ""; return; }
-    statusLine.textContent = texts[key] || "";
+    showStatus(key ? texts[key] || "" : "");
+  }
+
+  function showStatus(text) {
+    statusLine.className = "status";
+    if (!text) { statusLine.hidden = true; statusLine.textContent = ""; return; }
+    statusLine.textContent = text;
     statusLine.hidden = false;
   }
 
@@ -124,6 +129,8 @@
       document.getElementById("exit").textContent = t.exit;
       document.getElementById("send").textContent = t.send;
       input.placeholder = t.input;
+      var micText = recorder ? t.voice_stop : t.voice;
+      mic.setAttribute("aria-label", micText); mic.title = micText;
       var locs = log.querySelectorAll("[data-location]");
       for (var i = 0; i < locs.length; i++) locs[i].textContent = t.location;
     }).catch(function () {});
@@ -187,12 +194,157 @@
     begin().then(longPoll).catch(function () { setStatus("offline"); });
   }
 
+  /* -- voice messages: only where the browser can record --------------------------------
+     Press to record, press again to stop and send; it stops by itself at the limit. The
+     recording is posted as it is (the server checks its type, length and size again). */
+
+  var mic = document.getElementById("mic");
+  var micLabel = document.getElementById("mic-label");
+  var voice = data.voice || { max_ms: 120000, max_bytes: 3145728 };
+  var recorder = null, recStream = null, recChunks = [], recBytes = 0, recStart = 0;
+  var recTimer = null, recDropped = false;
+  var canRecord = !!(window.MediaRecorder && navigator.mediaDevices &&
+    navigator.mediaDevices.getUserMedia);
+  if (canRecord) mic.hidden = false;
+
+  function recordingType() {
+    var types = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/mp4"];
+    if (!MediaRecorder.isTypeSupported) return "";
+    for (var i = 0; i < types.length; i++) {
+      if (MediaRecorder.isTypeSupported(types[i])) return types[i];
+    }
+    return "";
+  }
+
+  function clock(ms) {
+    var s = Math.floor(ms / 1000);
+    return Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
+  }
+
+  function stopTracks(stream) {
+    if (!stream) return;
+    stream.getTracks().forEach(function (track) { track.stop(); });
+  }
+
+  function micIdle() {
+    if (recTimer) { clearInterval(recTimer); recTimer = null; }
+    mic.classList.remove("rec");
+    mic.setAttribute("aria-pressed", "false");
+    mic.setAttribute("aria-label", texts.voice || ""); mic.title = texts.voice || "";
+    micLabel.textContent = "";
+  }
+
+  function startRecording() {
+    if (recorder || exiting) return;
+    mic.disabled = true;
+    navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+      mic.disabled = false;
+      if (exiting) { stopTracks(stream); return; }
+      var type = recordingType();
+      var options = { audioBitsPerSecond: 32000 };
+      if (type) options.mimeType = type;
+      try { recorder = new MediaRecorder(stream, options); }
+      catch (e) {
+        try { recorder = new MediaRecorder(stream); }
+        catch (again) { recorder = null; stopTracks(stream); setStatus("voice_denied"); return; }
+      }
+      recStream = stream; recChunks = []; recBytes = 0; recDropped = false;
+      recorder.addEventListener("dataavailable", function (ev) {
+        if (!ev.data || !ev.data.size) return;
+        recChunks.push(ev.data);
+        recBytes += ev.data.size;
+        if (recBytes > voice.max_bytes) stopRecording();
+      });
+      recorder.addEventListener("stop", finishRecording);
+      recorder.start(1000);
+      recStart = Date.now();
+      mic.classList.add("rec");
+      mic.setAttribute("aria-pressed", "true");
+      mic.setAttribute("aria-label", texts.voice_stop || ""); mic.title = texts.voice_stop || "";
+      micLabel.textContent = "\u25A0 0:00";
+      setStatus("voice_recording");
+      statusLine.className = "status rec";
+      recTimer = setInterval(function () {
+        var took = Date.now() - recStart;
+        micLabel.textContent = "\u25A0 " + clock(took);
+        if (took >= voice.max_ms) stopRecording();
+      }, 250);
+    }, function () {
+      mic.disabled = false;
+      setStatus("voice_denied");
+    });
+  }
+
+  function stopRecording() {
+    if (recorder && recorder.state !== "inactive") recorder.stop();
+  }
+
+  function dropRecording() {
+    recDropped = true;
+    stopRecording();
+    stopTracks(recStream);
+  }
+
+  function finishRecording() {
+    var made = recorder, took = Date.now() - recStart, chunks = recChunks;
+    recorder = null; recChunks = [];
+    stopTracks(recStream); recStream = null;
+    micIdle();
+    if (exiting || recDropped) return;
+    setStatus(null);
+    var type = (made && made.mimeType) || (chunks.length && chunks[0].type) || "audio/webm";
+    var blob = new Blob(chunks, { type: type });
+    if (took < 700 || !blob.size) { setStatus("voice_short"); return; }
+    if (blob.size > voice.max_bytes) { setStatus("voice_too_long"); return; }
+    echo((texts.voice_sent || "") + " \u00B7 " + clock(took));
+    queue = queue.then(function () { return upload(blob, took); });
+  }
+
+  function upload(blob, took, mySeq, retries) {
+    if (exiting) return Promise.resolve();
+    if (mySeq === undefined) {
+      seq += 1; store.setItem("c.q", String(seq)); mySeq = seq; retries = 0;
+    }
+    setStatus("voice_sending");
+    var path = "/api/chat/voice?seq=" + mySeq + "&after=" + last + "&ms=" + Math.round(took) +
+      "&lang=" + encodeURIComponent(lang);
+    return fetch(path, {
+      method: "POST", credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer",
+      headers: { "Accept": "application/json", "X-Session": sid, "Content-Type": blob.type },
+      body: blob
+    }).then(function (r) {
+      if (r.status === 401) { var g = new Error("gone"); g.gone = true; throw g; }
+      if (r.status === 429) { var b = new Error("busy"); b.busy = true; throw b; }
+      if (r.status === 413 || r.status === 415) {
+        var fallback = texts[r.status === 413 ? "voice_too_long" : "voice_bad"];
+        return r.json().catch(function () { return {}; }).then(function (body) {
+          showStatus(body.message || fallback);
+        });
+      }
+      if (!r.ok) throw new Error("http " + r.status);
+      return r.json().then(function (answer) { setStatus(null); applyAll(answer); });
+    }).catch(function (err) {
+      if (err.gone) { restart(); return; }
+      setStatus(err.busy ? "busy" : "offline");
+      if (retries < 3 && !exiting) {
+        return new Promise(function (ok) { setTimeout(ok, 2000 * (retries + 1)); })
+          .then(function () { return upload(blob, took, mySeq, retries + 1); });
+      }
+    });
+  }
+
+  mic.addEventListener("click", function () {
+    if (!canRecord || exiting) return;
+    if (recorder) stopRecording(); else startRecording();
+  });
+
   /* -- quick exit ----------------------------------------------------------------------- */
 
   function quickExit() {
     if (exiting) return;
     exiting = true;
     polling = null;
+    if (recorder || recStream) { try { dropRecording(); } catch (e) {} }
     if (sid) {
       try { api("POST", "/api/chat/exit", undefined, true).catch(function () {}); } catch (e) {}
     }

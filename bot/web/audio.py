@@ -1,0 +1,204 @@
+"""What a recording uploaded by the web chat is, and how long it lasts (pure, no codecs).
+
+Browsers record with ``MediaRecorder`` into WebM (Chromium, Firefox), Ogg (Firefox) or
+MP4 (Safari, Chromium). :func:`sniff` checks that the bytes are the container the upload
+claims, so the type served back to a focal point's player is the real one.
+:func:`duration_s` reads the length from the container's own timestamps (WebM cluster and
+block timecodes, Ogg Opus granule positions, MP4 movie header or fragment runs), so the
+2-minute limit holds whatever the page says. ``None`` means the length could not be told;
+the size limit still bounds such an upload.
+"""
+
+from __future__ import annotations
+
+import struct
+
+WEBM, OGG, MP4 = "audio/webm", "audio/ogg", "audio/mp4"
+TYPES = (WEBM, OGG, MP4)
+MAX_SECONDS = 120  # the page stops recording at 2 minutes
+GRACE_S = 5  # a recorder stopped at 2:00 may write a few frames more
+MAX_BYTES = 3 * 1024 * 1024  # 2 minutes at up to ~200 kbit/s (the page asks for 32)
+_MAX_ELEMENTS = 100_000  # bounds the work on a crafted file (a 2-minute recording has ~6,000)
+
+
+def sniff(data: bytes) -> str | None:
+    """The container type of ``data`` (:data:`WEBM`, :data:`OGG`, :data:`MP4`), or None."""
+    if data[:4] == b"\x1a\x45\xdf\xa3" and (b"webm" in data[:64] or b"matroska" in data[:64]):
+        return WEBM
+    if data[:4] == b"OggS":
+        return OGG
+    if len(data) >= 12 and data[4:8] == b"ftyp":
+        return MP4
+    return None
+
+
+def duration_s(kind: str, data: bytes) -> float | None:
+    """The recording's length in seconds, or ``None`` when the container does not say."""
+    try:
+        if kind == WEBM:
+            return _webm(data)
+        if kind == OGG:
+            return _ogg(data)
+        if kind == MP4:
+            return _mp4(data)
+    except (IndexError, struct.error, ValueError, ZeroDivisionError):
+        return None
+    return None
+
+
+# -- WebM (Matroska's EBML) ------------------------------------------------------------------
+
+_SEGMENT, _CLUSTER, _INFO, _BLOCK_GROUP = 0x18538067, 0x1F43B675, 0x1549A966, 0xA0
+_CONTAINERS = {_SEGMENT, _CLUSTER, _INFO, _BLOCK_GROUP}
+_TIMECODE_SCALE, _DURATION, _CLUSTER_TIME = 0x2AD7B1, 0x4489, 0xE7
+_SIMPLE_BLOCK, _BLOCK = 0xA3, 0xA1
+
+
+def _vint(data: bytes, at: int, *, keep_marker: bool) -> tuple[int, int, bool]:
+    """(value, length, all ones) of the EBML variable-length integer at ``at``."""
+    first = data[at]
+    if first == 0:
+        raise ValueError("not an EBML number")
+    length = 1
+    while not first & (0x80 >> (length - 1)):
+        length += 1
+    value = first if keep_marker else first & (0xFF >> length)
+    for byte in data[at + 1 : at + length]:
+        value = (value << 8) | byte
+    if at + length > len(data):
+        raise IndexError("truncated")
+    ones = not keep_marker and value == (1 << (7 * length)) - 1
+    return value, length, ones
+
+
+def _webm(data: bytes) -> float | None:
+    """Walk the elements flat (entering segment, info, clusters and block groups, which may
+    have an unknown size in a live recording) and keep the latest block time."""
+    at, scale, latest, declared, cluster = 0, 1_000_000, None, None, 0
+    for _ in range(_MAX_ELEMENTS):
+        if at >= len(data):
+            break
+        ident, id_len, _ = _vint(data, at, keep_marker=True)
+        size, size_len, unknown = _vint(data, at + id_len, keep_marker=False)
+        body = at + id_len + size_len
+        if ident in _CONTAINERS:
+            at = body
+            continue
+        if unknown or body + size > len(data):
+            break  # an unknown-sized leaf, or the end of a cut-off file
+        payload = data[body : body + size]
+        if ident == _TIMECODE_SCALE:
+            scale = int.from_bytes(payload, "big") or scale
+        elif ident == _DURATION and size in (4, 8):
+            declared = struct.unpack(">f" if size == 4 else ">d", payload)[0]
+        elif ident == _CLUSTER_TIME:
+            cluster = int.from_bytes(payload, "big")
+        elif ident in (_SIMPLE_BLOCK, _BLOCK):
+            _, track_len, _ = _vint(payload, 0, keep_marker=False)
+            (relative,) = struct.unpack(">h", payload[track_len : track_len + 2])
+            time = cluster + relative
+            latest = time if latest is None else max(latest, time)
+        at = body + size
+    else:
+        return None
+    ticks = [t for t in (latest, declared) if t is not None]
+    return max(ticks) * scale / 1e9 if ticks else None
+
+
+# -- Ogg (Opus) ------------------------------------------------------------------------------
+
+
+def _ogg(data: bytes) -> float | None:
+    at, granule, pre_skip, rate = 0, None, 0, None
+    for _ in range(_MAX_ELEMENTS):
+        if at + 27 > len(data) or data[at : at + 4] != b"OggS":
+            break
+        (position,) = struct.unpack_from("<q", data, at + 6)
+        segments = data[at + 26]
+        table = data[at + 27 : at + 27 + segments]
+        body = at + 27 + segments
+        if rate is None and data[body : body + 8] == b"OpusHead":
+            (pre_skip,) = struct.unpack_from("<H", data, body + 10)
+            rate = 48_000  # Opus granule positions always count 48 kHz samples
+        if position >= 0:
+            granule = position if granule is None else max(granule, position)
+        at = body + sum(table)
+    if granule is None or rate is None:
+        return None
+    return max(granule - pre_skip, 0) / rate
+
+
+# -- MP4 (ISO BMFF) --------------------------------------------------------------------------
+
+_MP4_CONTAINERS = {b"moov", b"trak", b"mdia", b"mvex", b"moof", b"traf"}
+_UNKNOWN = (0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF)  # "duration not known" in a header
+
+
+def _boxes(data: bytes, start: int, end: int):
+    at = start
+    count = 0
+    while at + 8 <= end and count < _MAX_ELEMENTS:
+        count += 1
+        size, kind = struct.unpack_from(">I4s", data, at)
+        header = 8
+        if size == 1:
+            (size,) = struct.unpack_from(">Q", data, at + 8)
+            header = 16
+        elif size == 0:
+            size = end - at
+        if size < header:
+            return
+        yield kind, at + header, min(at + size, end)
+        at += size
+
+
+def _mp4(data: bytes) -> float | None:
+    found: dict[str, int] = {"run": 0}
+
+    def walk(start: int, end: int, defaults: dict[str, int]) -> None:
+        for kind, body, stop in _boxes(data, start, end):
+            if kind in _MP4_CONTAINERS:
+                walk(body, stop, dict(defaults) if kind == b"traf" else defaults)
+            elif kind in (b"mvhd", b"mdhd"):
+                version = data[body]
+                if version == 1:
+                    scale, length = struct.unpack_from(">IQ", data, body + 20)
+                else:
+                    scale, length = struct.unpack_from(">II", data, body + 12)
+                found["movie" if kind == b"mvhd" else "media"] = scale
+                found[kind.decode() + "_length"] = length
+            elif kind == b"mehd":
+                fmt = ">Q" if data[body] == 1 else ">I"
+                found["mehd_length"] = struct.unpack_from(fmt, data, body + 4)[0]
+            elif kind == b"trex":
+                defaults["duration"] = struct.unpack_from(">I", data, body + 12)[0]
+            elif kind == b"tfhd":
+                flags = int.from_bytes(data[body + 1 : body + 4], "big")
+                at = body + 8 + (8 if flags & 0x01 else 0) + (4 if flags & 0x02 else 0)
+                if flags & 0x08:
+                    defaults["duration"] = struct.unpack_from(">I", data, at)[0]
+            elif kind == b"trun":
+                found["run"] += _trun(data, body, defaults.get("duration", 0))
+
+    walk(0, len(data), {})
+    candidates = []
+    movie, media = found.get("movie"), found.get("media")
+    for name, scale in (("mvhd_length", movie), ("mehd_length", movie), ("mdhd_length", media)):
+        if scale and found.get(name) and found[name] not in _UNKNOWN:
+            candidates.append(found[name] / scale)
+    if media and found["run"]:
+        candidates.append(found["run"] / media)
+    return max(candidates) if candidates else None
+
+
+def _trun(data: bytes, body: int, default_duration: int) -> int:
+    flags = int.from_bytes(data[body + 1 : body + 4], "big")
+    (count,) = struct.unpack_from(">I", data, body + 4)
+    at = body + 8 + (4 if flags & 0x01 else 0) + (4 if flags & 0x04 else 0)
+    if not flags & 0x100:
+        return count * default_duration
+    per_sample = 4 * sum(bool(flags & bit) for bit in (0x100, 0x200, 0x400, 0x800))
+    total = 0
+    for index in range(min(count, _MAX_ELEMENTS)):
+        total += struct.unpack_from(">I", data, at + index * per_sample)[0]
+    return total
