@@ -111,58 +111,72 @@ class Sender:
             pass
 
     async def drain_once(self) -> int:
-        """Claim one batch and send it; returns how many rows were settled."""
+        """Claim one batch, send it (chats side by side, each chat in order) and record the
+        outcomes together; returns how many rows were settled (sent or given up)."""
         now = self.clock()
         async with transaction(self.store.sessions) as session:
             rows = await outbox.claim(session, now=now, channel=self.channel, lease=self.lease)
             batch = [(row, await outbox.payload_of(session, self.store.vault, row)) for row in rows]
-        blocked: set[str] = set()
-        settled = 0
+        if not batch:
+            return 0
+        queues: dict[str, list[tuple[outbox.OutboxMessage, dict[str, Any]]]] = {}
         for row, payload in batch:
-            row_id, queue, method = row.id, row.queue_key, row.method
-            if queue in blocked:
-                async with transaction(self.store.sessions) as session:
-                    await outbox.release(session, [row_id], self.clock())
-                continue
+            queues.setdefault(row.queue_key, []).append((row, payload))
+        sent = await asyncio.gather(*(self._send_queue(q, items) for q, items in queues.items()))
+        outcomes = [outcome for chat in sent for outcome in chat]
+        async with transaction(self.store.sessions) as session:
+            await outbox.settle(session, self.store.vault, outcomes, self.clock())
+        return sum(1 for outcome in outcomes if outcome.state in ("sent", "dead"))
+
+    async def _send_queue(
+        self, queue: str, items: list[tuple[outbox.OutboxMessage, dict[str, Any]]]
+    ) -> list[outbox.Outcome]:
+        """Send one chat's claimed rows in order; after a retry the rest wait (released)."""
+        outcomes: list[outbox.Outcome] = []
+        fresh: list[dict[str, Any]] = []  # answers of this batch, not yet recorded
+        for index, (row, payload) in enumerate(items):
             try:
-                result = await self._send(queue, method, payload)
+                result = await self._send(queue, row.method, payload, fresh)
             except RetryLater as exc:
-                blocked.add(queue)
-                async with transaction(self.store.sessions) as session:
-                    attempts = (await session.get(outbox.OutboxMessage, row_id)).attempts + 1
-                    backoff = min(MAX_BACKOFF_S, self.backoff_base * 2 ** min(attempts - 1, 12))
-                    delay = exc.after if exc.after is not None else backoff
-                    await outbox.mark_retry(
-                        session, row_id, self.clock() + timedelta(seconds=delay)
+                backoff = min(MAX_BACKOFF_S, self.backoff_base * 2 ** min(row.attempts, 12))
+                delay = exc.after if exc.after is not None else backoff
+                outcomes.append(
+                    outbox.Outcome(
+                        row.id,
+                        "retry",
+                        retry_at=self.clock() + timedelta(seconds=delay),
+                        attempts=row.attempts,
                     )
-                log.warning("outbox: %s to one chat postponed %.1fs (%s)", method, delay, exc)
-                continue
+                )
+                outcomes.extend(
+                    outbox.Outcome(later.id, "release") for later, _ in items[index + 1 :]
+                )
+                log.warning("outbox: %s to one chat postponed %.1fs (%s)", row.method, delay, exc)
+                break
             except Refused as exc:
-                async with transaction(self.store.sessions) as session:
-                    await outbox.mark_dead(session, row_id)
-                log.warning("outbox: %s refused (%s)", method, exc)
-                settled += 1
+                outcomes.append(outbox.Outcome(row.id, "dead"))
+                log.warning("outbox: %s refused (%s)", row.method, exc)
                 continue
-            async with transaction(self.store.sessions) as session:
-                await outbox.mark_sent(session, self.store.vault, row, result, self.clock())
-            settled += 1
-        return settled
+            if result is not None:
+                fresh.append(result)
+            outcomes.append(outbox.Outcome(row.id, "sent", result=result))
+        return outcomes
 
     # -- one call ---------------------------------------------------------------------------
 
     async def _send(
-        self, queue: str, method: str, payload: dict[str, Any]
+        self, queue: str, method: str, payload: dict[str, Any], fresh: list[dict[str, Any]]
     ) -> dict[str, Any] | None:
         params = {key: value for key, value in payload.items() if key not in ("tag", "incoming")}
         tag = payload.get("tag")
         if method == "editTagged":
-            message_id = await self._latest(queue, tag)
+            message_id = await self._latest(queue, tag, fresh)
             if message_id is None:  # gone or too old: send it anew
                 method = "sendMessage"
             else:
                 method, params["message_id"] = "editMessageText", message_id
         elif method in ("deleteTagged", "deleteAll"):
-            ids = await self._deletable(queue, tag if method == "deleteTagged" else None)
+            ids = await self._deletable(queue, tag if method == "deleteTagged" else None, fresh)
             ids = sorted(set(ids + (payload.get("incoming", []) if method == "deleteAll" else [])))
             for start in range(0, len(ids), 100):
                 chunk = {"chat_id": params["chat_id"], "message_ids": ids[start : start + 100]}
@@ -191,24 +205,28 @@ class Sender:
         bucket.take()
         return await self.transport.call(method, params)
 
-    async def _recent(self, queue: str) -> list[dict[str, Any]]:
-        """Answers of the chat's recent sends, less the messages deleted since."""
+    async def _recent(self, queue: str, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Answers of the chat's recent sends (``fresh``: this batch's, not yet recorded),
+        less the messages deleted since."""
         async with transaction(self.store.sessions) as session:
             results = await outbox.sent_results(
                 session, self.store.vault, queue, self.clock() - DELETABLE_FOR
             )
+        results = results + fresh
         deleted = {message_id for result in results for message_id in result.get("deleted", [])}
         return [result for result in results if result.get("message_id") not in deleted]
 
-    async def _latest(self, queue: str, tag: str | None) -> int | None:
-        for result in reversed(await self._recent(queue)):
+    async def _latest(self, queue: str, tag: str | None, fresh: list[dict[str, Any]]) -> int | None:
+        for result in reversed(await self._recent(queue, fresh)):
             if result.get("tag") == tag and result.get("message_id") is not None:
                 return result["message_id"]
         return None
 
-    async def _deletable(self, queue: str, tag: str | None) -> list[int]:
+    async def _deletable(
+        self, queue: str, tag: str | None, fresh: list[dict[str, Any]]
+    ) -> list[int]:
         return [
             result["message_id"]
-            for result in await self._recent(queue)
+            for result in await self._recent(queue, fresh)
             if result.get("message_id") is not None and (tag is None or result.get("tag") == tag)
         ]

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, bindparam, func, insert, or_, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
@@ -43,7 +43,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from routing import ladder
 from routing.ladder import LadderConfig, OnDuty, default_on_duty
-from storage import audit
+from storage import audit, outbox
 from storage.db import transaction
 from storage.keyring import Keyring
 from storage.models import (
@@ -51,7 +51,6 @@ from storage.models import (
     DataKey,
     EscalationDeadline,
     FocalPoint,
-    OutboxMessage,
     Referral,
 )
 
@@ -690,33 +689,6 @@ def _chat_of(address: Any) -> tuple[str, Any] | None:
     return "telegram", address
 
 
-_OUTBOX = OutboxMessage.__table__
-
-
-async def _outbox_ids(session: AsyncSession, count: int) -> list[int]:
-    """Ids for new outbox rows, known before the insert: the sealed payload's associated
-    data includes the row id, so rows go in with one insert instead of insert + update.
-
-    PostgreSQL: from the table's own sequence. SQLite: after the largest id, which is safe
-    because the transaction holds the database's only write lock (``BEGIN IMMEDIATE``)."""
-    if _is_pg(session):
-        query = text(
-            "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, :n)"
-        ).bindparams(n=count)
-        return [row[0] for row in (await session.exec(query)).all()]
-    top = (await session.exec(sa_select(func.max(_OUTBOX.c.id)))).one()[0] or 0
-    return list(range(top + 1, top + 1 + count))
-
-
-class _Row:
-    """Just enough of an outbox row for :func:`storage.records.seal_into`."""
-
-    __tablename__ = "outbox"
-
-    def __init__(self, row_id: int, data_key_id: str) -> None:
-        self.id = row_id
-        self.data_key_id = data_key_id
-        self.payload: bytes | None = None
 
 
 class OutboxNotifier:
@@ -746,7 +718,7 @@ class OutboxNotifier:
 
     async def __call__(self, session: AsyncSession, events: Sequence[EscalationEvent]) -> int:
         """Queue the outbox rows of ``events``; returns how many."""
-        from storage.records import open_from, seal_into
+        from storage.records import open_from
         from storage.sealing import WrappedKey
 
         if not events:
@@ -793,28 +765,22 @@ class OutboxNotifier:
         if not messages:
             return 0
         now = events[0].now
-        ids = await _outbox_ids(session, len(messages))
-        rows = []
-        for row_id, (case, channel, chat_id, text_) in zip(ids, messages, strict=True):
-            row = _Row(row_id, case.data_key_id)
-            seal_into(
-                vault, keys[case.data_key_id], row, payload={"chat_id": chat_id, "text": text_}
+        ids = await outbox.allocate_ids(session, len(messages))
+        rows = [
+            outbox.sealed_row(
+                vault,
+                keys[case.data_key_id],
+                row_id=row_id,
+                data_key_id=case.data_key_id,
+                channel=channel,
+                queue_key=self._queue_key(channel, chat_id),
+                method=self.method,
+                payload={"chat_id": chat_id, "text": text_},
+                now=now,
             )
-            rows.append(
-                {
-                    "id": row_id,
-                    "data_key_id": case.data_key_id,
-                    "channel": channel,
-                    "queue_key": self._queue_key(channel, chat_id),
-                    "method": self.method,
-                    "state": "pending",
-                    "attempts": 0,
-                    "not_before": now,
-                    "created_at": now,
-                    "payload": row.payload,
-                }
-            )
-        await session.exec(insert(_OUTBOX), params=rows)
+            for row_id, (case, channel, chat_id, text_) in zip(ids, messages, strict=True)
+        ]
+        await outbox.insert_rows(session, rows)
         return len(rows)
 
     def _reporter_chat(self, case_key: Any, event: EscalationEvent) -> tuple[str, Any] | None:

@@ -9,15 +9,17 @@ message is sent twice only when a request was handled but its answer was lost.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import and_, exists, or_, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, exists, func, insert, or_, text, update
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.errors import ShreddedError
 from storage.models import OutboxMessage
 from storage.records import data_key_of, open_from, seal_into
 from storage.sealing import Vault
@@ -25,6 +27,73 @@ from storage.sealing import Vault
 LEASE = timedelta(seconds=15)  # longer than a call may take (the bot's timeout is 10 s)
 PER_QUEUE = 10
 MAX_ATTEMPTS = 20
+
+_TABLE = OutboxMessage.__table__
+_TOP_ID = sa_select(func.max(_TABLE.c.id))
+
+
+async def allocate_ids(session: AsyncSession, count: int) -> list[int]:
+    """Ids for new rows, known before the insert: the sealed payload's associated data
+    includes the row id, so rows go in with one insert instead of insert + update.
+
+    PostgreSQL: from the table's own sequence. SQLite: after the largest id, which is safe
+    because the transaction holds the database's only write lock (``BEGIN IMMEDIATE``)."""
+    if count <= 0:
+        return []
+    if session.bind.dialect.name == "postgresql":
+        query = text(
+            "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, :n)"
+        ).bindparams(n=count)
+        return [row[0] for row in (await session.exec(query)).all()]
+    top = (await session.exec(_TOP_ID)).one()[0] or 0
+    return list(range(top + 1, top + 1 + count))
+
+
+class _Sealable:
+    """Just enough of an outbox row for :func:`storage.records.seal_into`."""
+
+    __tablename__ = "outbox"
+
+    def __init__(self, row_id: int, data_key_id: str) -> None:
+        self.id = row_id
+        self.data_key_id = data_key_id
+        self.payload: bytes | None = None
+        self.result: bytes | None = None
+
+
+def sealed_row(
+    vault: Vault,
+    aead: AESGCM,
+    *,
+    row_id: int,
+    data_key_id: str,
+    channel: str,
+    queue_key: str,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """The column values of a new pending row with its payload sealed (for :func:`insert_rows`)."""
+    probe = _Sealable(row_id, data_key_id)
+    seal_into(vault, aead, probe, payload=payload)
+    return {
+        "id": row_id,
+        "data_key_id": data_key_id,
+        "channel": channel,
+        "queue_key": queue_key,
+        "method": method,
+        "state": "pending",
+        "attempts": 0,
+        "not_before": now,
+        "created_at": now,
+        "payload": probe.payload,
+    }
+
+
+async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert rows built by :func:`sealed_row` (one statement)."""
+    if rows:
+        await session.exec(insert(_TABLE), params=rows)
 
 
 async def enqueue(
@@ -38,9 +107,10 @@ async def enqueue(
     method: str,
     payload: dict[str, Any],
     now: datetime,
-) -> OutboxMessage:
-    """Queue one Bot API call; its payload is sealed under the given data key."""
-    (row,) = await enqueue_many(
+) -> int:
+    """Queue one Bot API call; its payload is sealed under the given data key. Returns
+    the row's id."""
+    (row_id,) = await enqueue_many(
         session,
         vault,
         aead,
@@ -50,7 +120,7 @@ async def enqueue(
         calls=[(method, payload)],
         now=now,
     )
-    return row
+    return row_id
 
 
 async def enqueue_many(
@@ -63,26 +133,83 @@ async def enqueue_many(
     queue_key: str,
     calls: list[tuple[str, dict[str, Any]]],
     now: datetime,
-) -> list[OutboxMessage]:
-    """Queue several calls for one chat, in order, with one flush."""
+) -> list[int]:
+    """Queue several calls for one chat, in order, with one insert. Returns the row ids."""
+    ids = await allocate_ids(session, len(calls))
     rows = [
-        OutboxMessage(
+        sealed_row(
+            vault,
+            aead,
+            row_id=row_id,
             data_key_id=data_key_id,
             channel=channel,
             queue_key=queue_key,
             method=method,
-            not_before=now,
-            created_at=now,
+            payload=payload,
+            now=now,
         )
-        for method, _ in calls
+        for row_id, (method, payload) in zip(ids, calls, strict=True)
     ]
-    if not rows:
-        return rows
-    session.add_all(rows)
-    await session.flush()  # the ids are part of the sealed payloads' associated data
-    for row, (_, payload) in zip(rows, calls, strict=True):
-        seal_into(vault, aead, row, payload=payload)
-    return rows
+    await insert_rows(session, rows)
+    return ids
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A leased row: what the sender needs to send it (``payload`` still sealed)."""
+
+    __tablename__ = "outbox"  # for storage.records (opening the payload)
+
+    id: int
+    data_key_id: str
+    queue_key: str
+    method: str
+    attempts: int
+    payload: bytes | None
+
+
+_ACTIVE = ("pending", "sending")
+_EARLIER = _TABLE.alias("earlier")
+_CLAIMED_COLUMNS = (
+    _TABLE.c.id,
+    _TABLE.c.data_key_id,
+    _TABLE.c.queue_key,
+    _TABLE.c.method,
+    _TABLE.c.attempts,
+    _TABLE.c.payload,
+)
+# Built once: these run several times a second, and building them costs more than running.
+_HEADS = (
+    sa_select(*_CLAIMED_COLUMNS)
+    .where(
+        _TABLE.c.channel == bindparam("channel"),
+        _TABLE.c.state.in_(_ACTIVE),
+        _TABLE.c.not_before <= bindparam("now"),
+        ~exists().where(
+            _EARLIER.c.queue_key == _TABLE.c.queue_key,
+            _EARLIER.c.id < _TABLE.c.id,
+            _EARLIER.c.state.in_(_ACTIVE),
+        ),
+    )
+    .order_by(_TABLE.c.id)
+    .limit(bindparam("limit"))
+)
+_FOLLOWERS = (
+    sa_select(*_CLAIMED_COLUMNS)
+    .where(
+        _TABLE.c.queue_key.in_(bindparam("queues", expanding=True)),
+        _TABLE.c.id > bindparam("after"),
+        _TABLE.c.state.in_(_ACTIVE),
+        _TABLE.c.not_before <= bindparam("now"),  # pending, or a lease that ran out
+    )
+    .order_by(_TABLE.c.id)
+    .limit(bindparam("limit"))
+)
+_LEASE_ROWS = (
+    update(_TABLE)
+    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+    .values(state="sending", not_before=bindparam("until"))
+)
 
 
 async def claim(
@@ -92,54 +219,134 @@ async def claim(
     channel: str,
     limit: int = 50,
     lease: timedelta = LEASE,
-) -> list[OutboxMessage]:
-    """Lease the ready rows: queue heads, each with the pending rows right behind it."""
-    earlier = aliased(OutboxMessage)
-    active = OutboxMessage.state.in_(("pending", "sending"))
-    blocked = exists().where(
-        and_(
-            earlier.queue_key == OutboxMessage.queue_key,
-            earlier.id < OutboxMessage.id,
-            earlier.state.in_(("pending", "sending")),
+) -> list[Claimed]:
+    """Lease the ready rows: queue heads, each with the pending rows right behind it.
+
+    On PostgreSQL the rows are locked (``SKIP LOCKED``): a head another worker is leasing
+    is skipped, and with it its queue, as its followers are taken only behind a head."""
+    locking = session.bind.dialect.name == "postgresql"
+    heads_query = _HEADS.with_for_update(skip_locked=True) if locking else _HEADS
+    heads = [
+        Claimed(*row)
+        for row in await session.exec(
+            heads_query, params={"channel": channel, "now": now, "limit": limit}
         )
-    )
-    heads_query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.channel == channel, active, OutboxMessage.not_before <= now, ~blocked)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
-    if session.bind.dialect.name == "postgresql":
-        heads_query = heads_query.with_for_update(skip_locked=True)
-    heads = list((await session.exec(heads_query)).all())
-    claimed: list[OutboxMessage] = []
+    ]
+    if not heads:
+        return []
+    follow_query = _FOLLOWERS.with_for_update(skip_locked=True) if locking else _FOLLOWERS
+    followers = [
+        Claimed(*row)
+        for row in await session.exec(
+            follow_query,
+            params={
+                "queues": sorted({head.queue_key for head in heads}),
+                "after": min(head.id for head in heads),
+                "now": now,
+                "limit": len(heads) * PER_QUEUE,
+            },
+        )
+    ]
+    claimed: list[Claimed] = []
     for head in heads:
-        follow_query = (
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.queue_key == head.queue_key,
-                OutboxMessage.id > head.id,
-                active,
-                OutboxMessage.not_before <= now,  # pending, or a lease that ran out
-            )
-            .order_by(OutboxMessage.id)
-            .limit(PER_QUEUE - 1)
-        )
-        if session.bind.dialect.name == "postgresql":
-            follow_query = follow_query.with_for_update(skip_locked=True)
         claimed.append(head)
-        claimed.extend((await session.exec(follow_query)).all())
-    if claimed:
-        await session.exec(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_([row.id for row in claimed]))
-            .values(state="sending", not_before=now + lease)
-        )
+        behind = [r for r in followers if r.queue_key == head.queue_key and r.id > head.id]
+        claimed.extend(behind[: PER_QUEUE - 1])
+    claimed.sort(key=lambda row: row.id)
+    await session.exec(
+        _LEASE_ROWS, params={"ids": [row.id for row in claimed], "until": now + lease}
+    )
     return claimed
 
 
-async def payload_of(session: AsyncSession, vault: Vault, row: OutboxMessage) -> dict[str, Any]:
+async def payload_of(
+    session: AsyncSession, vault: Vault, row: Claimed | OutboxMessage
+) -> dict[str, Any]:
     return open_from(vault, await data_key_of(session, vault, row), row, "payload")
+
+
+_KEYS_OF = sa_select(_TABLE.c.id, _TABLE.c.data_key_id).where(
+    _TABLE.c.id.in_(bindparam("ids", expanding=True))
+)
+_MARK_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("b_id"))
+    .values(state="sent", sent_at=bindparam("b_at"), result=bindparam("b_result"))
+)
+_MARK_RETRY = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("b_id"))
+    .values(
+        attempts=_TABLE.c.attempts + 1, state=bindparam("b_state"), not_before=bindparam("b_at")
+    )
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed row, for :func:`settle`.
+
+    ``sent`` (with the channel's answer, if any), ``retry`` at ``retry_at``, ``dead``
+    (refused for good), or ``release`` (untouched: its queue's head must go first).
+    """
+
+    row_id: int
+    state: Literal["sent", "retry", "dead", "release"]
+    result: dict[str, Any] | None = None
+    retry_at: datetime | None = None
+    attempts: int = 0  # attempts before this one (for ``retry``)
+
+
+async def settle(
+    session: AsyncSession, vault: Vault, outcomes: list[Outcome], now: datetime
+) -> None:
+    """Record the outcomes of a batch of sends, a few statements for the whole batch.
+
+    An answer is sealed under the row's current data key: a quick exit may have re-sealed
+    the row under a new key while it was being sent (see ``conversations.shred``).
+    """
+    by_state: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_state.setdefault(outcome.state, []).append(outcome)
+    sent = by_state.get("sent", [])
+    if sent:
+        answered = [o.row_id for o in sent if o.result is not None]
+        key_ids = (
+            dict((await session.exec(_KEYS_OF, params={"ids": answered})).all()) if answered else {}
+        )
+        params = []
+        for outcome in sent:
+            sealed = None
+            if outcome.row_id in key_ids:
+                probe = _Sealable(outcome.row_id, key_ids[outcome.row_id])
+                try:
+                    aead = await data_key_of(session, vault, probe)
+                except ShreddedError:  # the chat was wiped meanwhile: nothing to remember
+                    aead = None
+                if aead is not None:
+                    seal_into(vault, aead, probe, result=outcome.result)
+                    sealed = probe.result
+            params.append({"b_id": outcome.row_id, "b_result": sealed})
+        for param in params:
+            param["b_at"] = now
+        await session.exec(_MARK_SENT, params=params)
+    retries = by_state.get("retry", [])
+    if retries:
+        await session.exec(
+            _MARK_RETRY,
+            params=[
+                {
+                    "b_id": o.row_id,
+                    "b_state": "dead" if o.attempts + 1 >= MAX_ATTEMPTS else "pending",
+                    "b_at": o.retry_at,
+                }
+                for o in retries
+            ],
+        )
+    dead = [o.row_id for o in by_state.get("dead", [])]
+    if dead:
+        await session.exec(update(_TABLE).where(_TABLE.c.id.in_(dead)).values(state="dead"))
+    await release(session, [o.row_id for o in by_state.get("release", [])], now)
 
 
 async def mark_sent(
