@@ -192,8 +192,15 @@ class FocalDesk:
         ).first()
 
     async def is_focal(self, channel: str, user_id: str) -> bool:
+        """Whether this account is bound to a focal point (asked for every message: one
+        indexed lookup, no row loaded)."""
+        if channel == WEB:
+            async with transaction(self.store.sessions) as session:
+                return await self.identify(session, channel, user_id) is not None
+        identity = conversations.conversation_key(self.store.vault, channel, user_id)
+        query = select(FocalPoint.id).where(FocalPoint.identity_key == identity).limit(1)
         async with transaction(self.store.sessions) as session:
-            return await self.identify(session, channel, user_id) is not None
+            return (await session.exec(query)).first() is not None
 
     # -- referral -----------------------------------------------------------------------------
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from aiogram import F, Router
-from aiogram.filters import Command, CommandObject, Filter
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from bot.focal import FocalDesk
+from bot.telegram.filters import DataPrefix, HasText, IsFocalPoint, PrivateChat
 from dialogs import focal_texts
 
 CHANNEL = "telegram"
@@ -23,18 +24,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class IsFocalPoint(Filter):
-    """Passes messages from accounts bound to a focal point."""
-
-    async def __call__(self, message: Message, desk: FocalDesk) -> bool:
-        return message.from_user is not None and await desk.is_focal(
-            CHANNEL, str(message.from_user.id)
-        )
-
-
 def focal_router() -> Router:
     router = Router(name="focal")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PrivateChat())
 
     @router.message(Command("focal"))
     async def bind(message: Message, command: CommandObject, desk: FocalDesk) -> None:
@@ -46,12 +38,12 @@ def focal_router() -> Router:
         if bound is None:
             await message.answer(focal_texts.text("vi", "focal.bad_code"))
 
-    @router.callback_query(F.data.startswith(focal_texts.PREFIX))
+    @router.callback_query(DataPrefix(focal_texts.PREFIX))
     async def press(query: CallbackQuery, desk: FocalDesk) -> None:
         await desk.press(CHANNEL, str(query.from_user.id), query.data or "", now=_now())
         await query.answer()
 
-    @router.message(IsFocalPoint(), F.text)
+    @router.message(HasText(), IsFocalPoint())
     async def write(message: Message, desk: FocalDesk) -> None:
         await desk.text(CHANNEL, str(message.from_user.id), message.text or "", now=_now())
 

@@ -7,12 +7,13 @@ engine's business, so stale or forged callback data only earns a kind re-prompt.
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.resilience import until_stored
 from bot.service import Hotline, Inbound
 from bot.telegram.convert import message_event
+from bot.telegram.filters import PrivateChat
 from dialogs import events as E
 
 CHANNEL = "telegram"
@@ -21,7 +22,7 @@ CHANNEL = "telegram"
 def survivor_router() -> Router:
     """The router for people who report (focal points get their own router later)."""
     router = Router(name="survivor")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PrivateChat())
 
     @router.message()
     async def on_message(

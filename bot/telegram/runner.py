@@ -5,6 +5,14 @@ from __future__ import annotations
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteMessages,
+    EditMessageText,
+    GetUpdates,
+    SendMessage,
+)
+from aiogram.methods.base import Response
 
 from bot.focal import FocalDesk
 from bot.service import Hotline
@@ -13,6 +21,14 @@ from bot.telegram.handlers import survivor_router
 
 ALLOWED_UPDATES = ["message", "callback_query"]
 REQUEST_TIMEOUT_S = 10
+
+# aiogram parses every answer as ``Response[<result type>]``, a generic class pydantic
+# caches only weakly: without these references it is rebuilt (tens of ms for ``Message``)
+# after most garbage collections.
+_ANSWER_TYPES = tuple(
+    Response[method.__returning__]
+    for method in (GetUpdates, SendMessage, EditMessageText, DeleteMessages, AnswerCallbackQuery)
+)
 
 
 def make_bot(token: str, api_base: str) -> Bot:
