@@ -689,8 +689,6 @@ def _chat_of(address: Any) -> tuple[str, Any] | None:
     return "telegram", address
 
 
-
-
 class OutboxNotifier:
     """Queues escalation notifications as outbox rows, in the escalation's transaction.
 
