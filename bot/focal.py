@@ -10,9 +10,10 @@ side ever sees the other's identity: messages are relayed under a case reference
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,6 +40,7 @@ from storage.store import Store
 INVITE_TTL = timedelta(hours=72)
 WEB = "web"
 WEB_SESSION_TTL = timedelta(hours=8)  # a web sign-in lasts a working day at most
+BOUND_REFRESH_S = 30.0
 # The web session acting right now: its confirmations go to that page, not the chat.
 _ACTING_WEB_SESSION: ContextVar[str | None] = ContextVar("acting_web_session", default=None)
 INVITE_DIGITS = 10
@@ -64,6 +66,9 @@ class FocalDesk:
     on_referral: Callable[[AsyncSession, Referral, Case, datetime], Any] | None = None
     on_wake: Callable[[], None] | None = None
     retention: timedelta = timedelta(days=90)
+    # Keyed identities of bound chat accounts, re-read every BOUND_REFRESH_S (see is_focal).
+    _bound: set[str] | None = field(default=None, init=False, repr=False)
+    _bound_read_at: float = field(default=0.0, init=False, repr=False)
 
     # -- onboarding ---------------------------------------------------------------------------
 
@@ -93,6 +98,8 @@ class FocalDesk:
             row = await session.get(FocalPoint, focal_point_id)
             if row is None:
                 raise KeyError(focal_point_id)
+            if self._bound is not None:
+                self._bound.discard(row.identity_key)
             row.identity_key = row.invite_hash = row.invite_expires_at = None
             seal_into(
                 self.store.vault,
@@ -170,6 +177,8 @@ class FocalDesk:
                 now=now,
             )
             await self._tell(session, row, T.text(FOCAL_LANG, "focal.bound", ref=row.id), now)
+        if self._bound is not None:
+            self._bound.add(identity)
         self._wake()
         return row.id
 
@@ -192,15 +201,26 @@ class FocalDesk:
         ).first()
 
     async def is_focal(self, channel: str, user_id: str) -> bool:
-        """Whether this account is bound to a focal point (asked for every message: one
-        indexed lookup, no row loaded)."""
+        """Whether this account is bound to a focal point: a routing hint, asked for every
+        message, answered from memory.
+
+        Bindings made in this process count at once; those made or revoked by another
+        worker or the CLI, within BOUND_REFRESH_S. Every focal action checks the binding
+        again in the database (:meth:`identify`), and a message the desk declines goes on
+        to the survivor flow, so a stale answer never grants anything."""
         if channel == WEB:
             async with transaction(self.store.sessions) as session:
                 return await self.identify(session, channel, user_id) is not None
         identity = conversations.conversation_key(self.store.vault, channel, user_id)
-        query = select(FocalPoint.id).where(FocalPoint.identity_key == identity).limit(1)
-        async with transaction(self.store.sessions) as session:
-            return (await session.exec(query)).first() is not None
+        return identity in await self._bound_identities()
+
+    async def _bound_identities(self) -> set[str]:
+        if self._bound is None or time.monotonic() - self._bound_read_at > BOUND_REFRESH_S:
+            query = select(FocalPoint.identity_key).where(FocalPoint.identity_key.is_not(None))
+            async with transaction(self.store.sessions) as session:
+                self._bound = set((await session.exec(query)).all())
+            self._bound_read_at = time.monotonic()
+        return self._bound
 
     # -- referral -----------------------------------------------------------------------------
 

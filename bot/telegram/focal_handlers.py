@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aiogram import Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
@@ -45,6 +46,7 @@ def focal_router() -> Router:
 
     @router.message(HasText(), IsFocalPoint())
     async def write(message: Message, desk: FocalDesk) -> None:
-        await desk.text(CHANNEL, str(message.from_user.id), message.text or "", now=_now())
+        if not await desk.text(CHANNEL, str(message.from_user.id), message.text or "", now=_now()):
+            raise SkipHandler  # not (or no longer) bound: the survivor flow takes it
 
     return router

@@ -127,9 +127,8 @@ class ZaloChannel:
         data = await self._typed_choice(user, text)
         if data is not None:
             await desk.press(CHANNEL, user, data, now=now)
-        else:
-            await desk.text(CHANNEL, user, text, now=now)
-        return True
+            return True
+        return await desk.text(CHANNEL, user, text, now=now)  # False: not bound after all
 
     async def _typed_choice(self, user_id: str, text: str) -> str | None:
         """The option data behind a typed number, from the newest of the chat's recent

@@ -3,6 +3,7 @@ relay both ways, closing with outcomes, forged buttons refused — over the fake
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 
@@ -231,3 +232,18 @@ async def test_a_web_sign_in_keeps_the_chat_account_bound(runtime, fake_bot_api)
     async with transaction(runtime.store.sessions) as session:
         await runtime.desk.sign_out(session, "web-session-1")
     assert not await runtime.desk.is_focal("web", "web-session-1")
+
+
+async def test_a_focal_point_revoked_elsewhere_is_answered_as_anyone(runtime, fake_bot_api):
+    expected = match_focal_point(
+        runtime.directory, commune_code=BMT, language="vi", now=OFFICE_HOURS
+    )
+    focal = await bind(runtime, fake_bot_api, FOCAL, expected.focal_point.id)
+    assert await runtime.desk.is_focal("telegram", str(FOCAL))
+    # `hotline focal revoke` runs in another process: this worker still remembers the binding.
+    await dataclasses.replace(runtime.desk).revoke(expected.focal_point.id, now=OFFICE_HOURS)
+    assert await runtime.desk.is_focal("telegram", str(FOCAL))
+    focal.say("xin chào")
+    await focal.tap("safe")  # the desk declined: the survivor flow answered
+    async with transaction(runtime.store.sessions) as session:
+        assert await runtime.desk.identify(session, "telegram", str(FOCAL)) is None
