@@ -150,7 +150,7 @@ class Hotline:
             if inbound.update_id is not None:
                 stored["upd"] = inbound.update_id
             row = await conversations.save(
-                session, vault, key, stored, now=now, ttl=self.draft_ttl, row=row
+                session, vault, key, stored, now=now, ttl=self.draft_ttl, row=row, new=row is None
             )
             await self._queue(session, row, inbound, turn.actions, incoming, now, engine_state)
         if turn.actions and self.on_wake is not None:

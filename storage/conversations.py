@@ -43,9 +43,12 @@ async def save(
     now: datetime,
     ttl: timedelta,
     row: Conversation | None = None,
+    new: bool = False,
 ) -> Conversation:
-    """Seal and store the state; creates the conversation (and its data key) if new."""
-    if row is None:
+    """Seal and store the state; creates the conversation (and its data key) if new.
+
+    ``row``: the caller's loaded row; ``new``: the caller just found there is none."""
+    if row is None and not new:
         row = await session.get(Conversation, key)
     if row is None:
         key_id, aead = await new_data_key(session, vault)
