@@ -7,15 +7,19 @@ then sealed with associated data that binds table, column, row id and data key i
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import insert
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.errors import ShreddedError
 from storage.models import SEALED_COLUMNS, DataKey
 from storage.sealing import Vault, WrappedKey
+
+_INSERT_KEY = insert(DataKey.__table__)
 
 
 def _row_id(row: SQLModel) -> str:
@@ -29,10 +33,17 @@ def _row_id(row: SQLModel) -> str:
 async def new_data_key(session: AsyncSession, vault: Vault) -> tuple[str, AESGCM]:
     """Create and store a data key for a new row; returns its id and AEAD."""
     wrapped, aead = vault.new_data_key()
-    session.add(
-        DataKey(id=wrapped.id, master_version=wrapped.master_version, wrapped=wrapped.wrapped)
+    # Inserted now (before the row that points at it), by one statement: an ORM flush of a
+    # single row costs several times more.
+    await session.exec(
+        _INSERT_KEY,
+        params={
+            "id": wrapped.id,
+            "master_version": wrapped.master_version,
+            "wrapped": wrapped.wrapped,
+            "created_at": datetime.now(UTC),
+        },
     )
-    await session.flush()  # before the row that points at it
     return wrapped.id, aead
 
 
