@@ -25,7 +25,7 @@ from dialogs import commands as C
 from dialogs import events as E
 from storage import cases, conversations, outbox
 from storage.db import transaction
-from storage.models import Case, CaseMessage, Conversation
+from storage.models import Case, CaseMessage
 from storage.records import data_key_of, open_from, seal_into
 from storage.store import Store
 
@@ -133,7 +133,7 @@ class Hotline:
         now = self.clock()
         key = conversations.conversation_key(vault, inbound.channel, inbound.user_id)
         async with transaction(self.store.sessions) as session:
-            row, stored = await conversations.load(session, vault, key)
+            row, stored = await conversations.load_state(session, vault, key)
             stored = stored if isinstance(stored, dict) else {}
             if inbound.update_id is not None and inbound.update_id <= stored.get("upd", -1):
                 return  # delivered again after a restart: already handled
@@ -149,8 +149,8 @@ class Hotline:
             stored.update(engine=engine_state, chat=inbound.chat_id, **{"in": incoming})
             if inbound.update_id is not None:
                 stored["upd"] = inbound.update_id
-            row = await conversations.save(
-                session, vault, key, stored, now=now, ttl=self.draft_ttl, row=row, new=row is None
+            row = await conversations.save_state(
+                session, vault, key, stored, now=now, ttl=self.draft_ttl, row=row
             )
             await self._queue(session, row, inbound, turn.actions, incoming, now, engine_state)
         if turn.actions and self.on_wake is not None:
@@ -281,7 +281,7 @@ class Hotline:
     async def _queue(
         self,
         session: AsyncSession,
-        row: Conversation,
+        row: conversations.StateRow,
         inbound: Inbound,
         actions: list[Any],
         incoming: list[list[int]],

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,12 +44,9 @@ async def save(
     now: datetime,
     ttl: timedelta,
     row: Conversation | None = None,
-    new: bool = False,
 ) -> Conversation:
-    """Seal and store the state; creates the conversation (and its data key) if new.
-
-    ``row``: the caller's loaded row; ``new``: the caller just found there is none."""
-    if row is None and not new:
+    """Seal and store the state; creates the conversation (and its data key) if new."""
+    if row is None:
         row = await session.get(Conversation, key)
     if row is None:
         key_id, aead = await new_data_key(session, vault)
@@ -58,6 +56,72 @@ async def save(
     seal_into(vault, aead, row, state=state)
     row.updated_at, row.expires_at = now, now + ttl
     session.add(row)
+    return row
+
+
+class StateRow:
+    """A conversation's key, data key and sealed state, read and written without the ORM:
+    the hot path of every message (one select, then one insert or update)."""
+
+    __tablename__ = "conversations"
+    __slots__ = ("key", "data_key_id", "state")
+
+    def __init__(self, key: str, data_key_id: str, state: bytes | None) -> None:
+        self.key, self.data_key_id, self.state = key, data_key_id, state
+
+
+_TABLE = Conversation.__table__
+_LOAD_STATE = sa_select(_TABLE.c.key, _TABLE.c.data_key_id, _TABLE.c.state).where(
+    _TABLE.c.key == bindparam("key")
+)
+_INSERT_STATE = insert(_TABLE)
+_UPDATE_STATE = (
+    update(_TABLE)
+    .where(_TABLE.c.key == bindparam("b_key"))
+    .values(state=bindparam("b_state"), updated_at=bindparam("b_at"), expires_at=bindparam("b_exp"))
+)
+
+
+async def load_state(session: AsyncSession, vault: Vault, key: str) -> tuple[StateRow | None, Any]:
+    """Like :func:`load`, without loading an ORM object."""
+    found = (await session.exec(_LOAD_STATE, params={"key": key})).first()
+    if found is None:
+        return None, None
+    row = StateRow(*found)
+    return row, open_from(vault, await data_key_of(session, vault, row), row, "state")
+
+
+async def save_state(
+    session: AsyncSession,
+    vault: Vault,
+    key: str,
+    state: Any,
+    *,
+    now: datetime,
+    ttl: timedelta,
+    row: StateRow | None,
+) -> StateRow:
+    """Like :func:`save` for a row from :func:`load_state` (``None``: there is none)."""
+    if row is None:
+        key_id, aead = await new_data_key(session, vault)
+        row = StateRow(key, key_id, None)
+        seal_into(vault, aead, row, state=state)
+        await session.exec(
+            _INSERT_STATE,
+            params={
+                "key": key,
+                "data_key_id": key_id,
+                "state": row.state,
+                "updated_at": now,
+                "expires_at": now + ttl,
+            },
+        )
+        return row
+    seal_into(vault, await data_key_of(session, vault, row), row, state=state)
+    await session.exec(
+        _UPDATE_STATE,
+        params={"b_key": key, "b_state": row.state, "b_at": now, "b_exp": now + ttl},
+    )
     return row
 
 
