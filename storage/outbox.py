@@ -259,8 +259,43 @@ async def claim(
     return claimed
 
 
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A row of one chat's queue as :func:`queued_after` reads it (``payload`` sealed)."""
+
+    __tablename__ = "outbox"  # for storage.records (opening the payload)
+
+    id: int
+    data_key_id: str
+    method: str
+    state: str
+    payload: bytes | None
+
+
+_QUEUED_AFTER = (
+    sa_select(_TABLE.c.id, _TABLE.c.data_key_id, _TABLE.c.method, _TABLE.c.state, _TABLE.c.payload)
+    .where(
+        _TABLE.c.queue_key == bindparam("queue"),
+        _TABLE.c.channel == bindparam("channel"),
+        _TABLE.c.id > bindparam("after"),
+        _TABLE.c.state != "dead",
+    )
+    .order_by(_TABLE.c.id)
+    .limit(bindparam("limit"))
+)
+
+
+async def queued_after(
+    session: AsyncSession, *, queue_key: str, channel: str, after: int, limit: int
+) -> list[Queued]:
+    """A chat's rows after ``after`` (pending or sent, not given up), in order: what a
+    channel that reads its own queue (the web chat) shows next."""
+    params = {"queue": queue_key, "channel": channel, "after": after, "limit": limit}
+    return [Queued(*row) for row in await session.exec(_QUEUED_AFTER, params=params)]
+
+
 async def payload_of(
-    session: AsyncSession, vault: Vault, row: Claimed | OutboxMessage
+    session: AsyncSession, vault: Vault, row: Claimed | Queued | OutboxMessage
 ) -> dict[str, Any]:
     return open_from(vault, await data_key_of(session, vault, row), row, "payload")
 

@@ -339,18 +339,9 @@ async def read_ops(
     ``delete``/``clear`` are purged from the outbox."""
     vault = store.vault
     async with transaction(store.sessions) as session:
-        query = (
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.queue_key == key,
-                OutboxMessage.channel == CHANNEL,
-                OutboxMessage.id > after,
-                OutboxMessage.state != "dead",
-            )
-            .order_by(OutboxMessage.id)
-            .limit(OPS_PER_READ)
+        rows = await outbox.queued_after(
+            session, queue_key=key, channel=CHANNEL, after=after, limit=OPS_PER_READ
         )
-        rows = list((await session.exec(query)).all())
         if not rows:
             return [], after
         ops: list[dict] = []
