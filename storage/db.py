@@ -1,4 +1,7 @@
-"""The async engine and sessions: SQLite (aiosqlite) by default, PostgreSQL (asyncpg).
+"""The async engine and sessions: SQLite by default, PostgreSQL (asyncpg).
+
+SQLite goes through SQLAlchemy's ``sqlite+aiosqlite`` dialect, with connections from
+:mod:`storage.sqlite_inline` (statements run on the event loop's thread, not aiosqlite's).
 
 SQLite runs in WAL mode with foreign keys on, and every transaction starts with
 ``BEGIN IMMEDIATE``: the single writer is taken up front, so a transaction that reads
