@@ -119,7 +119,7 @@ class Sender:
             batch = [(row, await outbox.payload_of(session, self.store.vault, row)) for row in rows]
         if not batch:
             return 0
-        queues: dict[str, list[tuple[outbox.OutboxMessage, dict[str, Any]]]] = {}
+        queues: dict[str, list[tuple[outbox.Claimed, dict[str, Any]]]] = {}
         for row, payload in batch:
             queues.setdefault(row.queue_key, []).append((row, payload))
         sent = await asyncio.gather(*(self._send_queue(q, items) for q, items in queues.items()))
@@ -129,34 +129,36 @@ class Sender:
         return sum(1 for outcome in outcomes if outcome.state in ("sent", "dead"))
 
     async def _send_queue(
-        self, queue: str, items: list[tuple[outbox.OutboxMessage, dict[str, Any]]]
+        self, queue: str, items: list[tuple[outbox.Claimed, dict[str, Any]]]
     ) -> list[outbox.Outcome]:
-        """Send one chat's claimed rows in order; after a retry the rest wait (released)."""
+        """Send one chat's claimed rows in order; after a retry the rest wait (released).
+        Never raises: what was sent before a failure must be recorded as sent."""
         outcomes: list[outbox.Outcome] = []
         fresh: list[dict[str, Any]] = []  # answers of this batch, not yet recorded
         for index, (row, payload) in enumerate(items):
             try:
                 result = await self._send(queue, row.method, payload, fresh)
-            except RetryLater as exc:
-                backoff = min(MAX_BACKOFF_S, self.backoff_base * 2 ** min(row.attempts, 12))
-                delay = exc.after if exc.after is not None else backoff
-                outcomes.append(
-                    outbox.Outcome(
-                        row.id,
-                        "retry",
-                        retry_at=self.clock() + timedelta(seconds=delay),
-                        attempts=row.attempts,
-                    )
-                )
-                outcomes.extend(
-                    outbox.Outcome(later.id, "release") for later, _ in items[index + 1 :]
-                )
-                log.warning("outbox: %s to one chat postponed %.1fs (%s)", row.method, delay, exc)
-                break
             except Refused as exc:
                 outcomes.append(outbox.Outcome(row.id, "dead"))
                 log.warning("outbox: %s refused (%s)", row.method, exc)
                 continue
+            except Exception as exc:  # noqa: BLE001 - RetryLater, or e.g. the database
+                # while resolving a tag: try again later, keeping the chat's order.
+                backoff = min(MAX_BACKOFF_S, self.backoff_base * 2 ** min(row.attempts, 12))
+                after = exc.after if isinstance(exc, RetryLater) else None
+                delay = backoff if after is None else after
+                retry_at = self.clock() + timedelta(seconds=delay)
+                outcomes.append(
+                    outbox.Outcome(row.id, "retry", retry_at=retry_at, attempts=row.attempts)
+                )
+                outcomes.extend(
+                    outbox.Outcome(later.id, "release") for later, _ in items[index + 1 :]
+                )
+                reason = exc if isinstance(exc, RetryLater) else type(exc).__name__
+                log.warning(
+                    "outbox: %s to one chat postponed %.1fs (%s)", row.method, delay, reason
+                )
+                break
             if result is not None:
                 fresh.append(result)
             outcomes.append(outbox.Outcome(row.id, "sent", result=result))

@@ -1,0 +1,136 @@
+"""The outbox sender: a batch goes out chat by chat in order, its outcomes are recorded
+together, and a failure in one chat neither loses nor repeats what was already sent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlmodel import select
+
+from bot.channel import RetryLater
+from bot.sender import Sender
+from storage import outbox
+from storage.db import transaction
+from storage.models import OutboxMessage
+from storage.records import new_data_key
+
+NOW = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
+
+
+class RecordingTransport:
+    """Answers every call with a new message id; fails the calls it is told to."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.fail_next: dict[str, Exception] = {}
+        self.next_id = 100
+
+    async def call(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        failure = self.fail_next.pop(str(params.get("chat_id")), None)
+        if failure is not None:
+            raise failure
+        self.calls.append((method, params))
+        self.next_id += 1
+        return {"message_id": self.next_id}
+
+
+async def _queue(store, queue: str, calls: list[tuple[str, dict[str, Any]]]) -> None:
+    async with transaction(store.sessions) as session:
+        key_id, aead = await new_data_key(session, store.vault)
+        await outbox.enqueue_many(
+            session,
+            store.vault,
+            aead,
+            data_key_id=key_id,
+            channel="telegram",
+            queue_key=queue,
+            calls=calls,
+            now=NOW,
+        )
+
+
+async def _rows(store) -> dict[str, list[OutboxMessage]]:
+    async with transaction(store.sessions) as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    by_queue: dict[str, list[OutboxMessage]] = {}
+    for row in rows:
+        by_queue.setdefault(row.queue_key, []).append(row)
+    return by_queue
+
+
+def _sender(store, transport, clock) -> Sender:
+    return Sender(store, "telegram", transport, global_rate=1e9, chat_burst=1e9, clock=clock)
+
+
+async def test_a_batch_edits_a_message_sent_earlier_in_the_same_batch(store):
+    transport = RecordingTransport()
+    await _queue(
+        store,
+        "a",
+        [
+            ("sendMessage", {"chat_id": 1, "text": "question", "tag": "q"}),
+            ("editTagged", {"chat_id": 1, "text": "question (answered)", "tag": "q"}),
+        ],
+    )
+    await _queue(store, "b", [("sendMessage", {"chat_id": 2, "text": "hello"})])
+    assert await _sender(store, transport, lambda: NOW).drain_once() == 3
+    assert transport.calls[0][0] == "sendMessage"
+    edits = [params for method, params in transport.calls if method == "editMessageText"]
+    assert [e["message_id"] for e in edits] == [101]  # resolved from this batch's answer
+    assert {row.state for rows in (await _rows(store)).values() for row in rows} == {"sent"}
+
+
+async def test_a_failure_in_one_chat_keeps_what_was_sent_and_retries_the_rest(store, monkeypatch):
+    transport = RecordingTransport()
+    await _queue(
+        store,
+        "a",
+        [
+            ("sendMessage", {"chat_id": 1, "text": "one", "tag": "q"}),
+            ("editTagged", {"chat_id": 1, "text": "one (edited)", "tag": "q"}),
+            ("sendMessage", {"chat_id": 1, "text": "two"}),
+        ],
+    )
+    await _queue(store, "b", [("sendMessage", {"chat_id": 2, "text": "hello"})])
+    real_results = outbox.sent_results
+    outage = {"left": 1}
+
+    async def flaky_results(*args, **kwargs):
+        if outage["left"]:
+            outage["left"] -= 1
+            raise OperationalError("SELECT", {}, Exception("database is locked"))
+        return await real_results(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "sent_results", flaky_results)
+    clock = {"now": NOW}
+    sender = _sender(store, transport, lambda: clock["now"])
+    assert await sender.drain_once() == 2  # a1 and b1; a2 postponed, a3 behind it
+    rows = await _rows(store)
+    assert [row.state for row in rows["a"]] == ["sent", "pending", "pending"]
+    assert rows["a"][1].attempts == 1 and rows["a"][2].attempts == 0
+    assert [row.state for row in rows["b"]] == ["sent"]
+    assert len(transport.calls) == 2
+
+    assert await sender.drain_once() == 0  # not due yet: nothing goes out of order
+    clock["now"] = NOW + timedelta(seconds=5)
+    assert await sender.drain_once() == 2
+    assert [m for m, _ in transport.calls] == [
+        "sendMessage",
+        "sendMessage",
+        "editMessageText",
+        "sendMessage",
+    ]
+    assert transport.calls[2][1]["message_id"] == 101  # a1's id, read back from the database
+    assert {row.state for rows in (await _rows(store)).values() for row in rows} == {"sent"}
+
+
+async def test_a_429_postpones_a_chat_by_retry_after(store):
+    transport = RecordingTransport()
+    transport.fail_next["1"] = RetryLater(7, "429")
+    await _queue(store, "a", [("sendMessage", {"chat_id": 1, "text": "one"})])
+    assert await _sender(store, transport, lambda: NOW).drain_once() == 0
+    [row] = (await _rows(store))["a"]
+    assert row.state == "pending" and row.attempts == 1
+    assert row.not_before == NOW + timedelta(seconds=7)
