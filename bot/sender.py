@@ -105,8 +105,9 @@ class Sender:
         if due is None and not self._wake.is_set():
             self._idle.set()
         wait = IDLE_WAIT_S if due is None else max(0.0, (due - self.clock()).total_seconds())
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout=min(wait, IDLE_WAIT_S) or 0.01)
+        try:  # asyncio.timeout, not wait_for: 3.11's wait_for can hold up a cancellation
+            async with asyncio.timeout(min(wait, IDLE_WAIT_S) or 0.01):
+                await self._wake.wait()
         except TimeoutError:
             pass
 
@@ -119,7 +120,7 @@ class Sender:
             batch = [(row, await outbox.payload_of(session, self.store.vault, row)) for row in rows]
         if not batch:
             return 0
-        queues: dict[str, list[tuple[outbox.Claimed, dict[str, Any]]]] = {}
+        queues: dict[str, list[tuple[outbox.QueuedRow, dict[str, Any]]]] = {}
         for row, payload in batch:
             queues.setdefault(row.queue_key, []).append((row, payload))
         sent = await asyncio.gather(*(self._send_queue(q, items) for q, items in queues.items()))
@@ -129,7 +130,7 @@ class Sender:
         return sum(1 for outcome in outcomes if outcome.state in ("sent", "dead"))
 
     async def _send_queue(
-        self, queue: str, items: list[tuple[outbox.Claimed, dict[str, Any]]]
+        self, queue: str, items: list[tuple[outbox.QueuedRow, dict[str, Any]]]
     ) -> list[outbox.Outcome]:
         """Send one chat's claimed rows in order; after a retry the rest wait (released).
         Never raises: what was sent before a failure must be recorded as sent."""

@@ -155,8 +155,9 @@ async def enqueue_many(
 
 
 @dataclass(frozen=True, slots=True)
-class Claimed:
-    """A leased row: what the sender needs to send it (``payload`` still sealed)."""
+class QueuedRow:
+    """A row as the sender, or a channel reading its own queue, needs it (``payload``
+    still sealed); read by one prebuilt statement, not as an ORM object."""
 
     __tablename__ = "outbox"  # for storage.records (opening the payload)
 
@@ -164,23 +165,25 @@ class Claimed:
     data_key_id: str
     queue_key: str
     method: str
+    state: str
     attempts: int
     payload: bytes | None
 
 
 _ACTIVE = ("pending", "sending")
 _EARLIER = _TABLE.alias("earlier")
-_CLAIMED_COLUMNS = (
+_ROW_COLUMNS = (
     _TABLE.c.id,
     _TABLE.c.data_key_id,
     _TABLE.c.queue_key,
     _TABLE.c.method,
+    _TABLE.c.state,
     _TABLE.c.attempts,
     _TABLE.c.payload,
 )
 # Built once: these run several times a second, and building them costs more than running.
 _HEADS = (
-    sa_select(*_CLAIMED_COLUMNS)
+    sa_select(*_ROW_COLUMNS)
     .where(
         _TABLE.c.channel == bindparam("channel"),
         _TABLE.c.state.in_(_ACTIVE),
@@ -195,7 +198,7 @@ _HEADS = (
     .limit(bindparam("limit"))
 )
 _FOLLOWERS = (
-    sa_select(*_CLAIMED_COLUMNS)
+    sa_select(*_ROW_COLUMNS)
     .where(
         _TABLE.c.queue_key.in_(bindparam("queues", expanding=True)),
         _TABLE.c.id > bindparam("after"),
@@ -219,7 +222,7 @@ async def claim(
     channel: str,
     limit: int = 50,
     lease: timedelta = LEASE,
-) -> list[Claimed]:
+) -> list[QueuedRow]:
     """Lease the ready rows: queue heads, each with the pending rows right behind it.
 
     On PostgreSQL the rows are locked (``SKIP LOCKED``): a head another worker is leasing
@@ -227,7 +230,7 @@ async def claim(
     locking = session.bind.dialect.name == "postgresql"
     heads_query = _HEADS.with_for_update(skip_locked=True) if locking else _HEADS
     heads = [
-        Claimed(*row)
+        QueuedRow(*row)
         for row in await session.exec(
             heads_query, params={"channel": channel, "now": now, "limit": limit}
         )
@@ -236,7 +239,7 @@ async def claim(
         return []
     follow_query = _FOLLOWERS.with_for_update(skip_locked=True) if locking else _FOLLOWERS
     followers = [
-        Claimed(*row)
+        QueuedRow(*row)
         for row in await session.exec(
             follow_query,
             params={
@@ -247,7 +250,7 @@ async def claim(
             },
         )
     ]
-    claimed: list[Claimed] = []
+    claimed: list[QueuedRow] = []
     for head in heads:
         claimed.append(head)
         behind = [r for r in followers if r.queue_key == head.queue_key and r.id > head.id]
@@ -259,21 +262,8 @@ async def claim(
     return claimed
 
 
-@dataclass(frozen=True, slots=True)
-class Queued:
-    """A row of one chat's queue as :func:`queued_after` reads it (``payload`` sealed)."""
-
-    __tablename__ = "outbox"  # for storage.records (opening the payload)
-
-    id: int
-    data_key_id: str
-    method: str
-    state: str
-    payload: bytes | None
-
-
 _QUEUED_AFTER = (
-    sa_select(_TABLE.c.id, _TABLE.c.data_key_id, _TABLE.c.method, _TABLE.c.state, _TABLE.c.payload)
+    sa_select(*_ROW_COLUMNS)
     .where(
         _TABLE.c.queue_key == bindparam("queue"),
         _TABLE.c.channel == bindparam("channel"),
@@ -287,15 +277,15 @@ _QUEUED_AFTER = (
 
 async def queued_after(
     session: AsyncSession, *, queue_key: str, channel: str, after: int, limit: int
-) -> list[Queued]:
+) -> list[QueuedRow]:
     """A chat's rows after ``after`` (pending or sent, not given up), in order: what a
     channel that reads its own queue (the web chat) shows next."""
     params = {"queue": queue_key, "channel": channel, "after": after, "limit": limit}
-    return [Queued(*row) for row in await session.exec(_QUEUED_AFTER, params=params)]
+    return [QueuedRow(*row) for row in await session.exec(_QUEUED_AFTER, params=params)]
 
 
 async def payload_of(
-    session: AsyncSession, vault: Vault, row: Claimed | Queued | OutboxMessage
+    session: AsyncSession, vault: Vault, row: QueuedRow | OutboxMessage
 ) -> dict[str, Any]:
     return open_from(vault, await data_key_of(session, vault, row), row, "payload")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.web.driver import WebPerson
 from tests.web.server import LiveServer
 
 REQUIRE_SERVICES = os.environ.get("HOTLINE_REQUIRE_SERVICES") == "1"
@@ -90,3 +91,18 @@ def shots(request: pytest.FixtureRequest):
         page.screenshot(path=str(folder / f"{counter[0]:02d}-{step}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture
+def person(live):
+    """Makes people on the live server's page (JSON API, no browser); closed afterwards."""
+    people = []
+
+    def make(lang=None) -> WebPerson:
+        people.append(WebPerson(live.url, lang))
+        people[-1].start()
+        return people[-1]
+
+    yield make
+    for one in people:
+        one.close()

@@ -17,20 +17,6 @@ from storage.models import Case, OutboxMessage
 from tests.web.driver import WebPerson, survivor_report
 
 
-@pytest.fixture
-def person(live):
-    people = []
-
-    def make(lang=None) -> WebPerson:
-        people.append(WebPerson(live.url, lang))
-        people[-1].start()
-        return people[-1]
-
-    yield make
-    for one in people:
-        one.close()
-
-
 def _cases(live) -> list[Case]:
     async def read():
         async with transaction(live.runtime.store.sessions) as session:

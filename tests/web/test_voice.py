@@ -23,20 +23,6 @@ from tests.web.driver import WebPerson, survivor_report, to_the_account
 DEMO_FOCAL = "bmt-primary-1"
 
 
-@pytest.fixture
-def person(live):
-    people = []
-
-    def make(lang=None) -> WebPerson:
-        people.append(WebPerson(live.url, lang))
-        people[-1].start()
-        return people[-1]
-
-    yield make
-    for one in people:
-        one.close()
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
