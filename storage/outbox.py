@@ -59,6 +59,7 @@ class _Sealable:
         self.data_key_id = data_key_id
         self.payload: bytes | None = None
         self.result: bytes | None = None
+        self.result: bytes | None = None
 
 
 def sealed_row(
@@ -351,9 +352,7 @@ async def settle(
                 if aead is not None:
                     seal_into(vault, aead, probe, result=outcome.result)
                     sealed = probe.result
-            params.append({"b_id": outcome.row_id, "b_result": sealed})
-        for param in params:
-            param["b_at"] = now
+            params.append({"b_id": outcome.row_id, "b_result": sealed, "b_at": now})
         await session.exec(_MARK_SENT, params=params)
     retries = by_state.get("retry", [])
     if retries:
