@@ -81,15 +81,8 @@ class WebState:
         self.new_sessions = Limiter(self.limits.address_sessions, 60)
         self.polls = Limiter(self.limits.address_polls, 60)
         self._changed = asyncio.Event()
-        # SQLite has one writer: queueing requests here is fairer and much faster than
-        # letting them poll the database lock (the driver's busy handler sleeps).
-        self.db_lock: asyncio.Lock | None = None
         self.delivered: set[int] = set()  # rows read by pages, marked sent in batches
         self._flush_wanted = asyncio.Event()
-
-    def serial(self):
-        """The section in which one request uses the database (serial on SQLite)."""
-        return self.db_lock if self.db_lock is not None else contextlib.nullcontext()
 
     def delivered_now(self, ids: list[int]) -> None:
         self.delivered.update(ids)
@@ -101,15 +94,14 @@ class WebState:
         if not self.delivered:
             return 0
         ids, self.delivered = sorted(self.delivered), set()
-        async with self.serial():
-            async with transaction(store.sessions) as session:
-                for start in range(0, len(ids), 500):
-                    await session.exec(
-                        update(OutboxMessage)
-                        .where(OutboxMessage.id.in_(ids[start : start + 500]))
-                        .where(OutboxMessage.state != "sent")
-                        .values(state="sent", sent_at=utcnow())
-                    )
+        async with transaction(store.sessions) as session:
+            for start in range(0, len(ids), 500):
+                await session.exec(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(ids[start : start + 500]))
+                    .where(OutboxMessage.state != "sent")
+                    .values(state="sent", sent_at=utcnow())
+                )
         return len(ids)
 
     async def flush_forever(self, store: Store) -> None:
@@ -172,8 +164,6 @@ def attach_runtime(runtime: Any, state: WebState | None = None) -> None:
     if getattr(previous, "_web_chained", False):
         return
     store = runtime.store
-    if store.engine.dialect.name == "sqlite":
-        state.db_lock = asyncio.Lock()
     runtime.tasks.append(asyncio.create_task(state.flush_forever(store), name="web:delivered"))
 
     def wake() -> None:
@@ -500,9 +490,8 @@ async def start(body: StartIn, request: Request) -> dict[str, Any]:
     event = E.Command(name="start", arg=body.lang or None)
     key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
     _own_turn.set(True)  # this request's task only
-    async with state.serial():
-        await hotline.handle(Inbound(CHANNEL, sid, sid, event, update_id=0))
-        ops, last = await read_ops(hotline.store, key, 0, now, state)
+    await hotline.handle(Inbound(CHANNEL, sid, sid, event, update_id=0))
+    ops, last = await read_ops(hotline.store, key, 0, now, state)
     return {"session": sid, "ops": ops, "last": last}
 
 
@@ -538,9 +527,8 @@ async def post_event(body: EventIn, request: Request, sid: SessionId) -> dict[st
     key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
     _own_turn.set(True)
     acting_conversation.set(key)
-    async with state.serial():
-        await hotline.handle(Inbound(CHANNEL, sid, sid, _event(body), update_id=body.seq))
-        ops, last = await read_ops(hotline.store, key, body.after, utcnow(), state)
+    await hotline.handle(Inbound(CHANNEL, sid, sid, _event(body), update_id=body.seq))
+    ops, last = await read_ops(hotline.store, key, body.after, utcnow(), state)
     return {"ops": ops, "last": max(last, body.after)}
 
 
@@ -561,8 +549,7 @@ async def poll(
     gone: asyncio.Task | None = None
     try:
         while True:
-            async with state.serial():
-                ops, last = await read_ops(hotline.store, key, after, utcnow(), state)
+            ops, last = await read_ops(hotline.store, key, after, utcnow(), state)
             left = deadline - time.monotonic()
             if ops or last > after or left <= 0 or (gone is not None and gone.done()):
                 return {"ops": ops, "last": max(last, after)}
@@ -591,12 +578,11 @@ async def quick_exit(request: Request, sid: SessionId) -> Response:
     _limit(state.by_session, sid)
     key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
     _own_turn.set(True)
-    async with state.serial():
-        await hotline.handle(Inbound(CHANNEL, sid, sid, E.Command(name="exit")))
-        async with transaction(hotline.store.sessions) as session:
-            await session.exec(
-                delete(OutboxMessage).where(
-                    OutboxMessage.queue_key == key, OutboxMessage.channel == CHANNEL
-                )
+    await hotline.handle(Inbound(CHANNEL, sid, sid, E.Command(name="exit")))
+    async with transaction(hotline.store.sessions) as session:
+        await session.exec(
+            delete(OutboxMessage).where(
+                OutboxMessage.queue_key == key, OutboxMessage.channel == CHANNEL
             )
+        )
     return Response(status_code=204)

@@ -256,8 +256,7 @@ async def _notices(request: Request, store, uid: str) -> list[str]:
     """The desk's latest confirmations to this web account (as on Telegram)."""
     key = _identity(store, uid)
     state = web_state(request)
-    async with state.serial():
-        ops, _ = await read_ops(store, key, 0, utcnow(), state)
+    ops, _ = await read_ops(store, key, 0, utcnow(), state)
     texts = [op["text"] for op in ops if op["op"] == "send" and not op.get("options")]
     return texts[-3:]
 

@@ -135,20 +135,19 @@ async def post_voice(
     key = conversations.conversation_key(store.vault, CHANNEL, sid)
     _own_turn.set(True)
     acting_conversation.set(key)
-    async with state.serial():
-        async with transaction(store.sessions) as session:
-            if await media.draft_count(session, key) >= MAX_DRAFTS:
-                return _refuse(429, "too many recordings", "web.busy", lang)
-            row = await media.store_draft(session, store.vault, key, data, kind, now=utcnow())
-            if row is None:
-                return JSONResponse({"detail": "unknown or expired session"}, status_code=401)
-        ref = media.ref_of(row.id)
-        event = E.Media(kind="voice", ref=ref)
-        await hotline.handle(Inbound(CHANNEL, sid, sid, event, update_id=seq))
-        async with transaction(store.sessions) as session:
-            if ref not in await _draft_refs(session, hotline, key):
-                await media.delete(session, row.id)  # not taken: kept nowhere
-        ops, last = await read_ops(store, key, after, utcnow(), state)
+    async with transaction(store.sessions) as session:
+        if await media.draft_count(session, key) >= MAX_DRAFTS:
+            return _refuse(429, "too many recordings", "web.busy", lang)
+        row = await media.store_draft(session, store.vault, key, data, kind, now=utcnow())
+        if row is None:
+            return JSONResponse({"detail": "unknown or expired session"}, status_code=401)
+    ref = media.ref_of(row.id)
+    event = E.Media(kind="voice", ref=ref)
+    await hotline.handle(Inbound(CHANNEL, sid, sid, event, update_id=seq))
+    async with transaction(store.sessions) as session:
+        if ref not in await _draft_refs(session, hotline, key):
+            await media.delete(session, row.id)  # not taken: kept nowhere
+    ops, last = await read_ops(store, key, after, utcnow(), state)
     return {"ops": ops, "last": max(last, after)}
 
 
