@@ -107,9 +107,6 @@ class _ImmediateQueue:
     """Stands in for aiosqlite's request queue (SQLAlchemy sets the isolation level
     through it): runs the function now and settles the future."""
 
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-
     def put_nowait(self, item: tuple[asyncio.Future | None, Callable[[], Any]]) -> None:
         future, function = item
         try:
@@ -128,7 +125,7 @@ class Connection:
     def __init__(self, conn: sqlite3.Connection, busy_timeout_s: float) -> None:
         self._conn = conn
         self._connection: sqlite3.Connection | None = conn  # aiosqlite's "is open" marker
-        self._tx = _ImmediateQueue(self)
+        self._tx = _ImmediateQueue()
         self.busy_timeout_s = busy_timeout_s
 
     async def _retry_busy(self, call: Callable[[], Any]) -> Any:
@@ -159,9 +156,7 @@ class Connection:
         self._conn.rollback()
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection = None
-            self._conn.close()
+        self.stop()
 
     def stop(self) -> None:
         if self._connection is not None:
