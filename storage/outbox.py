@@ -376,27 +376,13 @@ async def settle(
 async def mark_sent(
     session: AsyncSession,
     vault: Vault,
-    row: OutboxMessage | int,
+    row: QueuedRow | OutboxMessage | int,
     result: dict[str, Any] | None,
     now: datetime,
 ) -> None:
-    """Record the channel's answer (e.g. the message id, for later edits and deletion).
-
-    ``row`` is the claimed row (possibly detached: one UPDATE, no read) or its id.
-    """
-    if isinstance(row, int):
-        found = await session.get(OutboxMessage, row)
-        if found is None:  # shredded meanwhile
-            return
-        row = found
-    values: dict[str, Any] = {"state": "sent", "sent_at": now}
-    if result is not None:
-        probe = OutboxMessage(
-            id=row.id, data_key_id=row.data_key_id, channel="", queue_key="", method=""
-        )
-        seal_into(vault, await data_key_of(session, vault, row), probe, result=result)
-        values["result"] = probe.result
-    await session.exec(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
+    """Record one row's answer (e.g. the message id, for later edits and deletion)."""
+    row_id = row if isinstance(row, int) else row.id
+    await settle(session, vault, [Outcome(row_id, "sent", result=result)], now)
 
 
 async def mark_retry(session: AsyncSession, row_id: int, not_before: datetime) -> int:
