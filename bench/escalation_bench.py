@@ -44,26 +44,16 @@ from sqlmodel import select  # noqa: E402
 
 from routing.escalation import OutboxNotifier, tick  # noqa: E402
 from routing.scheduler import EscalationScheduler  # noqa: E402
-from storage.db import make_engine, transaction  # noqa: E402
+from storage.db import transaction  # noqa: E402
 from storage.keys import KeySource  # noqa: E402
 from storage.models import Case, EscalationDeadline, Referral  # noqa: E402
 from storage.store import Store, open_store  # noqa: E402
 from tests.escalation.helpers import add_focal_point, bulk_referrals  # noqa: E402
 from tests.escalation.relay import Relay  # noqa: E402
 from tests.fakes.bot_api import FakeBotAPI  # noqa: E402
+from tests.postgres import PG_URL, pg_admin  # noqa: E402
 
-PG_URL = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 COMMUNES = [f"3{n:04d}" for n in range(50)]
-
-
-async def _pg_admin(*statements: str) -> None:
-    engine = make_engine(PG_URL)
-    try:
-        async with engine.begin() as connection:
-            for statement in statements:
-                await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 class Database:
@@ -79,7 +69,7 @@ class Database:
         if self.backend == "sqlite":
             self.url = f"sqlite+aiosqlite:///{self.workdir / (self.name + '.db')}"
         else:
-            await _pg_admin(
+            await pg_admin(
                 f'CREATE ROLE "{self.name}" LOGIN',
                 f'CREATE SCHEMA "{self.name}" AUTHORIZATION "{self.name}"',
                 f'ALTER ROLE "{self.name}" SET search_path = "{self.name}"',
@@ -90,7 +80,7 @@ class Database:
 
     async def drop(self) -> None:
         if self.backend == "postgresql":
-            await _pg_admin(
+            await pg_admin(
                 f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE', f'DROP ROLE IF EXISTS "{self.name}"'
             )
 

@@ -32,19 +32,18 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.admin.export import render_xlsx, yearly_period  # noqa: E402
 from bot.admin.report import build_report  # noqa: E402
 from routing.places import load_places  # noqa: E402
-from storage.db import make_engine, transaction  # noqa: E402
+from storage.db import transaction  # noqa: E402
 from storage.keys import KeySource  # noqa: E402
 from storage.records import new_data_key  # noqa: E402
 from storage.stats import collect  # noqa: E402
 from storage.store import open_store  # noqa: E402
+from tests.postgres import PG_URL, pg_admin  # noqa: E402
 
-PG_URL = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SLA = {"immediate": 10, "high": 60, "normal": 1440}
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC) - timedelta(hours=7)
 CASE_COLUMNS = (
@@ -146,23 +145,13 @@ async def load_postgres(store, data) -> None:
         await raw.execute("ANALYZE")
 
 
-async def _pg_admin(*statements: str) -> None:
-    engine = make_engine(PG_URL)
-    try:
-        async with engine.begin() as connection:
-            for statement in statements:
-                await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 async def run(backend: str, rows: int, workdir: Path, repeat: int) -> None:
     name = f"bench_{secrets.token_hex(4)}"
     if backend == "sqlite":
         path = workdir / f"{name}.db"
         url = f"sqlite+aiosqlite:///{path}"
     else:
-        await _pg_admin(f'CREATE ROLE "{name}" LOGIN',
+        await pg_admin(f'CREATE ROLE "{name}" LOGIN',
                         f'CREATE SCHEMA "{name}" AUTHORIZATION "{name}"',
                         f'ALTER ROLE "{name}" SET search_path = "{name}"')  # fmt: skip
         url = make_url(PG_URL).set(username=name, password=None).render_as_string(False)
@@ -199,7 +188,7 @@ async def run(backend: str, rows: int, workdir: Path, repeat: int) -> None:
     finally:
         await store.close()
         if backend == "postgresql":
-            await _pg_admin(
+            await pg_admin(
                 f'DROP SCHEMA IF EXISTS "{name}" CASCADE', f'DROP ROLE IF EXISTS "{name}"'
             )
 

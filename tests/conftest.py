@@ -21,8 +21,8 @@ from sqlalchemy.engine import make_url
 from storage.db import make_engine
 from storage.keys import KeySource
 from storage.store import Store, open_store
+from tests.postgres import PG_URL, pg_admin
 
-PG_URL = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_SERVICES = os.environ.get("HOTLINE_REQUIRE_SERVICES") == "1"
 
 
@@ -86,23 +86,13 @@ class Database:
         return subprocess.run(command, check=True, capture_output=True, timeout=120).stdout
 
 
-async def _pg_admin(*statements: str) -> None:
-    engine = make_engine(PG_URL)
-    try:
-        async with engine.begin() as connection:
-            for statement in statements:
-                await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 def _pg_database(name: str) -> Database:
     """A role and a schema of the same name: the role's search_path is its own schema.
 
     Connecting as that role gives a plain URL (usable by subprocesses) onto an empty schema.
     """
     asyncio.run(
-        _pg_admin(
+        pg_admin(
             f'CREATE ROLE "{name}" LOGIN',
             f'CREATE SCHEMA "{name}" AUTHORIZATION "{name}"',
             f'ALTER ROLE "{name}" SET search_path = "{name}"',
@@ -114,7 +104,7 @@ def _pg_database(name: str) -> Database:
 
 def _drop_pg_database(name: str) -> None:
     asyncio.run(
-        _pg_admin(f'DROP SCHEMA IF EXISTS "{name}" CASCADE', f'DROP ROLE IF EXISTS "{name}"')
+        pg_admin(f'DROP SCHEMA IF EXISTS "{name}" CASCADE', f'DROP ROLE IF EXISTS "{name}"')
     )
 
 
