@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -130,6 +131,11 @@ class Runtime:
         except BaseException:
             await runtime.stop()
             raise
+        # What start-up built (modules, pydantic schemas, catalogs, the directory) lives as
+        # long as the worker. Frozen, it is no longer re-walked by every full collection of
+        # the cyclic garbage collector, which paused serving for 150-200 ms at a time.
+        gc.collect()
+        gc.freeze()
         return runtime
 
     async def _start_telegram(self, webhook_url: str | None, polling: bool) -> None:
@@ -246,3 +252,4 @@ class Runtime:
         if self.bot is not None:
             await self.bot.session.close()
         await self.store.close()
+        gc.unfreeze()  # a process that starts runtimes again and again (tests) collects them
