@@ -1164,6 +1164,11 @@ class FakeBotAPI(Waitable):
                 and (chat_id is None or c.chat_id == chat_id)
             ]
 
+    def calls_from(self, index: int) -> list[Call]:
+        """Recorded calls from position ``index`` on, for scanning a long run incrementally."""
+        with self._lock:
+            return self._calls[index:]
+
     def last_call(self, method: str | None = None) -> Call | None:
         found = self.calls(method)
         return found[-1] if found else None
