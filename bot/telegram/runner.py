@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.methods import (
     AnswerCallbackQuery,
@@ -18,6 +17,7 @@ from bot.focal import FocalDesk
 from bot.service import Hotline
 from bot.telegram.focal_handlers import focal_router
 from bot.telegram.handlers import survivor_router
+from bot.telegram.session import JsonSession
 
 ALLOWED_UPDATES = ["message", "callback_query"]
 REQUEST_TIMEOUT_S = 10
@@ -34,7 +34,7 @@ _ANSWER_TYPES = tuple(
 def make_bot(token: str, api_base: str) -> Bot:
     """A bot pointed at any Bot API–compatible server."""
     # Calls time out well within the outbox lease, so no other worker resends meanwhile.
-    session = AiohttpSession(
+    session = JsonSession(
         api=TelegramAPIServer.from_base(api_base.rstrip("/")), timeout=REQUEST_TIMEOUT_S
     )
     return Bot(token, session=session)
