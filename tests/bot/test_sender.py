@@ -3,6 +3,7 @@ together, and a failure in one chat neither loses nor repeats what was already s
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -134,3 +135,34 @@ async def test_a_429_postpones_a_chat_by_retry_after(store):
     [row] = (await _rows(store))["a"]
     assert row.state == "pending" and row.attempts == 1
     assert row.not_before == NOW + timedelta(seconds=7)
+
+
+async def test_a_database_outage_does_not_end_the_sending_loop(store, monkeypatch):
+    import bot.sender as sender_module
+
+    transport = RecordingTransport()
+    await _queue(store, "a", [("sendMessage", {"chat_id": 1, "text": "hello"})])
+    sender = _sender(store, transport, lambda: NOW)
+    real_transaction = sender_module.transaction
+    outages: asyncio.Queue[int] = asyncio.Queue()
+    failures = 0
+
+    def down_twice(sessions):
+        nonlocal failures
+        if failures < 2:
+            failures += 1
+            outages.put_nowait(failures)
+            raise OperationalError("BEGIN", {}, Exception("database is down"))
+        return real_transaction(sessions)
+
+    monkeypatch.setattr(sender_module, "transaction", down_twice)
+    running = asyncio.create_task(sender.run())
+    try:
+        for _ in range(2):  # after each failed try the loop pauses; a wake sends it on
+            await asyncio.wait_for(outages.get(), 5)
+            sender.wake()
+        await asyncio.wait_for(sender.wait_idle(), 5)
+        assert not running.done()  # still running, for the next rows
+    finally:
+        running.cancel()
+    assert transport.calls == [("sendMessage", {"chat_id": 1, "text": "hello"})]
