@@ -41,7 +41,8 @@ def make_bot(token: str, api_base: str) -> Bot:
 
 
 def make_dispatcher(hotline: Hotline, desk: FocalDesk) -> Dispatcher:
-    dispatcher = Dispatcher()
+    # Conversation state lives in the hotline's sealed storage, not in aiogram's FSM.
+    dispatcher = Dispatcher(disable_fsm=True)
     dispatcher["hotline"] = hotline
     dispatcher["desk"] = desk
     dispatcher.include_router(focal_router())  # first: focal points are recognised by identity
