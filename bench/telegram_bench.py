@@ -38,12 +38,14 @@ from aiogram.types import Message  # noqa: E402
 
 from bot.runtime import Runtime  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from tests.fakes import updates as U  # noqa: E402
+from tests.fakes.bot_api import FakeBotAPI  # noqa: E402
 
 
 class Probe:
     """Injects updates from fresh users and times each first reply at the server."""
 
-    def __init__(self, fake) -> None:
+    def __init__(self, fake: FakeBotAPI) -> None:
         self.fake = fake
         self.sent_at: dict[int, float] = {}
         self.replied_at: dict[int, float] = {}
@@ -51,8 +53,6 @@ class Probe:
         self.next_user = 800_000_000_000
 
     def inject(self, text: str) -> int:
-        from tests.fakes import updates as U
-
         self.next_user += 1
         user = self.next_user
         update = U.command_update(user, text) if text.startswith("/") else U.text_update(user, text)
@@ -60,10 +60,12 @@ class Probe:
         self.fake.inject_update(update)
         return user
 
-    def _scan(self) -> None:
-        """Record first replies from the calls not seen yet (the server's lock is held)."""
+    def _scan(self) -> list[int]:
+        """Record first replies among the calls not seen yet (the server's lock is held);
+        returns the users who got theirs."""
         calls = self.fake.calls_from(self.scanned)
         self.scanned += len(calls)
+        replied = []
         for call in calls:
             if (
                 call.method == "sendMessage"
@@ -72,11 +74,15 @@ class Probe:
                 and call.chat_id not in self.replied_at
             ):
                 self.replied_at[call.chat_id] = call.monotonic
+                replied.append(call.chat_id)
+        return replied
 
     async def wait_replies(self, users: list[int], timeout: float) -> None:
+        waiting = {user for user in users if user not in self.replied_at}
+
         def done() -> bool:
-            self._scan()
-            return all(user in self.replied_at for user in users)
+            waiting.difference_update(self._scan())
+            return not waiting
 
         await self.fake.async_wait_for(done, timeout)
 
@@ -120,8 +126,6 @@ async def measure(probe: Probe, text: str, burst: int, rate: float, seconds: flo
 
 def telegram_side(conn: Connection) -> None:
     """The child process: serve the fake Bot API; run one measure per request."""
-    from tests.fakes.bot_api import FakeBotAPI
-
     with FakeBotAPI(global_limit=10**9, per_chat_limit=10**9) as fake:
         conn.send((fake.base_url, fake.token))
         probe = Probe(fake)
@@ -133,10 +137,9 @@ class TelegramSide:
     """The parent's handle on the child process."""
 
     def __init__(self) -> None:
-        self.conn, child = multiprocessing.get_context("spawn").Pipe()
-        self.process = multiprocessing.get_context("spawn").Process(
-            target=telegram_side, args=(child,), daemon=True
-        )
+        spawn = multiprocessing.get_context("spawn")
+        self.conn, child = spawn.Pipe()
+        self.process = spawn.Process(target=telegram_side, args=(child,), daemon=True)
         self.process.start()
         self.base_url, self.token = self.conn.recv()
 
