@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import bindparam, exists, func, insert, or_, text, update
+from sqlalchemy import bindparam, exists, func, insert, literal_column, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -171,7 +171,9 @@ class QueuedRow:
     payload: bytes | None
 
 
-_ACTIVE = ("pending", "sending")
+# Written out, not bound: SQLite uses the partial indexes on active rows only when the
+# query's text implies their condition (storage.models.OUTBOX_ACTIVE).
+_ACTIVE = (literal_column("'pending'"), literal_column("'sending'"))
 _EARLIER = _TABLE.alias("earlier")
 _ROW_COLUMNS = (
     _TABLE.c.id,
@@ -412,18 +414,17 @@ async def release(session: AsyncSession, row_ids: list[int], now: datetime) -> N
         )
 
 
+_NEXT_DUE = (
+    sa_select(_TABLE.c.not_before)
+    .where(_TABLE.c.channel == bindparam("channel"), _TABLE.c.state.in_(_ACTIVE))
+    .order_by(_TABLE.c.not_before)
+    .limit(1)
+)
+
+
 async def next_due(session: AsyncSession, channel: str) -> datetime | None:
     """When the earliest waiting row of a channel becomes ready (for the sender's sleep)."""
-    query = (
-        select(OutboxMessage.not_before)
-        .where(
-            OutboxMessage.channel == channel,
-            or_(OutboxMessage.state == "pending", OutboxMessage.state == "sending"),
-        )
-        .order_by(OutboxMessage.not_before)
-        .limit(1)
-    )
-    return (await session.exec(query)).first()
+    return (await session.exec(_NEXT_DUE, params={"channel": channel})).scalar()
 
 
 async def sent_results(

@@ -222,6 +222,6 @@ async def test_upgrade_from_the_first_schema(database: Database):
         await migrate.upgrade(engine, "0001")
         assert await migrate.current_revision(engine) == "0001"
         await migrate.upgrade(engine)
-        assert await migrate.current_revision(engine) == "0002" == migrate.head_revision()
+        assert await migrate.current_revision(engine) == migrate.head_revision()
     finally:
         await engine.dispose()

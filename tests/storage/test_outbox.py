@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.dialects import sqlite
 
 from storage import outbox
 from storage.db import transaction
 from storage.models import OutboxMessage
 from storage.records import new_data_key
+from storage.store import open_store
 
 NOW = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
 
@@ -77,3 +82,17 @@ async def test_a_row_is_given_up_after_max_attempts(store):
             await outbox.mark_retry(session, row_id, NOW)
         assert (await session.get(OutboxMessage, row_id)).state == "dead"
     assert await _claim(store, now=NOW + timedelta(hours=1)) == []
+
+
+async def test_sqlite_finds_ready_rows_through_the_active_rows_indexes(tmp_path, key_source):
+    # The claim and the next-due query read only the rows still to send: no sort of the
+    # backlog, no walk through a chat's sent history (a claim grew with both before).
+    path = tmp_path / "plan.db"
+    await (await open_store(f"sqlite:///{path}", key_source)).close()  # migrated
+    dialect = sqlite.dialect()
+    with closing(sqlite3.connect(path)) as db:
+        for query in (outbox._HEADS, outbox._NEXT_DUE):
+            sql = str(query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True}))
+            plan = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql, [0] * sql.count("?"))]
+            assert not any("TEMP B-TREE" in step for step in plan), plan
+            assert all("ix_outbox_active" in step for step in plan if "outbox" in step), plan
