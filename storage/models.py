@@ -270,6 +270,12 @@ class EscalationDeadline(SQLModel, table=True):
 OUTBOX_ACTIVE = "state IN ('pending', 'sending')"
 
 
+def _active_outbox_index(name: str, *columns: str) -> sa.Index:
+    """An index of the outbox rows still to send only."""
+    active = sa.text(OUTBOX_ACTIVE)
+    return sa.Index(name, *columns, sqlite_where=active, postgresql_where=active)
+
+
 class OutboxMessage(SQLModel, table=True):
     """A message to send through a channel, durable until the channel accepted it.
 
@@ -281,25 +287,9 @@ class OutboxMessage(SQLModel, table=True):
     # The sender's indexes hold only the rows still to send, so its queries take as long
     # with a million sent rows as with none (see storage.outbox for the queries).
     __table_args__ = (
-        sa.Index(
-            "ix_outbox_active_id",
-            "id",
-            sqlite_where=sa.text(OUTBOX_ACTIVE),
-            postgresql_where=sa.text(OUTBOX_ACTIVE),
-        ),
-        sa.Index(
-            "ix_outbox_active_queue",
-            "queue_key",
-            "id",
-            sqlite_where=sa.text(OUTBOX_ACTIVE),
-            postgresql_where=sa.text(OUTBOX_ACTIVE),
-        ),
-        sa.Index(
-            "ix_outbox_active_due",
-            "not_before",
-            sqlite_where=sa.text(OUTBOX_ACTIVE),
-            postgresql_where=sa.text(OUTBOX_ACTIVE),
-        ),
+        _active_outbox_index("ix_outbox_active_id", "id"),
+        _active_outbox_index("ix_outbox_active_queue", "queue_key", "id"),
+        _active_outbox_index("ix_outbox_active_due", "not_before"),
     )
     id: int | None = Field(default=None, primary_key=True)
     data_key_id: str = Field(foreign_key="data_keys.id", max_length=32, index=True)
