@@ -59,7 +59,6 @@ class _Sealable:
         self.data_key_id = data_key_id
         self.payload: bytes | None = None
         self.result: bytes | None = None
-        self.result: bytes | None = None
 
 
 def sealed_row(
@@ -356,19 +355,7 @@ async def settle(
                     sealed = probe.result
             params.append({"b_id": outcome.row_id, "b_result": sealed, "b_at": now})
         await session.exec(_MARK_SENT, params=params)
-    retries = by_state.get("retry", [])
-    if retries:
-        await session.exec(
-            _MARK_RETRY,
-            params=[
-                {
-                    "b_id": o.row_id,
-                    "b_state": "dead" if o.attempts + 1 >= MAX_ATTEMPTS else "pending",
-                    "b_at": o.retry_at,
-                }
-                for o in retries
-            ],
-        )
+    await _mark_retries(session, by_state.get("retry", []))
     dead = [o.row_id for o in by_state.get("dead", [])]
     if dead:
         await session.exec(update(_TABLE).where(_TABLE.c.id.in_(dead)).values(state="dead"))
@@ -387,21 +374,33 @@ async def mark_sent(
     await settle(session, vault, [Outcome(row_id, "sent", result=result)], now)
 
 
+async def _mark_retries(session: AsyncSession, retries: list[Outcome]) -> None:
+    """Put rows back for a later attempt; after MAX_ATTEMPTS a row is given up (``dead``)."""
+    if retries:
+        await session.exec(
+            _MARK_RETRY,
+            params=[
+                {
+                    "b_id": o.row_id,
+                    "b_state": "dead" if o.attempts + 1 >= MAX_ATTEMPTS else "pending",
+                    "b_at": o.retry_at,
+                }
+                for o in retries
+            ],
+        )
+
+
+_ATTEMPTS_OF = sa_select(_TABLE.c.attempts).where(_TABLE.c.id == bindparam("b_id"))
+
+
 async def mark_retry(session: AsyncSession, row_id: int, not_before: datetime) -> int:
-    """Put a row back for a later attempt; after MAX_ATTEMPTS it is given up (``dead``)."""
-    row = await session.get(OutboxMessage, row_id)
-    if row is None:
+    """Put one row back for a later attempt (see :func:`_mark_retries`); returns its
+    attempts so far (0 when the row is gone)."""
+    attempts = (await session.exec(_ATTEMPTS_OF, params={"b_id": row_id})).scalar()
+    if attempts is None:
         return 0
-    row.attempts += 1
-    row.state = "dead" if row.attempts >= MAX_ATTEMPTS else "pending"
-    row.not_before = not_before
-    session.add(row)
-    return row.attempts
-
-
-async def mark_dead(session: AsyncSession, row_id: int) -> None:
-    """Give up a row the channel refused for good (blocked bot, message gone)."""
-    await session.exec(update(OutboxMessage).where(OutboxMessage.id == row_id).values(state="dead"))
+    await _mark_retries(session, [Outcome(row_id, "retry", retry_at=not_before, attempts=attempts)])
+    return attempts + 1
 
 
 async def release(session: AsyncSession, row_ids: list[int], now: datetime) -> None:
