@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.methods import (
-    AnswerCallbackQuery,
-    DeleteMessages,
-    EditMessageText,
-    GetUpdates,
-    SendMessage,
-)
+from aiogram.methods import AnswerCallbackQuery, GetUpdates, SendMessage
 from aiogram.methods.base import Response
 
 from bot.focal import FocalDesk
@@ -24,10 +18,11 @@ REQUEST_TIMEOUT_S = 10
 
 # aiogram parses every answer as ``Response[<result type>]``, a generic class pydantic
 # caches only weakly: without these references it is rebuilt (tens of ms for ``Message``)
-# after most garbage collections.
+# after most garbage collections. These are the calls made through aiogram's own methods
+# (polling, callback answers, a focal point's bad-code reply); the outbox's calls pin
+# theirs in bot.telegram.transport.
 _ANSWER_TYPES = tuple(
-    Response[method.__returning__]
-    for method in (GetUpdates, SendMessage, EditMessageText, DeleteMessages, AnswerCallbackQuery)
+    Response[method.__returning__] for method in (GetUpdates, SendMessage, AnswerCallbackQuery)
 )
 
 
