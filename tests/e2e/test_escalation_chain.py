@@ -3,7 +3,7 @@ and acknowledges; the survivor who opted in hears that it is being handled."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -27,7 +27,9 @@ BACKUP = FOCAL + 50
 
 
 async def _tick(runtime, now):  # noqa: F811
-    runtime.senders["telegram"].clock = lambda: now  # the sender lives in the same future
+    # The sender lives in the tick's time, but never before the present: rows the desk
+    # queues at the real time (an acknowledgement) must be due too, whatever the date.
+    runtime.senders["telegram"].clock = lambda: max(now, datetime.now(UTC))
     return await escalation.tick(
         runtime.store.sessions,
         now=now,
