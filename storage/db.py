@@ -11,13 +11,21 @@ then writes never fails half-way on a lock upgrade, and claims are atomic.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncTransaction,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_inline
@@ -103,9 +111,18 @@ async def transaction(
 ) -> AsyncIterator[AsyncSession]:
     """A session whose work commits on success and rolls back on any error.
 
-    On SQLite, transactions of this process take turns (see ``_writer_lock``); they must
-    not nest.
+    Inside :func:`commit_group` (same ``sessions``), the work is a savepoint of the group's
+    transaction instead, and commits with the group. On SQLite, transactions of this
+    process take turns (see ``_writer_lock``); they must not nest.
     """
+    group = _current_group()
+    if group is not None:
+        if group.sessions is sessions:
+            async with group.member() as session:
+                yield session
+            return
+        if group.idle:
+            await group.flush()  # another database's work: the group's goes first
     lock = _writer_lock(sessions)
     if lock is None:
         async with sessions() as session, session.begin():
@@ -120,3 +137,163 @@ async def transaction(
                 yield session
         finally:
             await session.close()
+
+
+# -- commit groups ---------------------------------------------------------------------------
+
+_GROUP: ContextVar[CommitGroup | None] = ContextVar("commit_group", default=None)
+
+
+class GroupBroken(RuntimeError):
+    """The commit group lost its transaction (a database error): its work is rolled back,
+    and what it stood for must be done again."""
+
+
+class CommitGroup:
+    """Transactions that share one commit, each in a savepoint of its own.
+
+    Long polling stores a whole batch of updates with one commit (a commit costs more
+    than the writes of a message) and confirms the batch to Telegram only after it. A
+    failing member rolls back its own savepoint; a database error breaks the group: all
+    its work is rolled back at once and :attr:`broken` is set, so the batch is taken
+    again. On SQLite the group holds the process's writer lock from its first member to
+    :meth:`flush`.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.owner = asyncio.current_task()
+        self.broken = False
+        self._lock = _writer_lock(sessions)
+        self._holding = False
+        self._members = 0  # open savepoints: the group cannot commit under them
+        self._connection: AsyncConnection | None = None
+        self._transaction: AsyncTransaction | None = None
+        self._after_commit: list[Callable[[], None]] = []
+
+    @asynccontextmanager
+    async def member(self) -> AsyncIterator[AsyncSession]:
+        """A session on the group's transaction, in a savepoint of its own."""
+        if self.broken:
+            raise GroupBroken("the commit group was rolled back")
+        if self._connection is None:
+            await self._open()
+        session = AsyncSession(
+            bind=self._connection,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+        )
+        self._members += 1
+        try:
+            async with session.begin():
+                yield session
+        except BaseException as exc:
+            if isinstance(exc, DBAPIError | OSError | asyncio.CancelledError):
+                await self.discard()  # the transaction itself may be gone
+                self.broken = True
+            raise
+        finally:
+            self._members -= 1
+            await session.close()
+
+    @property
+    def idle(self) -> bool:
+        """No member transaction is open."""
+        return self._members == 0
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the group's work is committed (dropped if it is not)."""
+        self._after_commit.append(callback)
+
+    async def flush(self) -> None:
+        """Commit what the group holds; raise (after rolling back) if that fails."""
+        if self._transaction is None:
+            return
+        try:
+            await self._transaction.commit()
+        except BaseException:
+            self.broken = True
+            await self.discard()
+            raise
+        await self._close()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    async def discard(self) -> None:
+        """Roll back what the group holds."""
+        self._after_commit.clear()
+        if self._transaction is not None:
+            try:
+                await self._transaction.rollback()
+            except Exception:  # noqa: BLE001 - the connection is closed (invalidated) next
+                pass
+        await self._close()
+
+    async def _open(self) -> None:
+        if self._lock is not None:
+            await self._lock.acquire()
+            self._holding = True
+        try:
+            self._connection = await self.sessions.kw["bind"].connect()
+            self._transaction = await self._connection.begin()
+        except BaseException:
+            await self._close()
+            raise
+
+    async def _close(self) -> None:
+        connection, self._connection, self._transaction = self._connection, None, None
+        try:
+            if connection is not None:
+                await connection.close()
+        finally:
+            if self._holding:
+                self._holding = False
+                self._lock.release()
+
+
+@asynccontextmanager
+async def commit_group(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[CommitGroup]:
+    """Run the body's transactions on ``sessions`` as one :class:`CommitGroup`; commit at the
+    end, or roll back everything if the body raises. Transactions on other databases, and
+    :func:`after_commit` callbacks, wait for the group's commit."""
+    group = CommitGroup(sessions)
+    token = _GROUP.set(group)
+    try:
+        yield group
+        await group.flush()
+    except BaseException:
+        await group.discard()
+        raise
+    finally:
+        _GROUP.reset(token)
+
+
+def _current_group() -> CommitGroup | None:
+    """The commit group of this task. A task started inside a group inherits the context
+    variable, but not the group: nobody would commit what it did there."""
+    group = _GROUP.get()
+    if group is None or group.owner is not asyncio.current_task():
+        return None
+    return group
+
+
+def in_commit_group() -> bool:
+    return _current_group() is not None
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Call ``callback`` now, or, inside a commit group, once the group has committed."""
+    group = _current_group()
+    if group is None:
+        callback()
+    else:
+        group.after_commit(callback)
+
+
+async def flush_group() -> None:
+    """Commit the current commit group's work now (before a slow call outside the database),
+    unless a transaction of the group is still open."""
+    group = _current_group()
+    if group is not None and group.idle:
+        await group.flush()

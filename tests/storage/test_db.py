@@ -1,0 +1,147 @@
+"""storage.db: commit groups, on SQLite and PostgreSQL. Transactions in a group share one
+commit; a failing member loses only its own work; a database error loses the group's."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sqlite3
+from contextlib import closing
+
+import pytest
+from sqlalchemy import text
+
+from storage.db import (
+    GroupBroken,
+    after_commit,
+    commit_group,
+    flush_group,
+    in_commit_group,
+    make_engine,
+    make_sessionmaker,
+    transaction,
+)
+
+
+@pytest.fixture
+async def sessions(database):
+    engine = make_engine(database.url)
+    made = make_sessionmaker(engine)
+    made.database = database  # for _committed
+    async with transaction(made) as session:
+        await session.exec(text("CREATE TABLE notes (n INTEGER NOT NULL, body TEXT)"))
+    try:
+        yield made
+    finally:
+        await engine.dispose()
+
+
+_ORDER = itertools.count()
+
+
+async def _add(sessions, body: str) -> None:
+    async with transaction(sessions) as session:
+        await session.exec(
+            text("INSERT INTO notes (n, body) VALUES (:n, :b)"),
+            params={"n": next(_ORDER), "b": body},
+        )
+
+
+async def _committed(sessions) -> list[str]:
+    """What another connection sees: only committed rows. (On SQLite, a plain reader: the
+    project's own transactions would wait for the group's writer lock.)"""
+    query = "SELECT body FROM notes ORDER BY n"
+    path = sessions.database.sqlite_path
+    if path is not None:
+        with closing(sqlite3.connect(path)) as reader:
+            return [row[0] for row in reader.execute(query)]
+    async with sessions() as session:
+        return [row[0] for row in (await session.exec(text(query))).all()]
+
+
+async def test_members_commit_together_at_the_end_of_the_group(sessions):
+    async with commit_group(sessions):
+        await _add(sessions, "one")
+        await _add(sessions, "two")
+        assert in_commit_group()
+        async with transaction(sessions) as session:  # a member sees the earlier members
+            seen = (await session.exec(text("SELECT count(*) FROM notes"))).one()[0]
+        assert seen == 2
+        assert await _committed(sessions) == []
+    assert not in_commit_group()
+    assert await _committed(sessions) == ["one", "two"]
+
+
+async def test_a_failing_member_loses_only_its_own_work(sessions):
+    async with commit_group(sessions) as group:
+        await _add(sessions, "kept")
+        with pytest.raises(ValueError):
+            async with transaction(sessions) as session:
+                await session.exec(text("INSERT INTO notes (n, body) VALUES (-1, 'lost')"))
+                raise ValueError("a bug in one update")
+        await _add(sessions, "kept too")
+        assert not group.broken
+    assert await _committed(sessions) == ["kept", "kept too"]
+
+
+async def test_a_database_error_rolls_back_the_whole_group(sessions):
+    called: list[str] = []
+    with pytest.raises(GroupBroken):
+        async with commit_group(sessions) as group:
+            await _add(sessions, "lost with the group")
+            after_commit(lambda: called.append("woken"))
+            with pytest.raises(Exception) as raised:
+                async with transaction(sessions) as session:
+                    await session.exec(text("INSERT INTO no_such_table VALUES (1)"))
+            assert not isinstance(raised.value, GroupBroken)
+            assert group.broken
+            await _add(sessions, "refused")  # raises GroupBroken
+    assert await _committed(sessions) == []
+    assert called == []
+    await _add(sessions, "after")  # the connection and (SQLite) the writer lock are free
+    assert await _committed(sessions) == ["after"]
+
+
+async def test_after_commit_waits_for_the_commit_and_is_dropped_on_rollback(sessions):
+    called: list[str] = []
+    async with commit_group(sessions):
+        await _add(sessions, "one")
+        after_commit(lambda: called.append("committed"))
+        assert called == []
+    assert called == ["committed"]
+
+    with pytest.raises(RuntimeError):
+        async with commit_group(sessions):
+            await _add(sessions, "two")
+            after_commit(lambda: called.append("never"))
+            raise RuntimeError("the batch failed")
+    assert called == ["committed"]
+    assert await _committed(sessions) == ["one"]
+
+    after_commit(lambda: called.append("now"))  # outside a group: at once
+    assert called == ["committed", "now"]
+
+
+async def test_flush_commits_what_the_group_holds_so_far(sessions):
+    async with commit_group(sessions):
+        await _add(sessions, "one")
+        async with transaction(sessions):
+            await flush_group()  # a member is open: nothing is committed under it
+            assert await _committed(sessions) == []
+        await flush_group()
+        assert await _committed(sessions) == ["one"]
+        await _add(sessions, "two")
+    assert await _committed(sessions) == ["one", "two"]
+
+
+async def test_a_task_started_inside_a_group_is_not_part_of_it(sessions):
+    async def elsewhere() -> bool:
+        inside = in_commit_group()
+        await _add(sessions, "other task")  # commits by itself, after the group's turn
+        return inside
+
+    async with commit_group(sessions):
+        await _add(sessions, "group")
+        other = asyncio.create_task(elsewhere())
+    assert await other is False
+    assert sorted(await _committed(sessions)) == ["group", "other task"]
