@@ -31,7 +31,7 @@ from routing.ladder import should_tell_survivor
 from routing.matching import ShelterNeeds, match_focal_point, match_shelter
 from routing.places import PlaceCode, load_places
 from storage import audit, conversations, media, outbox, retention
-from storage.db import transaction
+from storage.db import after_commit, transaction
 from storage.keyring import PURPOSE_INVITE
 from storage.models import Case, CaseMessage, FocalPoint, Referral
 from storage.records import data_key_of, open_from, seal_into
@@ -834,7 +834,7 @@ class FocalDesk:
 
     def _wake(self) -> None:
         if self.on_wake is not None:
-            self.on_wake()
+            after_commit(self.on_wake)
 
 
 def _web_key(store: Store, session_id: str) -> str:

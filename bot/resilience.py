@@ -14,6 +14,8 @@ from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from storage.db import in_commit_group
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -31,6 +33,8 @@ async def until_stored(
     """Run ``attempt`` until it succeeds, backing off while the database is down.
 
     ``max_attempts`` bounds the retries (webhook mode: Telegram redelivers after a 500).
+    Inside a commit group there is no retry: the group is rolled back, and its owner takes
+    the whole batch again (long polling: Telegram delivers it again).
     """
     delay, tries = first_delay, 0
     while True:
@@ -38,7 +42,7 @@ async def until_stored(
         try:
             return await attempt()
         except TRANSIENT as exc:
-            if max_attempts is not None and tries >= max_attempts:
+            if in_commit_group() or (max_attempts is not None and tries >= max_attempts):
                 raise
             log.warning(
                 "database unavailable (%s); update kept, retry in %.1fs", type(exc).__name__, delay

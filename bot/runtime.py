@@ -139,7 +139,8 @@ class Runtime:
         return runtime
 
     async def _start_telegram(self, webhook_url: str | None, polling: bool) -> None:
-        from bot.telegram.runner import ALLOWED_UPDATES, make_bot, make_dispatcher, run_polling
+        from bot.telegram.polling import run_polling
+        from bot.telegram.runner import ALLOWED_UPDATES, make_bot, make_dispatcher
         from bot.telegram.transport import TelegramTransport
 
         token = self.settings.telegram_token.get_secret_value()
@@ -171,7 +172,10 @@ class Runtime:
             )
         elif polling:
             self.tasks.append(
-                asyncio.create_task(run_polling(self.dispatcher, self.bot), name="telegram:polling")
+                asyncio.create_task(
+                    run_polling(self.dispatcher, self.bot, self.store.sessions, ALLOWED_UPDATES),
+                    name="telegram:polling",
+                )
             )
 
     async def _set_command_menu(self) -> None:

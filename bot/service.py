@@ -24,7 +24,7 @@ from bot.channel import Renderer
 from dialogs import commands as C
 from dialogs import events as E
 from storage import cases, conversations, outbox
-from storage.db import transaction
+from storage.db import after_commit, transaction
 from storage.models import Case, CaseMessage
 from storage.records import data_key_of, open_from, seal_into
 from storage.store import Store
@@ -154,7 +154,7 @@ class Hotline:
             )
             await self._queue(session, row, inbound, turn.actions, incoming, now, engine_state)
         if turn.actions and self.on_wake is not None:
-            self.on_wake()
+            after_commit(self.on_wake)
 
     # -- engine and commands ------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from bot.focal import FocalDesk
 from bot.service import Hotline
 from bot.telegram.focal_handlers import focal_router
 from bot.telegram.handlers import survivor_router
+from bot.telegram.polling import commit_before_request
 from bot.telegram.session import JsonSession
 
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -32,6 +33,7 @@ def make_bot(token: str, api_base: str) -> Bot:
     session = JsonSession(
         api=TelegramAPIServer.from_base(api_base.rstrip("/")), timeout=REQUEST_TIMEOUT_S
     )
+    session.middleware(commit_before_request)
     return Bot(token, session=session)
 
 
@@ -43,16 +45,3 @@ def make_dispatcher(hotline: Hotline, desk: FocalDesk) -> Dispatcher:
     dispatcher.include_router(focal_router())  # first: focal points are recognised by identity
     dispatcher.include_router(survivor_router())
     return dispatcher
-
-
-async def run_polling(dispatcher: Dispatcher, bot: Bot) -> None:
-    """Long polling, one update at a time: an update is confirmed to Telegram (by the next
-    getUpdates offset) only after it was handled and committed, so a crash loses nothing."""
-    await bot.delete_webhook(drop_pending_updates=False)
-    await dispatcher.start_polling(
-        bot,
-        handle_as_tasks=False,
-        handle_signals=False,
-        allowed_updates=ALLOWED_UPDATES,
-        close_bot_session=False,
-    )

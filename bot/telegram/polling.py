@@ -1,0 +1,92 @@
+"""Long polling, with each getUpdates answer stored as one commit group.
+
+Updates are handled one after another, so a chat's messages keep their order. The
+transactions of one answer's updates share one commit (:func:`storage.db.commit_group`):
+a commit costs more than a message's writes. The answer is confirmed to Telegram (the
+next getUpdates offset) only after that commit. If the database fails, everything in
+the batch is rolled back, and the same updates are asked for again after a pause. So
+nothing said is lost, and an update that was already stored is recognised by its id
+(:meth:`bot.service.Hotline.handle`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
+from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.types import Update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import resilience
+from bot.resilience import TRANSIENT
+from storage.db import GroupBroken, commit_group, flush_group
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT_S = 10
+
+
+async def run_polling(
+    dispatcher: Dispatcher,
+    bot: Bot,
+    sessions: async_sessionmaker[AsyncSession],
+    allowed_updates: list[str],
+) -> None:
+    """Poll until cancelled."""
+    await bot.delete_webhook(drop_pending_updates=False)
+    request_timeout = int((bot.session.timeout or 0) + POLL_TIMEOUT_S)
+    offset: int | None = None
+    delay = resilience.FIRST_DELAY_S
+    while True:
+        request = GetUpdates(offset=offset, timeout=POLL_TIMEOUT_S, allowed_updates=allowed_updates)
+        try:
+            updates = await bot(request, request_timeout=request_timeout)
+            await handle_batch(dispatcher, bot, sessions, updates)
+        except Exception as exc:  # noqa: BLE001 - the network, the Bot API or the database
+            # Nothing was confirmed: the same updates come again.
+            log.warning("polling: %s; updates kept, retry in %.1fs", type(exc).__name__, delay)
+            await asyncio.sleep(delay)  # backing off, not synchronising
+            delay = min(resilience.MAX_DELAY_S, delay * 2)
+            continue
+        delay = resilience.FIRST_DELAY_S
+        if updates:
+            offset = updates[-1].update_id + 1
+
+
+async def handle_batch(
+    dispatcher: Dispatcher,
+    bot: Bot,
+    sessions: async_sessionmaker[AsyncSession],
+    updates: list[Update],
+) -> None:
+    """Handle ``updates`` in order as one commit group.
+
+    Raises (with everything rolled back) when the database failed, so the caller takes
+    the batch again. An update whose handler fails otherwise (a bug, not an outage) is
+    logged and dropped, as aiogram's own polling does; the others are kept.
+    """
+    async with commit_group(sessions) as group:
+        for update in updates:
+            try:
+                await dispatcher.feed_update(bot, update)
+            except (*TRANSIENT, GroupBroken):
+                raise
+            except Exception as exc:  # noqa: BLE001 - one update's bug must not stop the rest
+                # Only the type: an exception's message may quote what someone wrote.
+                log.error("update %d failed: %s", update.update_id, type(exc).__name__)
+            if group.broken:
+                raise GroupBroken("the batch was rolled back")
+
+
+async def commit_before_request(
+    make_request: NextRequestMiddlewareType, bot: Bot, method: TelegramMethod
+):
+    """A Bot session middleware: a call made while a batch is being stored (a button's
+    answer, say) first commits what is stored so far, so the database's writer is not
+    held for a network round trip."""
+    await flush_group()
+    return await make_request(bot, method)

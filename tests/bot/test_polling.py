@@ -1,0 +1,122 @@
+"""bot.telegram.polling: a getUpdates answer is stored as one commit group and confirmed to
+Telegram only after it committed. A database failure anywhere in the batch rolls all of it
+back and the same updates come again, each answered once; a bug in one update costs only
+that update."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+
+from sqlalchemy.exc import OperationalError
+
+import bot.resilience
+from bot.runtime import Runtime
+from bot.service import Hotline
+from storage.db import commit_group, transaction
+from storage.records import new_data_key
+from tests.e2e.test_telegram import settings_for
+from tests.fakes import updates as U
+
+USERS = [611_000_000_001, 611_000_000_002, 611_000_000_003]
+LATER = 611_000_000_009
+
+
+def _offsets(fake) -> list[int | None]:
+    return [call.params.get("offset") for call in fake.calls("getUpdates")]
+
+
+async def _run_batch(
+    tmp_path, fake, monkeypatch, handle, answered=USERS
+) -> tuple[list[int], list[str]]:
+    """Queue one /start per user before the bot starts (so they come in one answer), run
+    the bot with ``handle`` called before the hotline's, until ``answered`` got replies."""
+    monkeypatch.setattr(bot.resilience, "FIRST_DELAY_S", 0.01)
+    seen: list[str] = []
+    real_handle = Hotline.handle
+
+    async def wrapped(self, inbound):
+        seen.append(inbound.user_id)
+        if inbound.user_id != str(LATER):
+            await handle(len(seen))
+        return await real_handle(self, inbound)
+
+    monkeypatch.setattr(Hotline, "handle", wrapped)
+    ids = [fake.inject_update(U.command_update(user, "/start")) for user in USERS]
+    runtime = await Runtime.start(settings_for(tmp_path, fake))
+    try:
+        for user in answered:
+            await fake.async_wait_for_sent(chat_id=user, timeout=10)
+        # One more update ends the long poll that confirmed the batch (it is recorded
+        # when answered).
+        fake.inject_update(U.command_update(LATER, "/start"))
+        await fake.async_wait_for_sent(chat_id=LATER, timeout=10)
+        await runtime.senders["telegram"].wait_idle()
+    finally:
+        await runtime.stop()
+    return ids, [user for user in seen if user != str(LATER)]
+
+
+async def _nothing(_: int) -> None:
+    return None
+
+
+async def test_a_batch_is_confirmed_once_all_of_it_is_stored(tmp_path, fake_bot_api, monkeypatch):
+    ids, seen = await _run_batch(tmp_path, fake_bot_api, monkeypatch, _nothing)
+    assert seen == [str(user) for user in USERS]
+    offsets = _offsets(fake_bot_api)
+    assert offsets[0] is None and offsets[1] == ids[-1] + 1  # one answer, one confirmation
+    for user in USERS:
+        assert len(fake_bot_api.calls("sendMessage", chat_id=user)) == 1
+
+
+async def test_a_database_failure_mid_batch_takes_the_whole_batch_again(
+    tmp_path, fake_bot_api, monkeypatch
+):
+    async def second_fails_once(count: int) -> None:
+        if count == 2:
+            raise OperationalError("INSERT", {}, ConnectionError("database is down"))
+
+    ids, seen = await _run_batch(tmp_path, fake_bot_api, monkeypatch, second_fails_once)
+    # The first was stored, then rolled back with the batch, and taken again: answered once.
+    assert seen == [str(USERS[0]), str(USERS[1])] + [str(user) for user in USERS]
+    offsets = _offsets(fake_bot_api)
+    assert offsets[:2] == [None, None]  # nothing was confirmed after the failure
+    assert offsets[2] == ids[-1] + 1
+    for user in USERS:
+        assert len(fake_bot_api.calls("sendMessage", chat_id=user)) == 1
+
+
+async def test_a_bug_in_one_update_costs_only_that_update(tmp_path, fake_bot_api, monkeypatch):
+    async def second_is_a_bug(count: int) -> None:
+        if count == 2:
+            raise ValueError("a bug")
+
+    ids, seen = await _run_batch(
+        tmp_path, fake_bot_api, monkeypatch, second_is_a_bug, answered=[USERS[0], USERS[2]]
+    )
+    assert seen == [str(user) for user in USERS]  # not taken again
+    assert _offsets(fake_bot_api)[1] == ids[-1] + 1
+    assert not fake_bot_api.calls("sendMessage", chat_id=USERS[1])
+    for user in (USERS[0], USERS[2]):
+        assert len(fake_bot_api.calls("sendMessage", chat_id=user)) == 1
+
+
+async def test_a_bot_api_call_inside_a_batch_commits_what_is_stored_first(tmp_path, fake_bot_api):
+    runtime = await Runtime.start(settings_for(tmp_path, fake_bot_api), polling=False)
+    path = tmp_path / "hotline.db"
+
+    def data_keys() -> int:
+        with closing(sqlite3.connect(path)) as reader:
+            return reader.execute("SELECT count(*) FROM data_keys").fetchone()[0]
+
+    try:
+        before = data_keys()
+        async with commit_group(runtime.store.sessions):
+            async with transaction(runtime.store.sessions) as session:
+                await new_data_key(session, runtime.store.vault)
+            assert data_keys() == before  # held by the group
+            await runtime.bot.get_me()  # e.g. a button's answer
+            assert data_keys() == before + 1  # committed before the round trip
+    finally:
+        await runtime.stop()
