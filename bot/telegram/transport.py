@@ -23,11 +23,11 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods.base import Response, TelegramMethod
+from aiogram.methods.base import Response
 from aiogram.types import TelegramObject
-from pydantic import ConfigDict
 
 from bot.channel import Refused, RetryLater
+from bot.telegram.session import StoredCall
 
 
 class SentMessage(TelegramObject):
@@ -40,33 +40,22 @@ class SentMessage(TelegramObject):
     message_id: int
 
 
-class _OutboxCall(TelegramMethod[Any]):
-    """An outbox call whose parameters go out as they were stored.
-
-    They were built by our renderers (and the end-to-end tests check them against a Bot
-    API server), so they are not parsed into aiogram's models only to be dumped again:
-    that round trip cost more than the rest of the request.
-    """
-
-    model_config = ConfigDict(extra="allow")
-
-
-class _SendMessage(_OutboxCall):
+class _SendMessage(StoredCall):
     __api_method__ = "sendMessage"
     __returning__ = SentMessage
 
 
-class _EditMessageText(_OutboxCall):
+class _EditMessageText(StoredCall):
     __api_method__ = "editMessageText"
     __returning__ = SentMessage | bool
 
 
-class _DeleteMessages(_OutboxCall):
+class _DeleteMessages(StoredCall):
     __api_method__ = "deleteMessages"
     __returning__ = bool
 
 
-_METHODS: dict[str, type[_OutboxCall]] = {
+_METHODS: dict[str, type[StoredCall]] = {
     "sendMessage": _SendMessage,
     "editMessageText": _EditMessageText,
     "deleteMessages": _DeleteMessages,

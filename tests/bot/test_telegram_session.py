@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram.runner import make_bot
+from bot.telegram.session import StoredCall
 
 
 async def test_calls_without_files_go_as_json_with_nested_objects(fake_bot_api):
@@ -37,3 +38,23 @@ async def test_a_file_still_goes_as_a_multipart_form(fake_bot_api):
     call = fake_bot_api.last_call("sendDocument")
     assert call.ok and call.transport == "multipart"
     assert b"%PDF-1.4 test" in call.files.values()
+
+
+async def test_a_stored_call_goes_out_as_it_was_stored(fake_bot_api):
+    class StoredSend(StoredCall):
+        __api_method__ = "sendMessage"
+        __returning__ = dict
+
+    markup = {"inline_keyboard": [[{"text": "Có", "callback_data": "1.safe"}]]}
+    bot = make_bot(fake_bot_api.token, fake_bot_api.base_url)
+    try:
+        await bot(
+            StoredSend.model_validate(
+                {"chat_id": 4242, "text": "Chào", "reply_markup": markup, "parse_mode": None}
+            )
+        )
+    finally:
+        await bot.session.close()
+    call = fake_bot_api.last_call("sendMessage")
+    assert call.ok and call.transport == "json"
+    assert call.raw_params == {"chat_id": 4242, "text": "Chào", "reply_markup": markup}
