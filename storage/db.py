@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
@@ -170,6 +171,8 @@ class CommitGroup:
         self._connection: AsyncConnection | None = None
         self._transaction: AsyncTransaction | None = None
         self._after_commit: list[Callable[[], None]] = []
+        self.done: Any = None  # how far the owner's work is complete (e.g. an update id)
+        self.committed: Any = None  # ``done`` as of the last commit
 
     @asynccontextmanager
     async def member(self) -> AsyncIterator[AsyncSession]:
@@ -208,6 +211,7 @@ class CommitGroup:
     async def flush(self) -> None:
         """Commit what the group holds; raise (after rolling back) if that fails."""
         if self._transaction is None:
+            self.committed = self.done
             return
         try:
             await self._transaction.commit()
@@ -215,6 +219,7 @@ class CommitGroup:
             self.broken = True
             await self.discard()
             raise
+        self.committed = self.done
         await self._close()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:

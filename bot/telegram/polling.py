@@ -47,8 +47,11 @@ async def run_polling(
             updates = await bot(request, request_timeout=request_timeout)
             await handle_batch(dispatcher, bot, sessions, updates)
         except Exception as exc:  # noqa: BLE001 - the network, the Bot API or the database
-            # Nothing was confirmed: the same updates come again.
-            log.warning("polling: %s; updates kept, retry in %.1fs", type(exc).__name__, delay)
+            # What was not confirmed comes again; what was committed is confirmed now.
+            if isinstance(exc, BatchFailed) and exc.stored_through is not None:
+                offset = exc.stored_through + 1
+            reason = exc.__cause__ if isinstance(exc, BatchFailed) else exc
+            log.warning("polling: %s; updates kept, retry in %.1fs", type(reason).__name__, delay)
             await asyncio.sleep(delay)  # backing off, not synchronising
             delay = min(resilience.MAX_DELAY_S, delay * 2)
             continue
@@ -65,21 +68,37 @@ async def handle_batch(
 ) -> None:
     """Handle ``updates`` in order as one commit group.
 
-    Raises (with everything rolled back) when the database failed, so the caller takes
-    the batch again. An update whose handler fails otherwise (a bug, not an outage) is
-    logged and dropped, as aiogram's own polling does; the others are kept.
+    Raises :class:`BatchFailed` when the database failed: what was not committed yet is
+    rolled back, and the caller takes it again. (A Bot API call made mid-batch commits the
+    updates handled before it, see :func:`commit_before_request`.) An update whose handler
+    fails otherwise (a bug, not an outage) is logged and dropped, as aiogram's own polling
+    does; the others are kept.
     """
-    async with commit_group(sessions) as group:
-        for update in updates:
-            try:
-                await dispatcher.feed_update(bot, update)
-            except (*TRANSIENT, GroupBroken):
-                raise
-            except Exception as exc:  # noqa: BLE001 - one update's bug must not stop the rest
-                # Only the type: an exception's message may quote what someone wrote.
-                log.error("update %d failed: %s", update.update_id, type(exc).__name__)
-            if group.broken:
-                raise GroupBroken("the batch was rolled back")
+    group = None
+    try:
+        async with commit_group(sessions) as group:
+            for update in updates:
+                try:
+                    await dispatcher.feed_update(bot, update)
+                except (*TRANSIENT, GroupBroken):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - one update's bug must not stop the rest
+                    # Only the type: an exception's message may quote what someone wrote.
+                    log.error("update %d failed: %s", update.update_id, type(exc).__name__)
+                if group.broken:
+                    raise GroupBroken("the batch was rolled back")
+                group.done = update.update_id
+    except (*TRANSIENT, GroupBroken) as exc:
+        raise BatchFailed(group.committed if group is not None else None) from exc
+
+
+class BatchFailed(Exception):
+    """Storing a batch failed; ``stored_through`` is the last update id committed before
+    the failure (``None``: none was)."""
+
+    def __init__(self, stored_through: int | None) -> None:
+        super().__init__("storing the batch failed")
+        self.stored_through = stored_through
 
 
 async def commit_before_request(

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 import bot.resilience
 from bot.runtime import Runtime
 from bot.service import Hotline
-from storage.db import commit_group, transaction
+from storage.db import commit_group, flush_group, transaction
 from storage.records import new_data_key
 from tests.e2e.test_telegram import settings_for
 from tests.fakes import updates as U
@@ -83,6 +83,21 @@ async def test_a_database_failure_mid_batch_takes_the_whole_batch_again(
     offsets = _offsets(fake_bot_api)
     assert offsets[:2] == [None, None]  # nothing was confirmed after the failure
     assert offsets[2] == ids[-1] + 1
+    for user in USERS:
+        assert len(fake_bot_api.calls("sendMessage", chat_id=user)) == 1
+
+
+async def test_updates_committed_before_a_failure_are_not_taken_again(
+    tmp_path, fake_bot_api, monkeypatch
+):
+    async def commit_then_fail(count: int) -> None:
+        if count == 2:  # the first is handled: a Bot API call now would commit it
+            await flush_group()
+            raise OperationalError("INSERT", {}, ConnectionError("database is down"))
+
+    ids, seen = await _run_batch(tmp_path, fake_bot_api, monkeypatch, commit_then_fail)
+    assert seen == [str(USERS[0]), str(USERS[1]), str(USERS[1]), str(USERS[2])]
+    assert _offsets(fake_bot_api)[:3] == [None, ids[0] + 1, ids[-1] + 1]
     for user in USERS:
         assert len(fake_bot_api.calls("sendMessage", chat_id=user)) == 1
 
