@@ -1,11 +1,11 @@
 """Telegram throughput and latency: a bare aiogram echo bot against the full hotline.
 
 The Telegram side runs in a process of its own: the local fake Bot API server
-(tests/fakes/bot_api.py) and the probe that injects updates and times the replies. The bot
-under test has the parent process to itself, as a real bot has its own machine; with the
-server and probe in the bot's process they took the bot's interpreter lock, and their cost
-was counted as the bot's. Both bots are measured against the same server, one after the
-other. For each, it prints the sustained updates/s (a burst of updates, until every chat got
+(tests/fakes/bot_api.py) and the probe that injects updates and times the replies. Each bot
+runs in a fresh process of its own too, as a deployed bot does: in one process they took
+each other's interpreter lock, and the echo bot's garbage collections walked the hotline's
+(and the fake's) modules, which a bare aiogram bot does not hold. Both bots are measured
+against the same server, one after the other. For each, it prints the sustained updates/s (a burst of updates, until every chat got
 its first reply) and p50/p99 of the lag from injecting an update to the reply reaching the
 server, at a paced 200 updates/s; then the hotline/echo throughput ratio.
 
@@ -29,8 +29,10 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,16 +41,20 @@ from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
 from aiogram.types import Message  # noqa: E402
 
-from bot.runtime import Runtime  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from tests.fakes import updates as U  # noqa: E402
-from tests.fakes.bot_api import FakeBotAPI  # noqa: E402
+if TYPE_CHECKING:
+    from tests.fakes.bot_api import FakeBotAPI
+
+# Nothing of the hotline (or of the fake server) is imported here: each bot runs in a
+# process of its own, and the echo bot's process holds aiogram only, as a bare bot would.
 
 
 class Probe:
     """Injects updates from fresh users and times each first reply at the server."""
 
     def __init__(self, fake: FakeBotAPI) -> None:
+        from tests.fakes import updates
+
+        self.updates = updates
         self.fake = fake
         self.sent_at: dict[int, float] = {}
         self.replied_at: dict[int, float] = {}
@@ -58,7 +64,8 @@ class Probe:
     def inject(self, text: str) -> int:
         self.next_user += 1
         user = self.next_user
-        update = U.command_update(user, text) if text.startswith("/") else U.text_update(user, text)
+        make = self.updates.command_update if text.startswith("/") else self.updates.text_update
+        update = make(user, text)
         self.sent_at[user] = time.monotonic()
         self.fake.inject_update(update)
         return user
@@ -129,6 +136,8 @@ async def measure(probe: Probe, text: str, burst: int, rate: float, seconds: flo
 
 def telegram_side(conn: Connection) -> None:
     """The child process: serve the fake Bot API; run one measure per request."""
+    from tests.fakes.bot_api import FakeBotAPI
+
     with FakeBotAPI(global_limit=10**9, per_chat_limit=10**9) as fake:
         conn.send((fake.base_url, fake.token))
         probe = Probe(fake)
@@ -136,8 +145,21 @@ def telegram_side(conn: Connection) -> None:
             conn.send(asyncio.run(measure(probe, *request)))
 
 
+@dataclass
+class SideLink:
+    """What a bot's process needs of the Telegram side: its address and the measure pipe."""
+
+    conn: Connection
+    base_url: str
+    token: str
+
+    async def measure(self, text: str, args) -> dict:
+        self.conn.send((text, args.burst, args.rate, args.seconds))
+        return await asyncio.to_thread(self.conn.recv)
+
+
 class TelegramSide:
-    """The parent's handle on the child process."""
+    """The parent's handle on the Telegram side's process."""
 
     def __init__(self) -> None:
         spawn = multiprocessing.get_context("spawn")
@@ -146,16 +168,31 @@ class TelegramSide:
         self.process.start()
         self.base_url, self.token = self.conn.recv()
 
-    async def measure(self, text: str, args) -> dict:
-        self.conn.send((text, args.burst, args.rate, args.seconds))
-        return await asyncio.to_thread(self.conn.recv)
+    def link(self) -> SideLink:
+        return SideLink(self.conn, self.base_url, self.token)
 
     def close(self) -> None:
         self.conn.send(None)
         self.process.join(30)
 
 
-async def echo_bot(side: TelegramSide, args) -> dict:
+def bot_process(which: str, link: SideLink, args, results: Connection) -> None:
+    """A bot's own process (as in a deployment): run it and measure it."""
+    run = echo_bot if which == "echo" else hotline
+    results.send(asyncio.run(run(link, args)))
+
+
+def run_bot(which: str, side: TelegramSide, args) -> dict:
+    spawn = multiprocessing.get_context("spawn")
+    results, child = spawn.Pipe()
+    process = spawn.Process(target=bot_process, args=(which, side.link(), args, child))
+    process.start()
+    figures = results.recv()
+    process.join(60)
+    return figures
+
+
+async def echo_bot(side: SideLink, args) -> dict:
     api = TelegramAPIServer.from_base(side.base_url)
     bot = Bot(token=side.token, session=AiohttpSession(api=api))
     router = Router()
@@ -177,7 +214,10 @@ async def echo_bot(side: TelegramSide, args) -> dict:
         await bot.session.close()
 
 
-async def hotline(side: TelegramSide, args) -> dict:
+async def hotline(side: SideLink, args) -> dict:
+    from bot.runtime import Runtime
+    from bot.settings import Settings
+
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             database_url=args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}",
@@ -210,7 +250,7 @@ def main() -> None:
     for _ in range(args.rounds):
         side = TelegramSide()  # a fresh server each round: it keeps every call it answered
         try:
-            rounds.append((asyncio.run(echo_bot(side, args)), asyncio.run(hotline(side, args))))
+            rounds.append((run_bot("echo", side, args), run_bot("hotline", side, args)))
         finally:
             side.close()
     print(
