@@ -3,16 +3,17 @@
 Updates are handled one after another, so a chat's messages keep their order. The
 transactions of one answer's updates share one commit (:func:`storage.db.commit_group`):
 a commit costs more than a message's writes. The answer is confirmed to Telegram (the
-next getUpdates offset) only after that commit. If the database fails, everything in
-the batch is rolled back, and the same updates are asked for again after a pause. So
-nothing said is lost, and an update that was already stored is recognised by its id
-(:meth:`bot.service.Hotline.handle`).
+next getUpdates offset) only after that commit. If the database fails, what the batch
+had not committed yet is rolled back, and those updates are asked for again after a
+pause. So nothing said is lost, and an update that was already stored is recognised by
+its id (:meth:`bot.service.Hotline.handle`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
@@ -103,7 +104,7 @@ class BatchFailed(Exception):
 
 async def commit_before_request(
     make_request: NextRequestMiddlewareType, bot: Bot, method: TelegramMethod
-):
+) -> Any:
     """A Bot session middleware: a call made while a batch is being stored (a button's
     answer, say) first commits what is stored so far, so the database's writer is not
     held for a network round trip."""
