@@ -1,7 +1,7 @@
 """bot.telegram.polling: a getUpdates answer is stored as one commit group and confirmed to
-Telegram only after it committed. A database failure anywhere in the batch rolls all of it
-back and the same updates come again, each answered once; a bug in one update costs only
-that update."""
+Telegram only after it committed. A database failure in the batch rolls back what was not
+committed yet, and those updates come again, each answered once; a bug in one update costs
+only that update."""
 
 from __future__ import annotations
 
