@@ -209,18 +209,17 @@ class CommitGroup:
         self._after_commit.append(callback)
 
     async def flush(self) -> None:
-        """Commit what the group holds; raise (after rolling back) if that fails."""
-        if self._transaction is None:
-            self.committed = self.done
-            return
-        try:
-            await self._transaction.commit()
-        except BaseException:
-            self.broken = True
-            await self.discard()
-            raise
+        """Commit what the group holds, then run the waiting callbacks (their work may have
+        been committed by an earlier flush); raise, after rolling back, if that fails."""
+        if self._transaction is not None:
+            try:
+                await self._transaction.commit()
+            except BaseException:
+                self.broken = True
+                await self.discard()
+                raise
+            await self._close()
         self.committed = self.done
-        await self._close()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()

@@ -122,6 +122,15 @@ async def test_after_commit_waits_for_the_commit_and_is_dropped_on_rollback(sess
     assert called == ["committed", "now"]
 
 
+async def test_a_callback_registered_after_a_flush_still_runs(sessions):
+    called: list[str] = []
+    async with commit_group(sessions):
+        await _add(sessions, "one")
+        await flush_group()  # e.g. a Bot API call right after the transaction
+        after_commit(lambda: called.append("woken"))  # nothing is open any more
+    assert called == ["woken"]
+
+
 async def test_flush_commits_what_the_group_holds_so_far(sessions):
     async with commit_group(sessions):
         await _add(sessions, "one")
