@@ -21,9 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
-    AsyncTransaction,
     async_sessionmaker,
     create_async_engine,
 )
@@ -112,8 +110,8 @@ async def transaction(
 ) -> AsyncIterator[AsyncSession]:
     """A session whose work commits on success and rolls back on any error.
 
-    Inside :func:`commit_group` (same ``sessions``), the work is a savepoint of the group's
-    transaction instead, and commits with the group. On SQLite, transactions of this
+    Inside :func:`commit_group` (same ``sessions``), the work is done in the group's
+    session and transaction instead, and commits with the group. On SQLite, transactions of this
     process take turns (see ``_writer_lock``); they must not nest.
     """
     group = _current_group()
@@ -151,53 +149,53 @@ class GroupBroken(RuntimeError):
 
 
 class CommitGroup:
-    """Transactions that share one commit, each in a savepoint of its own.
+    """Transactions that share one session and one commit.
 
     Long polling stores a whole batch of updates with one commit (a commit costs more
-    than the writes of a message) and confirms the batch to Telegram only after it. A
-    failing member rolls back its own savepoint; a database error breaks the group: all
-    its work is rolled back at once and :attr:`broken` is set, so the batch is taken
-    again. On SQLite the group holds the process's writer lock from its first member to
-    :meth:`flush`.
+    than the writes of a message) and confirms the batch to Telegram only after it. The
+    members share the group's session: no savepoint and no session of their own, which
+    cost more than a message's statements. So a member that fails rolls back the whole
+    group, and :attr:`broken` is set; :attr:`broken_by_bug` tells a failure of the code
+    (its owner leaves that work out and takes the rest again at once) from one of the
+    database (the owner takes it all again later). On SQLite the group holds the
+    process's writer lock from its first member to :meth:`flush`.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
         self.owner = asyncio.current_task()
         self.broken = False
+        self.broken_by_bug = False
         self._lock = _writer_lock(sessions)
         self._holding = False
-        self._members = 0  # open savepoints: the group cannot commit under them
-        self._connection: AsyncConnection | None = None
-        self._transaction: AsyncTransaction | None = None
+        self._members = 0  # open member transactions: the group cannot commit under them
+        self._session: AsyncSession | None = None
         self._after_commit: list[Callable[[], None]] = []
         self.done: Any = None  # how far the owner's work is complete (e.g. an update id)
         self.committed: Any = None  # ``done`` as of the last commit
 
     @asynccontextmanager
     async def member(self) -> AsyncIterator[AsyncSession]:
-        """A session on the group's transaction, in a savepoint of its own."""
+        """The group's session, for one member transaction; its writes are flushed when
+        it ends, so its errors are its own."""
         if self.broken:
             raise GroupBroken("the commit group was rolled back")
-        if self._connection is None:
+        if self._session is None:
             await self._open()
-        session = AsyncSession(
-            bind=self._connection,
-            join_transaction_mode="create_savepoint",
-            expire_on_commit=False,
-        )
+        session = self._session
         self._members += 1
         try:
-            async with session.begin():
-                yield session
+            yield session
+            if session.new or session.dirty or session.deleted:
+                await session.flush()
         except BaseException as exc:
-            if isinstance(exc, DBAPIError | OSError | asyncio.CancelledError):
-                await self.discard()  # the transaction itself may be gone
+            if not self.broken:
                 self.broken = True
+                self.broken_by_bug = not isinstance(exc, _OUTAGE | GroupBroken)
+            await self.discard()
             raise
         finally:
             self._members -= 1
-            await session.close()
 
     @property
     def idle(self) -> bool:
@@ -211,9 +209,9 @@ class CommitGroup:
     async def flush(self) -> None:
         """Commit what the group holds, then run the waiting callbacks (their work may have
         been committed by an earlier flush); raise, after rolling back, if that fails."""
-        if self._transaction is not None:
+        if self._session is not None:
             try:
-                await self._transaction.commit()
+                await self._session.commit()
             except BaseException:
                 self.broken = True
                 await self.discard()
@@ -227,9 +225,9 @@ class CommitGroup:
     async def discard(self) -> None:
         """Roll back what the group holds."""
         self._after_commit.clear()
-        if self._transaction is not None:
+        if self._session is not None:
             try:
-                await self._transaction.rollback()
+                await self._session.rollback()
             except Exception:  # noqa: BLE001 - the connection is closed (invalidated) next
                 pass
         await self._close()
@@ -238,22 +236,27 @@ class CommitGroup:
         if self._lock is not None:
             await self._lock.acquire()
             self._holding = True
+        self._session = self.sessions()
         try:
-            self._connection = await self.sessions.kw["bind"].connect()
-            self._transaction = await self._connection.begin()
+            await self._session.connection()  # begins the transaction (SQLite: the writer)
         except BaseException:
             await self._close()
             raise
 
     async def _close(self) -> None:
-        connection, self._connection, self._transaction = self._connection, None, None
+        session, self._session = self._session, None
         try:
-            if connection is not None:
-                await connection.close()
+            if session is not None:
+                await session.close()
         finally:
             if self._holding:
                 self._holding = False
                 self._lock.release()
+
+
+# What breaks a group without being the code's fault: the database, the network, or a
+# cancellation (the transaction itself may be gone).
+_OUTAGE = DBAPIError | OSError | asyncio.CancelledError
 
 
 @asynccontextmanager

@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import resilience
 from bot.resilience import TRANSIENT
-from storage.db import GroupBroken, commit_group, flush_group
+from storage.db import CommitGroup, GroupBroken, commit_group, flush_group
 
 log = logging.getLogger(__name__)
 
@@ -73,24 +73,51 @@ async def handle_batch(
     rolled back, and the caller takes it again. (A Bot API call made mid-batch commits the
     updates handled before it, see :func:`commit_before_request`.) An update whose handler
     fails otherwise (a bug, not an outage) is logged and dropped, as aiogram's own polling
-    does; the others are kept.
+    does; the others are kept. When that bug struck inside a transaction, the group's work
+    went with it: the rest of the batch is handled again at once, without that update.
     """
-    group = None
+    left_out: set[int] = set()  # updates whose handling failed on a bug
+    stored_through: int | None = None  # committed by an earlier pass
+    while True:
+        group = None
+        try:
+            async with commit_group(sessions) as group:
+                for update in updates:
+                    if update.update_id in left_out or (
+                        stored_through is not None and update.update_id <= stored_through
+                    ):
+                        continue
+                    await _feed(dispatcher, bot, update, group)
+                    if group.broken_by_bug:
+                        left_out.add(update.update_id)
+                        raise _TakeAgain
+                    if group.broken:
+                        raise GroupBroken("the batch was rolled back")
+                    group.done = update.update_id
+            return
+        except _TakeAgain:
+            log.warning("update handling failed; the rest of its batch is taken again")
+        except (*TRANSIENT, GroupBroken) as exc:
+            committed = group.committed if group is not None else None
+            raise BatchFailed(stored_through if committed is None else committed) from exc
+        if group.committed is not None:
+            stored_through = group.committed
+
+
+async def _feed(dispatcher: Dispatcher, bot: Bot, update: Update, group: CommitGroup) -> None:
+    """Feed one update; an outage is raised, a bug is logged (and kept in the group)."""
     try:
-        async with commit_group(sessions) as group:
-            for update in updates:
-                try:
-                    await dispatcher.feed_update(bot, update)
-                except (*TRANSIENT, GroupBroken):
-                    raise
-                except Exception as exc:  # noqa: BLE001 - one update's bug must not stop the rest
-                    # Only the type: an exception's message may quote what someone wrote.
-                    log.error("update %d failed: %s", update.update_id, type(exc).__name__)
-                if group.broken:
-                    raise GroupBroken("the batch was rolled back")
-                group.done = update.update_id
-    except (*TRANSIENT, GroupBroken) as exc:
-        raise BatchFailed(group.committed if group is not None else None) from exc
+        await dispatcher.feed_update(bot, update)
+    except (*TRANSIENT, GroupBroken):
+        if not group.broken_by_bug:  # else: what failed after the bug, refused
+            raise
+    except Exception as exc:  # noqa: BLE001 - one update's bug must not stop the rest
+        # Only the type: an exception's message may quote what someone wrote.
+        log.error("update %d failed: %s", update.update_id, type(exc).__name__)
+
+
+class _TakeAgain(Exception):
+    """A bug rolled back the batch's group: handle what was not committed again."""
 
 
 class BatchFailed(Exception):

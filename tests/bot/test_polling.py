@@ -1,7 +1,7 @@
 """bot.telegram.polling: a getUpdates answer is stored as one commit group and confirmed to
 Telegram only after it committed. A database failure in the batch rolls back what was not
 committed yet, and those updates come again, each answered once; a bug in one update costs
-only that update."""
+only that update (the rest of the batch is handled again if the bug rolled it back)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 import bot.resilience
 from bot.runtime import Runtime
 from bot.service import Hotline
+from storage import conversations
 from storage.db import commit_group, flush_group, transaction
 from storage.records import new_data_key
 from tests.e2e.test_telegram import settings_for
@@ -111,6 +112,32 @@ async def test_a_bug_in_one_update_costs_only_that_update(tmp_path, fake_bot_api
         tmp_path, fake_bot_api, monkeypatch, second_is_a_bug, answered=[USERS[0], USERS[2]]
     )
     assert seen == [str(user) for user in USERS]  # not taken again
+    assert _offsets(fake_bot_api)[1] == ids[-1] + 1
+    assert not fake_bot_api.calls("sendMessage", chat_id=USERS[1])
+    for user in (USERS[0], USERS[2]):
+        assert len(fake_bot_api.calls("sendMessage", chat_id=user)) == 1
+
+
+async def test_a_bug_inside_a_transaction_takes_the_rest_of_the_batch_again(
+    tmp_path, fake_bot_api, monkeypatch
+):
+    """The bug rolls back the batch's shared transaction, the first update's work with
+    it: the first is handled again, the second left out, the third handled once."""
+    saves = 0
+    real_save = conversations.save_state
+
+    async def second_save_is_a_bug(*args, **kwargs):
+        nonlocal saves
+        saves += 1
+        if saves == 2:
+            raise ValueError("a bug")
+        return await real_save(*args, **kwargs)
+
+    monkeypatch.setattr(conversations, "save_state", second_save_is_a_bug)
+    ids, seen = await _run_batch(
+        tmp_path, fake_bot_api, monkeypatch, _nothing, answered=[USERS[0], USERS[2]]
+    )
+    assert seen == [str(USERS[0]), str(USERS[1]), str(USERS[0]), str(USERS[2])]
     assert _offsets(fake_bot_api)[1] == ids[-1] + 1
     assert not fake_bot_api.calls("sendMessage", chat_id=USERS[1])
     for user in (USERS[0], USERS[2]):

@@ -1,5 +1,6 @@
 """storage.db: commit groups, on SQLite and PostgreSQL. Transactions in a group share one
-commit; a failing member loses only its own work; a database error loses the group's."""
+session and one commit; a failing member rolls back the group's work, and the group says
+whether a bug or the database failed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from contextlib import closing
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.db import (
     GroupBroken,
@@ -29,7 +32,7 @@ async def sessions(database):
     made = make_sessionmaker(engine)
     made.database = database  # for _committed
     async with transaction(made) as session:
-        await session.exec(text("CREATE TABLE notes (n INTEGER NOT NULL, body TEXT)"))
+        await session.exec(text("CREATE TABLE notes (n INTEGER NOT NULL, body TEXT NOT NULL)"))
     try:
         yield made
     finally:
@@ -37,6 +40,18 @@ async def sessions(database):
 
 
 _ORDER = itertools.count()
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _Note(_Base):
+    """The test table as an ORM class (a registry of its own, not the project's)."""
+
+    __tablename__ = "notes"
+    n: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str | None]
 
 
 async def _add(sessions, body: str) -> None:
@@ -72,16 +87,36 @@ async def test_members_commit_together_at_the_end_of_the_group(sessions):
     assert await _committed(sessions) == ["one", "two"]
 
 
-async def test_a_failing_member_loses_only_its_own_work(sessions):
-    async with commit_group(sessions) as group:
-        await _add(sessions, "kept")
-        with pytest.raises(ValueError):
+async def test_a_bug_in_a_member_rolls_back_the_group_and_says_so(sessions):
+    """Members share one transaction (no savepoint each): the owner must take the work
+    again without the failing part, and the group tells it that a bug, not the database,
+    was the cause."""
+    with pytest.raises(ValueError):
+        async with commit_group(sessions) as group:
+            await _add(sessions, "lost with the group")
             async with transaction(sessions) as session:
                 await session.exec(text("INSERT INTO notes (n, body) VALUES (-1, 'lost')"))
                 raise ValueError("a bug in one update")
-        await _add(sessions, "kept too")
-        assert not group.broken
-    assert await _committed(sessions) == ["kept", "kept too"]
+    assert group.broken and group.broken_by_bug
+    assert await _committed(sessions) == []
+    await _add(sessions, "after")  # the connection and (SQLite) the writer lock are free
+    assert await _committed(sessions) == ["after"]
+
+
+async def test_a_members_orm_writes_reach_the_database_when_it_ends(sessions):
+    async with commit_group(sessions) as group:
+        async with transaction(sessions) as session:
+            session.add(_Note(n=next(_ORDER), body="orm"))
+        async with transaction(sessions) as session:
+            connection = await session.connection()  # a plain query: no autoflush
+            assert (await connection.exec_driver_sql("SELECT body FROM notes")).all() == [("orm",)]
+        with pytest.raises(IntegrityError):  # raised in the member that wrote it
+            async with transaction(sessions) as session:
+                session.add(_Note(n=next(_ORDER), body=None))
+        assert group.broken and not group.broken_by_bug
+        with pytest.raises(GroupBroken):
+            await _add(sessions, "refused")
+    assert await _committed(sessions) == []  # "orm" went with the group
 
 
 async def test_a_database_error_rolls_back_the_whole_group(sessions):
@@ -94,7 +129,7 @@ async def test_a_database_error_rolls_back_the_whole_group(sessions):
                 async with transaction(sessions) as session:
                     await session.exec(text("INSERT INTO no_such_table VALUES (1)"))
             assert not isinstance(raised.value, GroupBroken)
-            assert group.broken
+            assert group.broken and not group.broken_by_bug
             await _add(sessions, "refused")  # raises GroupBroken
     assert await _committed(sessions) == []
     assert called == []
