@@ -6,6 +6,7 @@ import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event
 from sqlalchemy.dialects import sqlite
 
 from storage import outbox
@@ -96,3 +97,32 @@ async def test_sqlite_finds_ready_rows_through_the_active_rows_indexes(tmp_path,
             plan = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql, [0] * sql.count("?"))]
             assert not any("TEMP B-TREE" in step for step in plan), plan
             assert all("ix_outbox_active" in step for step in plan if "outbox" in step), plan
+
+
+async def test_ids_follow_on_within_a_transaction_and_after_others_rows(store):
+    """Within one transaction the next id is remembered (no query each time); a later
+    transaction starts after every row, also after rows another transaction put in."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engine = store.sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        async with transaction(store.sessions) as session:
+            first = await outbox.allocate_ids(session, 2)
+            asked = len(statements)
+            second = await outbox.allocate_ids(session, 3)
+        sqlite_asked_once = store.sessions.kw["bind"].dialect.name != "sqlite" or (
+            len(statements) == asked
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert second == list(range(first[-1] + 1, first[-1] + 4))
+    assert sqlite_asked_once
+    await _enqueue(store, "a", ["a1", "a2"])  # rows after the remembered ids
+    async with transaction(store.sessions) as session:
+        (third,) = await outbox.allocate_ids(session, 1)
+        top = (await session.exec(outbox._TOP_ID)).one()[0]
+    assert third == top + 1
