@@ -176,8 +176,10 @@ class CommitGroup:
 
     @asynccontextmanager
     async def member(self) -> AsyncIterator[AsyncSession]:
-        """The group's session, for one member transaction; its writes are flushed when
-        it ends, so its errors are its own."""
+        """The group's session, for one member transaction. When it ends, its writes are
+        flushed (so its errors are its own) and its objects are let go: the next member
+        starts with nothing loaded, as with a session of its own, and cannot be handed an
+        object that a statement has changed underneath (the hot paths write with Core)."""
         if self.broken:
             raise GroupBroken("the commit group was rolled back")
         if self._session is None:
@@ -188,6 +190,8 @@ class CommitGroup:
             yield session
             if session.new or session.dirty or session.deleted:
                 await session.flush()
+            if self._members == 1:  # not under an outer member, which still uses them
+                session.expunge_all()
         except BaseException as exc:
             if not self.broken:
                 self.broken = True

@@ -119,6 +119,22 @@ async def test_a_members_orm_writes_reach_the_database_when_it_ends(sessions):
     assert await _committed(sessions) == []  # "orm" went with the group
 
 
+async def test_a_member_never_gets_an_object_loaded_by_an_earlier_one(sessions):
+    """The members share a session, but not what it loaded: a statement that changed a
+    row after an earlier member loaded it must not leave a later member the old values."""
+    n = next(_ORDER)
+    async with commit_group(sessions):
+        async with transaction(sessions) as session:
+            session.add(_Note(n=n, body="old"))
+        async with transaction(sessions) as session:
+            earlier = await session.get(_Note, n)  # still held, as a caller may hold it
+        async with transaction(sessions) as session:
+            await session.exec(text("UPDATE notes SET body = 'new' WHERE n = :n"), params={"n": n})
+        async with transaction(sessions) as session:
+            assert (await session.get(_Note, n)).body == "new"
+    assert earlier.body == "old"
+
+
 async def test_a_database_error_rolls_back_the_whole_group(sessions):
     called: list[str] = []
     with pytest.raises(GroupBroken):
