@@ -111,8 +111,8 @@ async def transaction(
     """A session whose work commits on success and rolls back on any error.
 
     Inside :func:`commit_group` (same ``sessions``), the work is done in the group's
-    session and transaction instead, and commits with the group. On SQLite, transactions of this
-    process take turns (see ``_writer_lock``); they must not nest.
+    session and transaction instead, and commits with the group. On SQLite, transactions
+    of this process take turns (see ``_writer_lock``); they must not nest.
     """
     group = _current_group()
     if group is not None:
