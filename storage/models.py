@@ -265,9 +265,11 @@ class EscalationDeadline(SQLModel, table=True):
     claimed_at: datetime | None = _when(nullable=True)
 
 
-# Rows still to send: waiting, or leased by a sender (``sending``). Written out in the
-# queries too: SQLite uses a partial index only when the query's text implies its condition.
-OUTBOX_ACTIVE = "state IN ('pending', 'sending')"
+# Rows still to send: waiting, or leased by a sender (``sending``). storage.outbox writes
+# these states out in its queries too: SQLite uses a partial index only when the query's
+# text implies its condition.
+OUTBOX_ACTIVE_STATES = ("pending", "sending")
+OUTBOX_ACTIVE = "state IN ({})".format(", ".join(f"'{state}'" for state in OUTBOX_ACTIVE_STATES))
 
 
 def _active_outbox_index(name: str, *columns: str) -> sa.Index:

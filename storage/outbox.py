@@ -20,7 +20,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.errors import ShreddedError
-from storage.models import OutboxMessage
+from storage.models import OUTBOX_ACTIVE_STATES, OutboxMessage
 from storage.records import data_key_of, open_from, seal_into
 from storage.sealing import Vault
 
@@ -182,7 +182,7 @@ class QueuedRow:
 
 # Written out, not bound: SQLite uses the partial indexes on active rows only when the
 # query's text implies their condition (storage.models.OUTBOX_ACTIVE).
-_ACTIVE = (literal_column("'pending'"), literal_column("'sending'"))
+_ACTIVE = tuple(literal_column(f"'{state}'") for state in OUTBOX_ACTIVE_STATES)
 _EARLIER = _TABLE.alias("earlier")
 _ROW_COLUMNS = (
     _TABLE.c.id,
