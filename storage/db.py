@@ -302,9 +302,12 @@ def after_commit(callback: Callable[[], None]) -> None:
         group.after_commit(callback)
 
 
-async def flush_group() -> None:
+async def flush_group(done: Any = None) -> None:
     """Commit the current commit group's work now (before a slow call outside the database),
-    unless a transaction of the group is still open."""
+    unless a transaction of the group is still open. ``done``, if given, is first recorded
+    as how far the owner's work is complete (:attr:`CommitGroup.done`)."""
     group = _current_group()
     if group is not None and group.idle:
+        if done is not None:
+            group.done = done
         await group.flush()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -29,6 +30,8 @@ from storage.db import CommitGroup, GroupBroken, commit_group, flush_group
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_S = 10
+# The id of the update being fed to the dispatcher (for commit_before_request).
+_HANDLING: ContextVar[int | None] = ContextVar("handling_update", default=None)
 
 
 async def run_polling(
@@ -106,6 +109,7 @@ async def handle_batch(
 
 async def _feed(dispatcher: Dispatcher, bot: Bot, update: Update, group: CommitGroup) -> None:
     """Feed one update; an outage is raised, a bug is logged (and kept in the group)."""
+    token = _HANDLING.set(update.update_id)
     try:
         await dispatcher.feed_update(bot, update)
     except (*TRANSIENT, GroupBroken):
@@ -114,6 +118,8 @@ async def _feed(dispatcher: Dispatcher, bot: Bot, update: Update, group: CommitG
     except Exception as exc:  # noqa: BLE001 - one update's bug must not stop the rest
         # Only the type: an exception's message may quote what someone wrote.
         log.error("update %d failed: %s", update.update_id, type(exc).__name__)
+    finally:
+        _HANDLING.reset(token)
 
 
 class _TakeAgain(Exception):
@@ -134,6 +140,10 @@ async def commit_before_request(
 ) -> Any:
     """A Bot session middleware: a call made while a batch is being stored (a button's
     answer, say) first commits what is stored so far, so the database's writer is not
-    held for a network round trip."""
-    await flush_group()
+    held for a network round trip.
+
+    The update being handled counts as stored from then on: handlers call the Bot API
+    only after storing what they were given. Taking it again after a later failure would
+    apply it twice (a focal point's toggle would undo itself)."""
+    await flush_group(done=_HANDLING.get())
     return await make_request(bot, method)

@@ -103,6 +103,35 @@ async def test_updates_committed_before_a_failure_are_not_taken_again(
         assert len(fake_bot_api.calls("sendMessage", chat_id=user)) == 1
 
 
+async def test_an_update_that_called_the_bot_api_is_not_taken_again(
+    tmp_path, fake_bot_api, monkeypatch
+):
+    """A button's answer commits the press it follows (the handler stored it first): a
+    database failure later in the batch must not apply that press a second time."""
+    monkeypatch.setattr(bot.resilience, "FIRST_DELAY_S", 0.01)
+    presser, starter = USERS[0], USERS[1]
+    seen: list[str] = []
+    real_handle = Hotline.handle
+
+    async def wrapped(self, inbound):
+        seen.append(inbound.user_id)
+        if seen.count(str(starter)) == 1 and inbound.user_id == str(starter):
+            raise OperationalError("INSERT", {}, ConnectionError("database is down"))
+        return await real_handle(self, inbound)
+
+    monkeypatch.setattr(Hotline, "handle", wrapped)
+    pressed = fake_bot_api.inject_update(U.callback_update(presser, "x", message_id=1))
+    fake_bot_api.inject_update(U.command_update(starter, "/start"))
+    runtime = await Runtime.start(settings_for(tmp_path, fake_bot_api))
+    try:
+        await fake_bot_api.async_wait_for_sent(chat_id=starter, timeout=10)
+    finally:
+        await runtime.stop()
+    assert seen == [str(presser), str(starter), str(starter)]  # the press once
+    assert _offsets(fake_bot_api)[:2] == [None, pressed + 1]
+    assert len(fake_bot_api.calls("answerCallbackQuery")) == 1
+
+
 async def test_a_bug_in_one_update_costs_only_that_update(tmp_path, fake_bot_api, monkeypatch):
     async def second_is_a_bug(count: int) -> None:
         if count == 2:
