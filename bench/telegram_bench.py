@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 class Probe:
     """Injects updates from fresh users and times each first reply at the server."""
 
-    def __init__(self, fake: FakeBotAPI) -> None:
+    def __init__(self, fake: FakeBotAPI, first_user: int) -> None:
         from tests.fakes import updates
 
         self.updates = updates
@@ -59,7 +59,7 @@ class Probe:
         self.sent_at: dict[int, float] = {}
         self.replied_at: dict[int, float] = {}
         self.scanned = 0
-        self.next_user = 800_000_000_000
+        self.next_user = first_user
 
     def inject(self, text: str) -> int:
         self.next_user += 1
@@ -134,13 +134,13 @@ async def measure(probe: Probe, text: str, burst: int, rate: float, seconds: flo
     }
 
 
-def telegram_side(conn: Connection) -> None:
+def telegram_side(conn: Connection, first_user: int) -> None:
     """The child process: serve the fake Bot API; run one measure per request."""
     from tests.fakes.bot_api import FakeBotAPI
 
     with FakeBotAPI(global_limit=10**9, per_chat_limit=10**9) as fake:
         conn.send((fake.base_url, fake.token))
-        probe = Probe(fake)
+        probe = Probe(fake, first_user)
         while (request := conn.recv()) is not None:
             conn.send(asyncio.run(measure(probe, *request)))
 
@@ -161,11 +161,12 @@ class SideLink:
 class TelegramSide:
     """The parent's handle on the Telegram side's process."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_user: int) -> None:
         spawn = multiprocessing.get_context("spawn")
         self.conn, child = spawn.Pipe()
-        self.process = spawn.Process(target=telegram_side, args=(child,), daemon=True)
+        self.process = spawn.Process(target=telegram_side, args=(child, first_user), daemon=True)
         self.process.start()
+        child.close()  # the child's copy now: if it dies, recv raises instead of waiting
         self.base_url, self.token = self.conn.recv()
 
     def link(self) -> SideLink:
@@ -187,9 +188,15 @@ def run_bot(which: str, side: TelegramSide, args) -> dict:
     results, child = spawn.Pipe()
     process = spawn.Process(target=bot_process, args=(which, side.link(), args, child))
     process.start()
-    figures = results.recv()
-    process.join(60)
-    return figures
+    try:
+        ready = wait([results, process.sentinel, side.process.sentinel])
+        if results not in ready:  # its traceback is on stderr
+            raise RuntimeError(f"the {which} bot or the Telegram side ended without figures")
+        return results.recv()
+    finally:
+        process.join(60)
+        if process.is_alive():
+            process.kill()
 
 
 async def echo_bot(side: SideLink, args) -> dict:
@@ -221,7 +228,9 @@ async def hotline(side: SideLink, args) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             database_url=args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}",
-            key_file=Path(tmp) / "bench.key",
+            # One key for the whole run: with --database-url, every round opens the same
+            # database, which refuses a new key once it holds sealed data.
+            key_file=args.key_file,
             telegram_token=side.token,
             telegram_api_base=side.base_url,
             send_rate_global=1e9,
@@ -243,16 +252,25 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="updates/s for the latency run")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of the latency run")
     parser.add_argument("--rounds", type=int, default=3, help="echo/hotline pairs, alternating")
-    parser.add_argument("--database-url", default=None, help="hotline database (default: SQLite)")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="hotline database, shared by the rounds (default: a fresh SQLite file each round)",
+    )
     args = parser.parse_args()
 
     rounds: list[tuple[dict, dict]] = []
-    for _ in range(args.rounds):
-        side = TelegramSide()  # a fresh server each round: it keeps every call it answered
-        try:
-            rounds.append((run_bot("echo", side, args), run_bot("hotline", side, args)))
-        finally:
-            side.close()
+    with tempfile.TemporaryDirectory() as keys:
+        args.key_file = Path(keys) / "bench.key"
+        for number in range(args.rounds):
+            # A fresh server each round: it keeps every call it answered. Its update ids
+            # start again, so each round's people are new ones: with --database-url the
+            # hotline would take a known person's update as one it had already handled.
+            side = TelegramSide(first_user=800_000_000_000 + number * 10_000_000)
+            try:
+                rounds.append((run_bot("echo", side, args), run_bot("hotline", side, args)))
+            finally:
+                side.close()
     print(
         f"{'':14} {'updates/s':>10} {'p50 ms':>8} {'p99 ms':>8}   (latency at {args.rate:.0f} updates/s)"
     )
