@@ -34,6 +34,9 @@ INCOMING_KEPT = timedelta(hours=48)  # bots may delete messages younger than 48 
 LOOKUPS_PER_CHAT = 5  # receipt attempts per chat per window
 LOOKUPS_GLOBAL = 120  # receipt attempts per process per window
 LOOKUP_WINDOW_S = 15 * 60
+# Telegram keeps an unconfirmed update for 24 hours: only that long can one come again.
+# After a week without updates it numbers them from a random, possibly lower, start.
+REDELIVERY_WINDOW = timedelta(hours=24)
 
 
 def utcnow() -> datetime:
@@ -51,6 +54,16 @@ class Inbound:
     event: E.Event
     message_id: int | None = None
     update_id: int | None = None
+
+
+def _handled_already(stored: dict, update_id: int | None, now: datetime) -> bool:
+    """Whether this chat's conversation has handled ``update_id`` (an update delivered
+    again after a restart): no later than the last it handled, within the window in
+    which Telegram delivers an update again."""
+    if update_id is None or update_id > stored.get("upd", -1):
+        return False
+    handled_at = stored.get("upd_at")  # absent in states saved before it was kept
+    return handled_at is None or now.timestamp() - handled_at < REDELIVERY_WINDOW.total_seconds()
 
 
 @dataclass
@@ -135,8 +148,8 @@ class Hotline:
         async with transaction(self.store.sessions) as session:
             row, stored = await conversations.load_state(session, vault, key)
             stored = stored if isinstance(stored, dict) else {}
-            if inbound.update_id is not None and inbound.update_id <= stored.get("upd", -1):
-                return  # delivered again after a restart: already handled
+            if _handled_already(stored, inbound.update_id, now):
+                return  # delivered again after a restart
             engine_state = stored.get("engine")  # an expired draft: the engine asks to shred it
             turn = _Turn(channel=inbound.channel, user_id=inbound.user_id, chat_id=inbound.chat_id)
             engine_state = await self._run_engine(
@@ -148,7 +161,7 @@ class Hotline:
                 row = None
             stored.update(engine=engine_state, chat=inbound.chat_id, **{"in": incoming})
             if inbound.update_id is not None:
-                stored["upd"] = inbound.update_id
+                stored["upd"], stored["upd_at"] = inbound.update_id, int(now.timestamp())
             row = await conversations.save_state(
                 session, vault, key, stored, now=now, ttl=self.draft_ttl, row=row
             )
