@@ -212,7 +212,10 @@ class CommitGroup:
 
     async def flush(self) -> None:
         """Commit what the group holds, then run the waiting callbacks (their work may have
-        been committed by an earlier flush); raise, after rolling back, if that fails."""
+        been committed by an earlier flush); raise, after rolling back, if that fails.
+        A group that was rolled back commits nothing more: :class:`GroupBroken`."""
+        if self.broken:
+            raise GroupBroken("the commit group was rolled back")
         if self._session is not None:
             try:
                 await self._session.commit()
@@ -266,7 +269,8 @@ _OUTAGE = DBAPIError | OSError | asyncio.CancelledError
 @asynccontextmanager
 async def commit_group(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[CommitGroup]:
     """Run the body's transactions on ``sessions`` as one :class:`CommitGroup`; commit at the
-    end, or roll back everything if the body raises. Transactions on other databases, and
+    end (:class:`GroupBroken` if a member's failure rolled it back), or roll back everything
+    if the body raises. Transactions on other databases, and
     :func:`after_commit` callbacks, wait for the group's commit."""
     group = CommitGroup(sessions)
     token = _GROUP.set(group)
@@ -304,10 +308,11 @@ def after_commit(callback: Callable[[], None]) -> None:
 
 async def flush_group(done: Any = None) -> None:
     """Commit the current commit group's work now (before a slow call outside the database),
-    unless a transaction of the group is still open. ``done``, if given, is first recorded
-    as how far the owner's work is complete (:attr:`CommitGroup.done`)."""
+    unless a transaction of the group is still open, or the group was rolled back (its
+    owner hears of that). ``done``, if given, is first recorded as how far the owner's work
+    is complete (:attr:`CommitGroup.done`)."""
     group = _current_group()
-    if group is not None and group.idle:
+    if group is not None and group.idle and not group.broken:
         if done is not None:
             group.done = done
         await group.flush()

@@ -104,19 +104,39 @@ async def test_a_bug_in_a_member_rolls_back_the_group_and_says_so(sessions):
 
 
 async def test_a_members_orm_writes_reach_the_database_when_it_ends(sessions):
-    async with commit_group(sessions) as group:
-        async with transaction(sessions) as session:
-            session.add(_Note(n=next(_ORDER), body="orm"))
-        async with transaction(sessions) as session:
-            connection = await session.connection()  # a plain query: no autoflush
-            assert (await connection.exec_driver_sql("SELECT body FROM notes")).all() == [("orm",)]
-        with pytest.raises(IntegrityError):  # raised in the member that wrote it
+    with pytest.raises(GroupBroken):  # at the end: nothing was committed
+        async with commit_group(sessions) as group:
             async with transaction(sessions) as session:
-                session.add(_Note(n=next(_ORDER), body=None))
-        assert group.broken and not group.broken_by_bug
-        with pytest.raises(GroupBroken):
-            await _add(sessions, "refused")
+                session.add(_Note(n=next(_ORDER), body="orm"))
+            async with transaction(sessions) as session:
+                connection = await session.connection()  # a plain query: no autoflush
+                rows = (await connection.exec_driver_sql("SELECT body FROM notes")).all()
+                assert rows == [("orm",)]
+            with pytest.raises(IntegrityError):  # raised in the member that wrote it
+                async with transaction(sessions) as session:
+                    session.add(_Note(n=next(_ORDER), body=None))
+            assert group.broken and not group.broken_by_bug
+            with pytest.raises(GroupBroken):
+                await _add(sessions, "refused")
     assert await _committed(sessions) == []  # "orm" went with the group
+
+
+async def test_a_rolled_back_group_does_not_count_anything_as_committed(sessions):
+    """A handler that carries on after a bug rolled the group back, and calls the Bot API
+    (a flush), must not have the rolled-back updates counted as stored."""
+    called: list[str] = []
+    with pytest.raises(GroupBroken):
+        async with commit_group(sessions) as group:
+            await _add(sessions, "one")
+            group.done = 1
+            with pytest.raises(ValueError):
+                async with transaction(sessions):
+                    raise ValueError("a bug in update 2")
+            after_commit(lambda: called.append("never"))
+            await flush_group(done=2)  # the handler's Bot API call
+            assert group.committed is None
+    assert called == []
+    assert await _committed(sessions) == []
 
 
 async def test_a_member_never_gets_an_object_loaded_by_an_earlier_one(sessions):
