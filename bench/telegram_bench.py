@@ -5,9 +5,10 @@ The Telegram side runs in a process of its own: the local fake Bot API server
 runs in a fresh process of its own too, as a deployed bot does: in one process they took
 each other's interpreter lock, and the echo bot's garbage collections walked the hotline's
 (and the fake's) modules, which a bare aiogram bot does not hold. Both bots are measured
-against the same server, one after the other. For each, it prints the sustained updates/s (a burst of updates, until every chat got
-its first reply) and p50/p99 of the lag from injecting an update to the reply reaching the
-server, at a paced 200 updates/s; then the hotline/echo throughput ratio.
+against the same server, one after the other. For each, it prints the sustained updates/s
+(a burst of updates, until every chat got its first reply) and p50/p99 of the lag from
+injecting an update to the reply reaching the server, at a paced 200 updates/s; then the
+hotline/echo throughput ratio.
 
 Goals (issue 4): the hotline ≥ 50% of the echo bot's throughput; p99 ≤ 50 ms at 200/s.
 Telegram itself allows about 30 messages/s per bot, so the hotline's outbox pacing is
@@ -281,7 +282,7 @@ def main() -> None:
             )
     # The machine's speed drifts between runs: each hotline run is set against the echo run
     # just before it, and the median pair is reported.
-    ratios = sorted(full["throughput"] / echo["throughput"] for echo, full in rounds)
+    ratios = [full["throughput"] / echo["throughput"] for echo, full in rounds]
     p99s = [full["p99_ms"] for _, full in rounds]
     print(
         f"hotline/echo throughput: median {statistics.median(ratios):.0%} "

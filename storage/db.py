@@ -120,8 +120,7 @@ async def transaction(
             async with group.member() as session:
                 yield session
             return
-        if group.idle:
-            await group.flush()  # another database's work: the group's goes first
+        await flush_group()  # another database's work: the group's goes first
     lock = _writer_lock(sessions)
     if lock is None:
         async with sessions() as session, session.begin():
@@ -144,8 +143,8 @@ _GROUP: ContextVar[CommitGroup | None] = ContextVar("commit_group", default=None
 
 
 class GroupBroken(RuntimeError):
-    """The commit group lost its transaction (a database error): its work is rolled back,
-    and what it stood for must be done again."""
+    """The commit group lost its transaction (a member failed, or the database did): its
+    work is rolled back, and what it stood for must be done again."""
 
 
 class CommitGroup:
