@@ -10,7 +10,8 @@ Decisions
   an unknown locale silently drops it, DESIGN §8). They are located through
   ``importlib.resources`` so they work from an installed wheel (``locales`` is a package).
   Catalogs are parsed once per process and cached.
-- Plural rules: from CLDR (Babel) for ``vi``, ``en``, ``km``; Babel does not know ``rad``,
+- Plural rules: each catalog's ``Plural-Forms`` header (CLDR's, from Babel, when the catalog
+  was made) for ``vi``, ``en``, ``km``; Babel does not know ``rad``,
   ``jra``, ``mng``, ``bdq``, ``hmn``, for which we force ``nplurals=1; plural=0;`` (these
   languages, like Vietnamese, do not inflect nouns for number).
 - Dates: Babel's CLDR formats where Babel has the locale; otherwise the Vietnamese format
@@ -93,14 +94,19 @@ def babel_locale(lang: str) -> Locale | None:
 
 
 def _plural_from_header(header: str | None, lang: str):
-    """(nplurals, fn) from a Plural-Forms header; CLDR for Babel locales; else 1/0."""
-    loc = babel_locale(lang)
-    if loc is not None:
+    """(nplurals, fn) from the catalog's own Plural-Forms header.
+
+    The header is what the catalog's translations were written for, so it wins over the
+    rules of whichever Babel is installed (CLDR has changed Vietnamese's count before).
+    Without a header: CLDR for a locale Babel knows, else one form.
+    """
+    if not header:
+        loc = babel_locale(lang)
+        if loc is None:
+            return 1, lambda n: 0
         from babel.plural import to_gettext
 
         header = to_gettext(loc.plural_form)
-    if not header or loc is None:
-        return 1, lambda n: 0
     try:
         parts = dict(p.strip().split("=", 1) for p in header.split(";") if "=" in p)
         return int(parts["nplurals"]), _gettext.c2py(parts["plural"].strip())
@@ -344,8 +350,12 @@ def update_catalogs(langs: tuple[str, ...] = LANGUAGES) -> None:
             fuzzy=False,
             header_comment=HEADER.format(name=LANG_NAMES.get(lang, lang), lang=lang),
         )
-        if not known:
+        if old is not None and old._num_plurals is not None:
+            # keep the rule the translations were written for, whatever CLDR says today
+            cat._num_plurals, cat._plural_expr = old._num_plurals, old._plural_expr
+        elif not known:
             cat._num_plurals, cat._plural_expr = 1, "0"
+        if not known:
             cat.language_team = f"{LANG_NAMES.get(lang, lang)} community translators"
         for tm in template:
             if not tm.id:
