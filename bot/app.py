@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import uvicorn
 from fastapi import FastAPI
 
 from bot.admin.router import stats_router
+from bot.body_limit import BodyLimitASGI
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.telegram import webhook
@@ -48,7 +50,15 @@ def create_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title="Lên Tiếng", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # The API schema maps the attack surface: served only when debugging.
+    app = FastAPI(
+        title="Lên Tiếng",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.debug else None,
+    )
+    app.add_middleware(BodyLimitASGI)  # added first, so the security headers wrap its 413
     install_web(app, limits=limits)
     app.include_router(webhook.router)
     app.include_router(zalo_webhook.router)
@@ -62,3 +72,25 @@ def create_app(
         return {"status": "ok"}
 
     return app
+
+
+def server_config(app: FastAPI, settings: Settings, *, host: str, port: int) -> uvicorn.Config:
+    """How uvicorn serves the app, in production and in the tests alike.
+
+    No access log: it would record every caller's IP address. Forwarded headers are believed
+    only from ``HOTLINE_TRUSTED_PROXIES``: uvicorn's default believes loopback, so any local
+    caller could pick the address the rate limits count. Open long polls of the web chat
+    would hold up a shutdown: they get 5 seconds.
+    """
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or [],
+        timeout_graceful_shutdown=5,
+    )
