@@ -90,7 +90,7 @@ def run(
     set (long polling, or webhooks with --webhook / --zalo-webhook)."""
     import uvicorn
 
-    from bot.app import create_app
+    from bot.app import create_app, server_config
     from storage.store import open_store
 
     settings = get_settings()
@@ -123,11 +123,7 @@ def run(
         settings, webhook_url=webhook, zalo_webhook_url=zalo_webhook, demo=demo, on_demo=show_demo
     )
     typer.echo(f"Lên Tiếng is listening on http://{host}:{port}/", err=True)
-    # No access log: it would record every caller's IP address. Open long polls of the web
-    # chat would hold up a shutdown: give them 5 seconds.
-    uvicorn.run(
-        web, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5
-    )
+    uvicorn.Server(server_config(web, settings, host=host, port=port)).run()
 
 
 def _zalo_secret(settings) -> str | None:

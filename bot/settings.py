@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     admin_tokens: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = 8080
+    # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or
+    # networks). Empty: no forwarded header is believed, the peer's address is the client's.
+    trusted_proxies: str = ""
+    # Serves /openapi.json; off in production, where the schema only helps an attacker.
+    debug: bool = False
 
     # Outbox pacing under Telegram's limits: about 30 messages/s per bot, 1/s per chat
     # (a short burst per chat is allowed, so a two-message reply is not held back).

@@ -13,6 +13,7 @@ from typing import Any
 
 import uvicorn
 
+from bot.app import server_config
 from bot.settings import Settings
 from bot.web import Limits
 from bot.web.app import create_web_app
@@ -40,9 +41,18 @@ class _Server(uvicorn.Server):
 
 
 class LiveServer:
-    def __init__(self, tmp: Path, *, demo: bool = True, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        *,
+        demo: bool = True,
+        limits: Limits | None = None,
+        **settings: Any,
+    ) -> None:
         self.settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{tmp / 'hotline.db'}", key_file=tmp / "hotline.key"
+            database_url=f"sqlite+aiosqlite:///{tmp / 'hotline.db'}",
+            key_file=tmp / "hotline.key",
+            **settings,
         )
         self.demo: tuple[str, str] | None = None
         self.app = create_web_app(
@@ -53,15 +63,8 @@ class LiveServer:
         )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            self.app,
-            host="127.0.0.1",
-            port=self.port,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=2,  # pages' long polls would hold the shutdown
-        )
+        config = server_config(self.app, self.settings, host="127.0.0.1", port=self.port)
+        config.timeout_graceful_shutdown = 2  # pages' long polls would hold the shutdown
         self._ready = threading.Event()
         self.server = _Server(config, self._ready)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
