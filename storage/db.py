@@ -11,9 +11,11 @@ then writes never fails half-way on a lock upgrade, and claims are atomic.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -47,6 +49,19 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def _keep_private(database: str) -> None:
+    """Create the SQLite file readable by its owner only, or narrow an existing one to that.
+
+    SQLite gives its -wal and -shm files the database file's permissions, so they follow.
+    """
+    if database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
 def make_engine(url: str, **kwargs) -> AsyncEngine:
     """Create the async engine for ``url`` with the project's connection settings."""
     url = normalise_url(url)
@@ -56,6 +71,7 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
     database = make_url(url).database or ":memory:"
+    _keep_private(database)
     engine = create_async_engine(
         url,
         async_creator=sqlite_inline.connector(database, SQLITE_BUSY_TIMEOUT_MS / 1000),
