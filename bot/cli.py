@@ -130,6 +130,27 @@ def run(
     )
 
 
+@app.command()
+def doctor(
+    webhook: str | None = typer.Option(
+        None, help="The --webhook URL `hotline run` is given, to check it too."
+    ),
+    zalo_webhook: str | None = typer.Option(
+        None, help="The --zalo-webhook URL `hotline run` is given, to check it too."
+    ),
+) -> None:
+    """Check keys, database, schema, channel tokens, webhooks, directory, queues and clock;
+    print each problem with its fix; exit 1 on any error. Changes nothing."""
+    from bot.doctor import ERROR, examine, format_findings
+
+    findings = asyncio.run(
+        examine(get_settings(), webhook_url=webhook, zalo_webhook_url=zalo_webhook)
+    )
+    typer.echo(format_findings(findings))
+    if any(finding.level == ERROR for finding in findings):
+        raise typer.Exit(code=1)
+
+
 def _zalo_secret(settings) -> str | None:
     from bot.zalo.runner import webhook_secret
 
