@@ -151,6 +151,49 @@ def doctor(
         raise typer.Exit(code=1)
 
 
+@app.command()
+def backup(
+    directory: Path = typer.Argument(..., help="A new or empty directory for this backup."),
+) -> None:
+    """Write a consistent snapshot of the database and, apart, the keyring sealed under a
+    passphrase (asked twice, hidden) into DIRECTORY; every file mode 0600."""
+    from bot import backup as backups
+
+    settings = get_settings()
+    passphrase = typer.prompt(
+        "Passphrase for the key backup (12+ characters; keep it apart from the backup)",
+        hide_input=True,
+        confirmation_prompt=True,
+    )
+    manifest = _run(
+        lambda: backups.backup(settings.database_url, settings.key_source(), directory, passphrase)
+    )
+    typer.echo(
+        f"Backed up the {manifest.backend} database (schema {manifest.schema}) and the sealed "
+        f"keyring to {directory}. Without the passphrase the backup cannot be read."
+    )
+
+
+@app.command()
+def restore(
+    directory: Path = typer.Argument(..., help="A directory written by `hotline backup`."),
+) -> None:
+    """Put a backup back: the database snapshot replaces the database, and the keyring is
+    written if there is no key file. Refuses keys that do not belong to the snapshot.
+    Stop `hotline run` first."""
+    from bot import backup as backups
+
+    settings = get_settings()
+    passphrase = typer.prompt("Passphrase of the key backup", hide_input=True)
+    manifest = _run(
+        lambda: backups.restore(settings.database_url, settings.key_source(), directory, passphrase)
+    )
+    typer.echo(
+        f"Restored the database as of {manifest.created_at} (schema {manifest.schema}). "
+        "Run `hotline init` if the code is newer, then `hotline doctor`."
+    )
+
+
 def _zalo_secret(settings) -> str | None:
     from bot.zalo.runner import webhook_secret
 
