@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from bot.admin.router import stats_router
+from bot.health import health_router
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.telegram import webhook
@@ -53,6 +54,7 @@ def create_app(
     app.include_router(webhook.router)
     app.include_router(zalo_webhook.router)
     app.include_router(stats_router())
+    app.include_router(health_router(settings.metrics))
 
     @app.get("/health")
     async def health() -> dict[str, str]:

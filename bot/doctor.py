@@ -14,20 +14,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from bot.settings import Settings
 from routing.duty import DutyHoursError, parse_duty_hours
-from storage import keys, migrate
+from storage import gauges, keys, migrate
 from storage.db import is_sqlite, make_engine, make_sessionmaker
 from storage.errors import KeyFileError
 from storage.keyring import Keyring
-from storage.models import OUTBOX_ACTIVE_STATES, EscalationDeadline, FocalPoint, OutboxMessage
+from storage.models import FocalPoint
 
 ERROR, WARNING, OK = "error", "warning", "ok"
 
@@ -313,23 +312,9 @@ async def _database_findings(
                 )
             ).all()
             findings += check_directory([FocalRow(*row) for row in rows])
-            now = clock()
-            depth, oldest = (
-                await session.exec(
-                    select(func.count(), func.min(OutboxMessage.created_at)).where(
-                        OutboxMessage.state.in_(OUTBOX_ACTIVE_STATES)
-                    )
-                )
-            ).one()
-            findings.append(check_outbox(depth, _aware(oldest), now))
-            oldest_due = (
-                await session.exec(
-                    select(func.min(EscalationDeadline.due_at)).where(
-                        EscalationDeadline.state == "pending"
-                    )
-                )
-            ).one()
-            findings.append(check_escalations(_aware(oldest_due), now))
+            now, figures = clock(), await gauges.read(session)
+            findings.append(check_outbox(figures.outbox_depth, figures.outbox_oldest, now))
+            findings.append(check_escalations(figures.oldest_due, now))
         return findings
     finally:
         await engine.dispose()
@@ -345,15 +330,6 @@ def _missing_sqlite_file(url: str) -> str | None:
     return database
 
 
-def _aware(value: Any) -> datetime | None:
-    """An aggregate comes back without the column type: a string or naive time on SQLite."""
-    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
-        return value
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 async def _clock_finding(engine, clock: Callable[[], datetime]) -> Finding:
     query = (
         "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"
@@ -362,7 +338,7 @@ async def _clock_finding(engine, clock: Callable[[], datetime]) -> Finding:
     )
     before = clock()
     async with engine.connect() as connection:
-        database_now = _aware((await connection.execute(text(query))).scalar_one())
+        database_now = gauges.as_aware((await connection.execute(text(query))).scalar_one())
     after = clock()
     local = before + (after - before) / 2
     return check_clock(local - database_now)

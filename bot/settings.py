@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # Province officers' statistics tokens: "officer:province|*:sha256,…" (hotline stats token)
     admin_tokens: SecretStr | None = None
     host: str = "127.0.0.1"
+    # Prometheus metrics at /metrics (totals only); off unless HOTLINE_METRICS=1.
+    metrics: bool = False
     port: int = 8080
 
     # Outbox pacing under Telegram's limits: about 30 messages/s per bot, 1/s per chat
