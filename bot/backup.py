@@ -143,7 +143,9 @@ def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
     """Connection options for pg_dump/pg_restore; the password goes by environment, never on
     the command line (other users can read command lines)."""
     parsed: URL = make_url(url)
-    args = ["-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432)]
+    host = parsed.host or parsed.query.get("host")  # ?host=/run/postgresql: a Unix socket
+    args = ["-h", str(host)] if host else []
+    args += ["-p", str(parsed.port)] if parsed.port else []
     if parsed.username:
         args += ["-U", parsed.username]
     args += ["-d", parsed.database or "postgres"]
