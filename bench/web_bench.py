@@ -213,7 +213,7 @@ async def main(args: argparse.Namespace) -> None:
     async with httpx.AsyncClient(base_url=base) as client:
         for _ in range(600):
             try:
-                if (await client.get("/health")).status_code == 200:
+                if (await client.get("/readyz")).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from bot.admin.router import stats_router
 from bot.body_limit import BodyLimitASGI
+from bot.health import health_router
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.telegram import webhook
@@ -63,14 +64,7 @@ def create_app(
     app.include_router(webhook.router)
     app.include_router(zalo_webhook.router)
     app.include_router(stats_router())
-
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        runtime: Runtime = app.state.runtime
-        async with runtime.store.engine.connect():
-            pass
-        return {"status": "ok"}
-
+    app.include_router(health_router(settings.metrics))
     return app
 
 

@@ -126,6 +126,70 @@ def run(
     uvicorn.Server(server_config(web, settings, host=host, port=port)).run()
 
 
+@app.command()
+def doctor(
+    webhook: str | None = typer.Option(
+        None, help="The --webhook URL `hotline run` is given, to check it too."
+    ),
+    zalo_webhook: str | None = typer.Option(
+        None, help="The --zalo-webhook URL `hotline run` is given, to check it too."
+    ),
+) -> None:
+    """Check keys, database, schema, channel tokens, webhooks, directory, queues and clock;
+    print each problem with its fix; exit 1 on any error. Changes nothing."""
+    from bot.doctor import ERROR, examine, format_findings
+
+    findings = asyncio.run(
+        examine(get_settings(), webhook_url=webhook, zalo_webhook_url=zalo_webhook)
+    )
+    typer.echo(format_findings(findings))
+    if any(finding.level == ERROR for finding in findings):
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def backup(
+    directory: Path = typer.Argument(..., help="A new or empty directory for this backup."),
+) -> None:
+    """Write a consistent snapshot of the database and, apart, the keyring sealed under a
+    passphrase (asked twice, hidden) into DIRECTORY; every file mode 0600."""
+    from bot import backup as backups
+
+    settings = get_settings()
+    passphrase = typer.prompt(
+        "Passphrase for the key backup (12+ characters; keep it apart from the backup)",
+        hide_input=True,
+        confirmation_prompt=True,
+    )
+    manifest = _run(
+        lambda: backups.backup(settings.database_url, settings.key_source(), directory, passphrase)
+    )
+    typer.echo(
+        f"Backed up the {manifest.backend} database (schema {manifest.schema}) and the sealed "
+        f"keyring to {directory}. Without the passphrase the backup cannot be read."
+    )
+
+
+@app.command()
+def restore(
+    directory: Path = typer.Argument(..., help="A directory written by `hotline backup`."),
+) -> None:
+    """Put a backup back: the database snapshot replaces the database, and the keyring is
+    written if there is no key file. Refuses keys that do not belong to the snapshot.
+    Stop `hotline run` first."""
+    from bot import backup as backups
+
+    settings = get_settings()
+    passphrase = typer.prompt("Passphrase of the key backup", hide_input=True)
+    manifest = _run(
+        lambda: backups.restore(settings.database_url, settings.key_source(), directory, passphrase)
+    )
+    typer.echo(
+        f"Restored the database as of {manifest.created_at} (schema {manifest.schema}). "
+        "Run `hotline init` if the code is newer, then `hotline doctor`."
+    )
+
+
 def _zalo_secret(settings) -> str | None:
     from bot.zalo.runner import webhook_secret
 

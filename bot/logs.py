@@ -2,7 +2,8 @@
 
 Our own log lines name events and ids only. Libraries that would log statement parameters
 or client addresses are held at WARNING, and uvicorn's access log (which records the
-caller's IP address) is off.
+caller's IP address) is off. APScheduler is held at WARNING too: at INFO it prints two
+lines per job run, every second (a failing job is still logged, at ERROR).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import logging
 
 # Loggers that print SQL parameters, request lines or addresses at INFO/DEBUG.
 _QUIET = ("aiosqlite", "sqlalchemy.engine", "asyncpg", "uvicorn.access", "httpx", "httpcore")
+# Loggers that repeat themselves in steady state.
+_STEADY = ("apscheduler",)
 
 
 def configure_logging(level: int = logging.INFO) -> None:
     """Plain timestamped lines on stderr; chatty libraries held at WARNING."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in _QUIET:
+    for name in _QUIET + _STEADY:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -16,6 +16,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.focal import FocalDesk
+from bot.metrics import Metrics
 from bot.sender import Sender
 from bot.service import Hotline
 from bot.settings import Settings
@@ -57,6 +58,7 @@ class Runtime:
     escalations: EscalationScheduler | None = None
     tasks: list[asyncio.Task] = field(default_factory=list)
     zalo: Any = None  # bot.zalo.handlers.ZaloChannel, for the Zalo webhook route
+    metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
     async def start(
@@ -87,6 +89,7 @@ class Runtime:
         hotline.on_case_created = runtime.desk.refer
         hotline.on_survivor_message = runtime.desk.relay_to_focal
         hotline.nearest_places = runtime.nearest_places
+        hotline.on_handled = runtime.metrics.handled
         try:
             await runtime.reload_directory()
             if channels and settings.telegram_token is not None:
@@ -95,6 +98,8 @@ class Runtime:
                 from bot.zalo.runner import start_zalo
 
                 await start_zalo(runtime, webhook_url=zalo_webhook_url, polling=polling)
+            for sender in runtime.senders.values():
+                sender.on_failure = runtime.metrics.send_failed
             hotline.on_wake = runtime.desk.on_wake = runtime.wake
             runtime.scheduler = AsyncIOScheduler(timezone=UTC)
             runtime.scheduler.add_job(
@@ -125,7 +130,7 @@ class Runtime:
                 keyring=store.keyring,
                 notifier=runtime.desk.notify_escalations,
                 config=runtime.ladder,
-                on_tick=lambda settled, error: runtime.wake() if settled else None,
+                on_tick=runtime._ticked,
             )
             await runtime.escalations.start()  # overdue deadlines fire now, at start-up
         except BaseException:
@@ -220,6 +225,11 @@ class Runtime:
             {"code": str(s.commune.code), "name": s.commune.name, "province_name": s.province.name}
             for s in self.directory.suggest_communes(lat, lon, limit=3)
         ]
+
+    def _ticked(self, settled: int, error: BaseException | None) -> None:
+        self.metrics.ticked(settled, error)
+        if settled:
+            self.wake()
 
     def wake(self) -> None:
         for sender in self.senders.values():

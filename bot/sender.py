@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.channel import Refused, RetryLater, Transport
+from bot.metrics import failure_kind
 from storage import outbox
 from storage.db import transaction
 from storage.store import Store
@@ -86,6 +87,7 @@ class Sender:
         self.chat_buckets: dict[str, TokenBucket] = {}
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
+        self.on_failure: Callable[[str, str], None] | None = None  # (channel, kind): metrics
 
     def wake(self) -> None:
         """Tell the sender that rows were queued (called after a commit)."""
@@ -162,8 +164,10 @@ class Sender:
             except Refused as exc:
                 outcomes.append(outbox.Outcome(row.id, "dead"))
                 log.warning("outbox: %s refused (%s)", row.method, exc)
+                self._failed(exc, refused=True)
                 continue
             except Exception as exc:  # noqa: BLE001 - RetryLater, or e.g. the database
+                self._failed(exc, refused=False)
                 # while resolving a tag: try again later, keeping the chat's order.
                 backoff = min(MAX_BACKOFF_S, self.backoff_base * 2 ** min(row.attempts, 12))
                 after = exc.after if isinstance(exc, RetryLater) else None
@@ -184,6 +188,10 @@ class Sender:
                 fresh.append(result)
             outcomes.append(outbox.Outcome(row.id, "sent", result=result))
         return outcomes
+
+    def _failed(self, exc: BaseException, *, refused: bool) -> None:
+        if self.on_failure is not None:
+            self.on_failure(self.channel, failure_kind(exc, refused))
 
     # -- one call ---------------------------------------------------------------------------
 

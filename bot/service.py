@@ -138,6 +138,7 @@ class Hotline:
         self.on_case_created = on_case_created
         self.on_survivor_message = on_survivor_message
         self.on_wake = on_wake
+        self.on_handled: Callable[[str], None] | None = None  # metrics: one per update
         self.global_lookups = RateWindow(LOOKUPS_GLOBAL, LOOKUP_WINDOW_S)
 
     async def handle(self, inbound: Inbound) -> None:
@@ -168,6 +169,8 @@ class Hotline:
             await self._queue(session, row, inbound, turn.actions, incoming, now, engine_state)
         if turn.actions and self.on_wake is not None:
             after_commit(self.on_wake)
+        if self.on_handled is not None:
+            self.on_handled(inbound.channel)
 
     # -- engine and commands ------------------------------------------------------------
 

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # Province officers' statistics tokens: "officer:province|*:sha256,…" (hotline stats token)
     admin_tokens: SecretStr | None = None
     host: str = "127.0.0.1"
+    # Prometheus metrics at /metrics (totals only); off unless HOTLINE_METRICS=1.
+    metrics: bool = False
     port: int = 8080
     # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or
     # networks). Empty: no forwarded header is believed, the peer's address is the client's.

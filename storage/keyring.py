@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import os
 import stat
@@ -34,6 +35,7 @@ PURPOSE_IDENTITY = b"lentieng/lookup/identity/v1"
 PURPOSE_RECEIPT = b"lentieng/lookup/receipt/v1"
 PURPOSE_INVITE = b"lentieng/lookup/invite/v1"
 PURPOSE_KEYCHECK = b"lentieng/lookup/keycheck/v1"
+PURPOSE_FINGERPRINT = b"lentieng/lookup/fingerprint/v1"
 
 
 def _derive(root: bytes, purpose: bytes) -> bytes:
@@ -81,6 +83,11 @@ class Keyring:
             key = _derive(self.lookup_key, purpose)
             self._derived[purpose] = key
         return key
+
+    def fingerprint(self) -> str:
+        """Names this installation's keyring without revealing it (the lookup key never
+        rotates, so a rotated keyring keeps its fingerprint); backups record it."""
+        return hmac.new(self.lookup(PURPOSE_FINGERPRINT), b"keyring", "sha256").hexdigest()[:32]
 
     @classmethod
     def generate(cls) -> Keyring:

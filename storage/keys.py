@@ -35,6 +35,7 @@ from storage.sealing import NONCE_BYTES, Vault, WrappedKey
 _CHECK_PLAINTEXT = b"len-tieng key check"
 _LOOKUP_CHECK = "lookup"
 REWRAP_BATCH = 500
+UNWRAP_SAMPLE = 20  # data keys per master key version that a key check really unwraps
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,31 @@ async def _verify(session: AsyncSession, keyring: Keyring, origin: str) -> None:
             f"{origin} lacks master key version(s) {missing}, still used by data in this "
             "database. Restore the key file that holds them from your backup."
         )
+
+
+async def keyring_problems(session: AsyncSession, keyring: Keyring, origin: str) -> list[str]:
+    """What is wrong between ``keyring`` and this database, read-only (``hotline doctor``,
+    ``hotline restore``): the recorded key checks, and a sample of data keys per master key
+    version unwrapped for real. Empty when they match."""
+    try:
+        await _verify(session, keyring, origin)
+    except KeyFileError as exc:
+        return [str(exc)]
+    vault = Vault(keyring)
+    versions = (await session.exec(select(DataKey.master_version).distinct())).all()
+    for version in versions:
+        query = select(DataKey).where(DataKey.master_version == version).limit(UNWRAP_SAMPLE)
+        for row in (await session.exec(query)).all():
+            try:
+                vault.data_key(WrappedKey(row.id, row.master_version, row.wrapped))
+            except KeyFileError as exc:
+                return [str(exc)]
+    return []
+
+
+async def master_versions_in_use(session: AsyncSession) -> list[int]:
+    """The master key versions that wrap at least one data key."""
+    return sorted((await session.exec(select(DataKey.master_version).distinct())).all())
 
 
 async def _holds_data(session: AsyncSession) -> bool:

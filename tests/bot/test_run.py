@@ -16,7 +16,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_run_serves_health_on_the_embedded_defaults(tmp_path):
+def test_run_is_ready_on_the_embedded_defaults(tmp_path):
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("HOTLINE_")}
     process = subprocess.Popen(
@@ -35,9 +35,9 @@ def test_run_serves_health_on_the_embedded_defaults(tmp_path):
         else:
             raise AssertionError("hotline run exited early:\n" + "".join(lines))
         assert f"http://127.0.0.1:{port}/" in "".join(lines)
-        response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=10)
-        assert response.status_code == 200 and response.json() == {"status": "ok"}
-        assert (tmp_path / "hotline.db").exists()
+        response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+        assert response.status_code == 200 and response.json() == {"status": "ready"}
+        assert (tmp_path / "hotline.db").stat().st_mode & 0o777 == 0o600
         assert (tmp_path / "hotline.key").stat().st_mode & 0o777 == 0o600
     finally:
         process.terminate()
