@@ -25,6 +25,7 @@ from storage import cases
 from storage.db import transaction
 from storage.models import Case, CaseMessage, OutboxMessage
 from storage.records import data_key_of, open_from
+from tests.dialogs.helpers import DANGER_SKIPPED
 from tests.e2e.driver import TelegramPerson
 from tests.e2e.test_telegram import survivor_report as telegram_survivor_report
 from tests.e2e.zalo_driver import ZaloPerson, numbered
@@ -89,6 +90,8 @@ async def survivor_report(person: ZaloPerson) -> None:
     await person.choose("done")
     await person.choose("partner")
     await person.choose("72h")
+    for code in DANGER_SKIPPED:
+        await person.choose(code)
     await person.wait_text(translator(person.lang).gettext("ch.zalo.no_location"))
     person.say("buon ma thuot")  # no diacritics: the commune search folds them
     await person.choose("c0")
@@ -407,7 +410,7 @@ async def load_daklak_directory(runtime: Runtime) -> None:
 async def zalo_report_from_buon_ma_thuot(survivor: ZaloPerson) -> None:
     """Wants shelter and contact through the chat; the account is consented to be shared."""
     survivor.say("/start")
-    for code in ("safe", "me", "phys", "done", "partner", "72h"):
+    for code in ("safe", "me", "phys", "done", "partner", "72h", *DANGER_SKIPPED):
         await survivor.choose(code)
     survivor.say("buon ma thuot")
     for code in ("c0", "a26", "f", "n", "ede", "shelter", "done", "y", "health"):
