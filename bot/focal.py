@@ -741,7 +741,11 @@ class FocalDesk:
             age_band=case.age_band,
             child=bool(details.get("child_protection") or witness.get("victim_is_child")),
             relation=witness.get("relation"),
-            victim_knows=witness.get("victim_knows"),
+            victim_knows=(
+                {True: "yes", False: "no"}.get(witness.get("victim_knows"), "unsure")
+                if witness
+                else None
+            ),
             commune=self._commune_name(case),
             location=location,
             nearest=nearest,

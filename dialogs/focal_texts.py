@@ -78,7 +78,7 @@ class CardFacts:
     age_band: str | None = None
     child: bool = False
     relation: str | None = None  # a witness's relation to the victim
-    victim_knows: bool | None = None  # a witness's report: does the victim know of it
+    victim_knows: str | None = None  # a witness was asked: "yes" | "no" | "unsure"
     commune: str = ""
     location: tuple[float, float] | None = None
     nearest: str | None = None  # the nearest commune to the location (to be confirmed)
@@ -146,11 +146,9 @@ def card_lines(lang: str, facts: CardFacts) -> list[str]:
     if facts.reporter == "witness" and facts.relation in _RELATION:
         reporter += " – " + t(N_("focal.card.relation"), relation=t(_RELATION[facts.relation]))
     lines.append(t(N_("focal.card.reporter"), reporter=reporter))
-    if facts.reporter == "witness":
-        knows = {True: N_("opt.yes"), False: N_("opt.no")}.get(facts.victim_knows)
-        lines.append(
-            t(N_("focal.card.victim_knows"), knows=t(knows) if knows else t(N_("opt.unsure")))
-        )
+    knows = {"yes": N_("opt.yes"), "no": N_("opt.no"), "unsure": N_("opt.unsure")}
+    if facts.victim_knows in knows:
+        lines.append(t(N_("focal.card.victim_knows"), knows=t(knows[facts.victim_knows])))
     kinds = [t(_TYPE[k]) for k in facts.types if k in _TYPE]
     if not kinds and facts.category in _CATEGORY:
         kinds = [t(_CATEGORY[facts.category])]
