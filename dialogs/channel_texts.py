@@ -40,6 +40,10 @@ ZALO = ChannelTexts(
         ("rc.deleted", N_("ch.zalo.rc_done")),
         ("later.text", N_("ch.zalo.later")),
         ("info.digital", N_("ch.zalo.digital")),
+        # Zalo passes no voice messages to bots: no prompt asks for one.
+        ("sv.acc", N_("ch.zalo.acc")),
+        ("wt.acc", N_("ch.zalo.wt_acc")),
+        ("fu.add", N_("ch.zalo.fu_add")),
     ),
     receipt_hint=N_("ch.zalo.rc_hint"),
     no_location=N_("ch.zalo.no_location"),

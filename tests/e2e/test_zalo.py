@@ -115,6 +115,17 @@ async def survivor_report(person: ZaloPerson) -> None:
     await person.choose("done")  # no attachments
 
 
+async def test_no_prompt_asks_for_a_voice_message_zalo_does_not_pass_on(runtime, fake_zalo):
+    """Issue 17 finding 8, on Zalo: the account prompts said "text or voice"."""
+    person = ZaloPerson(fake_zalo, USER)
+    person.say("/start")
+    await survivor_report(person)
+    tr = translator("vi")
+    said = "\n".join(m.text or "" for m in person.visible())
+    assert tr.gettext("ch.zalo.acc") in said
+    assert tr.gettext("sv.acc") not in said and "tin nhắn thoại" not in said
+
+
 @pytest.mark.parametrize("lang", ["vi", "en"])
 async def test_survivor_reports_with_typed_numbers_only(runtime, fake_zalo, lang, caplog):
     caplog.set_level(logging.DEBUG)
