@@ -26,7 +26,7 @@ from dialogs import focal_texts as T
 from dialogs.i18n import translator
 from dialogs.outbound import focal_reply
 from routing import escalation
-from routing.directory import Directory, Role
+from routing.directory import CommuneSuggestion, Directory, Role
 from routing.ladder import should_tell_survivor
 from routing.matching import ShelterNeeds, match_focal_point, match_shelter
 from routing.places import PlaceCode, load_places
@@ -726,9 +726,7 @@ class FocalDesk:
         details = view["details"]
         witness = details.get("witness") or {}
         location = view["location"] if content else None
-        nearest = None
-        if location and not case.commune_code:
-            nearest = self._nearest_commune(*location)
+        nearest = self._nearest_commune(*location) if location and not case.commune_code else None
         contact = details.get("contact_method") or (view["contact"] or {}).get("method")
         return T.CardFacts(
             urgency=case.urgency,
@@ -748,20 +746,21 @@ class FocalDesk:
             ),
             commune=self._commune_name(case),
             location=location,
-            nearest=nearest,
+            nearest=nearest.label if nearest else None,
+            nearest_km=nearest.distance_km if nearest else None,
             contact=contact,
             safe_times=details.get("safe_times") or (view["contact"] or {}).get("safe_times"),
             needs=tuple(details.get("needs") or ()),
         )
 
-    def _nearest_commune(self, lat: float, lon: float) -> str | None:
+    def _nearest_commune(self, lat: float, lon: float) -> CommuneSuggestion | None:
         """The commune of the nearest office to a shared location (an estimate: the
         person did not confirm it)."""
         try:
             found = self.directory().suggest_communes(lat, lon, limit=1)
         except (AssertionError, ValueError):  # no directory loaded, or odd coordinates
             return None
-        return f"{found[0].commune.name}, {found[0].province.name}" if found else None
+        return found[0] if found else None
 
     def _commune_name(self, case: Case) -> str:
         if not case.commune_code:

@@ -82,6 +82,7 @@ class CardFacts:
     commune: str = ""
     location: tuple[float, float] | None = None
     nearest: str | None = None  # the nearest commune to the location (to be confirmed)
+    nearest_km: float | None = None  # from the location to that commune's nearest office
     contact: str | None = None  # chat | phone | none
     safe_times: str | None = None
     needs: tuple[str, ...] = ()
@@ -175,7 +176,10 @@ def card_lines(lang: str, facts: CardFacts) -> list[str]:
             )
         )
         if facts.nearest and not facts.commune:
-            lines.append(t(N_("focal.card.nearest"), commune=facts.nearest))
+            nearest = t(N_("focal.card.nearest"), commune=facts.nearest)
+            if facts.nearest_km is not None:
+                nearest += " " + t(N_("focal.card.nearest_km"), km=f"{facts.nearest_km:.1f}")
+            lines.append(nearest)
     if facts.contact in _CONTACT:
         contact = t(_CONTACT[facts.contact])
         if facts.contact == "phone" and facts.safe_times in _TIMES:

@@ -52,9 +52,11 @@ async def test_an_alert_with_a_shared_location_shows_it_with_a_map_link_and_the_
     assert focal_texts.map_link(*EA_KAR) in card.text
     assert "https://www.openstreetmap.org/?mlat=12.81200&mlon=108.45600" in card.text
     nearest = runtime.directory.suggest_communes(*EA_KAR, limit=1)[0]
-    assert vi("focal.card.nearest", commune=f"{nearest.commune.name}, {nearest.province.name}") in (
-        card.text
-    )
+    assert (
+        vi("focal.card.nearest", commune=nearest.label)
+        + " "
+        + vi("focal.card.nearest_km", km=f"{nearest.distance_km:.1f}")
+    ) in card.text
     assert vi("focal.card.commune", commune="—") not in card.text
     assert vi("focal.reason.danger_now") in card.text
     # No link preview: Telegram would fetch the map page for the place.
