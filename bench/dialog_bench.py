@@ -37,6 +37,7 @@ SURVIVOR = [
     ("tap", "done"),
     ("tap", "partner"),
     ("tap", "72h"),
+    *(("tap", "skip") for _ in range(6)),  # the danger questions
     ("text", "Ea Tu, Đắk Lắk"),
     ("tap", "c0"),
     ("tap", "a26"),

@@ -26,7 +26,7 @@ from dialogs import focal_texts as T
 from dialogs.i18n import translator
 from dialogs.outbound import focal_reply
 from routing import escalation
-from routing.directory import Directory, Role
+from routing.directory import CommuneSuggestion, Directory, Role
 from routing.ladder import should_tell_survivor
 from routing.matching import ShelterNeeds, match_focal_point, match_shelter
 from routing.places import PlaceCode, load_places
@@ -686,10 +686,16 @@ class FocalDesk:
         return await self._card(session, referral, case, report)
 
     async def _card(
-        self, session: AsyncSession, referral: Referral, case: Case, report: dict[str, Any]
+        self,
+        session: AsyncSession,
+        referral: Referral,
+        case: Case,
+        report: dict[str, Any] | None = None,
     ) -> A.Send:
-        """The card: only what the task needs, the account and phone only with consent."""
-        contact = report.get("contact") or {}
+        """The card, always rebuilt from the stored case (``report`` is ignored: the first
+        card, a transfer's and an escalation's say the same). Only what the task needs;
+        account, phone and location only with consent."""
+        view = await _report_view(session, self.store, case)
         shelter_name = None
         if referral.shelter_id:
             from storage.models import Shelter
@@ -698,25 +704,65 @@ class FocalDesk:
             if shelter is not None:
                 key = await data_key_of(session, self.store.vault, shelter)
                 shelter_name = open_from(self.store.vault, key, shelter, "name")
-        account = (report.get("free_text") or {}).get("account") or None
+        content = T.shows_content(case.consent_referral)
+        contact = view["contact"]
+        account = view["free_text"]["account"] or None
         # web recordings linked to the case: the card says where to listen to them
-        recordings = await media.count_for_case(session, case.id) if case.consent_referral else 0
+        recordings = await media.count_for_case(session, case.id) if content else 0
         return T.referral_card(
             FOCAL_LANG,
             referral_id=referral.id,
             case_ref=case.ref,
-            urgency=case.urgency,
-            category=case.category,
-            commune=await self._commune_name(case),
-            needs=report.get("needs") or [],
+            facts=self._facts(case, view, content),
             shelter=shelter_name,
-            account=account if case.consent_referral else None,
-            phone=contact.get("phone") if contact.get("method") == "phone" else None,
+            account=account if content else None,
+            phone=contact.get("phone") if content and contact.get("method") == "phone" else None,
             level=referral.level,
             recordings=recordings,
         )
 
-    async def _commune_name(self, case: Case) -> str:
+    def _facts(self, case: Case, view: dict[str, Any], content: bool) -> T.CardFacts:
+        """The one place a card's facts come from (chat cards and the web inbox)."""
+        details = view["details"]
+        witness = details.get("witness") or {}
+        location = view["location"] if content else None
+        nearest = self._nearest_commune(*location) if location and not case.commune_code else None
+        contact = details.get("contact_method") or (view["contact"] or {}).get("method")
+        return T.CardFacts(
+            urgency=case.urgency,
+            reasons=tuple(details.get("urgency_reasons") or ()),
+            reporter=case.reporter,
+            types=tuple(details.get("types") or ()),
+            category=case.category,
+            perpetrator=details.get("perpetrator"),
+            when=details.get("when"),
+            age_band=case.age_band,
+            child=bool(details.get("child_protection") or witness.get("victim_is_child")),
+            relation=witness.get("relation"),
+            victim_knows=(
+                {True: "yes", False: "no"}.get(witness.get("victim_knows"), "unsure")
+                if witness
+                else None
+            ),
+            commune=self._commune_name(case),
+            location=location,
+            nearest=nearest.label if nearest else None,
+            nearest_km=nearest.distance_km if nearest else None,
+            contact=contact,
+            safe_times=details.get("safe_times") or (view["contact"] or {}).get("safe_times"),
+            needs=tuple(details.get("needs") or ()),
+        )
+
+    def _nearest_commune(self, lat: float, lon: float) -> CommuneSuggestion | None:
+        """The commune of the nearest office to a shared location (an estimate: the
+        person did not confirm it)."""
+        try:
+            found = self.directory().suggest_communes(lat, lon, limit=1)
+        except (AssertionError, ValueError):  # no directory loaded, or odd coordinates
+            return None
+        return found[0] if found else None
+
+    def _commune_name(self, case: Case) -> str:
         if not case.commune_code:
             return ""
         found = load_places().commune(PlaceCode(case.place_scheme, case.commune_code))
@@ -864,9 +910,16 @@ async def _report_view(session: AsyncSession, store: Store, case: Case) -> dict[
     opened = open_from(store.vault, key, case, "details") or {}
     narrative = open_from(store.vault, key, case, "narrative")
     contact = open_from(store.vault, key, case, "contact") or {}
+    location = open_from(store.vault, key, case, "location") or {}
     return {
         "needs": opened.get("needs") or [],
         "free_text": {"account": narrative or []},
         "contact": contact,
         "language": opened.get("language"),
+        "details": opened,
+        "location": (
+            (float(location["lat"]), float(location["lon"]))
+            if location.get("lat") is not None and location.get("lon") is not None
+            else None
+        ),
     }

@@ -357,6 +357,9 @@ def _new_case(report: dict[str, Any], turn: _Turn) -> cases.NewCase:
         "needs",
         "witness",
         "language",
+        "urgency_reasons",
+        "danger_signs",
+        "child_protection",
     )
     return cases.NewCase(
         channel=turn.channel,
@@ -375,7 +378,9 @@ def _new_case(report: dict[str, Any], turn: _Turn) -> cases.NewCase:
         sealed={
             "narrative": free.get("account") or None,
             "attachments": free.get("media") or None,
-            "details": {key: report.get(key) for key in details_keys},
+            # How the person wants to be contacted (a code; the phone stays in "contact").
+            "details": {key: report.get(key) for key in details_keys}
+            | {"contact_method": contact.get("method"), "safe_times": contact.get("safe_times")},
             "location": location,
             "contact": contact if contact.get("method") == "phone" else None,
             "reporter_address": (

@@ -4,7 +4,8 @@ The engine's texts are written for a channel that can delete messages (Telegram)
 exit removes what the bot can remove, the receipt message is deleted once saved. A channel
 that cannot delete messages (Zalo's Bot Platform has no deleteMessage) must not promise
 that. Its renderer swaps those texts for the honest ones below, which also say how to
-delete the conversation in the app. The engine does not know or care.
+delete the conversation in the app. The engine does not know or care. Likewise the web
+chat, which takes no photos or files and is itself the "other way" the texts offer.
 
 Swaps are whole translated messages (or, for the receipt, the fixed text after ``{code}``),
 looked up in the same language, so they work in every catalog, with the usual fallback
@@ -24,7 +25,7 @@ _CODE = "{code}"
 class ChannelTexts:
     """Message ids a channel uses instead of the engine's where it cannot do what they say."""
 
-    quick_exit: str  # said instead of deleting the conversation
+    quick_exit: str | None = None  # said instead of deleting the conversation
     replace: tuple[tuple[str, str], ...] = ()  # (engine message id, channel message id)
     receipt_hint: str | None = None  # replaces what rc.show says after the code
     no_location: str | None = None  # added where a step offers to share a location
@@ -39,9 +40,27 @@ ZALO = ChannelTexts(
         ("rc.deleted", N_("ch.zalo.rc_done")),
         ("later.text", N_("ch.zalo.later")),
         ("info.digital", N_("ch.zalo.digital")),
+        # Zalo passes no voice messages to bots: no prompt asks for one.
+        ("sv.acc", N_("ch.zalo.acc")),
+        ("wt.acc", N_("ch.zalo.wt_acc")),
+        ("fu.add", N_("ch.zalo.fu_add")),
     ),
     receipt_hint=N_("ch.zalo.rc_hint"),
     no_location=N_("ch.zalo.no_location"),
+)
+
+
+# The web chat: messages live on our server only, quick exit clears the page, and it takes
+# text, location and voice (where the browser records) but no photos or files: no prompt
+# there asks for what it cannot take, or points to "the web chat instead of this app".
+WEB = ChannelTexts(
+    replace=(
+        ("start.intro", N_("ch.web.intro")),
+        ("sv.att", N_("ch.web.att")),
+        ("wt.acc", N_("ch.web.wt_acc")),
+        ("fu.add", N_("ch.web.fu_add")),
+        ("info.digital", N_("ch.web.digital")),
+    ),
 )
 
 
@@ -63,6 +82,7 @@ def adapt(texts: ChannelTexts, text: str, lang: str) -> str:
 
 def quick_exit(texts: ChannelTexts, lang: str) -> str:
     """What the channel says on quick exit instead of deleting the conversation."""
+    assert texts.quick_exit is not None, "only for a channel that cannot delete messages"
     return translator(lang).gettext(texts.quick_exit)
 
 

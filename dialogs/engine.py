@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from dialogs import actions as A
 from dialogs import commands as C
 from dialogs import events as E
-from dialogs.flows import FIX, STEPS, SUMMARY, Step, flow_of
+from dialogs.flows import DANGER_QUESTIONS, FIX, STEPS, SUMMARY, Step, flow_of
 from dialogs.i18n import DEFAULT, LANG_NAMES, LANGUAGES, N_, Translator, translator
 from dialogs.report import build_report
 from dialogs.text import (
@@ -1180,6 +1180,8 @@ def _summary_text(c: _Ctx) -> str:
             if files:
                 counts.append(tr.ngettext("acc.n_files", "acc.n_files_pl", len(files)))
             value = ", ".join(counts) if counts else tr.gettext(N_("sum.skipped"))
+        elif field == "@danger":
+            value = _danger_summary(tr, a)
         else:
             if step.when and a.get(step.when[0], _MISSING) not in step.when[1]:
                 continue
@@ -1199,3 +1201,12 @@ def _summary_text(c: _Ctx) -> str:
                 value = _label_of(c, step_id, v)
         lines.append(f"• {tr.gettext(label)}: {value}")
     return "\n".join(lines)
+
+
+def _danger_summary(tr: Translator, a: dict) -> str:
+    """The danger questions on one line: the signs answered "yes", else "no" or skipped."""
+    answers = [a.get(field) for field, _step, _label, _sign in DANGER_QUESTIONS]
+    said = [tr.gettext(label) for _f, _s, label, _g in DANGER_QUESTIONS if a.get(_f) == "y"]
+    if said:
+        return "; ".join(said)
+    return tr.gettext(N_("opt.no") if "n" in answers else N_("sum.skipped"))

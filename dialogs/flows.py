@@ -143,6 +143,25 @@ RELATION = (
 )
 
 
+# Danger questions (survivor flow), after a lethality screen: the Danger Assessment
+# (Campbell et al., "Risk factors for femicide in abusive relationships", Am J Public Health
+# 2003;93:1089-97: strangulation, a weapon and threats to kill are among the strongest
+# predictors of intimate partner homicide) and its short field form, the Lethality
+# Assessment Program screen (LAP-DV, Maryland Network Against Domestic Violence: a "yes" to
+# weapon, threat to kill or "might try to kill you" screens in at once; pregnancy, violence
+# getting worse and fear among the other items). Each is one yes/no question and may be
+# skipped; only a "yes" counts (dialogs/triage.py), so skipping never lowers urgency.
+# (field, step id, label id of the sign on the summary and the card, coded sign)
+DANGER_QUESTIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("dq_strang", "sv.dq_strang", N_("sign.strangulation"), "strangulation"),
+    ("dq_weapon", "sv.dq_weapon", N_("sign.weapon"), "weapon"),
+    ("dq_kill", "sv.dq_kill", N_("sign.threat_to_kill"), "threat_to_kill"),
+    ("dq_home", "sv.dq_home", N_("sign.afraid_to_go_home"), "afraid_to_go_home"),
+    ("dq_worse", "sv.dq_worse", N_("sign.escalating"), "escalating"),
+    ("dq_preg", "sv.dq_preg", N_("sign.pregnant"), "pregnant"),
+)
+
+
 def _s(id, kind, prompt, **kw) -> Step:  # noqa: A002
     if isinstance(prompt, str):
         prompt = (prompt,)
@@ -265,8 +284,68 @@ STEPS_LIST: list[Step] = [
         field="when",
         options=WHEN,
         skip=True,
-        next="sv.where",
+        next="sv.dq_strang",
         group="when",
+    ),
+    _s(
+        "sv.dq_strang",
+        "choice",
+        (N_("dq.intro"), N_("dq.strang")),
+        field="dq_strang",
+        options=(Opt("y", N_("opt.yes"), note=N_("note.strangled"), value=True), NO),
+        skip=True,
+        next="sv.dq_weapon",
+        group="safety",
+    ),
+    _s(
+        "sv.dq_weapon",
+        "choice",
+        N_("dq.weapon"),
+        field="dq_weapon",
+        options=(YES, NO),
+        skip=True,
+        next="sv.dq_kill",
+        group="safety",
+    ),
+    _s(
+        "sv.dq_kill",
+        "choice",
+        N_("dq.kill"),
+        field="dq_kill",
+        options=(YES, NO),
+        skip=True,
+        next="sv.dq_home",
+        group="safety",
+    ),
+    _s(
+        "sv.dq_home",
+        "choice",
+        N_("dq.home"),
+        field="dq_home",
+        options=(YES, NO),
+        skip=True,
+        next="sv.dq_worse",
+        group="safety",
+    ),
+    _s(
+        "sv.dq_worse",
+        "choice",
+        N_("dq.worse"),
+        field="dq_worse",
+        options=(YES, NO),
+        skip=True,
+        next="sv.dq_preg",
+        group="safety",
+    ),
+    _s(
+        "sv.dq_preg",
+        "choice",
+        N_("dq.preg"),
+        field="dq_preg",
+        options=(YES, NO),
+        skip=True,
+        next="sv.where",
+        group="safety",
     ),
     _s(
         "sv.where",
@@ -702,6 +781,7 @@ SUMMARY = {
         (N_("sum.what"), "types", "sv.what"),
         (N_("sum.who"), "perp", "sv.who"),
         (N_("sum.when"), "when", "sv.when"),
+        (N_("sum.danger_signs"), "@danger", "sv.dq_strang"),
         (N_("sum.where"), "place", "sv.where"),
         (N_("sum.age"), "age", "sv.age"),
         (N_("sum.sex"), "sex", "sv.sex"),
@@ -739,6 +819,7 @@ FIX = {
         ("what", N_("sum.what"), "sv.what"),
         ("who", N_("sum.who"), "sv.who"),
         ("when", N_("sum.when"), "sv.when"),
+        ("safety", N_("fix.safety"), "sv.dq_strang"),
         ("where", N_("sum.where"), "sv.where"),
         ("about", N_("fix.about"), "sv.age"),
         ("needs", N_("sum.needs"), "sv.needs"),
@@ -773,6 +854,8 @@ def check() -> None:
             assert o.code.isascii() and len(o.code) <= 10, (s.id, o.code)
         if s.when:
             assert s.when[0], s.id
+    for field, step_id, _label, _sign in DANGER_QUESTIONS:
+        assert STEPS[step_id].field == field and STEPS[step_id].skip, step_id
     for flow, rows in FIX.items():
         for _code, _label, target in rows:
             assert target in STEPS and STEPS[target].id.startswith(flow)

@@ -7,7 +7,10 @@ the engine's ``<counter>.<code>`` data).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dialogs import actions as A
+from dialogs import flows as F
 from dialogs.i18n import DEFAULT, LANGUAGES, N_, translator
 
 PREFIX = "fp:"
@@ -57,40 +60,157 @@ def parse_data(value: str) -> tuple[str, str, str] | None:
     return parts[0], parts[1], ":".join(parts[2:])
 
 
+@dataclass(frozen=True)
+class CardFacts:
+    """What a card says about a case: coded values only (labels are looked up here).
+
+    Built in one place (``bot.focal``) from the case's plaintext columns and its opened
+    details, for the chat card and the web inbox alike. ``location`` is the shared
+    position, set only for a recipient allowed to see it (:func:`shows_content`)."""
+
+    urgency: str = "normal"
+    reasons: tuple[str, ...] = ()
+    reporter: str = "survivor"
+    types: tuple[str, ...] = ()
+    category: str | None = None  # the GBVIMS category, for cases stored without types
+    perpetrator: str | None = None
+    when: str | None = None
+    age_band: str | None = None
+    child: bool = False
+    relation: str | None = None  # a witness's relation to the victim
+    victim_knows: str | None = None  # a witness was asked: "yes" | "no" | "unsure"
+    commune: str = ""
+    location: tuple[float, float] | None = None
+    nearest: str | None = None  # the nearest commune to the location (to be confirmed)
+    nearest_km: float | None = None  # from the location to that commune's nearest office
+    contact: str | None = None  # chat | phone | none
+    safe_times: str | None = None
+    needs: tuple[str, ...] = ()
+
+
+def shows_content(consent_referral: bool) -> bool:
+    """Whether a card may carry the person's own content (account, phone, shared location):
+    only on a report they agreed to have referred; every card goes to a recipient the
+    consent check let through."""
+    return bool(consent_referral)
+
+
+def map_link(lat: float, lon: float) -> str:
+    """A plain link to the point on OpenStreetMap: nothing loads until it is followed, and
+    our pages load no map tiles."""
+    return (
+        f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=17/{lat:.5f}/{lon:.5f}"
+    )
+
+
+def _labels(options: tuple[F.Opt, ...]) -> dict[object, str]:
+    """Reported value → the label the person chose it by (one wording on both sides)."""
+    return {o.value if o.value is not None else o.code: o.label for o in options}
+
+
+_TYPE = _labels(F.TYPES)
+_PERP = _labels(F.PERP)
+_WHEN = _labels(F.WHEN)
+_AGE = _labels(F.AGE)
+_RELATION = _labels(F.RELATION)
+_TIMES = _labels(F.TIMES)
+_REASON = {
+    "danger_now": N_("focal.reason.danger_now"),
+    **{sign: label for _f, _s, label, sign in F.DANGER_QUESTIONS},
+    "child": N_("focal.reason.child"),
+    "happening_now": N_("focal.reason.happening_now"),
+    "sexual_violence_72h": N_("focal.reason.sexual_72h"),
+}
+_CONTACT = {
+    "chat": N_("focal.card.contact_chat"),
+    "phone": N_("focal.card.contact_phone"),
+    "none": N_("focal.card.contact_none"),
+}
+_REPORTER = {
+    "survivor": N_("focal.card.by_survivor"),
+    "witness": N_("focal.card.by_witness"),
+}
+
+
+def card_lines(lang: str, facts: CardFacts) -> list[str]:
+    """The facts of a card, one line each, in the focal point's language."""
+    tr = translator(_lang(lang))
+    t = tr.gettext
+    urgency = t(_URGENCY.get(facts.urgency, _URGENCY["normal"]))
+    reasons = [t(_REASON[r]) for r in facts.reasons if r in _REASON]
+    lines = [
+        t(N_("focal.card.urgency_why"), urgency=urgency, reasons="; ".join(reasons))
+        if reasons
+        else t(N_("focal.card.urgency"), urgency=urgency)
+    ]
+    reporter = t(_REPORTER.get(facts.reporter, _REPORTER["survivor"]))
+    if facts.reporter == "witness" and facts.relation in _RELATION:
+        reporter += " – " + t(N_("focal.card.relation"), relation=t(_RELATION[facts.relation]))
+    lines.append(t(N_("focal.card.reporter"), reporter=reporter))
+    knows = {"yes": N_("opt.yes"), "no": N_("opt.no"), "unsure": N_("opt.unsure")}
+    if facts.victim_knows in knows:
+        lines.append(t(N_("focal.card.victim_knows"), knows=t(knows[facts.victim_knows])))
+    kinds = [t(_TYPE[k]) for k in facts.types if k in _TYPE]
+    if not kinds and facts.category in _CATEGORY:
+        kinds = [t(_CATEGORY[facts.category])]
+    lines.append(t(N_("focal.card.category"), category="; ".join(kinds) or "—"))
+    if facts.perpetrator in _PERP:
+        lines.append(t(N_("focal.card.perpetrator"), who=t(_PERP[facts.perpetrator])))
+    if facts.when in _WHEN:
+        lines.append(t(N_("focal.card.when"), when=t(_WHEN[facts.when])))
+    age = t(_AGE[facts.age_band]) if facts.age_band in _AGE else None
+    if facts.child:
+        lines.append(t(N_("focal.card.child"), age=f" ({age})" if age else ""))
+    elif age:
+        lines.append(t(N_("focal.card.age"), age=age))
+    if facts.commune or not facts.location:
+        lines.append(t(N_("focal.card.commune"), commune=facts.commune or "—"))
+    if facts.location:
+        lat, lon = facts.location
+        lines.append(
+            t(
+                N_("focal.card.location"),
+                lat=f"{lat:.5f}",
+                lon=f"{lon:.5f}",
+                link=map_link(lat, lon),
+            )
+        )
+        if facts.nearest and not facts.commune:
+            nearest = t(N_("focal.card.nearest"), commune=facts.nearest)
+            if facts.nearest_km is not None:
+                nearest += " " + t(N_("focal.card.nearest_km"), km=f"{facts.nearest_km:.1f}")
+            lines.append(nearest)
+    if facts.contact in _CONTACT:
+        contact = t(_CONTACT[facts.contact])
+        if facts.contact == "phone" and facts.safe_times in _TIMES:
+            contact += " – " + t(N_("focal.card.safe_times"), times=t(_TIMES[facts.safe_times]))
+        lines.append(t(N_("focal.card.contact"), contact=contact))
+    lines.append(
+        t(
+            N_("focal.card.needs"),
+            needs=", ".join(t(_SERVICE[n]) for n in facts.needs if n in _SERVICE) or "—",
+        )
+    )
+    return lines
+
+
 def referral_card(
     lang: str,
     *,
     referral_id: str,
     case_ref: str,
-    urgency: str,
-    category: str | None,
-    commune: str,
-    needs: list[str],
+    facts: CardFacts,
     shelter: str | None,
     account: list[str] | None,
     phone: str | None,
     level: int = 0,
     recordings: int = 0,
 ) -> A.Send:
-    """The card a focal point receives; ``account``/``phone``/``recordings`` only when
-    consented. Recordings made in the web chat are played in the web inbox only: the card
-    says how many there are and where to listen."""
+    """The card a focal point receives; ``account``/``phone``/``recordings`` and the
+    location in ``facts`` only when consented. Recordings made in the web chat are played
+    in the web inbox only: the card says how many there are and where to listen."""
     tr = translator(_lang(lang))
-    lines = [
-        tr.gettext(N_("focal.card.title"), ref=case_ref),
-        tr.gettext(
-            N_("focal.card.urgency"), urgency=tr.gettext(_URGENCY.get(urgency, _URGENCY["normal"]))
-        ),
-        tr.gettext(
-            N_("focal.card.category"),
-            category=tr.gettext(_CATEGORY[category]) if category in _CATEGORY else "—",
-        ),
-        tr.gettext(N_("focal.card.commune"), commune=commune or "—"),
-        tr.gettext(
-            N_("focal.card.needs"),
-            needs=", ".join(tr.gettext(_SERVICE[n]) for n in needs if n in _SERVICE) or "—",
-        ),
-    ]
+    lines = [tr.gettext(N_("focal.card.title"), ref=case_ref), *card_lines(lang, facts)]
     if shelter:
         lines.append(tr.gettext(N_("focal.card.shelter"), shelter=shelter))
     if level:

@@ -5,6 +5,9 @@ Shape (``schema`` 1)::
     {
       "schema": 1, "flow": "survivor"|"witness"|"danger", "reporter": "survivor"|"witness",
       "urgency": "immediate"|"high"|"normal",
+      "urgency_reasons": [coded, dialogs.triage.REASONS: what raised the urgency],
+      "danger_signs": [danger questions answered "yes": strangulation, weapon,
+                       threat_to_kill, afraid_to_go_home, escalating, pregnant],
       "category": GBVIMS type (rape, sexual_assault, physical_assault, forced_marriage,
                   denial_of_resources, psychological_abuse) or "unknown",
       "types": [every type ticked, incl. online_violence, workplace_sexual_harassment,
@@ -36,7 +39,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dialogs.flows import STEPS
+from dialogs.flows import DANGER_QUESTIONS, STEPS
+from dialogs.triage import triage
 
 GBVIMS_ORDER = (
     "rape",
@@ -122,12 +126,18 @@ def build_report(st: dict, now: datetime) -> dict[str, Any]:
     if within_72h:
         context.append("within_72h")
 
-    if flow == "dg" or (witness and witness["danger_now"] is True):
-        urgency = "immediate"
-    elif child or when == "now" or (within_72h and any(t in types for t in _SEXUAL)):
-        urgency = "high"
-    else:
-        urgency = "normal"
+    signs = (
+        [sign for field, _step, _label, sign in DANGER_QUESTIONS if a.get(field) == "y"]
+        if flow == "sv"
+        else []
+    )
+    urgency, reasons = triage(
+        danger_now=flow == "dg" or bool(witness and witness["danger_now"] is True),
+        signs=signs,
+        child=child,
+        when=when,
+        types=types,
+    )
 
     place_in = a.get("place") or {}
     place = {}
@@ -174,6 +184,8 @@ def build_report(st: dict, now: datetime) -> dict[str, Any]:
         "flow": {"sv": "survivor", "wt": "witness", "dg": "danger"}[flow],
         "reporter": reporter,
         "urgency": urgency,
+        "urgency_reasons": list(reasons),
+        "danger_signs": signs,
         "category": category_of(types),
         "types": types,
         "context": context,

@@ -78,6 +78,10 @@ class TelegramRenderer:
         match action:
             case A.Send():
                 params: dict[str, Any] = {"chat_id": chat_id, "text": _clip(action.text)}
+                if "://" in action.text:
+                    # No preview: Telegram would fetch the page (a card's map link names a
+                    # place) and show it to whoever glances at the chat.
+                    params["link_preview_options"] = {"is_disabled": True}
                 if action.request_location or action.request_contact:
                     params["reply_markup"] = _reply_keyboard(action)
                 elif action.options:

@@ -60,6 +60,24 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+# An escaped card's map link (dialogs.focal_texts.map_link): made a plain link that opens
+# OpenStreetMap in a new tab, without a referrer; the inbox itself loads no map.
+_MAP_LINK = re.compile(
+    r"https://www\.openstreetmap\.org/\?mlat=-?\d{1,3}\.\d{5}&amp;mlon=-?\d{1,3}\.\d{5}"
+    r"#map=17/-?\d{1,3}\.\d{5}/-?\d{1,3}\.\d{5}"
+)
+
+
+def _card_html(text: str) -> str:
+    """The card's text, escaped, with its map link clickable."""
+    return _MAP_LINK.sub(
+        lambda m: (
+            f'<a href="{m.group(0)}" target="_blank" rel="noopener noreferrer">{m.group(0)}</a>'
+        ),
+        _e(text),
+    )
+
+
 # -- sessions -----------------------------------------------------------------------------------
 
 
@@ -319,7 +337,7 @@ async def _card(session, desk, referral: Referral, case: Case, csrf: str) -> str
     )
     return (
         f'<article class="card urgency-{_e(case.urgency)}" data-ref="{_e(case.ref)}">'
-        f'<pre class="cardtext">{_e(card.text)}</pre>'
+        f'<pre class="cardtext">{_card_html(card.text)}</pre>'
         f'<p class="status">{_e(_t("status"))}: {_e(_status(case.status))}</p>'
         + recordings
         + (

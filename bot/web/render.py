@@ -4,7 +4,8 @@ The page applies the operations in order: ``send`` adds a message (with buttons,
 location button when the step asks for one), ``edit`` rewrites the latest message with a
 tag, ``delete`` removes the messages with a tag, ``clear`` removes every message (the
 engine's quick exit). Every operation carries the reader's language so the page's own
-labels follow a language change.
+labels follow a language change. Texts that ask for what the web chat cannot take
+(photos, files) are swapped for honest ones (:data:`dialogs.channel_texts.WEB`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from bot.channel import Call, Capabilities
 from dialogs import actions as A
+from dialogs import channel_texts
 
 CHANNEL = "web"
 MAX_TEXT = 8000
@@ -46,14 +48,16 @@ class WebRenderer:
         params: dict[str, Any]
         match action:
             case A.Send():
-                params = {"text": _clip(action.text), "options": _options(action.options)}
+                text = channel_texts.adapt(channel_texts.WEB, action.text, lang)
+                params = {"text": _clip(text), "options": _options(action.options)}
                 if action.request_location:
                     params["location"] = True
                 if action.tag:
                     params["tag"] = action.tag
                 return [Call("send", params | {"lang": lang})]
             case A.Edit():
-                params = {"tag": action.tag, "text": _clip(action.text)}
+                text = channel_texts.adapt(channel_texts.WEB, action.text, lang)
+                params = {"tag": action.tag, "text": _clip(text)}
                 params["options"] = _options(action.options)
                 return [Call("edit", params | {"lang": lang})]
             case A.DeleteTracked(tag=None):

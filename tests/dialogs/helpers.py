@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 from dialogs import actions as A
 from dialogs import events as E
 from dialogs import handle
+from dialogs.flows import DANGER_QUESTIONS
 
 T0 = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+# The survivor flow's danger questions, all skipped (what scripted reports tap after "when").
+DANGER_SKIPPED = ("skip",) * len(DANGER_QUESTIONS)
 
 
 class Bot:
@@ -74,3 +77,10 @@ class Bot:
 
     def codes(self) -> list[str]:
         return [o.data.rpartition(".")[2] for o in self.screen.options if "." in o.data]
+
+
+def skip_danger_questions(bot) -> None:
+    """The survivor flow's danger questions (dialogs.flows.DANGER_QUESTIONS), all skipped."""
+    for _field, step_id, _label, _sign in DANGER_QUESTIONS:
+        assert bot.step == step_id, bot.step
+        bot.tap("skip")

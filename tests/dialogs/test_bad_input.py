@@ -12,7 +12,7 @@ from dialogs import actions as A
 from dialogs import commands as C
 from dialogs import events as E
 from dialogs.i18n import translator
-from tests.dialogs.helpers import T0, Bot
+from tests.dialogs.helpers import T0, Bot, skip_danger_questions
 
 
 def _t(lang, msgid, **kw):
@@ -110,6 +110,9 @@ def test_typed_numbers_and_words_choose_options():
     assert bot.state["a"]["perp"] == "partner" and bot.step == "sv.when"
     bot.text("TRONG THANG NAY")  # "Trong tháng này" without diacritics
     assert bot.state["a"]["when"] == "month"
+    for _ in range(6):  # the danger questions, skipped by typing
+        bot.text("bỏ qua")
+    assert bot.step == "sv.where"
     bot.text("bỏ qua")
     assert bot.state["a"]["place"] is None
     bot.text("99")
@@ -126,6 +129,7 @@ def test_bad_phone_and_good_phone():
     bot = at_who()
     bot.tap("skip")
     bot.tap("skip")
+    skip_danger_questions(bot)
     bot.tap("skip")
     for _ in range(4):
         bot.tap("skip")
@@ -145,6 +149,7 @@ def test_place_not_found_then_retype_then_skip():
     bot = at_who()
     bot.tap("stranger")
     bot.tap("month")
+    skip_danger_questions(bot)
     bot.text("x")
     assert _t("vi", "place.short") in bot.last_text
     bot.text("Nowhere")
@@ -171,6 +176,7 @@ def test_location_then_none_of_the_nearest_keeps_the_point():
     bot = at_who()
     bot.tap("stranger")
     bot.tap("month")
+    skip_danger_questions(bot)
     bot.send(E.Location(12.5, 108.1))
     bot.send(E.PlaceCandidates(({"code": "9", "name": "Xã A", "province_name": "B"},)))
     bot.tap("none")
@@ -183,6 +189,7 @@ def test_bad_location(lat, lon):
     bot = at_who()
     bot.tap("stranger")
     bot.tap("month")
+    skip_danger_questions(bot)
     bot.send(E.Location(lat, lon))
     assert _t("vi", "bad.location") in bot.last_text
 

@@ -8,7 +8,7 @@ from dialogs import actions as A
 from dialogs import commands as C
 from dialogs import events as E
 from dialogs.i18n import translator
-from tests.dialogs.helpers import Bot
+from tests.dialogs.helpers import Bot, skip_danger_questions
 
 LANGS = ["vi", "en"]
 
@@ -35,6 +35,7 @@ def survivor_answers(bot: Bot, phone=True):
     bot.tap("done")
     bot.tap("partner")
     bot.tap("72h")
+    skip_danger_questions(bot)
     bot.text("Ea Tu")
     assert bot.commands == [C.SearchPlace("Ea Tu", bot.state["l"])]
     assert bot.actions == []
@@ -82,6 +83,8 @@ def expected_survivor_report(lang, at, phone=True):
         "flow": "survivor",
         "reporter": "survivor",
         "urgency": "normal",
+        "urgency_reasons": [],
+        "danger_signs": [],
         "category": "physical_assault",
         "types": ["physical_assault", "psychological_abuse"],
         "context": ["intimate_partner", "within_72h"],
@@ -203,6 +206,8 @@ def test_witness_flow_child_in_danger(lang):
         "flow": "witness",
         "reporter": "witness",
         "urgency": "immediate",
+        "urgency_reasons": ["danger_now", "child", "happening_now", "sexual_violence_72h"],
+        "danger_signs": [],
         "category": "sexual_assault",
         "types": ["sexual_assault"],
         "context": ["child", "child_sexual_abuse", "within_72h"],

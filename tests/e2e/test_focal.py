@@ -19,6 +19,7 @@ from routing.places import PlaceCode
 from storage.db import transaction
 from storage.directory_store import upsert_directory
 from storage.models import AuditEvent, Case, Referral
+from tests.dialogs.helpers import DANGER_SKIPPED
 from tests.e2e.driver import TelegramPerson
 from tests.e2e.test_telegram import settings_for
 from tests.fakes.updates import DEFAULT_FIRST_NAME, DEFAULT_LAST_NAME, DEFAULT_USERNAME
@@ -71,6 +72,8 @@ async def report_from_buon_ma_thuot(person: TelegramPerson) -> str:
     await person.tap("done", same_screen=True)
     await person.tap("partner")
     await person.tap("72h")
+    for code in DANGER_SKIPPED:
+        await person.tap(code)
     person.say("buon ma thuot")
     await person.tap("c0")
     for code in ("a26", "f", "n", "ede"):

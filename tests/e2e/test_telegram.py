@@ -16,6 +16,7 @@ from storage import cases
 from storage.db import transaction
 from storage.models import Case, CaseMessage, OutboxMessage
 from storage.records import data_key_of, open_from
+from tests.dialogs.helpers import DANGER_SKIPPED
 from tests.e2e.driver import TelegramPerson
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.updates import DEFAULT_FIRST_NAME, DEFAULT_LAST_NAME, DEFAULT_USERNAME
@@ -60,6 +61,8 @@ async def survivor_report(person: TelegramPerson, *, phone: bool = True) -> None
     await person.tap("done", same_screen=True)
     await person.tap("partner")
     await person.tap("72h")
+    for code in DANGER_SKIPPED:
+        await person.tap(code)
     person.say("buon ma thuot")  # no diacritics: the commune search folds them
     await person.tap("c0")
     await person.tap("a26")

@@ -18,6 +18,7 @@ from storage import cases
 from storage.db import transaction
 from storage.models import Case
 from storage.store import open_store
+from tests.dialogs.helpers import DANGER_SKIPPED
 from tests.e2e.driver import TelegramPerson
 from tests.e2e.test_telegram import survivor_report
 
@@ -137,6 +138,8 @@ async def test_killed_mid_report_the_conversation_goes_on(tmp_path, fake_bot_api
 
     await _start(processes, tmp_path, fake_bot_api.env())
     await person.tap("72h")  # the next question after "who" is still the one asked
+    for code in DANGER_SKIPPED:
+        await person.tap(code)
     person.say("buon ma thuot")
     await person.tap("c0")
     for code in ("a26", "f", "n", "ede"):

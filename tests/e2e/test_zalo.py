@@ -26,6 +26,7 @@ from storage import cases
 from storage.db import transaction
 from storage.models import Case, CaseMessage, OutboxMessage
 from storage.records import data_key_of, open_from
+from tests.dialogs.helpers import DANGER_SKIPPED
 from tests.e2e.driver import TelegramPerson
 from tests.e2e.test_telegram import survivor_report as telegram_survivor_report
 from tests.e2e.zalo_driver import ZaloPerson, numbered
@@ -90,6 +91,8 @@ async def survivor_report(person: ZaloPerson) -> None:
     await person.choose("done")
     await person.choose("partner")
     await person.choose("72h")
+    for code in DANGER_SKIPPED:
+        await person.choose(code)
     await person.wait_text(translator(person.lang).gettext("ch.zalo.no_location"))
     person.say("buon ma thuot")  # no diacritics: the commune search folds them
     await person.choose("c0")
@@ -111,6 +114,17 @@ async def survivor_report(person: ZaloPerson) -> None:
     person.say(ACCOUNT[1])
     await person.choose("done")
     await person.choose("done")  # no attachments
+
+
+async def test_no_prompt_asks_for_a_voice_message_zalo_does_not_pass_on(runtime, fake_zalo):
+    """Issue 17 finding 8, on Zalo: the account prompts said "text or voice"."""
+    person = ZaloPerson(fake_zalo, USER)
+    person.say("/start")
+    await survivor_report(person)
+    tr = translator("vi")
+    said = "\n".join(m.text or "" for m in person.visible())
+    assert tr.gettext("ch.zalo.acc") in said
+    assert tr.gettext("sv.acc") not in said and "tin nhắn thoại" not in said
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -408,7 +422,7 @@ async def load_daklak_directory(runtime: Runtime) -> None:
 async def zalo_report_from_buon_ma_thuot(survivor: ZaloPerson) -> None:
     """Wants shelter and contact through the chat; the account is consented to be shared."""
     survivor.say("/start")
-    for code in ("safe", "me", "phys", "done", "partner", "72h"):
+    for code in ("safe", "me", "phys", "done", "partner", "72h", *DANGER_SKIPPED):
         await survivor.choose(code)
     survivor.say("buon ma thuot")
     for code in ("c0", "a26", "f", "n", "ede", "shelter", "done", "y", "health"):

@@ -6,6 +6,8 @@ import re
 
 import httpx
 
+from tests.dialogs.helpers import DANGER_SKIPPED
+
 CODE = re.compile(r"(\d{4}[ -]?){3}\d{4}")
 
 
@@ -130,7 +132,7 @@ def survivor_report(person, *, chat: bool = False, account: str = "CANARY-WEB ac
 
 def to_the_account(person, *, chat: bool = False) -> None:
     """From the safety question to the step that takes the account (text or voice)."""
-    for code in ("safe", "me", "phys", "psy", "done", "partner", "72h"):
+    for code in ("safe", "me", "phys", "psy", "done", "partner", "72h", *DANGER_SKIPPED):
         person.tap(code)
     person.say("buon ma thuot")
     for code in ("c0", "a26", "f", "n", "ede", "med", "done", "y", "health", "done", "y"):

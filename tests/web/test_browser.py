@@ -11,6 +11,8 @@ import re
 
 import pytest
 
+from tests.dialogs.helpers import DANGER_SKIPPED
+
 TIMEOUT_MS = 20_000
 CODE = re.compile(r"(\d{4}[ -]?){3}\d{4}")
 
@@ -85,6 +87,8 @@ def to_the_account_in_the_page(person: PagePerson, *, chat: bool) -> None:
     person.tap("done", same_screen=True)
     person.tap("partner")
     person.tap("72h")
+    for code in DANGER_SKIPPED:
+        person.tap(code)
     person.say("buon ma thuot")
     person.tap("c0")
     person.shot("flow-place")
@@ -223,6 +227,8 @@ def test_location_button_shares_the_position_only_when_pressed(live, browser, sh
         person.tap("done", same_screen=True)
         person.tap("partner")
         person.tap("72h")
+        for code in DANGER_SKIPPED:
+            person.tap(code)
         button = page.wait_for_selector("#log button[data-location]", timeout=TIMEOUT_MS)
         assert page.evaluate("window.__asked") == 0  # never before the person presses
         person.shot("location-offered")
