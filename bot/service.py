@@ -210,9 +210,13 @@ class Hotline:
                 case, code = await cases.create_case(
                     session, vault, _new_case(report, turn), now=now
                 )
+                referred = None
                 if self.on_case_created is not None:
-                    await self.on_case_created(session, case, report, now)
-                return E.ReportSubmitted(receipt_code=code, case_ref=case.ref)
+                    referred = await self.on_case_created(session, case, report, now)
+                # No place given: the referral went to the province desk, and the person
+                # is told so (routing.matching).
+                to_desk = referred is not None and not report.get("place")
+                return E.ReportSubmitted(receipt_code=code, case_ref=case.ref, to_desk=to_desk)
             case C.LookupReceipt(code=code):
                 return await self._lookup(session, stored, code, now)
             case C.SearchPlace(query=query, lang=lang):
@@ -225,9 +229,9 @@ class Hotline:
                 | C.RelayToFocal(case_ref=ref, texts=texts, media=media)
             ):
                 case = await _case_by_ref(session, ref)
-                if case is None:
-                    return E.Failed(name=type(command).__name__)
-                await _add_message(
+                if case is None:  # deleted meanwhile: say so, no retry can help
+                    return E.Failed(name=type(command).__name__, reason="unheld")
+                message = await _add_message(
                     session,
                     vault,
                     case,
@@ -235,8 +239,12 @@ class Hotline:
                     {"texts": list(texts), "media": list(media)},
                     now,
                 )
+                passed = None
                 if self.on_survivor_message is not None:
-                    await self.on_survivor_message(session, case, list(texts), now)
+                    passed = await self.on_survivor_message(session, case, list(texts), now)
+                if passed is False:  # no one holds the case to read it
+                    await session.delete(message)  # keep nothing no one will see
+                    return E.Failed(name=type(command).__name__, reason="unheld")
                 return E.Done(name=type(command).__name__)
             case C.WithdrawCase():
                 return None  # always paired with DeleteCase, which does the work
@@ -390,7 +398,7 @@ async def _case_by_ref(session: AsyncSession, ref: str) -> Case | None:
 
 async def _add_message(
     session: AsyncSession, vault, case: Case, sender: str, body: dict, now: datetime
-) -> None:
+) -> CaseMessage:
     import secrets
 
     message = CaseMessage(
@@ -404,6 +412,7 @@ async def _add_message(
     session.add(message)
     case.updated_at = now
     session.add(case)
+    return message
 
 
 async def _focal_messages(session: AsyncSession, vault, case: Case) -> list[dict[str, Any]]:
