@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -245,6 +246,8 @@ class FocalDesk:
         directory = self.directory()
         place = report.get("place") or {}
         commune = PlaceCode(case.place_scheme, case.commune_code) if case.commune_code else None
+        if commune is not None and directory.places.commune(commune) is None:
+            commune = None  # a code the places no longer know: routed as if not given
         location = (place["lat"], place["lon"]) if "lat" in place and "lon" in place else None
         orgs = (report.get("consent") or {}).get("organisations", {}).get("value") or []
         roles = None if "police" in orgs else {r for r in Role if r is not Role.POLICE_DESK}
@@ -936,6 +939,16 @@ def _web_key(store: Store, session_id: str) -> str:
 
 def _mode_key(focal: FocalPoint) -> str:
     return "focal:" + focal.id[:58]
+
+
+def inbox_filter(focal: FocalPoint) -> Any:
+    """Which open referrals a focal point's inbox lists: their own, and for a province desk
+    also its province's urgent alerts, which reach the desk at once (see ``_alert_desk``)."""
+    mine = Referral.focal_point_id == focal.id
+    if focal.role != Role.PROVINCE_DESK.value:
+        return mine
+    urgent_here = and_(Case.province_code == focal.province_code, Case.urgency == "immediate")
+    return or_(mine, urgent_here)
 
 
 def _may_act(focal: FocalPoint, referral: Referral, case: Case) -> bool:
