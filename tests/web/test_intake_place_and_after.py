@@ -54,6 +54,29 @@ def test_an_alert_with_the_place_skipped_goes_to_the_province_desk(live, person)
     assert referral is not None and referral.focal_point_id == HOME_DESK
 
 
+def test_an_alert_from_a_known_commune_is_in_the_desks_inbox_too(live, person):
+    someone = person("vi")
+    _tap(someone, "danger")
+    _ok(someone, {"kind": "text", "text": "buon ma thuot"})
+    _tap(someone, "c0")
+    _tap(someone, "me")
+    assert someone.receipt_code() and VI.gettext("rc.desk_alert") not in someone.text()
+    case, referral = _latest(live)
+    assert referral.focal_point_id != HOME_DESK  # the commune's people hold it
+    for who in (referral.focal_point_id, HOME_DESK):
+        invite = live.run(live.runtime.desk.invite(who, now=datetime.now(UTC)))
+        with httpx.Client(base_url=live.url, follow_redirects=True) as client:
+            inbox = _signin(live, client, invite)
+            assert f'data-ref="{case.ref}"' in inbox.text, who
+            if who == HOME_DESK:  # and the desk may acknowledge it for everyone
+                csrf = re.search(r'name="csrf" value="([^"]+)"', inbox.text).group(1)
+                acked = client.post(
+                    "/focal/act", data={"csrf": csrf, "referral": referral.id, "action": "ack"}
+                )
+                assert acked.status_code == 200
+    assert _latest(live)[1].status == "acknowledged"
+
+
 def _to_the_place(someone) -> None:
     for code in ("safe", "me", "phys", "done", "partner", "72h"):
         _tap(someone, code)
