@@ -213,9 +213,11 @@ class Hotline:
                 referred = None
                 if self.on_case_created is not None:
                     referred = await self.on_case_created(session, case, report, now)
-                # No place given: the referral went to the province desk, and the person
-                # is told so (routing.matching).
-                to_desk = referred is not None and not report.get("place")
+                # Neither a commune nor a location: the referral went to the province desk
+                # (routing.matching), and the person is told so.
+                place = report.get("place") or {}
+                unplaced = not place.get("commune_code") and place.get("lat") is None
+                to_desk = referred is not None and unplaced
                 return E.ReportSubmitted(receipt_code=code, case_ref=case.ref, to_desk=to_desk)
             case C.LookupReceipt(code=code):
                 return await self._lookup(session, stored, code, now)
