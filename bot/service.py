@@ -244,8 +244,17 @@ class Hotline:
                 passed = None
                 if self.on_survivor_message is not None:
                     passed = await self.on_survivor_message(session, case, list(texts), now)
-                if passed is False:  # no one holds the case to read it
-                    await session.delete(message)  # keep nothing no one will see
+                # Nobody can read it: a message "to the support person" on a case no one
+                # holds, or anything on a closed case no one could reopen. Keep nothing
+                # no one will see, and say so. (Information added to an open case that
+                # waits for a holder stays on the report, as the person is told.)
+                if passed is False and (
+                    isinstance(command, C.RelayToFocal) or case.status == "closed"
+                ):
+                    if message in session.new:
+                        session.expunge(message)
+                    else:
+                        await session.delete(message)
                     return E.Failed(name=type(command).__name__, reason="unheld")
                 return E.Done(name=type(command).__name__)
             case C.WithdrawCase():

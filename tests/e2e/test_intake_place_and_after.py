@@ -17,6 +17,8 @@ from storage.db import transaction
 from storage.models import AuditEvent, Case, CaseMessage, EscalationDeadline, FocalPoint, Referral
 from tests.e2e.driver import TelegramPerson
 from tests.e2e.test_focal import OFFICE_HOURS, bind, report_from_buon_ma_thuot, runtime
+from tests.e2e.test_telegram import settings_for
+from tests.e2e.test_telegram import survivor_report as telegram_survivor_report
 
 __all__ = ["runtime"]  # the fixture, shared with test_focal
 
@@ -247,3 +249,21 @@ async def test_a_message_after_closing_with_the_holder_gone_is_refused_honestly(
     assert case.status == "closed" and not reopened
     assert all(m.sender != "survivor" or m.created_at < case.closed_at for m in kept)
     assert len(focal.visible()) == before
+
+
+async def test_a_message_for_the_support_person_on_a_case_no_one_holds_is_refused(
+    tmp_path, fake_bot_api
+):
+    started = await Runtime.start(settings_for(tmp_path, fake_bot_api))  # an empty directory
+    try:
+        survivor = TelegramPerson(fake_bot_api, SURVIVOR)
+        survivor.command("/start")
+        await telegram_survivor_report(survivor, phone=False)
+        await survivor.tap("send")
+        code, _ = await survivor.receipt_code()
+        await survivor.tap("saved")
+        await write_after_closing(survivor, code, "CANARY-NO-ONE")
+        await survivor.wait_text(VI.gettext("fu.unheld").split(":")[0])
+        assert VI.gettext("fu.relayed") not in "\n".join(m.text or "" for m in survivor.visible())
+    finally:
+        await started.stop()
