@@ -238,7 +238,9 @@ def _match_in_commune(
     )
 
 
-def _by_distance(people: tuple[FocalPoint, ...], near: tuple[float, float]) -> tuple[FocalPoint, ...]:
+def _by_distance(
+    people: tuple[FocalPoint, ...], near: tuple[float, float]
+) -> tuple[FocalPoint, ...]:
     """Nearest office first; a stable sort keeps ladder order and id among equals."""
     return tuple(sorted(people, key=lambda fp: haversine_km(near[0], near[1], fp.lat, fp.lon)))
 

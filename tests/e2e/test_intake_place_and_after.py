@@ -240,9 +240,7 @@ async def test_a_message_after_closing_with_the_holder_gone_is_refused_honestly(
 
     async with transaction(runtime.store.sessions) as session:
         case = await session.get(Case, case.id)
-        kept = (
-            await session.exec(select(CaseMessage).where(CaseMessage.case_id == case.id))
-        ).all()
+        kept = (await session.exec(select(CaseMessage).where(CaseMessage.case_id == case.id))).all()
         reopened = (
             await session.exec(select(AuditEvent).where(AuditEvent.action == "case.reopened"))
         ).all()
