@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,7 +29,14 @@ from dialogs.outbound import focal_reply
 from routing import escalation
 from routing.directory import CommuneSuggestion, Directory, Role
 from routing.ladder import should_tell_survivor
-from routing.matching import ShelterNeeds, match_focal_point, match_shelter
+from routing.matching import (
+    FocalPointMatch,
+    Rung,
+    ShelterNeeds,
+    match_focal_point,
+    match_shelter,
+    province_desk_for,
+)
 from routing.places import PlaceCode, load_places
 from storage import audit, conversations, media, outbox, retention
 from storage.db import after_commit, transaction
@@ -227,12 +235,19 @@ class FocalDesk:
     async def refer(
         self, session: AsyncSession, case: Case, report: dict[str, Any], now: datetime
     ) -> Referral | None:
-        """Refer a new case (with consent) to its focal point and suggest a shelter."""
+        """Refer a new case (with consent) to its focal point and suggest a shelter.
+
+        Whatever the person gave of the place (a confirmed commune, a location, both or
+        nothing), :func:`match_focal_point` decides who gets it; a case with no commune
+        belongs to the province of the office that took it, so its ladder and its desk
+        are that province's. An urgent alert also goes to the province desk at once."""
         if not case.consent_referral:
             return None
         directory = self.directory()
         place = report.get("place") or {}
         commune = PlaceCode(case.place_scheme, case.commune_code) if case.commune_code else None
+        if commune is not None and directory.places.commune(commune) is None:
+            commune = None  # a code the places no longer know: routed as if not given
         location = (place["lat"], place["lon"]) if "lat" in place and "lon" in place else None
         orgs = (report.get("consent") or {}).get("organisations", {}).get("value") or []
         roles = None if "police" in orgs else {r for r in Role if r is not Role.POLICE_DESK}
@@ -246,6 +261,9 @@ class FocalDesk:
         )
         if match is None:
             return None
+        if case.province_code is None:
+            province = match.focal_point.province_code
+            case.place_scheme, case.province_code = province.scheme, province.code
         shelter = None
         if "shelter" in (report.get("needs") or []):
             needs = ShelterNeeds(
@@ -256,7 +274,7 @@ class FocalDesk:
             shelter = match_shelter(
                 directory,
                 location=location,
-                commune_code=commune or match.focal_point.commune_code,
+                commune_code=commune if commune or location else None,
                 needs=needs,
             )
         referral = Referral(
@@ -281,9 +299,43 @@ class FocalDesk:
             now=now,
         )
         await self.send_card(session, referral, case, report, now)
+        if case.urgency == "immediate" and match.rung is not Rung.PROVINCE_DESK:
+            await self._alert_desk(session, referral, case, report, match, now)
         if self.on_referral is not None:
             await self.on_referral(session, referral, case, now)
         return referral
+
+    async def _alert_desk(
+        self,
+        session: AsyncSession,
+        referral: Referral,
+        case: Case,
+        report: dict[str, Any],
+        match: FocalPointMatch,
+        now: datetime,
+    ) -> None:
+        """The urgent alert reaches the province desk at once, beside the commune's people:
+        the same card, whose buttons act on the one referral (a province desk may act on
+        its province's cases), so whoever acknowledges first stops the climb."""
+        desk = province_desk_for(
+            self.directory(),
+            match.focal_point.province_code,
+            language=report.get("language"),
+            now=now,
+        )
+        row = await session.get(FocalPoint, desk.id) if desk is not None else None
+        if row is None:
+            return
+        card = await self._card(session, referral, case, report)
+        if await self._send(session, row, card, now):
+            await self._audit(
+                session,
+                action="referral.desk_alerted",
+                role="system",
+                actor_id=row.id,
+                case_id=case.id,
+                now=now,
+            )
 
     async def send_card(
         self,
@@ -597,17 +649,24 @@ class FocalDesk:
     async def relay_to_focal(
         self, session: AsyncSession, case: Case, texts: list[str], now: datetime
     ) -> bool:
-        """Pass a survivor's follow-up message to the assigned focal point, by case ref."""
+        """Pass a survivor's follow-up message to the case's holder, by case ref: to their
+        chat when they have one, and always onto the case their web inbox shows.
+
+        On a closed case the message reopens it to the last holder, who is told so with
+        the message. Returns False, so the person is told it was not passed on, only when
+        no one can take it up: nobody holds the case, or it is closed and its last holder
+        has left the directory."""
         if not case.assigned_focal_point_id:
             return False
         focal = await session.get(FocalPoint, case.assigned_focal_point_id)
         if focal is None:
             return False
-        body = (
-            T.text(FOCAL_LANG, "focal.from_survivor", ref=case.ref)
-            + "\n"
-            + "\n".join(f"« {t} »" for t in texts)
-        )
+        header = T.text(FOCAL_LANG, "focal.from_survivor", ref=case.ref)
+        if case.status == "closed":
+            if not await self._reopen(session, focal, case, now):
+                return False
+            header = T.text(FOCAL_LANG, "focal.reopened", ref=case.ref)
+        body = header + "\n" + "\n".join(f"« {t} »" for t in texts)
         recorded = await media.survivor_media_ids_at(session, self.store.vault, case, now)
         playable = set(recorded) & set(await media.linked_ids(session, case.id)) if recorded else ()
         if playable:  # web recordings are played in the web inbox only
@@ -620,7 +679,43 @@ class FocalDesk:
             )
         ).first()
         options = T.actions(FOCAL_LANG, referral.id) if referral else ()
-        return await self._send(session, focal, A.Send(body, options), now)
+        await self._send(session, focal, A.Send(body, options), now)
+        return True
+
+    async def _reopen(
+        self, session: AsyncSession, focal: FocalPoint, case: Case, now: datetime
+    ) -> bool:
+        """Reopen a closed case to its last holder while they are in the directory: their
+        referral is notified again (back in their web inbox, to be acknowledged anew, with
+        fresh deadlines, so the ladder climbs if they do not answer: a holder without a
+        chat, or whose chat was revoked, is covered by the rungs above), and retention
+        stops."""
+        if not focal.active:
+            return False
+        referral = (
+            await session.exec(
+                select(Referral)
+                .where(Referral.case_id == case.id, Referral.focal_point_id == focal.id)
+                .order_by(Referral.created_at.desc())
+            )
+        ).first()
+        if referral is None or referral.status != "closed":
+            return False
+        referral.status, referral.closed_at, referral.notified_at = "notified", None, now
+        case.status, case.closed_at, case.updated_at = "notified", None, now
+        case.retain_until = case.retention_warned_at = None
+        session.add_all([referral, case])
+        await session.flush()
+        await self._audit(
+            session,
+            action="case.reopened",
+            role="survivor",
+            case_id=case.id,
+            now=now,
+        )
+        if self.on_referral is not None:
+            await self.on_referral(session, referral, case, now)
+        return True
 
     async def retention_round(self, *, now: datetime) -> int:
         """Warn focal points 72 hours before a closed case is deleted; delete the due ones."""
@@ -890,6 +985,16 @@ def _web_key(store: Store, session_id: str) -> str:
 
 def _mode_key(focal: FocalPoint) -> str:
     return "focal:" + focal.id[:58]
+
+
+def inbox_filter(focal: FocalPoint) -> Any:
+    """Which open referrals a focal point's inbox lists: their own, and for a province desk
+    also its province's urgent alerts, which reach the desk at once (see ``_alert_desk``)."""
+    mine = Referral.focal_point_id == focal.id
+    if focal.role != Role.PROVINCE_DESK.value:
+        return mine
+    urgent_here = and_(Case.province_code == focal.province_code, Case.urgency == "immediate")
+    return or_(mine, urgent_here)
 
 
 def _may_act(focal: FocalPoint, referral: Referral, case: Case) -> bool:

@@ -213,9 +213,15 @@ class Hotline:
                 case, code = await cases.create_case(
                     session, vault, _new_case(report, turn), now=now
                 )
+                referred = None
                 if self.on_case_created is not None:
-                    await self.on_case_created(session, case, report, now)
-                return E.ReportSubmitted(receipt_code=code, case_ref=case.ref)
+                    referred = await self.on_case_created(session, case, report, now)
+                # Neither a commune nor a location: the referral went to the province desk
+                # (routing.matching), and the person is told so.
+                place = report.get("place") or {}
+                unplaced = not place.get("commune_code") and place.get("lat") is None
+                to_desk = referred is not None and unplaced
+                return E.ReportSubmitted(receipt_code=code, case_ref=case.ref, to_desk=to_desk)
             case C.LookupReceipt(code=code):
                 return await self._lookup(session, stored, code, now)
             case C.SearchPlace(query=query, lang=lang):
@@ -228,9 +234,9 @@ class Hotline:
                 | C.RelayToFocal(case_ref=ref, texts=texts, media=media)
             ):
                 case = await _case_by_ref(session, ref)
-                if case is None:
-                    return E.Failed(name=type(command).__name__)
-                await _add_message(
+                if case is None:  # deleted meanwhile: say so, no retry can help
+                    return E.Failed(name=type(command).__name__, reason="unheld")
+                message = await _add_message(
                     session,
                     vault,
                     case,
@@ -238,8 +244,21 @@ class Hotline:
                     {"texts": list(texts), "media": list(media)},
                     now,
                 )
+                passed = None
                 if self.on_survivor_message is not None:
-                    await self.on_survivor_message(session, case, list(texts), now)
+                    passed = await self.on_survivor_message(session, case, list(texts), now)
+                # Nobody can read it: a message "to the support person" on a case no one
+                # holds, or anything on a closed case no one could reopen. Keep nothing
+                # no one will see, and say so. (Information added to an open case that
+                # waits for a holder stays on the report, as the person is told.)
+                if passed is False and (
+                    isinstance(command, C.RelayToFocal) or case.status == "closed"
+                ):
+                    if message in session.new:
+                        session.expunge(message)
+                    else:
+                        await session.delete(message)
+                    return E.Failed(name=type(command).__name__, reason="unheld")
                 return E.Done(name=type(command).__name__)
             case C.WithdrawCase():
                 return None  # always paired with DeleteCase, which does the work
@@ -398,7 +417,7 @@ async def _case_by_ref(session: AsyncSession, ref: str) -> Case | None:
 
 async def _add_message(
     session: AsyncSession, vault, case: Case, sender: str, body: dict, now: datetime
-) -> None:
+) -> CaseMessage:
     import secrets
 
     message = CaseMessage(
@@ -412,6 +431,7 @@ async def _add_message(
     session.add(message)
     case.updated_at = now
     session.add(case)
+    return message
 
 
 async def _focal_messages(session: AsyncSession, vault, case: Case) -> list[dict[str, Any]]:

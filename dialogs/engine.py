@@ -1034,6 +1034,7 @@ def _on_result(c: _Ctx, ev) -> None:
     if isinstance(ev, E.ReportSubmitted):
         if w != "submit":
             return
+        flow = st.get("f")
         _clear_draft(st)  # the report now lives in storage; the receipt is the only link
         if exited:
             st["sent"] = 1  # never show the code after a quick exit
@@ -1041,6 +1042,9 @@ def _on_result(c: _Ctx, ev) -> None:
         st["s"] = "receipt"
         st["n"] += 1
         text = c.tr.gettext(N_("rc.show"), code=format_receipt_code(str(ev.receipt_code)))
+        if ev.to_desk:  # say where it went when the place was skipped
+            note = N_("rc.desk_alert") if flow == "dg" else N_("rc.desk_report")
+            text = c.tr.gettext(note) + "\n\n" + text
         c.acts.append(A.Send(text, tuple(_options(c, STEPS["receipt"])), tag=A.TAG_RECEIPT))
         return
     if isinstance(ev, E.PlaceCandidates):
@@ -1113,7 +1117,11 @@ def _on_result(c: _Ctx, ev) -> None:
         if w == "submit":  # Failed(SubmitReport): answers kept, offer to send again
             _show(c, _summary_step(st), (N_("note.failed"),))
         elif w in ("add", "relay"):
-            if failed:
+            if failed and ev.reason == "unheld":  # said plainly: it was not passed on
+                st.pop("fa", None)
+                st.pop("fm", None)
+                _show(c, "fu.unheld")
+            elif failed:
                 _show(c, "fu.add" if w == "add" else "fu.reply", (N_("note.failed"),))
             else:
                 st.pop("fa", None)

@@ -79,10 +79,12 @@ class Command(Event):
 
 @dataclass(frozen=True, slots=True)
 class ReportSubmitted(Event):
-    """Answer to ``SubmitReport``: the receipt (shown once, never stored) and the case ref."""
+    """Answer to ``SubmitReport``: the receipt (shown once, never stored) and the case ref.
+    ``to_desk``: no place was given, so the report went to the province desk."""
 
     receipt_code: str
     case_ref: str
+    to_desk: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +125,11 @@ class Done(Event):
 
 @dataclass(frozen=True, slots=True)
 class Failed(Event):
-    """A command failed (``name`` = the command's class name); the engine offers a retry."""
+    """A command failed (``name`` = the command's class name); the engine offers a retry.
+    ``reason`` ``"unheld"``: a follow-up no one holds the case to read (no retry helps)."""
 
     name: str
+    reason: str | None = None
 
 
 RESULT_EVENTS = (

@@ -704,6 +704,18 @@ STEPS_LIST: list[Step] = [
         overlay=True,
         branch={"back": "@back"},
     ),
+    # a follow-up message that no one can take up (a closed case whose holder has gone)
+    _s(
+        "fu.unheld",
+        "choice",
+        N_("fu.unheld"),
+        options=(
+            Opt("menu", N_("opt.menu")),
+            Opt("lines", N_("info.opt_hotlines")),
+        ),
+        overlay=True,
+        branch={"menu": "menu", "lines": "info.lines"},
+    ),
     # 7. information
     _s(
         "info",

@@ -284,6 +284,7 @@ MESSAGES = (
     N_("focal.closed"),
     N_("focal.forbidden"),
     N_("focal.from_survivor"),
+    N_("focal.reopened"),
     N_("focal.not_reachable"),
     N_("focal.ask.prefix"),
     N_("focal.inbox.empty"),

@@ -30,6 +30,7 @@ __all__ = [
     "Directory",
     "DirectoryError",
     "CommuneSuggestion",
+    "home_province",
 ]
 
 
@@ -112,6 +113,26 @@ class DirectoryError(ValueError):
     """Inconsistent directory data (duplicate ids, unknown communes…)."""
 
 
+def home_province(focal_points: Iterable[FocalPoint]) -> PlaceCode | None:
+    """The province whose desks take a report that names no place at all: of the provinces
+    with a province desk, the one with the most focal points (ties: the lowest code).
+
+    A report with neither a commune nor a location still needs a human at once (DESIGN
+    §4), and the directory has no national desk: the province the hotline mostly serves is
+    the one whose desk can best find out where the person is. Sending it to every desk
+    would alarm many and leave no one in charge. ``None`` when no province has a desk.
+    """
+    counts: dict[PlaceCode, int] = defaultdict(int)
+    with_desk: set[PlaceCode] = set()
+    for fp in focal_points:
+        counts[fp.province_code] += 1
+        if fp.role is Role.PROVINCE_DESK:
+            with_desk.add(fp.province_code)
+    if not with_desk:
+        return None
+    return min(with_desk, key=lambda code: (-counts[code], code.scheme, code.code))
+
+
 def _fp_position(fp: FocalPoint) -> tuple[float, float]:
     return fp.lat, fp.lon
 
@@ -161,6 +182,7 @@ class Directory:
         self._fp_by_commune = {k: tuple(sorted(v, key=order)) for k, v in by_commune.items()}
         self._fp_by_province = {k: tuple(v) for k, v in by_province.items()}
         self._desks = {k: tuple(v) for k, v in desks.items()}
+        self._home_province = home_province(fps)
         sh_by_commune: dict[PlaceCode, list[Shelter]] = defaultdict(list)
         sh_by_province: dict[PlaceCode, list[Shelter]] = defaultdict(list)
         for s in shs:
@@ -245,6 +267,11 @@ class Directory:
     def province_shelters(self, province_code: PlaceCode) -> tuple[Shelter, ...]:
         """Shelters of a province, by id."""
         return self._sh_by_province.get(province_code, ())
+
+    @property
+    def home_province(self) -> PlaceCode | None:
+        """Whose desks take a report with no place (see :func:`home_province`)."""
+        return self._home_province
 
     def provinces_without_desk(self) -> list[PlaceCode]:
         """Province codes (of all provinces in :attr:`places`) with no province desk."""

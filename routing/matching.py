@@ -7,6 +7,12 @@
 * From a shared location: the nearest on-duty focal point by haversine distance within
   the province of the nearest office ("own province first"); none on duty there → the
   province desk of that province.
+* Both (a location shared, then a commune confirmed): the confirmed commune wins (public
+  commune points are off by kilometres, the person's confirmation is not); the location
+  only ranks the people of each rung, nearest office first.
+* Neither (the place skipped): the province desk of the directory's home province
+  (:func:`routing.directory.home_province`), on duty first. A report is never held back
+  for want of a place.
 
 In both, a focal point who speaks the survivor's language is preferred within a rung
 (from a location: if no more than ``language_detour_km`` farther than the nearest).
@@ -35,6 +41,7 @@ __all__ = [
     "commune_rungs",
     "match_focal_point",
     "match_shelter",
+    "province_desk_for",
 ]
 
 
@@ -129,23 +136,56 @@ def match_focal_point(
 ) -> FocalPointMatch | None:
     """The focal point to notify for a referral (see the module docstring for the rules).
 
-    Give exactly one of ``commune_code`` (a confirmed commune) or ``location``.
-    ``roles`` limits who may receive it (the person's consent to kinds of organisation,
+    ``commune_code`` (a confirmed commune), ``location``, both or neither: see the module
+    docstring for which wins. ``roles`` limits who may receive it (the person's consent to kinds of organisation,
     e.g. without :attr:`Role.POLICE_DESK`); the province desk, last rung, is always
     allowed. Returns ``None`` only when the directory has nobody to send to (no province
     desk for the commune's province, or no focal point at all for a location): a data
     error that the CSV import warns about. Raises ``KeyError`` for an unknown commune code.
     """
-    if (commune_code is None) == (location is None):
-        raise ValueError("give exactly one of commune_code or location")
     lang = language.lower() if language else None
     on_duty = OnDutyAt(directory, now)
     allowed = None if roles is None else frozenset(roles) | {Role.PROVINCE_DESK}
+    near = _checked(location) if location is not None else None
     if commune_code is not None:
-        return _match_in_commune(directory, commune_code, lang, on_duty, allowed)
-    assert location is not None
-    lat, lon = _checked(location)
-    return _match_near(directory, lat, lon, lang, on_duty, language_detour_km, allowed)
+        return _match_in_commune(directory, commune_code, lang, on_duty, allowed, near)
+    if near is not None:
+        return _match_near(directory, *near, lang, on_duty, language_detour_km, allowed)
+    return _match_unplaced(directory, lang, on_duty)
+
+
+def province_desk_for(
+    directory: Directory,
+    province_code: PlaceCode,
+    *,
+    language: str | None = None,
+    now: datetime,
+) -> FocalPoint | None:
+    """The one desk of a province to alert beside the commune's people (an urgent alert):
+    on duty first, speaking the language first, by id; off duty if none is on duty."""
+    lang = language.lower() if language else None
+    desks = directory.province_desks(province_code)
+    on_duty = OnDutyAt(directory, now)
+    picked = _pick(tuple(fp for fp in desks if on_duty(fp)), lang) or _pick(desks, lang)
+    return picked[0] if picked is not None else None
+
+
+def _match_unplaced(
+    directory: Directory, lang: str | None, on_duty: OnDutyAt
+) -> FocalPointMatch | None:
+    province = directory.home_province
+    if province is None:
+        return None
+    desks = directory.province_desks(province)
+    ready = tuple(fp for fp in desks if on_duty(fp))
+    picked = _pick(ready, lang) or _pick(desks, lang)
+    assert picked is not None  # the home province is one with a desk
+    fp, speaks = picked
+    duty = fp in ready
+    reason = f"no place given: province desk of the home province {province}"
+    if not duty:
+        reason += " (off duty)"
+    return FocalPointMatch(fp, Rung.PROVINCE_DESK, duty, speaks, None, reason)
 
 
 def _checked(location: LatLon | tuple[float, float]) -> tuple[float, float]:
@@ -161,6 +201,7 @@ def _match_in_commune(
     lang: str | None,
     on_duty: OnDutyAt,
     allowed: frozenset[Role] | None,
+    near: tuple[float, float] | None = None,
 ) -> FocalPointMatch | None:
     commune = directory.places.commune(commune_code)
     if commune is None:
@@ -168,6 +209,9 @@ def _match_in_commune(
     own = directory.commune_focal_points(commune_code)
     if allowed is not None:
         own = tuple(fp for fp in own if fp.role in allowed)
+    desks = directory.province_desks(commune.province_code)
+    if near is not None:  # within each rung, the office nearest the person first
+        own, desks = _by_distance(own, near), _by_distance(desks, near)
     skipped: list[str] = []
     for rung in (Rung.PRIMARY, Rung.BACKUP, Rung.COMMUNE_LEADERSHIP_OR_POLICE):
         members = tuple(fp for fp in own if _ROLE_RUNG[fp.role] is rung)
@@ -179,7 +223,6 @@ def _match_in_commune(
                 fp, rung, True, speaks, None, _reason(rung, commune.name, skipped, speaks, lang)
             )
         skipped.append(f"{rung.value}: {'none on duty' if members else 'none listed'}")
-    desks = directory.province_desks(commune.province_code)
     ready = tuple(fp for fp in desks if on_duty(fp))
     picked = _pick(ready, lang)
     duty = picked is not None
@@ -193,6 +236,13 @@ def _match_in_commune(
     return FocalPointMatch(
         fp, rung, duty, speaks, None, _reason(rung, commune.name, skipped, speaks, lang)
     )
+
+
+def _by_distance(
+    people: tuple[FocalPoint, ...], near: tuple[float, float]
+) -> tuple[FocalPoint, ...]:
+    """Nearest office first; a stable sort keeps ladder order and id among equals."""
+    return tuple(sorted(people, key=lambda fp: haversine_km(near[0], near[1], fp.lat, fp.lon)))
 
 
 def _reason(rung: Rung, where: str, skipped: list[str], speaks: bool, lang: str | None) -> str:
@@ -293,18 +343,20 @@ def match_shelter(
 ) -> ShelterMatch | None:
     """The nearest shelter with free capacity that fits ``needs``, or ``None``.
 
-    From a ``commune_code`` (no location shared) the reference point is the commune's
-    own shelters or offices: the nearest fitting shelter to the first of the commune's
-    shelters, else of its focal points, else of its province's desk. ``occupancy``
+    A shared ``location`` is the reference point (also when a commune was confirmed: the
+    person is there, the commune's offices only near). From a ``commune_code`` alone it
+    is the commune's own shelters or offices: the nearest fitting shelter to the first of
+    the commune's shelters, else of its focal points, else of its province's desk. With
+    neither there is nothing to measure from: ``None``. ``occupancy``
     overrides the directory's occupancy by shelter id (live counts). A shelter speaking
     ``needs.language`` is preferred if no more than ``language_detour_km`` farther.
     """
-    if (commune_code is None) == (location is None):
-        raise ValueError("give exactly one of commune_code or location")
     if location is not None:
         lat, lon = _checked(location)
+    elif commune_code is None:
+        return None
     else:
-        ref = _commune_reference(directory, commune_code)  # type: ignore[arg-type]
+        ref = _commune_reference(directory, commune_code)
         if ref is None:
             return None
         lat, lon = ref

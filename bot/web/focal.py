@@ -28,6 +28,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
+from bot.focal import inbox_filter
 from bot.web.chat import CHANNEL, hotline_of, read_ops, web_state
 from bot.web.security import Limiter, constant_equal
 from dialogs import focal_texts as T
@@ -180,7 +181,7 @@ async def inbox(request: Request) -> Response:
         query = (
             select(Referral, Case)
             .join(Case, Case.id == Referral.case_id)
-            .where(Referral.focal_point_id == focal.id, Referral.status.in_(OPEN))
+            .where(inbox_filter(focal), Referral.status.in_(OPEN))
             .order_by(Referral.created_at.desc())
             .limit(100)
         )

@@ -12,7 +12,9 @@ from routing.places import PlaceCode
 
 from .helpers import (
     BMT,
+    DAK_LAK,
     EA_KAR,
+    GIA_LAI,
     MONDAY_10,
     MONDAY_20,
     PLEIKU,
@@ -110,12 +112,45 @@ def test_no_desk_at_all_gives_none_and_unknown_commune_raises():
         match_focal_point(d, commune_code=PlaceCode.commune(99999), now=MONDAY_10)
 
 
-def test_exactly_one_of_commune_or_location():
-    d = ladder_directory()
-    with pytest.raises(ValueError):
-        match_focal_point(d, now=MONDAY_10)
-    with pytest.raises(ValueError):
-        match_focal_point(d, commune_code=BMT, location=(12.6, 108.0), now=MONDAY_10)
+def test_no_place_goes_to_the_home_provinces_desk_on_duty():
+    # Gia Lai has a desk but fewer focal points: Đắk Lắk is the home province.
+    d = directory(
+        *ladder_directory().focal_points,
+        fp("gl-p", PLEIKU, lat=13.98, lon=108.0),
+        desk("gl-desk", PLEIKU, lat=13.97, lon=108.01),
+    )
+    assert d.home_province == DAK_LAK
+    m = match_focal_point(d, now=MONDAY_10)  # nothing known: no error, a desk at once
+    assert (m.focal_point.id, m.rung, m.on_duty) == ("desk-a", Rung.PROVINCE_DESK, True)
+    m = match_focal_point(d, now=at(2026, 11, 23, 23, 0), language="rad")
+    assert (m.focal_point.id, m.on_duty, m.speaks_language) == ("desk-b", True, True)
+    # Police excluded by consent: the province desk is still allowed.
+    m = match_focal_point(d, now=MONDAY_10, roles=())
+    assert m.rung is Rung.PROVINCE_DESK
+    assert match_focal_point(directory(fp("p", BMT)), now=MONDAY_10) is None  # no desk at all
+
+
+def test_home_province_ties_go_to_the_lowest_code():
+    d = directory(desk("dl-desk"), desk("gl-desk", PLEIKU, lat=13.97, lon=108.01))
+    assert d.home_province == min(DAK_LAK, GIA_LAI)
+
+
+def test_a_confirmed_commune_wins_over_a_shared_location():
+    d = location_directory()
+    # Shared next to the Tân Lập office, then "Buôn Ma Thuột" confirmed: that commune's ladder.
+    m = match_focal_point(d, commune_code=BMT, location=(12.688, 108.061), now=MONDAY_10)
+    assert (m.focal_point.id, m.rung) == ("bmt-p", Rung.PRIMARY)
+
+
+def test_a_shared_location_ranks_the_people_of_a_rung():
+    d = directory(
+        fp("p-far", BMT, lat=12.60, lon=108.00),
+        fp("p-near", BMT, lat=12.70, lon=108.07),
+        desk("desk"),
+    )
+    assert match_focal_point(d, commune_code=BMT, now=MONDAY_10).focal_point.id == "p-far"
+    m = match_focal_point(d, commune_code=BMT, location=(12.701, 108.071), now=MONDAY_10)
+    assert m.focal_point.id == "p-near"
 
 
 def test_commune_rungs_lists_the_whole_ladder():
@@ -288,3 +323,11 @@ def test_roles_limit_who_receives_it_but_the_desk_stays():
         location_directory(), location=(12.688, 108.061), now=MONDAY_10, roles=no_police
     )
     assert near.focal_point.id == "tl-p"
+
+
+def test_shelter_from_a_location_and_a_commune_measures_from_the_location():
+    d = shelters_directory()
+    from_commune = match_shelter(d, commune_code=EA_KAR).shelter.id
+    both = match_shelter(d, commune_code=EA_KAR, location=(12.667, 108.038))
+    assert both.shelter.id == "near-no-kids" != from_commune
+    assert match_shelter(d) is None  # no place at all: nothing to measure from
