@@ -2,8 +2,9 @@
 
 A referral goes to the focal point the matching rules pick (DESIGN §4); the card reaches
 their chat through the outbox. What a focal point may do with a case is checked here, not
-in the channel: only the focal point it is assigned to, or one of the same commune, may
-act on it, and every view, reply, transfer, close and refused attempt is audited. Neither
+in the channel, by :func:`routing.access.may_act` (the rule the web inbox uses too);
+every card goes only where :mod:`routing.consent` allows; every view, reply, transfer,
+close and refused attempt is audited. Neither
 side ever sees the other's identity: messages are relayed under a case reference.
 """
 
@@ -26,8 +27,10 @@ from dialogs import focal_texts as T
 from dialogs.i18n import translator
 from dialogs.outbound import focal_reply
 from routing import escalation
+from routing.access import may_act
+from routing.consent import consent_of, may_receive
 from routing.directory import Directory, Role
-from routing.ladder import should_tell_survivor
+from routing.ladder import should_tell_survivor, urgent_alert_copies
 from routing.matching import ShelterNeeds, match_focal_point, match_shelter
 from routing.places import PlaceCode, load_places
 from storage import audit, conversations, media, outbox, retention
@@ -234,8 +237,8 @@ class FocalDesk:
         place = report.get("place") or {}
         commune = PlaceCode(case.place_scheme, case.commune_code) if case.commune_code else None
         location = (place["lat"], place["lon"]) if "lat" in place and "lon" in place else None
-        orgs = (report.get("consent") or {}).get("organisations", {}).get("value") or []
-        roles = None if "police" in orgs else {r for r in Role if r is not Role.POLICE_DESK}
+        agreed = consent_of(case)
+        roles = {r for r in Role if may_receive(agreed, r.value)}
         match = match_focal_point(
             directory,
             commune_code=commune,
@@ -280,9 +283,18 @@ class FocalDesk:
             case_id=case.id,
             now=now,
         )
-        await self.send_card(session, referral, case, report, now)
-        if self.on_referral is not None:
+        if self.on_referral is not None:  # sets the rung, which the card names
             await self.on_referral(session, referral, case, now)
+        await self.send_card(session, referral, case, report, now)
+        if case.commune_code:  # the urgent alert: the police at once too, if she agreed
+            for desk in urgent_alert_copies(
+                case.urgency,
+                directory.commune_focal_points(PlaceCode(case.place_scheme, case.commune_code)),
+                lambda role: may_receive(agreed, role),
+                assignee_id=referral.focal_point_id,
+                now=now,
+            ):
+                await self.send_card(session, referral, case, report, now, to=desk.id)
         return referral
 
     async def send_card(
@@ -292,10 +304,13 @@ class FocalDesk:
         case: Case,
         report: dict[str, Any],
         now: datetime,
+        *,
+        to: str | None = None,
     ) -> bool:
-        """Queue the referral card to the assigned focal point's chat (if bound)."""
-        focal = await session.get(FocalPoint, referral.focal_point_id)
-        if focal is None:
+        """Queue the referral card to the assigned focal point's chat (if bound), or to
+        focal point ``to``; never to one the survivor did not agree to share with."""
+        focal = await session.get(FocalPoint, to or referral.focal_point_id)
+        if focal is None or not may_receive(consent_of(case), focal.role):
             return False
         card = await self._card(session, referral, case, report)
         sent = await self._send(session, focal, card, now)
@@ -333,7 +348,7 @@ class FocalDesk:
                 focal is None
                 or referral is None
                 or case is None
-                or not _may_act(focal, referral, case)
+                or not may_act(focal, referral, case)
             ):
                 await self._audit(
                     session,
@@ -456,7 +471,7 @@ class FocalDesk:
             mode = await self._mode(session, focal)
             referral = await session.get(Referral, mode.get("ref", "")) if mode.get("ref") else None
             case = await session.get(Case, referral.case_id) if referral else None
-            if not mode or referral is None or case is None or not _may_act(focal, referral, case):
+            if not mode or referral is None or case is None or not may_act(focal, referral, case):
                 await self._tell(session, focal, T.text(FOCAL_LANG, "focal.inbox.empty"), now)
             elif mode["mode"] in (T.REPLY, T.ASK):
                 if mode["mode"] == T.ASK:
@@ -503,8 +518,12 @@ class FocalDesk:
         found = search_communes(query, limit=1)
         target = None
         if found:
+            agreed = consent_of(case)
             target = match_focal_point(
-                self.directory(), commune_code=found[0].commune.code, now=now
+                self.directory(),
+                commune_code=found[0].commune.code,
+                now=now,
+                roles={r for r in Role if may_receive(agreed, r.value)},
             )
         if target is None or target.focal_point.id == focal.id:
             await self._tell(session, focal, T.text(FOCAL_LANG, "focal.transfer.none"), now)
@@ -649,29 +668,40 @@ class FocalDesk:
         self, session: AsyncSession, events: list[escalation.EscalationEvent]
     ) -> None:
         """The escalation driver's notifier: the new rung gets the card (so they can act at
-        once), the current assignee a reminder, and a survivor who opted in a neutral
-        status line with the emergency numbers again. Runs in the escalation's transaction."""
+        once), the current assignee a reminder, a desk one digest for all its cases due
+        for one, and a survivor who opted in a neutral status line with the emergency
+        numbers again. Nobody the survivor did not agree to hears of the case. Runs in the
+        escalation's transaction."""
         from dialogs.outbound import status_update
 
+        digests: dict[str, list[tuple[Case, Referral]]] = {}
         for event in events:
             case = await session.get(Case, event.case.id)
             referral = await session.get(Referral, event.referral.id)
             if case is None or referral is None:
                 continue
+            agreed = consent_of(case)
+            recipients = [
+                row
+                for row in [await session.get(FocalPoint, p.id) for p in event.recipients]
+                if row is not None and may_receive(agreed, row.role)
+            ]
             if event.kind == "reminder":
-                for focal in event.recipients:
+                for focal in recipients:
                     body = T.text(FOCAL_LANG, "focal.reminder", ref=case.ref)
                     await self._send(
                         session, focal, A.Send(body, T.actions(FOCAL_LANG, referral.id)), event.now
                     )
                 continue
+            if event.kind == "digest":
+                for focal in recipients:
+                    digests.setdefault(focal.id, []).append((case, referral))
+                continue
             report = await _report_view(session, self.store, case)
-            for focal in event.recipients:
-                row = await session.get(FocalPoint, focal.id)
-                if row is not None:
-                    await self._send(
-                        session, row, await self._card(session, referral, case, report), event.now
-                    )
+            for focal in recipients:
+                await self._send(
+                    session, focal, await self._card(session, referral, case, report), event.now
+                )
             contact = report.get("contact") or {}
             if should_tell_survivor(contact, kind=event.kind, climbed=event.climbed):
                 lang = report.get("language") or "vi"
@@ -679,6 +709,11 @@ class FocalDesk:
                 numbers = translator(lang).gettext("sos.text")  # the emergency lines again
                 message = A.Send(update.text + "\n\n" + numbers, update.options)
                 await self.tell_survivor(session, case, message, event.now, lang)
+        for focal_id, items in digests.items():
+            focal = await session.get(FocalPoint, focal_id)
+            if focal is not None:
+                digest = T.digest(FOCAL_LANG, [(c.ref, c.urgency, r.id) for c, r in items])
+                await self._send(session, focal, digest, events[0].now)
 
     async def card_for(self, session: AsyncSession, referral: Referral, case: Case) -> A.Send:
         """The card of a stored case (for an inbox), rebuilt from its sealed fields."""
@@ -712,7 +747,7 @@ class FocalDesk:
             shelter=shelter_name,
             account=account if case.consent_referral else None,
             phone=contact.get("phone") if contact.get("method") == "phone" else None,
-            level=referral.level,
+            reason=_card_reason(referral),
             recordings=recordings,
         )
 
@@ -846,16 +881,18 @@ def _mode_key(focal: FocalPoint) -> str:
     return "focal:" + focal.id[:58]
 
 
-def _may_act(focal: FocalPoint, referral: Referral, case: Case) -> bool:
-    """Only the assigned focal point, or one serving the case's commune (or its province
-    desk), may act on a case."""
-    if referral.focal_point_id == focal.id and referral.status not in ("closed", "transferred"):
-        return True
-    if case.status == "closed":
-        return False
-    if focal.role == Role.PROVINCE_DESK.value:
-        return focal.province_code == case.province_code
-    return focal.commune_code is not None and focal.commune_code == case.commune_code
+def _card_reason(referral: Referral) -> str | None:
+    """Why a card reached a rung above the first: ``escalated`` when an earlier rung let
+    its deadline pass (the climb sets ``notified_at`` after ``created_at``), ``off_duty``
+    when it was routed there at once because no one before it was on duty."""
+    if not referral.level:
+        return None
+    climbed = (
+        referral.notified_at is not None
+        and referral.created_at is not None
+        and referral.notified_at > referral.created_at
+    )
+    return "escalated" if climbed else "off_duty"
 
 
 async def _report_view(session: AsyncSession, store: Store, case: Case) -> dict[str, Any]:
