@@ -286,10 +286,17 @@ class FocalDesk:
         if self.on_referral is not None:  # sets the rung, which the card names
             await self.on_referral(session, referral, case, now)
         await self.send_card(session, referral, case, report, now)
-        if case.commune_code:  # the urgent alert: the police at once too, if she agreed
+        # The urgent alert: the commune's police desks at once too, if she agreed. The
+        # commune is hers, or (a shared location) that of the focal point it reached.
+        near = commune or (
+            match.focal_point.commune_code
+            if match.focal_point.role is not Role.PROVINCE_DESK
+            else None
+        )
+        if near is not None:
             for desk in urgent_alert_copies(
                 case.urgency,
-                directory.commune_focal_points(PlaceCode(case.place_scheme, case.commune_code)),
+                directory.commune_focal_points(near),
                 lambda role: may_receive(agreed, role),
                 assignee_id=referral.focal_point_id,
                 now=now,
