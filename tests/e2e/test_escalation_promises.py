@@ -85,7 +85,8 @@ async def _queued_to(runtime, focal_point_id: str) -> int:  # noqa: F811
 
 async def _one(runtime):  # noqa: F811
     async with transaction(runtime.store.sessions) as session:
-        return (await session.exec(select(Case))).one(), (await session.exec(select(Referral))).one()
+        case = (await session.exec(select(Case))).one()
+        return case, (await session.exec(select(Referral))).one()
 
 
 @pytest.mark.parametrize(
