@@ -14,7 +14,9 @@ default): a **reminder** to the current assignee at half time and an **escalatio
 next rung when it runs out. Escalating skips rungs whose people are all off duty (or that
 list nobody) and lands on the first rung with someone on duty; the province desk is taken
 even when off duty. Missing the province desk's deadline notifies the desk again (a
-*repeat*) and sets a new deadline: the climb only stops when someone acknowledges.
+*repeat*) with back-off (:func:`plan_repeat`: 1 h, 4 h, then a daily digest): the climb only
+stops when someone acknowledges, and a referral always has a next deadline. Who stands on
+a case's ladder at all is :mod:`routing.consent`'s decision (the driver filters first).
 
 Focal points are any objects with ``id``, ``role``, ``duty_hours``, ``active`` and
 ``languages`` attributes (``storage.models.FocalPoint`` rows, or test doubles); the on-duty
