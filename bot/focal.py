@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,6 +47,8 @@ WEB_SESSION_TTL = timedelta(hours=8)  # a web sign-in lasts a working day at mos
 BOUND_REFRESH_S = 30.0
 # The web session acting right now: its confirmations go to that page, not the chat.
 _ACTING_WEB_SESSION: ContextVar[str | None] = ContextVar("acting_web_session", default=None)
+# Outbox rows gathered during an escalation batch, inserted with one statement at its end.
+_OUTBOX_BATCH: ContextVar[list[dict[str, Any]] | None] = ContextVar("outbox_batch", default=None)
 INVITE_DIGITS = 10
 FOCAL_LANG = "vi"
 
@@ -679,12 +682,48 @@ class FocalDesk:
         for one, and a survivor who opted in a neutral status line with the emergency
         numbers again. Nobody the survivor did not agree to hears of the case. Runs in the
         escalation's transaction."""
-        from dialogs.outbound import status_update
+        batch: list[dict[str, Any]] = []
+        token = _OUTBOX_BATCH.set(batch)
+        try:
+            await self._notify_escalations(session, events)
+        finally:
+            _OUTBOX_BATCH.reset(token)
+        ids = await outbox.allocate_ids(session, len(batch)) if batch else []
+        vault = self.store.vault
+        await outbox.insert_rows(
+            session,
+            [
+                outbox.sealed_row(vault, row.pop("aead"), row_id=row_id, **row)
+                for row_id, row in zip(ids, batch, strict=True)
+            ],
+        )
 
+    async def _notify_escalations(
+        self, session: AsyncSession, events: list[escalation.EscalationEvent]
+    ) -> None:
+        from dialogs.outbound import status_update
+        from storage.models import Media
+
+        case_ids = list({e.case.id for e in events})
+        # one read each for the batch, not one per event
+        cases = {c.id: c for c in await session.exec(select(Case).where(Case.id.in_(case_ids)))}
+        referral_ids = {e.referral.id for e in events}
+        referrals = {
+            r.id: r
+            for r in await session.exec(select(Referral).where(Referral.id.in_(referral_ids)))
+        }
+        recordings = dict(
+            (
+                await session.exec(
+                    select(Media.case_id, func.count())
+                    .where(Media.case_id.in_(case_ids))
+                    .group_by(Media.case_id)
+                )
+            ).all()
+        )
         digests: dict[str, list[tuple[Case, Referral]]] = {}
         for event in events:
-            case = await session.get(Case, event.case.id)
-            referral = await session.get(Referral, event.referral.id)
+            case, referral = cases.get(event.case.id), referrals.get(event.referral.id)
             if case is None or referral is None:
                 continue
             agreed = consent_of(case)
@@ -705,10 +744,11 @@ class FocalDesk:
                     digests.setdefault(focal.id, []).append((case, referral))
                 continue
             report = await _report_view(session, self.store, case)
-            for focal in recipients:
-                await self._send(
-                    session, focal, await self._card(session, referral, case, report), event.now
-                )
+            if recipients:
+                count = recordings.get(case.id, 0) if case.consent_referral else 0
+                card = await self._card(session, referral, case, report, recordings=count)
+                for focal in recipients:
+                    await self._send(session, focal, card, event.now)
             contact = report.get("contact") or {}
             if should_tell_survivor(contact, kind=event.kind, climbed=event.climbed):
                 lang = report.get("language") or "vi"
@@ -728,7 +768,13 @@ class FocalDesk:
         return await self._card(session, referral, case, report)
 
     async def _card(
-        self, session: AsyncSession, referral: Referral, case: Case, report: dict[str, Any]
+        self,
+        session: AsyncSession,
+        referral: Referral,
+        case: Case,
+        report: dict[str, Any],
+        *,
+        recordings: int | None = None,
     ) -> A.Send:
         """The card: only what the task needs, the account and phone only with consent."""
         contact = report.get("contact") or {}
@@ -742,7 +788,10 @@ class FocalDesk:
                 shelter_name = open_from(self.store.vault, key, shelter, "name")
         account = (report.get("free_text") or {}).get("account") or None
         # web recordings linked to the case: the card says where to listen to them
-        recordings = await media.count_for_case(session, case.id) if case.consent_referral else 0
+        if recordings is None:
+            recordings = (
+                await media.count_for_case(session, case.id) if case.consent_referral else 0
+            )
         return T.referral_card(
             FOCAL_LANG,
             referral_id=referral.id,
@@ -846,11 +895,21 @@ class FocalDesk:
         from storage.models import DataKey
         from storage.sealing import WrappedKey
 
-        stored = await session.get(DataKey, data_key_id)
-        aead = self.store.vault.cached(data_key_id) or self.store.vault.data_key(
-            WrappedKey(stored.id, stored.master_version, stored.wrapped)
-        )
+        aead = self.store.vault.cached(data_key_id)
+        if aead is None:
+            stored = await session.get(DataKey, data_key_id)
+            aead = self.store.vault.data_key(
+                WrappedKey(stored.id, stored.master_version, stored.wrapped)
+            )
+        batch = _OUTBOX_BATCH.get()
         for call in self.renderers[channel].render(action, chat, incoming=[], lang=lang):
+            if batch is not None:
+                batch.append(
+                    {"aead": aead, "data_key_id": data_key_id, "channel": channel,
+                     "queue_key": queue_key, "method": call.method, "payload": call.params,
+                     "now": now}
+                )  # fmt: skip
+                continue
             await outbox.enqueue(
                 session,
                 self.store.vault,
