@@ -4,8 +4,8 @@ A referral goes to the focal point the matching rules pick (DESIGN §4); the car
 their chat through the outbox. What a focal point may do with a case is checked here, not
 in the channel, by :func:`routing.access.may_act` (the rule the web inbox uses too);
 every card goes only where :mod:`routing.consent` allows; every view, reply, transfer,
-close and refused attempt is audited. Neither
-side ever sees the other's identity: messages are relayed under a case reference.
+close and refused attempt is audited. Neither side ever sees the other's identity:
+messages are relayed under a case reference.
 """
 
 from __future__ import annotations

@@ -14,8 +14,10 @@ Deadlines are rows (``escalation_deadlines``: referral, level, kind, due time, s
   assignee, the new rung's reminder and escalation deadlines are written, older pending
   rows of the referral are cancelled.
 * The notifier is awaited once per batch *inside* the transaction with the batch's events
-  (production: ``bot.focal.FocalDesk.notify_escalations`` queues outbox rows), and one audit event per
-  applied row is appended last.
+  (production: ``bot.focal.FocalDesk.notify_escalations`` queues outbox rows), and one
+  audit event per applied row is appended last.
+* Who stands on a case's ladder is decided by :mod:`routing.consent` first (a police desk
+  only if she agreed to the police); the last rung backs off (``ladder.plan_repeat``).
 * Each row goes ``pending → done|cancelled`` in the same transaction as its effects, with
   a guarded update (``WHERE state = 'pending'``); a worker killed mid-batch leaves nothing
   behind and the rows are simply claimed again.
