@@ -79,3 +79,18 @@ async def test_every_rung_times_every_consent(store):
             expected = {2000, 2001, 1004} | ({2003} if police else set())
         assert got[ref] == expected, (sorted(orgs), commune)
         assert levels[referral_id] == ("province_desk", 3)
+
+
+def test_the_agreement_screen_says_what_the_rule_does():
+    """who.sees names the hotline's own people as covered by the referral, and the police
+    as receiving only on "Police" (and nothing otherwise): the rule's only organisation
+    among the focal point roles is the police desk's."""
+    from dialogs.i18n import translator
+    from routing.consent import ORGANISATION_OF_ROLE
+
+    assert {role for role, org in ORGANISATION_OF_ROLE.items() if org} == {"police_desk"}
+    vi, en = translator("vi").gettext("who.sees"), translator("en").gettext("who.sees")
+    assert 'Công an chỉ nhận báo cáo nếu bạn chọn "Công an"' in vi
+    assert "công an không được báo gì cả" in vi
+    assert 'The police receive it only if you choose "Police"' in en
+    assert translator("vi").gettext("org.police") == "Công an"
