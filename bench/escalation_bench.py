@@ -7,7 +7,8 @@ deadlines (50 communes, a primary and a backup each, one province desk):
 
 * **claims/s**: every deadline is overdue (due over the last hour, as after an outage);
   :func:`routing.escalation.tick` drains them in batches with the production notifier
-  (sealed outbox rows), audit events and next deadlines included. Claims per second =
+  (``FocalDesk.notify_escalations``: the new rung's card as sealed outbox rows), audit
+  events and next deadlines included. Claims per second =
   rows / wall time (no time budget: the scheduler's SQLite budget halves this in service).
 * **lag**: ``--lag-rate`` deadlines per second fall due during ``--lag-seconds`` (the other
   rows stay pending, due tomorrow); the real scheduler (1 s tick) and an outbox relay
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import secrets
 import shutil
 import statistics
@@ -42,18 +44,23 @@ from sqlalchemy import func, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from routing.escalation import OutboxNotifier, tick  # noqa: E402
+from routing.escalation import tick  # noqa: E402
 from routing.scheduler import EscalationScheduler  # noqa: E402
 from storage.db import transaction  # noqa: E402
 from storage.keys import KeySource  # noqa: E402
 from storage.models import Case, EscalationDeadline, Referral  # noqa: E402
 from storage.store import Store, open_store  # noqa: E402
-from tests.escalation.helpers import add_focal_point, bulk_referrals  # noqa: E402
+from tests.escalation.helpers import (  # noqa: E402
+    add_focal_point,
+    bulk_referrals,
+    production_notifier,
+)
 from tests.escalation.relay import Relay  # noqa: E402
 from tests.fakes.bot_api import FakeBotAPI  # noqa: E402
 from tests.postgres import PG_URL, pg_admin  # noqa: E402
 
 COMMUNES = [f"3{n:04d}" for n in range(50)]
+_REF = re.compile(r"\b[BL]\d{2}-\d{6}\b")  # the case references _seed writes
 
 
 class Database:
@@ -135,7 +142,7 @@ async def claims_per_second(backend: str, workdir: Path, rows: int, batch: int) 
         # Fell due over the last hour, as after an outage (one row every 3.6 s / rows).
         due = [now - timedelta(hours=1) + timedelta(hours=1) * (i / rows) for i in range(rows)]
         await _seed(store, due, now - timedelta(hours=2))
-        notifier = OutboxNotifier(store.vault)
+        notifier = production_notifier(store)
         start = time.perf_counter()
         settled = await tick(
             store.sessions,
@@ -196,7 +203,7 @@ async def lag(
         scheduler = EscalationScheduler(
             store.sessions,
             keyring=store.keyring,
-            notifier=OutboxNotifier(store.vault),
+            notifier=production_notifier(store),
             interval=interval,
             worker_id="bench",
             batch=batch,
@@ -232,7 +239,8 @@ async def lag(
         for call in fake.calls("sendMessage"):
             if not call.ok:
                 continue
-            ref = call.params["text"].split("Hồ sơ ")[1].split(" ")[0]
+            found = _REF.search(call.params["text"])
+            ref = found.group(0) if found else None
             if ref in due_of:
                 due_at = due_of.pop(ref)
                 lags.append(call.at - due_at)

@@ -271,7 +271,8 @@ def directory_import(
     from storage.directory_store import upsert_directory
     from storage.store import open_store
 
-    parsed = parse_directory_csv(focal_points, shelters)
+    settings = get_settings()
+    parsed = parse_directory_csv(focal_points, shelters, national_desk=settings.national_desk)
     for warning in parsed.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if isinstance(parsed, Rejected):
@@ -279,12 +280,20 @@ def directory_import(
             typer.echo(str(error), err=True)
         typer.echo(f"hotline: {len(parsed.errors)} error(s); nothing was imported", err=True)
         raise typer.Exit(code=1)
-    settings = get_settings()
+    national = settings.national_desk
+    in_file = any(fp.id == national for fp in parsed.focal_points)
 
     async def main() -> tuple[int, int]:
+        from storage.models import FocalPoint
+
         store = await open_store(settings.database_url, settings.key_source())
         try:
             async with transaction(store.sessions) as session:
+                if national is not None and not in_file:
+                    # the fallback desk named in the settings must exist to be a last rung
+                    row = await session.get(FocalPoint, national)
+                    if row is None or row.role != "province_desk" or not row.active:
+                        return None
                 return await upsert_directory(
                     session,
                     store.vault,
@@ -296,6 +305,13 @@ def directory_import(
             await store.close()
 
     counts = _run(main)
+    if counts is None:
+        typer.echo(
+            f"hotline: HOTLINE_NATIONAL_DESK={national} is no active province desk, in this "
+            "file or the directory; nothing was imported",
+            err=True,
+        )
+        raise typer.Exit(code=1)
     typer.echo(f"Imported {counts[0]} focal points and {counts[1]} shelters.")
 
 

@@ -2,9 +2,10 @@
 
 A referral goes to the focal point the matching rules pick (DESIGN §4); the card reaches
 their chat through the outbox. What a focal point may do with a case is checked here, not
-in the channel: only the focal point it is assigned to, or one of the same commune, may
-act on it, and every view, reply, transfer, close and refused attempt is audited. Neither
-side ever sees the other's identity: messages are relayed under a case reference.
+in the channel, by :func:`routing.access.may_act` (the rule the web inbox uses too);
+every card goes only where :mod:`routing.consent` allows; every view, reply, transfer,
+close and refused attempt is audited. Neither side ever sees the other's identity:
+messages are relayed under a case reference.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,8 +28,10 @@ from dialogs import focal_texts as T
 from dialogs.i18n import translator
 from dialogs.outbound import focal_reply
 from routing import escalation
+from routing.access import may_act
+from routing.consent import consent_of, may_receive
 from routing.directory import CommuneSuggestion, Directory, Role
-from routing.ladder import should_tell_survivor
+from routing.ladder import should_tell_survivor, urgent_alert_copies
 from routing.matching import (
     FocalPointMatch,
     Rung,
@@ -51,6 +54,8 @@ WEB_SESSION_TTL = timedelta(hours=8)  # a web sign-in lasts a working day at mos
 BOUND_REFRESH_S = 30.0
 # The web session acting right now: its confirmations go to that page, not the chat.
 _ACTING_WEB_SESSION: ContextVar[str | None] = ContextVar("acting_web_session", default=None)
+# Outbox rows gathered during an escalation batch, inserted with one statement at its end.
+_OUTBOX_BATCH: ContextVar[list[dict[str, Any]] | None] = ContextVar("outbox_batch", default=None)
 INVITE_DIGITS = 10
 FOCAL_LANG = "vi"
 
@@ -249,8 +254,8 @@ class FocalDesk:
         if commune is not None and directory.places.commune(commune) is None:
             commune = None  # a code the places no longer know: routed as if not given
         location = (place["lat"], place["lon"]) if "lat" in place and "lon" in place else None
-        orgs = (report.get("consent") or {}).get("organisations", {}).get("value") or []
-        roles = None if "police" in orgs else {r for r in Role if r is not Role.POLICE_DESK}
+        agreed = consent_of(case)
+        roles = {r for r in Role if may_receive(agreed, r.value)}
         match = match_focal_point(
             directory,
             commune_code=commune,
@@ -298,11 +303,27 @@ class FocalDesk:
             case_id=case.id,
             now=now,
         )
+        if self.on_referral is not None:  # sets the rung, which the card names
+            await self.on_referral(session, referral, case, now)
         await self.send_card(session, referral, case, report, now)
         if case.urgency == "immediate" and match.rung is not Rung.PROVINCE_DESK:
             await self._alert_desk(session, referral, case, report, match, now)
-        if self.on_referral is not None:
-            await self.on_referral(session, referral, case, now)
+        # The urgent alert: the commune's police desks at once too, if she agreed. The
+        # commune is hers, or (a shared location) that of the focal point it reached.
+        near = commune or (
+            match.focal_point.commune_code
+            if match.focal_point.role is not Role.PROVINCE_DESK
+            else None
+        )
+        if near is not None:
+            for desk in urgent_alert_copies(
+                case.urgency,
+                directory.commune_focal_points(near),
+                lambda role: may_receive(agreed, role),
+                assignee_id=referral.focal_point_id,
+                now=now,
+            ):
+                await self.send_card(session, referral, case, report, now, to=desk.id)
         return referral
 
     async def _alert_desk(
@@ -324,7 +345,7 @@ class FocalDesk:
             now=now,
         )
         row = await session.get(FocalPoint, desk.id) if desk is not None else None
-        if row is None:
+        if row is None or not may_receive(consent_of(case), row.role):
             return
         card = await self._card(session, referral, case, report)
         if await self._send(session, row, card, now):
@@ -344,10 +365,13 @@ class FocalDesk:
         case: Case,
         report: dict[str, Any],
         now: datetime,
+        *,
+        to: str | None = None,
     ) -> bool:
-        """Queue the referral card to the assigned focal point's chat (if bound)."""
-        focal = await session.get(FocalPoint, referral.focal_point_id)
-        if focal is None:
+        """Queue the referral card to the assigned focal point's chat (if bound), or to
+        focal point ``to``; never to one the survivor did not agree to share with."""
+        focal = await session.get(FocalPoint, to or referral.focal_point_id)
+        if focal is None or not may_receive(consent_of(case), focal.role):
             return False
         card = await self._card(session, referral, case, report)
         sent = await self._send(session, focal, card, now)
@@ -385,7 +409,7 @@ class FocalDesk:
                 focal is None
                 or referral is None
                 or case is None
-                or not _may_act(focal, referral, case)
+                or not may_act(focal, referral, case)
             ):
                 await self._audit(
                     session,
@@ -508,7 +532,7 @@ class FocalDesk:
             mode = await self._mode(session, focal)
             referral = await session.get(Referral, mode.get("ref", "")) if mode.get("ref") else None
             case = await session.get(Case, referral.case_id) if referral else None
-            if not mode or referral is None or case is None or not _may_act(focal, referral, case):
+            if not mode or referral is None or case is None or not may_act(focal, referral, case):
                 await self._tell(session, focal, T.text(FOCAL_LANG, "focal.inbox.empty"), now)
             elif mode["mode"] in (T.REPLY, T.ASK):
                 if mode["mode"] == T.ASK:
@@ -555,8 +579,12 @@ class FocalDesk:
         found = search_communes(query, limit=1)
         target = None
         if found:
+            agreed = consent_of(case)
             target = match_focal_point(
-                self.directory(), commune_code=found[0].commune.code, now=now
+                self.directory(),
+                commune_code=found[0].commune.code,
+                now=now,
+                roles={r for r in Role if may_receive(agreed, r.value)},
             )
         if target is None or target.focal_point.id == focal.id:
             await self._tell(session, focal, T.text(FOCAL_LANG, "focal.transfer.none"), now)
@@ -744,29 +772,77 @@ class FocalDesk:
         self, session: AsyncSession, events: list[escalation.EscalationEvent]
     ) -> None:
         """The escalation driver's notifier: the new rung gets the card (so they can act at
-        once), the current assignee a reminder, and a survivor who opted in a neutral
-        status line with the emergency numbers again. Runs in the escalation's transaction."""
-        from dialogs.outbound import status_update
+        once), the current assignee a reminder, a desk one digest for all its cases due
+        for one, and a survivor who opted in a neutral status line with the emergency
+        numbers again. Nobody the survivor did not agree to hears of the case. Runs in the
+        escalation's transaction."""
+        batch: list[dict[str, Any]] = []
+        token = _OUTBOX_BATCH.set(batch)
+        try:
+            await self._notify_escalations(session, events)
+        finally:
+            _OUTBOX_BATCH.reset(token)
+        ids = await outbox.allocate_ids(session, len(batch)) if batch else []
+        vault = self.store.vault
+        await outbox.insert_rows(
+            session,
+            [
+                outbox.sealed_row(vault, row.pop("aead"), row_id=row_id, **row)
+                for row_id, row in zip(ids, batch, strict=True)
+            ],
+        )
 
+    async def _notify_escalations(
+        self, session: AsyncSession, events: list[escalation.EscalationEvent]
+    ) -> None:
+        from dialogs.outbound import status_update
+        from storage.models import Media
+
+        case_ids = list({e.case.id for e in events})
+        # one read each for the batch, not one per event
+        cases = {c.id: c for c in await session.exec(select(Case).where(Case.id.in_(case_ids)))}
+        referral_ids = {e.referral.id for e in events}
+        referrals = {
+            r.id: r
+            for r in await session.exec(select(Referral).where(Referral.id.in_(referral_ids)))
+        }
+        recordings = dict(
+            (
+                await session.exec(
+                    select(Media.case_id, func.count())
+                    .where(Media.case_id.in_(case_ids))
+                    .group_by(Media.case_id)
+                )
+            ).all()
+        )
+        digests: dict[str, list[tuple[Case, Referral]]] = {}
         for event in events:
-            case = await session.get(Case, event.case.id)
-            referral = await session.get(Referral, event.referral.id)
+            case, referral = cases.get(event.case.id), referrals.get(event.referral.id)
             if case is None or referral is None:
                 continue
+            agreed = consent_of(case)
+            recipients = [
+                row
+                for row in [await session.get(FocalPoint, p.id) for p in event.recipients]
+                if row is not None and may_receive(agreed, row.role)
+            ]
             if event.kind == "reminder":
-                for focal in event.recipients:
+                for focal in recipients:
                     body = T.text(FOCAL_LANG, "focal.reminder", ref=case.ref)
                     await self._send(
                         session, focal, A.Send(body, T.actions(FOCAL_LANG, referral.id)), event.now
                     )
                 continue
+            if event.kind == "digest":
+                for focal in recipients:
+                    digests.setdefault(focal.id, []).append((case, referral))
+                continue
             report = await _report_view(session, self.store, case)
-            for focal in event.recipients:
-                row = await session.get(FocalPoint, focal.id)
-                if row is not None:
-                    await self._send(
-                        session, row, await self._card(session, referral, case, report), event.now
-                    )
+            if recipients:
+                count = recordings.get(case.id, 0) if case.consent_referral else 0
+                card = await self._card(session, referral, case, report, recordings=count)
+                for focal in recipients:
+                    await self._send(session, focal, card, event.now)
             contact = report.get("contact") or {}
             if should_tell_survivor(contact, kind=event.kind, climbed=event.climbed):
                 lang = report.get("language") or "vi"
@@ -774,6 +850,11 @@ class FocalDesk:
                 numbers = translator(lang).gettext("sos.text")  # the emergency lines again
                 message = A.Send(update.text + "\n\n" + numbers, update.options)
                 await self.tell_survivor(session, case, message, event.now, lang)
+        for focal_id, items in digests.items():
+            focal = await session.get(FocalPoint, focal_id)
+            if focal is not None:
+                digest = T.digest(FOCAL_LANG, [(c.ref, c.urgency, r.id) for c, r in items])
+                await self._send(session, focal, digest, events[0].now)
 
     async def card_for(self, session: AsyncSession, referral: Referral, case: Case) -> A.Send:
         """The card of a stored case (for an inbox), rebuilt from its sealed fields."""
@@ -786,6 +867,8 @@ class FocalDesk:
         referral: Referral,
         case: Case,
         report: dict[str, Any] | None = None,
+        *,
+        recordings: int | None = None,
     ) -> A.Send:
         """The card, always rebuilt from the stored case (``report`` is ignored: the first
         card, a transfer's and an escalation's say the same). Only what the task needs;
@@ -803,7 +886,8 @@ class FocalDesk:
         contact = view["contact"]
         account = view["free_text"]["account"] or None
         # web recordings linked to the case: the card says where to listen to them
-        recordings = await media.count_for_case(session, case.id) if content else 0
+        if recordings is None:
+            recordings = await media.count_for_case(session, case.id) if content else 0
         return T.referral_card(
             FOCAL_LANG,
             referral_id=referral.id,
@@ -812,7 +896,7 @@ class FocalDesk:
             shelter=shelter_name,
             account=account if content else None,
             phone=contact.get("phone") if content and contact.get("method") == "phone" else None,
-            level=referral.level,
+            reason=_card_reason(referral),
             recordings=recordings,
         )
 
@@ -945,11 +1029,21 @@ class FocalDesk:
         from storage.models import DataKey
         from storage.sealing import WrappedKey
 
-        stored = await session.get(DataKey, data_key_id)
-        aead = self.store.vault.cached(data_key_id) or self.store.vault.data_key(
-            WrappedKey(stored.id, stored.master_version, stored.wrapped)
-        )
+        aead = self.store.vault.cached(data_key_id)
+        if aead is None:
+            stored = await session.get(DataKey, data_key_id)
+            aead = self.store.vault.data_key(
+                WrappedKey(stored.id, stored.master_version, stored.wrapped)
+            )
+        batch = _OUTBOX_BATCH.get()
         for call in self.renderers[channel].render(action, chat, incoming=[], lang=lang):
+            if batch is not None:
+                batch.append(
+                    {"aead": aead, "data_key_id": data_key_id, "channel": channel,
+                     "queue_key": queue_key, "method": call.method, "payload": call.params,
+                     "now": now}
+                )  # fmt: skip
+                continue
             await outbox.enqueue(
                 session,
                 self.store.vault,
@@ -987,26 +1081,18 @@ def _mode_key(focal: FocalPoint) -> str:
     return "focal:" + focal.id[:58]
 
 
-def inbox_filter(focal: FocalPoint) -> Any:
-    """Which open referrals a focal point's inbox lists: their own, and for a province desk
-    also its province's urgent alerts, which reach the desk at once (see ``_alert_desk``)."""
-    mine = Referral.focal_point_id == focal.id
-    if focal.role != Role.PROVINCE_DESK.value:
-        return mine
-    urgent_here = and_(Case.province_code == focal.province_code, Case.urgency == "immediate")
-    return or_(mine, urgent_here)
-
-
-def _may_act(focal: FocalPoint, referral: Referral, case: Case) -> bool:
-    """Only the assigned focal point, or one serving the case's commune (or its province
-    desk), may act on a case."""
-    if referral.focal_point_id == focal.id and referral.status not in ("closed", "transferred"):
-        return True
-    if case.status == "closed":
-        return False
-    if focal.role == Role.PROVINCE_DESK.value:
-        return focal.province_code == case.province_code
-    return focal.commune_code is not None and focal.commune_code == case.commune_code
+def _card_reason(referral: Referral) -> str | None:
+    """Why a card reached a rung above the first: ``escalated`` when an earlier rung let
+    its deadline pass (the climb sets ``notified_at`` after ``created_at``), ``off_duty``
+    when it was routed there at once because no one before it was on duty."""
+    if not referral.level:
+        return None
+    climbed = (
+        referral.notified_at is not None
+        and referral.created_at is not None
+        and referral.notified_at > referral.created_at
+    )
+    return "escalated" if climbed else "off_duty"
 
 
 async def _report_view(session: AsyncSession, store: Store, case: Case) -> dict[str, Any]:

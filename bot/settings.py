@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     sla_immediate_minutes: int = 10
     sla_high_minutes: int = 60
     sla_normal_minutes: int = 24 * 60
+    # The id of a province desk that is the last rung of provinces without a desk of their
+    # own; without it the directory import refuses such a province.
+    national_desk: str | None = None
     # A conversation's draft expires after this many hours untouched and is shredded.
     draft_ttl_hours: int = 72
     # Closed cases are kept this many days, then deleted and crypto-shredded.

@@ -41,6 +41,13 @@ _CATEGORY = {
 }
 
 
+_REASON = {
+    "escalated": N_("focal.card.escalated"),
+    "off_duty": N_("focal.card.off_duty"),
+}
+DIGEST_BUTTONS = 10  # acknowledge buttons on a digest; the rest by reference
+
+
 def _lang(lang: str) -> str:
     return lang if lang in LANGUAGES else DEFAULT
 
@@ -205,6 +212,7 @@ def referral_card(
     phone: str | None,
     level: int = 0,
     recordings: int = 0,
+    reason: str | None = None,
 ) -> A.Send:
     """The card a focal point receives; ``account``/``phone``/``recordings`` and the
     location in ``facts`` only when consented. Recordings made in the web chat are played
@@ -213,8 +221,11 @@ def referral_card(
     lines = [tr.gettext(N_("focal.card.title"), ref=case_ref), *card_lines(lang, facts)]
     if shelter:
         lines.append(tr.gettext(N_("focal.card.shelter"), shelter=shelter))
-    if level:
-        lines.append(tr.gettext(N_("focal.card.escalated")))
+    # Why it reached this rung: climbed after a missed deadline, or sent straight here
+    # because no one before was on duty (``level`` alone: the former).
+    reason = reason or ("escalated" if level else None)
+    if reason in _REASON:
+        lines.append(tr.gettext(_REASON[reason]))
     if phone:
         lines.append(tr.gettext(N_("focal.card.phone"), phone=phone))
     if account:
@@ -225,6 +236,22 @@ def referral_card(
     if not account and not recordings:
         lines.append(tr.gettext(N_("focal.card.no_account")))
     return A.Send("\n".join(lines), actions(lang, referral_id))
+
+
+def digest(lang: str, cases: list[tuple[str, str, str]]) -> A.Send:
+    """A province desk's daily digest: its unacknowledged cases ``(ref, urgency,
+    referral id)`` in one message, with an acknowledge button for the first few."""
+    tr = translator(_lang(lang))
+    lines = [tr.gettext(N_("focal.digest.title"), n=len(cases))]
+    for ref, urgency, _ in cases:
+        label = tr.gettext(_URGENCY.get(urgency, _URGENCY["normal"]))
+        lines.append(f"• {ref} ({label})")
+    ack = tr.gettext(N_("focal.btn.ack"))
+    options = tuple(
+        A.Option(data(ACK, referral_id), f"{ack} {ref}")
+        for ref, _, referral_id in cases[:DIGEST_BUTTONS]
+    )
+    return A.Send("\n".join(lines), options)
 
 
 def voice_note(lang: str, count: int) -> str:

@@ -380,19 +380,42 @@ def _shelters(text: str, ctx: _Ctx, places: Places) -> list[Shelter]:
     return out
 
 
-def _desk_warnings(
-    focal_points: list[FocalPoint], shelters: list[Shelter], places: Places, ctx: _Ctx
+def _desk_checks(
+    focal_points: list[FocalPoint],
+    shelters: list[Shelter],
+    places: Places,
+    ctx: _Ctx,
+    national_desk: str | None,
 ) -> None:
+    """Every province with focal points has a last rung: its own province desk, or the
+    named national fallback desk (``HOTLINE_NATIONAL_DESK``); otherwise the file is
+    refused, since a referral there would climb to nobody."""
     desks = {fp.province_code for fp in focal_points if fp.role is Role.PROVINCE_DESK}
-    used = {fp.province_code for fp in focal_points} | {s.province_code for s in shelters}
-    for code in sorted(used - desks):
+    staffed = {fp.province_code for fp in focal_points}
+    named = next((fp for fp in focal_points if fp.id == national_desk), None)
+    if named is not None and named.role is not Role.PROVINCE_DESK:
+        ctx.error(
+            0, "role",
+            f"the national fallback desk {national_desk!r} must be a province_desk row",
+        )  # fmt: skip
+    for code in sorted(staffed - desks):
+        p = places.province(code)
+        where = f"province {code} ({p.name if p else '?'})"
+        if national_desk is None:
+            ctx.error(
+                0, None,
+                f"{where} has focal points but no province desk: add a province_desk row, "
+                "or name a national fallback desk (HOTLINE_NATIONAL_DESK=<a desk's id>)",
+            )  # fmt: skip
+        else:
+            ctx.warn(0, None, f"{where} has no province desk: its last rung is {national_desk}")
+    for code in sorted({s.province_code for s in shelters} - desks - staffed):
         p = places.province(code)
         ctx.warn(
             0, None,
-            f"province {code} ({p.name if p else '?'}) has focal points or shelters but no "
-            "province desk: its communes have no last rung",
+            f"province {code} ({p.name if p else '?'}) has shelters but no focal points",
         )  # fmt: skip
-    absent = [p for p in places.provinces if p.code not in desks and p.code not in used]
+    absent = [p for p in places.provinces if p.code not in desks and p.code not in staffed]
     if absent:
         ctx.warn(
             0, None,
@@ -408,6 +431,7 @@ def parse_directory_texts(
     focal_points_name: str = "focal_points.csv",
     shelters_name: str = "shelters.csv",
     places: Places | None = None,
+    national_desk: str | None = None,
 ) -> ImportResult:
     """Parse the two files' contents; the names are used in messages."""
     places = places if places is not None else load_places()
@@ -420,7 +444,7 @@ def parse_directory_texts(
     fps = _focal_points(ftext.removeprefix("\ufeff"), fctx, places) if ftext is not None else []
     shs = _shelters(stext.removeprefix("\ufeff"), sctx, places) if stext is not None else []
     if not errors:
-        _desk_warnings(fps, shs, places, _Ctx(focal_points_name, errors, warnings))
+        _desk_checks(fps, shs, places, _Ctx(focal_points_name, errors, warnings), national_desk)
     if errors:
         return Rejected(tuple(errors), tuple(warnings))
     return Imported(tuple(fps), tuple(shs), tuple(warnings))
@@ -431,6 +455,7 @@ def parse_directory_csv(
     shelters: str | os.PathLike[str],
     *,
     places: Places | None = None,
+    national_desk: str | None = None,
 ) -> ImportResult:
     """Read and parse ``FOCAL_POINTS.csv`` and ``SHELTERS.csv`` from disk.
 
@@ -455,4 +480,5 @@ def parse_directory_csv(
         focal_points_name=os.fspath(focal_points),
         shelters_name=os.fspath(shelters),
         places=places,
+        national_desk=national_desk,
     )

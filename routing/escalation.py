@@ -14,8 +14,10 @@ Deadlines are rows (``escalation_deadlines``: referral, level, kind, due time, s
   assignee, the new rung's reminder and escalation deadlines are written, older pending
   rows of the referral are cancelled.
 * The notifier is awaited once per batch *inside* the transaction with the batch's events
-  (production: :class:`OutboxNotifier` queues outbox rows), and one audit event per
-  applied row is appended last.
+  (production: ``bot.focal.FocalDesk.notify_escalations`` queues outbox rows), and one
+  audit event per applied row is appended last.
+* Who stands on a case's ladder is decided by :mod:`routing.consent` first (a police desk
+  only if she agreed to the police); the last rung backs off (``ladder.plan_repeat``).
 * Each row goes ``pending → done|cancelled`` in the same transaction as its effects, with
   a guarded update (``WHERE state = 'pending'``); a worker killed mid-batch leaves nothing
   behind and the rows are simply claimed again.
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -41,14 +43,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from routing import ladder
+from routing import consent, ladder
+from routing.access import may_act
 from routing.ladder import LadderConfig, OnDuty, default_on_duty
-from storage import audit, outbox
+from storage import audit
 from storage.db import transaction
 from storage.keyring import Keyring
 from storage.models import (
     Case,
-    DataKey,
     EscalationDeadline,
     FocalPoint,
     Referral,
@@ -56,18 +58,15 @@ from storage.models import (
 
 __all__ = [
     "OPEN_STATUSES",
-    "EMERGENCY_LINES_VI",
     "CaseView",
     "DeadlineView",
     "EscalationEvent",
     "ReferralView",
     "Notifier",
-    "OutboxNotifier",
     "PendingDeadline",
     "acknowledge",
     "format_deadlines",
     "pending_deadlines",
-    "render_vi",
     "schedule_referral",
     "tick",
 ]
@@ -124,6 +123,8 @@ class CaseView:
     escalation_level: int
     contact: bytes | None
     reporter_address: bytes | None
+    consent_referral: bool
+    consent_orgs: str | None
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,14 @@ class Notifier(Protocol):
     def __call__(
         self, session: AsyncSession, events: Sequence[EscalationEvent]
     ) -> Awaitable[None]: ...
+
+
+def _event_kind(step: ladder.Step, missed_kind: str) -> str:
+    """``escalate`` (climbed), ``repeat`` (the last rung again), or ``digest`` (the last
+    rung's daily digest: the notifier sends a desk one message for all such events)."""
+    if not step.repeat:
+        return "escalate"
+    return "digest" if missed_kind == "digest" else "repeat"
 
 
 def _is_pg(session: AsyncSession) -> bool:
@@ -217,19 +226,6 @@ async def schedule_referral(
     return rows
 
 
-def _may_acknowledge(focal: FocalPoint, referral: Referral, case: Case) -> bool:
-    """The assignee, anyone on the case's commune ladder, or its province's desk."""
-    if not focal.active:
-        return False
-    if focal.id == referral.focal_point_id:
-        return True
-    if focal.province_code != case.province_code:
-        return False
-    if focal.role == ladder.PROVINCE_DESK:
-        return True
-    return case.commune_code is not None and focal.commune_code == case.commune_code
-
-
 async def acknowledge(
     session: AsyncSession,
     referral_id: str,
@@ -253,7 +249,7 @@ async def acknowledge(
         raise LookupError("no such referral")
     case = await session.get(Case, referral.case_id)
     focal = await session.get(FocalPoint, focal_point_id)
-    if focal is None or case is None or not _may_acknowledge(focal, referral, case):
+    if focal is None or case is None or not may_act(focal, referral, case):
         raise PermissionError("this focal point may not acknowledge this referral")
     if referral.status not in OPEN_STATUSES:
         return False
@@ -347,8 +343,12 @@ class _Directory:
         session: AsyncSession,
         cases: list[Case],
         focal_point_ids: set[str],
+        *,
+        national_desk: str | None = None,
     ) -> _Directory:
         out = cls()
+        if national_desk is not None and cases:
+            focal_point_ids = focal_point_ids | {national_desk}
         provinces = {c.province_code for c in cases if c.province_code is not None}
         communes = {c.commune_code for c in cases if c.commune_code is not None}
         wanted = [
@@ -377,11 +377,14 @@ class _Directory:
                 desks.setdefault(p.province_code, []).append(p)
             elif p.commune_code is not None:
                 local.setdefault((p.commune_code, p.province_code), []).append(p)
+        national = out._by_id.get(national_desk) if national_desk is not None else None
+        fallback = [national] if national is not None and national.active else []
         for case in cases:
             key = (case.commune_code, case.province_code)
             if key not in out._ladders:
                 mine = local.get(key, []) if case.commune_code is not None else []
-                out._ladders[key] = mine + desks.get(case.province_code or "", [])
+                # a province without a desk of its own ends on the national fallback desk
+                out._ladders[key] = mine + (desks.get(case.province_code or "") or fallback)
         return out
 
     def ladder_of(self, case: Case) -> list[FocalPoint]:
@@ -398,7 +401,8 @@ _REFERRAL_COLS = (_R.c.id, _R.c.case_id, _R.c.focal_point_id, _R.c.status, _R.c.
                   _R.c.notified_at)  # fmt: skip
 _CASE_COLS = (_C.c.id, _C.c.ref, _C.c.data_key_id, _C.c.urgency, _C.c.province_code,
               _C.c.commune_code, _C.c.reporter, _C.c.status, _C.c.assigned_focal_point_id,
-              _C.c.escalation_level, _C.c.contact, _C.c.reporter_address)  # fmt: skip
+              _C.c.escalation_level, _C.c.contact, _C.c.reporter_address,
+              _C.c.consent_referral, _C.c.consent_orgs)  # fmt: skip
 
 
 async def _claim(
@@ -518,8 +522,9 @@ async def _apply_batch(
     escalating = await _escalations_due(session, rows, now)
     directory = await _Directory.load(
         session,
-        [c for d, _, c in rows if d.kind == "escalate"],
+        [c for d, _, c in rows if d.kind in ladder.CLIMBS],
         {r.focal_point_id for d, r, _ in rows if d.kind == "reminder"},
+        national_desk=config.national_desk,
     )
     done: list[int] = []
     cancelled: list[int] = []
@@ -557,14 +562,16 @@ async def _apply_batch(
             audits.append(("referral.reminded", case.id))
             done.append(deadline.id)
             continue
-        if deadline.kind != "escalate":
+        if deadline.kind not in ladder.CLIMBS:
             log.warning("deadline %s has unknown kind; cancelled", deadline.id)
             cancelled.append(deadline.id)
             continue
 
+        # Only those the survivor agreed to share with stand on her ladder: a rung whose
+        # people she did not consent to is skipped like a rung nobody staffs.
         step = ladder.next_step(
             referral.level,
-            directory.ladder_of(case),
+            consent.consented(consent.consent_of(case), directory.ladder_of(case)),
             province_code=case.province_code,
             now=now,
             config=config,
@@ -581,7 +588,10 @@ async def _apply_batch(
         case_updates.append(
             {"c_id": case.id, "c_fp": assignee_id, "c_level": step.level, "c_at": now}
         )
-        planned = ladder.plan_deadlines(step.level, now, case.urgency, config)
+        if step.repeat:  # the last rung backs off: 1 h, 4 h, then a daily digest
+            planned = (ladder.plan_repeat(step.level, deadline.kind, now),)
+        else:
+            planned = ladder.plan_deadlines(step.level, now, case.urgency, config)
         new_rows.extend(
             {
                 "referral_id": referral.id,
@@ -595,7 +605,7 @@ async def _apply_batch(
         climbed_referrals.append(referral.id)
         events.append(
             EscalationEvent(
-                kind="repeat" if step.repeat else "escalate",
+                kind=_event_kind(step, deadline.kind),
                 deadline_id=deadline.id,
                 referral=referral,
                 case=case,
@@ -611,7 +621,9 @@ async def _apply_batch(
             )
         )
         if not step.assignees:
-            log.error("no province desk for a case's province: the referral waits on its rung")
+            # The import refuses such a directory; a desk deactivated since leaves the
+            # referral here, with its next deadline, loudly.
+            log.error("no province desk for a case's province: retried at its next deadline")
             audits.append(("referral.escalation_unassigned", case.id))
         else:
             audits.append(
@@ -645,161 +657,6 @@ async def _apply_batch(
         session, keyring, audits, actor_role=SYSTEM_ROLE, actor_id=worker_id[:64], at=now
     )
     return len(done) + len(cancelled)
-
-
-# -- notifications through the outbox ------------------------------------------------------
-
-EMERGENCY_LINES_VI = (
-    "Nếu bạn đang gặp nguy hiểm: gọi 113 (công an), 115 (cấp cứu), 111 (tổng đài bảo vệ "
-    "trẻ em, 24/7, miễn phí), Ngôi nhà Bình yên 1900 969 680 (có thể tính cước)."
-)
-
-
-def render_vi(event: EscalationEvent, audience: str) -> str:
-    """Default Vietnamese texts; no content beyond the case reference and urgency.
-
-    ``audience`` is ``focal_point`` or ``reporter``. The reporter's text is neutral (the
-    phone may not be theirs alone) and repeats the emergency lines.
-    """
-    if audience == "reporter":
-        return "Cập nhật: yêu cầu của bạn đang được xử lý.\n" + EMERGENCY_LINES_VI
-    ref, urgency = event.case.ref, event.case.urgency
-    if event.kind == "reminder":
-        return f"Nhắc việc: hồ sơ {ref} (mức khẩn: {urgency}) đang chờ bạn xác nhận."
-    due = ""
-    if event.next_due_at is not None:
-        from routing.duty import LOCAL_TZ
-
-        due = f" Hạn xác nhận: {event.next_due_at.astimezone(LOCAL_TZ):%H:%M %d/%m}."
-    return (
-        f"Hồ sơ {ref} (mức khẩn: {urgency}) chưa được xác nhận và được chuyển đến bạn. "
-        f"Vui lòng xác nhận ngay.{due}"
-    )
-
-
-def _chat_of(address: Any) -> tuple[str, Any] | None:
-    """``(channel, chat_id)`` from a sealed address: ``{"channel", "chat_id"}`` or an id."""
-    if address is None:
-        return None
-    if isinstance(address, Mapping):
-        chat_id = address.get("chat_id")
-        if chat_id is None:
-            return None
-        return str(address.get("channel") or "telegram"), chat_id
-    return "telegram", address
-
-
-class OutboxNotifier:
-    """Queues escalation notifications as outbox rows, in the escalation's transaction.
-
-    Focal points are reached at their sealed ``chat_address``; the reporter at the case's
-    sealed ``reporter_address`` when :func:`routing.ladder.should_tell_survivor` says so
-    (the case's sealed ``contact`` carries the opt-in). Addresses are ``{"channel":
-    "telegram"|"zalo", "chat_id": …}`` (a bare chat id means Telegram). Payloads are sealed
-    under the case's data key, so shredding a case also shreds its pending messages.
-
-    A batch's events are written together: one read of the data keys, one insert (the
-    rows :func:`storage.outbox.enqueue` would write one at a time, ids allocated first).
-    """
-
-    def __init__(
-        self,
-        vault: Any,
-        *,
-        render: Callable[[EscalationEvent, str], str] = render_vi,
-        method: str = "sendMessage",
-    ) -> None:
-        self.vault = vault
-        self.render = render
-        self.method = method
-        self._queue_keys: dict[tuple[str, str], str] = {}
-
-    async def __call__(self, session: AsyncSession, events: Sequence[EscalationEvent]) -> int:
-        """Queue the outbox rows of ``events``; returns how many."""
-        from storage.records import open_from
-        from storage.sealing import WrappedKey
-
-        if not events:
-            return 0
-        vault = self.vault
-        key_ids = {e.case.data_key_id for e in events}
-        key_ids.update(p.data_key_id for e in events for p in e.recipients)
-        stored = (await session.exec(select(DataKey).where(DataKey.id.in_(key_ids)))).all()
-        keys = {k.id: vault.data_key(WrappedKey(k.id, k.master_version, k.wrapped)) for k in stored}
-        addresses: dict[str, tuple[str, Any] | None] = {}
-
-        def address_of(person: FocalPoint) -> tuple[str, Any] | None:
-            if person.id not in addresses:
-                try:
-                    address = open_from(vault, keys[person.data_key_id], person, "chat_address")
-                except Exception:  # noqa: BLE001 - a shredded/damaged address must not stop the ladder
-                    log.error("focal point %s: chat address unreadable", person.id)
-                    address = None
-                addresses[person.id] = _chat_of(address)
-                if addresses[person.id] is None:
-                    log.warning("focal point %s has no chat address; not notified", person.id)
-            return addresses[person.id]
-
-        messages: list[tuple[CaseView, str, Any, str]] = []  # case, channel, chat id, text
-        for event in events:
-            case = event.case
-            for person in event.recipients:
-                chat = address_of(person)
-                if chat is not None:
-                    messages.append((case, *chat, self.render(event, "focal_point")))
-            if event.kind == "escalate" and event.climbed and case.data_key_id in keys:
-                try:
-                    chat = self._reporter_chat(keys[case.data_key_id], event)
-                except Exception:  # noqa: BLE001 - a damaged field must not block every escalation
-                    log.error(
-                        "case %s: contact preferences unreadable; reporter not told", case.ref
-                    )
-                    chat = None
-                if chat is not None:
-                    messages.append((case, *chat, self.render(event, "reporter")))
-            elif case.data_key_id not in keys:
-                log.warning("a case's data key is gone (shredded); its notifications are dropped")
-        messages = [m for m in messages if m[0].data_key_id in keys]
-        if not messages:
-            return 0
-        now = events[0].now
-        ids = await outbox.allocate_ids(session, len(messages))
-        rows = [
-            outbox.sealed_row(
-                vault,
-                keys[case.data_key_id],
-                row_id=row_id,
-                data_key_id=case.data_key_id,
-                channel=channel,
-                queue_key=self._queue_key(channel, chat_id),
-                method=self.method,
-                payload={"chat_id": chat_id, "text": text_},
-                now=now,
-            )
-            for row_id, (case, channel, chat_id, text_) in zip(ids, messages, strict=True)
-        ]
-        await outbox.insert_rows(session, rows)
-        return len(rows)
-
-    def _reporter_chat(self, case_key: Any, event: EscalationEvent) -> tuple[str, Any] | None:
-        """Where to tell the reporter, if they opted in (see ``should_tell_survivor``)."""
-        from storage.records import open_from
-
-        contact = open_from(self.vault, case_key, event.case, "contact")
-        if not ladder.should_tell_survivor(contact, kind=event.kind, climbed=event.climbed):
-            return None
-        return _chat_of(open_from(self.vault, case_key, event.case, "reporter_address"))
-
-    def _queue_key(self, channel: str, chat_id: Any) -> str:
-        from storage.conversations import conversation_key
-
-        key = (channel, str(chat_id))
-        found = self._queue_keys.get(key)
-        if found is None:
-            if len(self._queue_keys) > 10_000:
-                self._queue_keys.clear()
-            found = self._queue_keys[key] = conversation_key(self.vault, channel, chat_id)
-        return found
 
 
 # -- hotline escalations list --------------------------------------------------------------

@@ -14,7 +14,9 @@ default): a **reminder** to the current assignee at half time and an **escalatio
 next rung when it runs out. Escalating skips rungs whose people are all off duty (or that
 list nobody) and lands on the first rung with someone on duty; the province desk is taken
 even when off duty. Missing the province desk's deadline notifies the desk again (a
-*repeat*) and sets a new deadline: the climb only stops when someone acknowledges.
+*repeat*) with back-off (:func:`plan_repeat`: 1 h, 4 h, then a daily digest): the climb only
+stops when someone acknowledges, and a referral always has a next deadline. Who stands on
+a case's ladder at all is :mod:`routing.consent`'s decision (the driver filters first).
 
 Focal points are any objects with ``id``, ``role``, ``duty_hours``, ``active`` and
 ``languages`` attributes (``storage.models.FocalPoint`` rows, or test doubles); the on-duty
@@ -46,14 +48,21 @@ __all__ = [
     "next_step",
     "parse_ladder",
     "plan_deadlines",
+    "plan_repeat",
     "rung_of_role",
     "should_tell_survivor",
+    "urgent_alert_copies",
 ]
 
 log = logging.getLogger(__name__)
 
 URGENCIES = ("immediate", "high", "normal")
-KINDS = ("reminder", "escalate")
+# A rung's deadlines: the reminder at half time and the climb at the SLA; on the last rung,
+# the repeats that follow a missed SLA back off (see plan_repeat).
+KINDS = ("reminder", "escalate", "repeat1", "repeat2", "digest")
+CLIMBS = ("escalate", "repeat1", "repeat2", "digest")  # kinds that apply next_step
+REPEAT_BACKOFF = (timedelta(hours=1), timedelta(hours=4))  # after repeat 1 and 2
+DIGEST_LOCAL_HOUR = 8  # the daily digest of a desk's unacknowledged cases, 08:00 Vietnam
 PROVINCE_DESK = "province_desk"
 ROLES = ("primary", "backup", "commune_leadership", "police_desk", PROVINCE_DESK)
 DEFAULT_SLA_MINUTES: Mapping[str, int] = {"immediate": 10, "high": 60, "normal": 24 * 60}
@@ -168,6 +177,8 @@ class LadderConfig:
     ladders: Mapping[str, tuple[Rung, ...]] = field(default_factory=dict)
     default_ladder: tuple[Rung, ...] = DEFAULT_LADDER
     reminder_fraction: float = 0.5
+    # A province desk (by id) that is the last rung of every province without its own.
+    national_desk: str | None = None
 
     def __post_init__(self) -> None:
         for urgency in URGENCIES:
@@ -195,6 +206,7 @@ class LadderConfig:
             "normal": settings.sla_normal_minutes,
         }
         parsed = {code: parse_ladder(spec) for code, spec in (ladders or {}).items()}
+        kwargs.setdefault("national_desk", getattr(settings, "national_desk", None))
         return cls(sla_minutes=sla, ladders=parsed, **kwargs)
 
     def ladder(self, province_code: str | None) -> tuple[Rung, ...]:
@@ -237,6 +249,33 @@ def plan_deadlines(
         PlannedDeadline(level, "reminder", start + sla * config.reminder_fraction),
         PlannedDeadline(level, "escalate", start + sla),
     )
+
+
+def next_digest(now: datetime) -> datetime:
+    """The next 08:00 in Vietnam strictly after ``now``: every case of a desk falls due at
+    the same instant, so one tick sends the desk one digest."""
+    from routing.duty import LOCAL_TZ
+
+    local = now.astimezone(LOCAL_TZ)
+    at = local.replace(hour=DIGEST_LOCAL_HOUR, minute=0, second=0, microsecond=0)
+    if at <= local:
+        at += timedelta(days=1)
+    return at.astimezone(now.tzinfo)
+
+
+def plan_repeat(level: int, missed_kind: str, now: datetime) -> PlannedDeadline:
+    """The next deadline on the last rung after its ``missed_kind`` deadline fired.
+
+    The top rung backs off instead of repeating every SLA: the card again at the SLA, again
+    1 h later, again 4 h after that, then one daily digest (all of a desk's unacknowledged
+    cases in one message). A desk so hears about a case at most five times on its first
+    day and once a day after, and no referral is ever left without a next deadline.
+    """
+    if missed_kind == "escalate":
+        return PlannedDeadline(level, "repeat1", now + REPEAT_BACKOFF[0])
+    if missed_kind == "repeat1":
+        return PlannedDeadline(level, "repeat2", now + REPEAT_BACKOFF[1])
+    return PlannedDeadline(level, "digest", next_digest(now))
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,3 +365,30 @@ def should_tell_survivor(contact: Mapping[str, Any] | None, *, kind: str, climbe
     if kind != "escalate" or not climbed or not contact:
         return False
     return contact.get("status_updates") is True and contact.get("method", "chat") == "chat"
+
+
+def urgent_alert_copies(
+    urgency: str | None,
+    commune_people: Iterable[Any],
+    may_receive: Callable[[str], bool],
+    *,
+    assignee_id: str,
+    now: datetime,
+    on_duty: OnDuty = default_on_duty,
+) -> tuple[Any, ...]:
+    """Who gets an urgent alert at once, in parallel with the matched focal point.
+
+    An immediate-danger case also goes straight to its commune's police desks (on duty
+    ones, else all) when ``may_receive("police_desk")``, i.e. the person agreed to the
+    police (the danger flow's alert button names them); otherwise to no one more, and the
+    texts promise no police. ``commune_people`` are the commune's focal points.
+    """
+    if urgency != "immediate" or not may_receive("police_desk"):
+        return ()
+    desks = [
+        p
+        for p in commune_people
+        if p.role == "police_desk" and p.id != assignee_id and getattr(p, "active", True)
+    ]
+    ready = [p for p in desks if on_duty(p, now)]
+    return tuple(sorted(ready or desks, key=lambda p: str(p.id)))

@@ -2,7 +2,8 @@
 
 A focal point signs in with a one-time invite code (the same codes as on Telegram: the
 code binds the focal point's account to this web sign-in, through
-:meth:`bot.focal.FocalDesk.redeem`). They see only the referrals assigned to them and act
+:meth:`bot.focal.FocalDesk.redeem`). They see the open referrals they may act on under
+the one rule the chat uses too (:func:`routing.access.may_act`) and act
 on them through the same desk as on Telegram (acknowledge, reply, ask, transfer, close
 with services or an outcome); the desk checks each action and audits it.
 
@@ -26,14 +27,15 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import or_
 from sqlmodel import select
 
-from bot.focal import inbox_filter
 from bot.web.chat import CHANNEL, hotline_of, read_ops, web_state
 from bot.web.security import Limiter, constant_equal
 from dialogs import focal_texts as T
 from dialogs.i18n import DEFAULT, translator
 from dialogs.web_texts import FOCAL
+from routing.access import may_act
 from storage import audit, conversations, media
 from storage.db import transaction
 from storage.models import Case, CaseMessage, Media, Referral
@@ -178,14 +180,23 @@ async def inbox(request: Request) -> Response:
         focal = await request.app.state.runtime.desk.identify(session, CHANNEL, state["uid"])
         if focal is None or focal.id != state["fp"]:
             return _signin_page(request, _t("expired"))
+        # The cases this focal point may act on (routing.access.may_act, as in the chat):
+        # the database narrows to its own referrals and its province's, the rule decides.
         query = (
             select(Referral, Case)
             .join(Case, Case.id == Referral.case_id)
-            .where(inbox_filter(focal), Referral.status.in_(OPEN))
+            .where(
+                Referral.status.in_(OPEN),
+                or_(
+                    Referral.focal_point_id == focal.id,
+                    Case.province_code == focal.province_code,
+                ),
+            )
             .order_by(Referral.created_at.desc())
-            .limit(100)
+            .limit(1000)
         )
-        for referral, case in (await session.exec(query)).all():
+        rows = [(r, c) for r, c in (await session.exec(query)).all() if may_act(focal, r, c)]
+        for referral, case in rows[:100]:
             cards.append(
                 await _card(session, request.app.state.runtime.desk, referral, case, state["csrf"])
             )
@@ -239,17 +250,16 @@ async def recording(request: Request, media_id: str) -> Response:
         case_id = row.case_id if row is not None else None
         referral = None
         if case_id is not None:
-            query = (
-                select(Referral)
-                .join(Case, Case.id == Referral.case_id)
-                .where(
-                    Referral.case_id == case_id,
-                    Referral.focal_point_id == focal.id,
-                    Referral.status.in_(OPEN),
-                    Case.consent_referral.is_(True),
-                )
+            case = await session.get(Case, case_id)
+            query = select(Referral).where(Referral.case_id == case_id, Referral.status.in_(OPEN))
+            referral = next(
+                (
+                    r
+                    for r in (await session.exec(query)).all()
+                    if case is not None and may_act(focal, r, case)
+                ),
+                None,
             )
-            referral = (await session.exec(query)).first()
         opened = None
         if referral is not None:
             opened = await media.fetch(session, store.vault, media_id, case_id=case_id)

@@ -182,3 +182,28 @@ def test_escalations_list_shows_deadlines_without_content(monkeypatch, database,
     assert ref in result.output and "primary" in result.output
     assert "reminder" in result.output and "escalate" in result.output
     assert "CANARY" not in result.output
+
+
+def test_import_refuses_a_province_without_a_last_rung(monkeypatch, database, tmp_path):
+    """Issue #17 finding 4: a province with focal points and no desk, unless
+    HOTLINE_NATIONAL_DESK names an active province desk (here: one already imported)."""
+    paths = daklak_sample_paths()
+    gia_lai = tmp_path / "gia_lai.csv"
+    gia_lai.write_text(
+        "id,commune_code,role,display_name,phone,languages,duty_hours,lat,lon\n"
+        "gl,23575,primary,G,0905123456,vi,24/7,13.98,108.0\n",
+        encoding="utf-8",
+    )
+    args = ("directory", "import", str(gia_lai), str(paths.shelters))
+    refused = _invoke(monkeypatch, database, tmp_path, *args)
+    assert refused.exit_code == 1
+    assert "Gia Lai) has focal points but no province desk" in refused.output
+    monkeypatch.setenv("HOTLINE_NATIONAL_DESK", "dl-desk-bmt")
+    unknown = _invoke(monkeypatch, database, tmp_path, *args)  # not imported yet
+    assert unknown.exit_code == 1 and "no active province desk" in unknown.output
+    assert _counts(database, tmp_path) == (0, 0)
+    sample = ("directory", "import", str(paths.focal_points), str(paths.shelters))
+    assert _invoke(monkeypatch, database, tmp_path, *sample).exit_code == 0
+    accepted = _invoke(monkeypatch, database, tmp_path, *args)
+    assert accepted.exit_code == 0, accepted.output
+    assert "its last rung is dl-desk-bmt" in accepted.output

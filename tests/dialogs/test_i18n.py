@@ -142,7 +142,9 @@ def test_the_catalogs_plural_rule_wins_over_the_installed_cldr(tmp_path, monkeyp
         d.mkdir(parents=True)
         text = po_path(lang).read_text(encoding="utf-8")
         if lang == "en":  # an English catalog that declares a single form
-            text = re.sub(r'"Plural-Forms: [^"]*\\n"', '"Plural-Forms: nplurals=1; plural=0;\\n"', text)
+            text = re.sub(
+                r'"Plural-Forms: [^"]*\\n"', '"Plural-Forms: nplurals=1; plural=0;\\n"', text
+            )
         d.joinpath("messages.po").write_text(text, "utf-8")
     monkeypatch.setattr(i18n, "locales_dir", lambda: root)
     i18n.clear_cache()

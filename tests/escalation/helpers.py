@@ -15,9 +15,12 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.focal import FocalDesk
+from bot.telegram.render import TelegramRenderer
 from routing.escalation import EscalationEvent, schedule_referral
 from routing.ladder import LadderConfig
 from storage.cases import NewCase, create_case
+from storage.conversations import conversation_key
 from storage.models import Case, EscalationDeadline, FocalPoint, Referral
 from storage.records import new_data_key, seal_into
 
@@ -64,6 +67,12 @@ class RecordingNotifier:
         return out
 
 
+def production_notifier(store: Any) -> Any:
+    """The notifier ``hotline run`` uses (``FocalDesk.notify_escalations``), Telegram only."""
+    desk = FocalDesk(store, {"telegram": TelegramRenderer()}, directory=lambda: None)
+    return desk.notify_escalations
+
+
 async def add_focal_point(
     session: AsyncSession,
     vault: Any,
@@ -87,13 +96,18 @@ async def add_focal_point(
         duty_hours=hours,
         active=active,
     )
+    # bound as /focal CODE binds a chat account (bot.focal.FocalDesk.redeem)
     seal_into(
         vault,
         aead,
         fp,
         display_name=f"name of {fp_id}",
-        chat_address={"channel": "telegram", "chat_id": chat_id} if chat_id else None,
+        chat_address=(
+            {"channel": "telegram", "user": str(chat_id), "chat": chat_id} if chat_id else None
+        ),
     )
+    if chat_id:
+        fp.identity_key = conversation_key(vault, "telegram", str(chat_id))
     session.add(fp)
     await session.flush()
     return fp
@@ -140,6 +154,8 @@ async def add_referral(
     status_updates: bool = False,
     reporter_chat: int | None = 555,
     config: LadderConfig | None = None,
+    consent_orgs: str | None = "health,social,police,legal_aid,shelter",
+    consent_referral: bool = True,
 ) -> tuple[Case, Referral]:
     """A case (created the real way) with a referral and its first deadlines."""
     contact = {"method": "chat", "phone": None, "safe_times": None,
@@ -151,13 +167,20 @@ async def add_referral(
             channel="telegram",
             reporter="survivor",
             urgency=urgency,
+            place_scheme="2025",
             province_code=province,
             commune_code=commune,
-            consent_referral=True,
+            consent_referral=consent_referral,
+            consent_orgs=consent_orgs,
             sealed={
-                "narrative": "CANARY-NARRATIVE",
+                "narrative": ["CANARY-NARRATIVE"],
+                "details": {"language": "vi"},
                 "contact": contact,
-                "reporter_address": {"channel": "telegram", "chat_id": reporter_chat},
+                "reporter_address": {
+                    "channel": "telegram",
+                    "user": str(reporter_chat),
+                    "chat": reporter_chat,
+                },
             },
         ),
         now=now,
@@ -205,9 +228,11 @@ async def bulk_referrals(
         cases.append(
             dict(id=case_id, ref=ref, data_key_id=key_id, created_at=created, updated_at=created,
                  channel="telegram", reporter="survivor", province_code=province,
+                 place_scheme="2025",
                  commune_code=communes[i % len(communes)], urgency=urgency, status="notified",
                  assigned_focal_point_id=focal_point_ids[i % len(focal_point_ids)],
                  escalation_level=level, consent_referral=True, consent_stats=False,
+                 consent_orgs="health,social,police,legal_aid,shelter",
                  disability=None)
         )  # fmt: skip
         referrals.append(

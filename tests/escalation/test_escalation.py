@@ -12,7 +12,6 @@ from sqlmodel import select
 
 from routing import escalation
 from routing.escalation import (
-    OutboxNotifier,
     acknowledge,
     format_deadlines,
     pending_deadlines,
@@ -29,6 +28,7 @@ from tests.escalation.helpers import (
     add_focal_point,
     add_ladder,
     add_referral,
+    production_notifier,
 )
 
 T0 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # Monday 09:00 in Vietnam
@@ -98,11 +98,9 @@ async def test_every_rung_with_reminders_then_repeats_at_the_desk(store):
         "notified",
     )
     assert (case.escalation_level, case.assigned_focal_point_id) == (3, "province_desk")
-    assert [r[:3] for r in rows if r[2] == "pending"] == [
-        (3, "reminder", "pending"),
-        (3, "escalate", "pending"),
-    ]
-    assert [r[3] for r in rows if r[2] == "pending"] == [T0 + 45 * M, T0 + 50 * M]
+    # the last rung backs off: next in an hour, no reminder (see test_backoff.py)
+    assert [r[:3] for r in rows if r[2] == "pending"] == [(3, "repeat1", "pending")]
+    assert [r[3] for r in rows if r[2] == "pending"] == [T0 + 100 * M]
     assert (await _audit_actions(store))[1:] == [
         "referral.reminded", "referral.escalated", "referral.reminded", "referral.escalated",
         "referral.reminded", "referral.escalated", "referral.reminded",
@@ -202,7 +200,7 @@ async def test_a_referral_starting_on_a_backup_and_a_province_ladder(store):
 
 async def test_outbox_rows_for_focal_points_and_the_opted_in_survivor(store):
     _, case, referral = await _setup(store, status_updates=True)
-    notifier = OutboxNotifier(store.vault)
+    notifier = production_notifier(store)
     await _tick(store, notifier, T0 + 5 * M)  # reminder: the primary only
     await _tick(store, notifier, T0 + 10 * M)  # climb: backup and the survivor
     await _tick(store, notifier, T0 + 20 * M)
@@ -214,13 +212,13 @@ async def test_outbox_rows_for_focal_points_and_the_opted_in_survivor(store):
     assert case.ref in payloads[0]["text"] and "Nhắc" in payloads[0]["text"]
     assert "113" in payloads[2]["text"] and "111" in payloads[2]["text"]
     assert case.ref not in payloads[2]["text"]  # neutral wording for the survivor
-    assert all(row.data_key_id == case.data_key_id for row in rows)
-    assert all("CANARY" not in p["text"] for p in payloads)
+    assert "CANARY-NARRATIVE" in payloads[1]["text"]  # the card; she agreed to share
+    assert all("CANARY" not in p["text"] for p in payloads if p["chat_id"] == 555)
 
 
 async def test_a_survivor_who_did_not_opt_in_is_not_told(store):
     await _setup(store, status_updates=False)
-    notifier = OutboxNotifier(store.vault)
+    notifier = production_notifier(store)
     await _tick(store, notifier, T0 + 10 * M)
     async with store.sessions() as session:
         rows = (await session.exec(select(OutboxMessage))).all()

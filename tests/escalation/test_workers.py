@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -111,11 +112,14 @@ async def _seed_due(store, count: int, due: datetime) -> list[str]:
         )  # fmt: skip
 
 
+_REF = re.compile(r"\bB-\d{6}\b")  # bulk_referrals' case references
+
+
 async def _outbox_refs(store) -> Counter:
     async with store.sessions() as session:
         rows = (await session.exec(select(OutboxMessage))).all()
         texts = [(await outbox.payload_of(session, store.vault, r))["text"] for r in rows]
-    return Counter(text.split("Hồ sơ ")[1].split(" ")[0] for text in texts)
+    return Counter(_REF.search(text).group(0) for text in texts)  # the card's case ref
 
 
 async def _check_applied_once(
@@ -244,7 +248,7 @@ async def test_two_workers_apply_2000_due_escalations_exactly_once(
         for proc in workers:
             _stop(proc)
     by_worker = await _check_applied_once(store, refs, {"w1", "w2"})
-    delivered = Counter(c.params["text"].split("Hồ sơ ")[1].split(" ")[0] for c in sent())
+    delivered = Counter(_REF.search(c.params["text"]).group(0) for c in sent())
     assert set(delivered) == set(refs) and set(delivered.values()) == {1}
     assert {c.chat_id for c in sent()} == {2000 + i for i in range(len(COMMUNES))}
     print(f"\n{database.backend}: applied by worker {dict(by_worker)}")

@@ -1,4 +1,5 @@
-"""A worker like ``hotline run`` minus the web app: the escalation scheduler, and an outbox
+"""A worker like ``hotline run`` minus the web app: the escalation scheduler with the
+production notifier (``FocalDesk.notify_escalations``), and an outbox
 relay to a Bot API when ``--bot-api`` is given. Stops on SIGTERM; prints ``ready``.
 
     python -m tests.escalation.worker --url URL --key-file PATH --worker-id w1 \
@@ -18,10 +19,10 @@ import signal
 import sys
 from pathlib import Path
 
-from routing.escalation import OutboxNotifier
 from routing.scheduler import EscalationScheduler
 from storage.keys import KeySource
 from storage.store import open_store
+from tests.escalation.helpers import production_notifier
 from tests.escalation.relay import Relay
 
 
@@ -41,7 +42,7 @@ async def main(argv: list[str]) -> None:
     store = await open_store(
         args.url, KeySource(Path(args.key_file)), migrate_schema=False, create_key=False
     )
-    outbox_notifier = OutboxNotifier(store.vault)
+    outbox_notifier = production_notifier(store)  # FocalDesk.notify_escalations
 
     async def notifier(session, events):
         for event in events:

@@ -179,16 +179,31 @@ def test_other_scheme_code_refused():
     ]
 
 
-def test_province_without_desk_is_warned():
-    result = parse(fp_rows=(PRIMARY, "gl,23575,primary,G,0905123456,vi,24/7,13.98,108.0"))
+GIA_LAI = "gl,23575,primary,G,0905123456,vi,24/7,13.98,108.0"
+
+
+def test_province_with_focal_points_but_no_desk_is_refused():
+    # issue #17 finding 4: a referral there climbed to nobody and waited for ever
+    result = parse(fp_rows=(PRIMARY, GIA_LAI))
+    errors = messages(result)
+    assert len(errors) == 2
+    assert "province 2025:52 (Gia Lai) has focal points but no province desk" in errors[0]
+    assert "province 2025:66 (Đắk Lắk) has focal points but no province desk" in errors[1]
+    assert all("HOTLINE_NATIONAL_DESK" in e for e in errors)
+
+
+def test_a_named_national_desk_is_the_last_rung_of_provinces_without_one():
+    result = parse(fp_rows=(DESK, PRIMARY, GIA_LAI), national_desk="desk")
     assert isinstance(result, Imported)
     warnings = [str(w) for w in result.warnings]
-    assert any("province 2025:66 (Đắk Lắk)" in w and "no province desk" in w for w in warnings)
-    assert any("province 2025:52 (Gia Lai)" in w for w in warnings)
+    assert any("province 2025:52 (Gia Lai) has no province desk: its last rung is desk" in w
+               for w in warnings)  # fmt: skip
     assert warnings[-1] == (
         "focal_points.csv: 32 of 34 provinces have no province desk: "
         "reports from them cannot be routed"
     )
+    result = parse(fp_rows=(DESK, PRIMARY, GIA_LAI), national_desk="p1")
+    assert "must be a province_desk row" in messages(result)[0]
 
 
 def test_unreadable_path(tmp_path):
@@ -217,7 +232,8 @@ def test_booleans(value, expected):
 def test_commune_codes_that_lost_leading_zeros():
     # Spreadsheets turn 00070 (Phường Hoàn Kiếm, Hà Nội) into 70.
     row = "hk,70,primary,HK,0905123456,vi,24/7,21.03,105.85"
-    result = parse(fp_rows=(DESK, row, row.replace("hk,70,", "hk2,2025:70,")))
+    desk = "hkdesk,70,province_desk,D,0905123457,vi,24/7,21.03,105.85"
+    result = parse(fp_rows=(DESK, desk, row, row.replace("hk,70,", "hk2,2025:70,")))
     assert isinstance(result, Imported), messages(result)
     codes = {f.id: f.commune_code for f in result.focal_points}
     assert codes["hk"] == codes["hk2"] == PlaceCode("2025", "00070")

@@ -332,3 +332,25 @@ def test_focal_sessions_expire_server_side(live):
                 return (await conversations.load(session, store.vault, key))[0] is None
 
         assert live.run(gone())  # shredded, not just refused
+
+
+def test_the_inbox_lists_what_the_chat_lets_a_focal_point_act_on(live, person):
+    """Issue #18 finding 9: the chat let the commune and the province desk act on a case,
+    the web inbox showed it to the assignee only. One rule now (routing.access.may_act):
+    the province's other desk sees it; the commune's police desk, which she did not agree
+    to (health only), does not."""
+    reporter = person("vi")
+    survivor_report(reporter)
+    reporter.tap("send")
+    reporter.receipt_code()
+    reporter.tap("saved")
+    case = _cases(live)[-1]
+    assert case.consent_orgs == "health"
+    for focal_point_id, shown in (("dl-desk-tuyhoa", True), ("bmt-police", False)):
+        assert case.assigned_focal_point_id != focal_point_id
+        code = live.run(live.runtime.desk.invite(focal_point_id, now=_now()))
+        code = code[0] if isinstance(code, tuple) else code
+        with httpx.Client(base_url=live.url, follow_redirects=True) as client:
+            inbox = _signin(live, client, code)
+        assert inbox.status_code == 200
+        assert (case.ref in inbox.text) is shown, focal_point_id

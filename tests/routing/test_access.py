@@ -1,0 +1,38 @@
+"""The one authorization rule (routing.access.may_act), as a table."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace as NS
+
+import pytest
+
+from routing.access import may_act
+
+CASE = NS(status="notified", province_code="66", commune_code="24133",
+          consent_referral=True, consent_orgs="health")  # fmt: skip
+REFERRAL = NS(focal_point_id="a", status="notified")
+
+
+def fp(id, role="primary", commune="24133", province="66", active=True):
+    return NS(id=id, role=role, commune_code=commune, province_code=province, active=active)
+
+
+@pytest.mark.parametrize(
+    ("focal", "case", "referral", "allowed"),
+    [
+        (fp("a"), CASE, REFERRAL, True),  # the assignee
+        (fp("b", "backup"), CASE, REFERRAL, True),  # the same commune
+        (fp("d", "province_desk", commune="22015"), CASE, REFERRAL, True),  # its desk
+        (fp("e", commune="24373"), CASE, REFERRAL, False),  # another commune
+        (fp("f", "province_desk", province="52"), CASE, REFERRAL, False),  # another province
+        (fp("p", "police_desk"), CASE, REFERRAL, False),  # she did not agree to the police
+        (fp("p", "police_desk"), NS(**{**vars(CASE), "consent_orgs": "police"}), REFERRAL, True),
+        (fp("a", active=False), CASE, REFERRAL, False),
+        (fp("b", "backup"), NS(**{**vars(CASE), "status": "closed"}), REFERRAL, False),
+        (fp("a"), CASE, NS(focal_point_id="a", status="transferred"), True),  # still commune
+        (fp("a", commune="24373"), CASE, NS(focal_point_id="a", status="transferred"), False),
+        (fp("a"), NS(**{**vars(CASE), "consent_referral": False}), REFERRAL, False),
+    ],
+)
+def test_may_act(focal, case, referral, allowed):
+    assert may_act(focal, referral, case) is allowed
