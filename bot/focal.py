@@ -22,18 +22,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.channel import Renderer
 from dialogs import actions as A
+from dialogs import events as E
 from dialogs import focal_texts as T
-from dialogs.i18n import translator
-from dialogs.outbound import focal_reply
 from routing import escalation
 from routing.directory import Directory, Role
-from routing.ladder import should_tell_survivor
+from routing.ladder import after_hours, should_tell_survivor, wants_news
 from routing.matching import ShelterNeeds, match_focal_point, match_shelter
 from routing.places import PlaceCode, load_places
 from storage import audit, conversations, media, outbox, retention
 from storage.db import after_commit, transaction
 from storage.keyring import PURPOSE_INVITE
-from storage.models import Case, CaseMessage, FocalPoint, Referral
+from storage.models import Case, CaseMessage, EscalationDeadline, FocalPoint, Referral
 from storage.records import data_key_of, open_from, seal_into
 from storage.store import Store
 
@@ -66,6 +65,8 @@ class FocalDesk:
     on_referral: Callable[[AsyncSession, Referral, Case, datetime], Any] | None = None
     on_wake: Callable[[], None] | None = None
     retention: timedelta = timedelta(days=90)
+    # The service's Hotline.deliver: news for a survivor's chat, shown as her engine decides.
+    deliver: Callable[..., Any] | None = None
     # Keyed identities of bound chat accounts, re-read every BOUND_REFRESH_S (see is_focal).
     _bound: set[str] | None = field(default=None, init=False, repr=False)
     _bound_read_at: float = field(default=0.0, init=False, repr=False)
@@ -283,6 +284,18 @@ class FocalDesk:
         await self.send_card(session, referral, case, report, now)
         if self.on_referral is not None:
             await self.on_referral(session, referral, case, now)
+        if commune is not None:  # outside office hours: who has it, and when they will see it
+            routed = after_hours(directory.commune_focal_points(commune), match.focal_point, now)
+            if routed is not None:
+                who, when = routed
+                await self.tell_news(
+                    session,
+                    case,
+                    E.CaseNews(
+                        case.ref, "after_hours", who=who, when=when.isoformat() if when else None
+                    ),
+                    now,
+                )
         return referral
 
     async def send_card(
@@ -363,10 +376,12 @@ class FocalDesk:
     ) -> bool:
         if action == T.ACK:
             # Stops the climb (pending deadlines cancelled) and is audited; twice is harmless.
-            await escalation.acknowledge(
+            stopped = await escalation.acknowledge(
                 session, referral.id, focal.id, now, keyring=self.store.keyring
             )
             await self._tell(session, focal, T.text(FOCAL_LANG, "focal.acked", ref=case.ref), now)
+            if stopped:  # the first acknowledgement only
+                await self.tell_news(session, case, E.CaseNews(case.ref, "acked"), now)
             return True
         if action in (T.REPLY, T.ASK, T.TRANSFER):
             await self._set_mode(session, focal, {"mode": action, "ref": referral.id}, now)
@@ -439,6 +454,7 @@ class FocalDesk:
             now=now,
         )
         await self._tell(session, focal, T.text(FOCAL_LANG, "focal.closed", ref=case.ref), now)
+        await self.tell_news(session, case, E.CaseNews(case.ref, "closed"), now)
 
     async def text(self, channel: str, user_id: str, body: str, *, now: datetime) -> bool:
         token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
@@ -558,41 +574,34 @@ class FocalDesk:
         )
         seal_into(vault, case_key, message, body={"texts": [body], "media": []})
         session.add(message)
-        details = open_from(vault, case_key, case, "details") or {}
-        lang = details.get("language") or "vi"
-        return await self.tell_survivor(session, case, focal_reply(lang, body), now, lang)
+        return await self.tell_survivor(
+            session, case, E.CaseNews(case.ref, "reply", text=body), now
+        )
 
     async def tell_survivor(
-        self, session: AsyncSession, case: Case, action: A.Send, now: datetime, lang: str
+        self, session: AsyncSession, case: Case, news: E.CaseNews, now: datetime
     ) -> bool:
-        """Queue a message to the survivor's chat, only if they chose contact through it.
-
-        It joins their conversation's queue (kept in order, and removed by a quick exit)."""
+        """Pass news of the case to the survivor's chat, only if they chose contact through
+        it; their conversation decides what it shows (in their language, nothing after a
+        quick exit) and it joins its queue (kept in order, removed by a quick exit)."""
         vault = self.store.vault
         address = open_from(
             vault, await data_key_of(session, vault, case), case, "reporter_address"
         )
-        if not address or not address.get("user") or address.get("channel") not in self.renderers:
+        if not address or not address.get("user") or self.deliver is None:
             return False
-        key = conversations.conversation_key(vault, address["channel"], address["user"])
-        row, stored = await conversations.load(session, vault, key)
-        lang = ((stored or {}).get("engine") or {}).get("l") or lang
-        if row is None:
-            row = await conversations.save(
-                session, vault, key, {"chat": address["chat"]}, now=now, ttl=timedelta(hours=72)
-            )
-            await session.flush()
-        await self._enqueue(
-            session,
-            row.data_key_id,
-            row.key,
-            address["channel"],
-            address["chat"],
-            action,
-            now,
-            lang,
+        return await self.deliver(
+            session, address.get("channel"), address["user"], address.get("chat"), news, now
         )
-        return True
+
+    async def tell_news(
+        self, session: AsyncSession, case: Case, news: E.CaseNews, now: datetime
+    ) -> bool:
+        """What happened to the case, for a survivor who opted into news (DESIGN §5)."""
+        contact = open_from(
+            self.store.vault, await data_key_of(session, self.store.vault, case), case, "contact"
+        )
+        return wants_news(contact) and await self.tell_survivor(session, case, news, now)
 
     async def relay_to_focal(
         self, session: AsyncSession, case: Case, texts: list[str], now: datetime
@@ -651,8 +660,6 @@ class FocalDesk:
         """The escalation driver's notifier: the new rung gets the card (so they can act at
         once), the current assignee a reminder, and a survivor who opted in a neutral
         status line with the emergency numbers again. Runs in the escalation's transaction."""
-        from dialogs.outbound import status_update
-
         for event in events:
             case = await session.get(Case, event.case.id)
             referral = await session.get(Referral, event.referral.id)
@@ -672,13 +679,31 @@ class FocalDesk:
                     await self._send(
                         session, row, await self._card(session, referral, case, report), event.now
                     )
-            contact = report.get("contact") or {}
-            if should_tell_survivor(contact, kind=event.kind, climbed=event.climbed):
-                lang = report.get("language") or "vi"
-                update = status_update(lang, "in_progress")
-                numbers = translator(lang).gettext("sos.text")  # the emergency lines again
-                message = A.Send(update.text + "\n\n" + numbers, update.options)
-                await self.tell_survivor(session, case, message, event.now, lang)
+            await self.tell_climbed(session, case, event)
+
+    async def tell_climbed(
+        self, session: AsyncSession, case: Case, event: escalation.EscalationEvent
+    ) -> bool:
+        """Tell a survivor who opted in that her report was passed on: on its first climb
+        only, not at every rung (:func:`routing.ladder.should_tell_survivor`)."""
+        earlier = (
+            await session.exec(
+                select(EscalationDeadline.id).where(
+                    EscalationDeadline.referral_id == event.referral.id,
+                    EscalationDeadline.kind == "escalate",
+                    EscalationDeadline.state == "done",
+                    EscalationDeadline.id != event.deadline_id,
+                )
+            )
+        ).all()
+        contact = open_from(
+            self.store.vault, await data_key_of(session, self.store.vault, case), case, "contact"
+        )
+        if not should_tell_survivor(
+            contact, kind=event.kind, climbed=event.climbed, earlier_climbs=len(earlier)
+        ):
+            return False
+        return await self.tell_survivor(session, case, E.CaseNews(case.ref, "climbed"), event.now)
 
     async def card_for(self, session: AsyncSession, referral: Referral, case: Case) -> A.Send:
         """The card of a stored case (for an inbox), rebuilt from its sealed fields."""
