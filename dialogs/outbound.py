@@ -42,10 +42,7 @@ def _globals(lang: str) -> tuple[A.Option, ...]:
 
 def focal_reply(lang: str, text: str) -> A.Send:
     """A focal point's reply relayed to a person who chose contact through the chat."""
-    lang = lang if lang in LANGUAGES else DEFAULT
-    tr = translator(lang)
-    body = tr.gettext(N_("push.reply"), text=nfc(text)[:3000])
-    return A.Send(body, _globals(lang))
+    return news(lang, "reply", text=text)
 
 
 def status_update(lang: str, status: str) -> A.Send:
