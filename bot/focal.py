@@ -658,8 +658,8 @@ class FocalDesk:
         self, session: AsyncSession, events: list[escalation.EscalationEvent]
     ) -> None:
         """The escalation driver's notifier: the new rung gets the card (so they can act at
-        once), the current assignee a reminder, and a survivor who opted in a neutral
-        status line with the emergency numbers again. Runs in the escalation's transaction."""
+        once), the current assignee a reminder, and a survivor who opted in hears once that
+        it was passed on (:meth:`tell_climbed`). Runs in the escalation's transaction."""
         for event in events:
             case = await session.get(Case, event.case.id)
             referral = await session.get(Referral, event.referral.id)
