@@ -24,14 +24,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.channel import Renderer
 from dialogs import actions as A
+from dialogs import events as E
 from dialogs import focal_texts as T
-from dialogs.i18n import translator
-from dialogs.outbound import focal_reply
 from routing import escalation
 from routing.access import may_act
 from routing.consent import consent_of, may_receive
 from routing.directory import CommuneSuggestion, Directory, Role
-from routing.ladder import should_tell_survivor, urgent_alert_copies
+from routing.ladder import after_hours, should_tell_survivor, urgent_alert_copies, wants_news
 from routing.matching import (
     FocalPointMatch,
     Rung,
@@ -44,7 +43,7 @@ from routing.places import PlaceCode, load_places
 from storage import audit, conversations, media, outbox, retention
 from storage.db import after_commit, transaction
 from storage.keyring import PURPOSE_INVITE
-from storage.models import Case, CaseMessage, FocalPoint, Referral
+from storage.models import Case, CaseMessage, EscalationDeadline, FocalPoint, Referral
 from storage.records import data_key_of, open_from, seal_into
 from storage.store import Store
 
@@ -79,6 +78,8 @@ class FocalDesk:
     on_referral: Callable[[AsyncSession, Referral, Case, datetime], Any] | None = None
     on_wake: Callable[[], None] | None = None
     retention: timedelta = timedelta(days=90)
+    # The service's Hotline.deliver: news for a survivor's chat, shown as her engine decides.
+    deliver: Callable[..., Any] | None = None
     # Keyed identities of bound chat accounts, re-read every BOUND_REFRESH_S (see is_focal).
     _bound: set[str] | None = field(default=None, init=False, repr=False)
     _bound_read_at: float = field(default=0.0, init=False, repr=False)
@@ -324,6 +325,18 @@ class FocalDesk:
                 now=now,
             ):
                 await self.send_card(session, referral, case, report, now, to=desk.id)
+        if commune is not None:  # outside office hours: who has it, and when they will see it
+            routed = after_hours(directory.commune_focal_points(commune), match.focal_point, now)
+            if routed is not None:
+                who, when = routed
+                await self.tell_news(
+                    session,
+                    case,
+                    E.CaseNews(
+                        case.ref, "after_hours", who=who, when=when.isoformat() if when else None
+                    ),
+                    now,
+                )
         return referral
 
     async def _alert_desk(
@@ -439,10 +452,12 @@ class FocalDesk:
     ) -> bool:
         if action == T.ACK:
             # Stops the climb (pending deadlines cancelled) and is audited; twice is harmless.
-            await escalation.acknowledge(
+            stopped = await escalation.acknowledge(
                 session, referral.id, focal.id, now, keyring=self.store.keyring
             )
             await self._tell(session, focal, T.text(FOCAL_LANG, "focal.acked", ref=case.ref), now)
+            if stopped:  # the first acknowledgement only
+                await self.tell_news(session, case, E.CaseNews(case.ref, "acked"), now)
             return True
         if action in (T.REPLY, T.ASK, T.TRANSFER):
             await self._set_mode(session, focal, {"mode": action, "ref": referral.id}, now)
@@ -515,6 +530,7 @@ class FocalDesk:
             now=now,
         )
         await self._tell(session, focal, T.text(FOCAL_LANG, "focal.closed", ref=case.ref), now)
+        await self.tell_news(session, case, E.CaseNews(case.ref, "closed"), now)
 
     async def text(self, channel: str, user_id: str, body: str, *, now: datetime) -> bool:
         token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
@@ -638,41 +654,34 @@ class FocalDesk:
         )
         seal_into(vault, case_key, message, body={"texts": [body], "media": []})
         session.add(message)
-        details = open_from(vault, case_key, case, "details") or {}
-        lang = details.get("language") or "vi"
-        return await self.tell_survivor(session, case, focal_reply(lang, body), now, lang)
+        return await self.tell_survivor(
+            session, case, E.CaseNews(case.ref, "reply", text=body), now
+        )
 
     async def tell_survivor(
-        self, session: AsyncSession, case: Case, action: A.Send, now: datetime, lang: str
+        self, session: AsyncSession, case: Case, news: E.CaseNews, now: datetime
     ) -> bool:
-        """Queue a message to the survivor's chat, only if they chose contact through it.
-
-        It joins their conversation's queue (kept in order, and removed by a quick exit)."""
+        """Pass news of the case to the survivor's chat, only if they chose contact through
+        it; their conversation decides what it shows (in their language, nothing after a
+        quick exit) and it joins its queue (kept in order, removed by a quick exit)."""
         vault = self.store.vault
         address = open_from(
             vault, await data_key_of(session, vault, case), case, "reporter_address"
         )
-        if not address or not address.get("user") or address.get("channel") not in self.renderers:
+        if not address or not address.get("user") or self.deliver is None:
             return False
-        key = conversations.conversation_key(vault, address["channel"], address["user"])
-        row, stored = await conversations.load(session, vault, key)
-        lang = ((stored or {}).get("engine") or {}).get("l") or lang
-        if row is None:
-            row = await conversations.save(
-                session, vault, key, {"chat": address["chat"]}, now=now, ttl=timedelta(hours=72)
-            )
-            await session.flush()
-        await self._enqueue(
-            session,
-            row.data_key_id,
-            row.key,
-            address["channel"],
-            address["chat"],
-            action,
-            now,
-            lang,
+        return await self.deliver(
+            session, address.get("channel"), address["user"], address.get("chat"), news, now
         )
-        return True
+
+    async def tell_news(
+        self, session: AsyncSession, case: Case, news: E.CaseNews, now: datetime
+    ) -> bool:
+        """What happened to the case, for a survivor who opted into news (DESIGN §5)."""
+        contact = open_from(
+            self.store.vault, await data_key_of(session, self.store.vault, case), case, "contact"
+        )
+        return wants_news(contact) and await self.tell_survivor(session, case, news, now)
 
     async def relay_to_focal(
         self, session: AsyncSession, case: Case, texts: list[str], now: datetime
@@ -795,7 +804,6 @@ class FocalDesk:
     async def _notify_escalations(
         self, session: AsyncSession, events: list[escalation.EscalationEvent]
     ) -> None:
-        from dialogs.outbound import status_update
         from storage.models import Media
 
         case_ids = list({e.case.id for e in events})
@@ -843,18 +851,36 @@ class FocalDesk:
                 card = await self._card(session, referral, case, report, recordings=count)
                 for focal in recipients:
                     await self._send(session, focal, card, event.now)
-            contact = report.get("contact") or {}
-            if should_tell_survivor(contact, kind=event.kind, climbed=event.climbed):
-                lang = report.get("language") or "vi"
-                update = status_update(lang, "in_progress")
-                numbers = translator(lang).gettext("sos.text")  # the emergency lines again
-                message = A.Send(update.text + "\n\n" + numbers, update.options)
-                await self.tell_survivor(session, case, message, event.now, lang)
+            await self.tell_climbed(session, case, event)
         for focal_id, items in digests.items():
             focal = await session.get(FocalPoint, focal_id)
             if focal is not None:
                 digest = T.digest(FOCAL_LANG, [(c.ref, c.urgency, r.id) for c, r in items])
                 await self._send(session, focal, digest, events[0].now)
+
+    async def tell_climbed(
+        self, session: AsyncSession, case: Case, event: escalation.EscalationEvent
+    ) -> bool:
+        """Tell a survivor who opted in that her report was passed on: on its first climb
+        only, not at every rung (:func:`routing.ladder.should_tell_survivor`)."""
+        earlier = (
+            await session.exec(
+                select(EscalationDeadline.id).where(
+                    EscalationDeadline.referral_id == event.referral.id,
+                    EscalationDeadline.kind == "escalate",
+                    EscalationDeadline.state == "done",
+                    EscalationDeadline.id != event.deadline_id,
+                )
+            )
+        ).all()
+        contact = open_from(
+            self.store.vault, await data_key_of(session, self.store.vault, case), case, "contact"
+        )
+        if not should_tell_survivor(
+            contact, kind=event.kind, climbed=event.climbed, earlier_climbs=len(earlier)
+        ):
+            return False
+        return await self.tell_survivor(session, case, E.CaseNews(case.ref, "climbed"), event.now)
 
     async def card_for(self, session: AsyncSession, referral: Referral, case: Case) -> A.Send:
         """The card of a stored case (for an inbox), rebuilt from its sealed fields."""

@@ -86,6 +86,7 @@ class Runtime:
             retention=timedelta(days=settings.retention_days),
         )
         runtime.desk.on_referral = runtime.schedule_escalation
+        runtime.desk.deliver = hotline.deliver  # news for a survivor's chat, through her engine
         hotline.on_case_created = runtime.desk.refer
         hotline.on_survivor_message = runtime.desk.relay_to_focal
         hotline.nearest_places = runtime.nearest_places

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +26,7 @@ from dialogs import commands as C
 from dialogs import events as E
 from storage import cases, conversations, outbox
 from storage.db import after_commit, transaction
-from storage.models import Case, CaseMessage
+from storage.models import Case, CaseMessage, Conversation
 from storage.records import data_key_of, open_from, seal_into
 from storage.store import Store
 
@@ -37,6 +38,9 @@ LOOKUP_WINDOW_S = 15 * 60
 # Telegram keeps an unconfirmed update for 24 hours: only that long can one come again.
 # After a week without updates it numbers them from a random, possibly lower, start.
 REDELIVERY_WINDOW = timedelta(hours=24)
+# After a quick exit nothing is sent to the chat until the person writes in it again; this
+# long the hotline remembers it (as long as a closed case is kept by default).
+LEFT_KEPT = timedelta(days=90)
 
 
 def utcnow() -> datetime:
@@ -75,6 +79,16 @@ class _Turn:
     chat_id: int | str
     actions: list[Any] = field(default_factory=list)
     shred: bool = False
+    news: list[E.Event] = field(default_factory=list)  # for this chat, raised by its own turn
+
+
+# The conversation whose turn is running, so news raised for it joins the turn.
+_ACTING: ContextVar[tuple[str, _Turn] | None] = ContextVar("acting_conversation", default=None)
+
+
+def _left_key(key: str) -> str:
+    """Where a quick exit from the chat ``key`` is remembered (nothing else is kept there)."""
+    return "left:" + key[:58]
 
 
 class RateWindow:
@@ -153,24 +167,104 @@ class Hotline:
                 return  # delivered again after a restart
             engine_state = stored.get("engine")  # an expired draft: the engine asks to shred it
             turn = _Turn(channel=inbound.channel, user_id=inbound.user_id, chat_id=inbound.chat_id)
-            engine_state = await self._run_engine(
-                session, stored, engine_state, inbound.event, now, turn
-            )
+            acting = _ACTING.set((key, turn))
+            try:
+                engine_state = await self._run_engine(
+                    session, stored, engine_state, inbound.event, now, turn
+                )
+            finally:
+                _ACTING.reset(acting)
             incoming = self._track_incoming(stored, inbound, now)
             if turn.shred and row is not None:
                 await conversations.shred(session, vault, key)
                 row = None
+            await self._remember_exit(session, key, stored, row is None, engine_state, now)
             stored.update(engine=engine_state, chat=inbound.chat_id, **{"in": incoming})
             if inbound.update_id is not None:
                 stored["upd"], stored["upd_at"] = inbound.update_id, int(now.timestamp())
+            ttl = dialogs.keep_for(engine_state, now, self.draft_ttl)
             row = await conversations.save_state(
-                session, vault, key, stored, now=now, ttl=self.draft_ttl, row=row
+                session, vault, key, stored, now=now, ttl=ttl, row=row
             )
-            await self._queue(session, row, inbound, turn.actions, incoming, now, engine_state)
+            await self._queue(
+                session,
+                row,
+                inbound.channel,
+                inbound.chat_id,
+                turn.actions,
+                incoming,
+                now,
+                engine_state,
+            )
         if turn.actions and self.on_wake is not None:
             after_commit(self.on_wake)
         if self.on_handled is not None:
             self.on_handled(inbound.channel)
+
+    async def deliver(
+        self,
+        session: AsyncSession,
+        channel: str,
+        user_id: str,
+        chat_id: int | str,
+        event: E.Event,
+        now: datetime,
+    ) -> bool:
+        """News for a person's chat that they did not ask for now (a focal point's reply,
+        what happened to their case), in the caller's transaction: the engine decides
+        whether and how the chat shows it. False when nothing is sent: the chat was left
+        with quick exit (and not written in since), or the channel is not running here."""
+        if channel not in self.renderers:
+            return False
+        vault = self.store.vault
+        key = conversations.conversation_key(vault, channel, user_id)
+        acting = _ACTING.get()
+        if acting is not None and acting[0] == key:  # her own turn raised it: it joins in
+            acting[1].news.append(event)
+            return True
+        if await session.get(Conversation, _left_key(key)) is not None:
+            return False
+        row, stored = await conversations.load_state(session, vault, key)
+        stored = stored if isinstance(stored, dict) else {}
+        state, actions, commands = dialogs.handle(
+            stored.get("engine"), event, now, ttl=self.draft_ttl
+        )
+        if row is not None and any(isinstance(c, C.DeleteDraft) for c in commands):
+            await conversations.shred(session, vault, key)  # the draft had expired
+            row = None
+        stored.update(engine=state, chat=stored.get("chat", chat_id))
+        row = await conversations.save_state(
+            session,
+            vault,
+            key,
+            stored,
+            now=now,
+            ttl=dialogs.keep_for(state, now, self.draft_ttl),
+            row=row,
+        )
+        incoming = [pair for pair in stored.get("in", []) if isinstance(pair, list)]
+        await self._queue(session, row, channel, stored["chat"], actions, incoming, now, state)
+        if actions and self.on_wake is not None:
+            after_commit(self.on_wake)
+        return bool(actions)
+
+    async def _remember_exit(
+        self,
+        session: AsyncSession,
+        key: str,
+        stored: dict,
+        fresh: bool,
+        engine_state: Any,
+        now: datetime,
+    ) -> None:
+        """A quick exit is remembered apart from the draft (which expires sooner), so no news
+        reaches the chat until the person writes in it again."""
+        vault = self.store.vault
+        if isinstance(engine_state, dict) and engine_state.get("s") == "exited":
+            await conversations.save(session, vault, _left_key(key), {}, now=now, ttl=LEFT_KEPT)
+            stored["left"] = 1
+        elif stored.pop("left", None) or fresh:
+            await conversations.shred(session, vault, _left_key(key))
 
     # -- engine and commands ------------------------------------------------------------
 
@@ -191,11 +285,11 @@ class Hotline:
             pending, commands = commands, []
             for command in pending:
                 result = await self._carry_out(session, stored, state, command, now, turn)
-                if result is None:
-                    continue
-                state, actions, more = dialogs.handle(state, result, now, ttl=self.draft_ttl)
-                turn.actions.extend(actions)
-                commands.extend(more)
+                news, turn.news = turn.news, []
+                for event in [*news, result] if result is not None else news:
+                    state, actions, more = dialogs.handle(state, event, now, ttl=self.draft_ttl)
+                    turn.actions.extend(actions)
+                    commands.extend(more)
         return state
 
     async def _carry_out(
@@ -317,27 +411,28 @@ class Hotline:
         self,
         session: AsyncSession,
         row: conversations.StateRow,
-        inbound: Inbound,
+        channel: str,
+        chat_id: int | str,
         actions: list[Any],
         incoming: list[list[int]],
         now: datetime,
         engine_state: Any = None,
     ) -> None:
-        renderer = self.renderers[inbound.channel]
+        renderer = self.renderers[channel]
         aead = await data_key_of(session, self.store.vault, row)
         incoming_ids = [pair[0] for pair in incoming]
         lang = engine_state.get("l", "vi") if isinstance(engine_state, dict) else "vi"
         calls = [
             (call.method, call.params)
             for action in actions
-            for call in renderer.render(action, inbound.chat_id, incoming=incoming_ids, lang=lang)
+            for call in renderer.render(action, chat_id, incoming=incoming_ids, lang=lang)
         ]
         await outbox.enqueue_many(
             session,
             self.store.vault,
             aead,
             data_key_id=row.data_key_id,
-            channel=inbound.channel,
+            channel=channel,
             queue_key=row.key,
             calls=calls,
             now=now,
@@ -401,7 +496,8 @@ def _new_case(report: dict[str, Any], turn: _Turn) -> cases.NewCase:
             "details": {key: report.get(key) for key in details_keys}
             | {"contact_method": contact.get("method"), "safe_times": contact.get("safe_times")},
             "location": location,
-            "contact": contact if contact.get("method") == "phone" else None,
+            # the phone only for a call back; the choice itself, for news and the card
+            "contact": contact if contact.get("method") in ("phone", "chat") else None,
             "reporter_address": (
                 {"channel": turn.channel, "user": turn.user_id, "chat": turn.chat_id}
                 if wants_chat

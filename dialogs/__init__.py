@@ -11,6 +11,7 @@ from dialogs.engine import (
     handle,
     has_draft,
     is_expired,
+    keep_for,
     render_numbered,
 )
 from dialogs.i18n import LANGUAGES, catalog_status, preload
@@ -24,5 +25,6 @@ __all__ = [
     "handle",
     "has_draft",
     "is_expired",
+    "keep_for",
     "render_numbered",
 ]

@@ -14,6 +14,9 @@ No clock reads, no randomness, no I/O. The state is a small JSON-serialisable di
 ``fx`` correcting from the summary       ``pc`` place candidates on screen
 ``w``/``ws`` waiting for a command's result / since (epoch s)
 ``case`` {"ref", "st"} the follow-up case   ``fa``/``fm`` follow-up texts / media
+``tie`` {"ref", "t"}: the chat is tied to the case whose focal point's message it showed at
+       ``t`` (epoch s): a plain message goes to that focal point, for TIE_SILENCE after the
+       last message either way; {"ref", "end": 1} once the case closed
 =====  ==============================================================================
 """
 
@@ -27,6 +30,7 @@ from dialogs import commands as C
 from dialogs import events as E
 from dialogs.flows import DANGER_QUESTIONS, FIX, STEPS, SUMMARY, Step, flow_of
 from dialogs.i18n import DEFAULT, LANG_NAMES, LANGUAGES, N_, Translator, translator
+from dialogs.outbound import news
 from dialogs.report import build_report
 from dialogs.text import (
     MAX_ACCOUNT_PARTS,
@@ -45,6 +49,7 @@ DEFAULT_TTL = timedelta(hours=72)
 WAIT_RETRY_S = 60
 MAX_CANDIDATES = 5
 MAX_SHOWN_MESSAGES = 3
+TIE_SILENCE = timedelta(days=7)  # a tie to a case ends after a week without messages
 _MISSING = object()
 _EXIT_WORDS = frozenset({"exit", "quick exit", "thoat", "thoat nhanh"})
 _WAIT_BLOCKING = frozenset({"submit", "lookup", "add", "relay", "wd", "stop"})
@@ -75,6 +80,24 @@ def is_expired(state: dict | None, now: datetime, ttl: timedelta = DEFAULT_TTL) 
 def has_draft(state: dict | None) -> bool:
     """True when the state holds answers of an unsent report."""
     return bool(state) and bool(state.get("a") or state.get("acc") or state.get("med"))
+
+
+def tie_live(state: dict | None, now: datetime) -> bool:
+    """True while the chat is tied to a case: a plain message goes to its focal point."""
+    tie = state.get("tie") if isinstance(state, dict) else None
+    if not isinstance(tie, dict) or tie.get("end") or not isinstance(tie.get("t"), (int, float)):
+        return False
+    return now.timestamp() - tie["t"] <= TIE_SILENCE.total_seconds()
+
+
+def keep_for(state: dict | None, now: datetime, ttl: timedelta = DEFAULT_TTL) -> timedelta:
+    """How long the caller keeps the stored state untouched: ``ttl`` (an unsent draft never
+    outlives it), or while the chat is tied to a case, ``ttl`` past the tie's week (a plain
+    message then hears that the receipt code is the way back; later, the start screen)."""
+    if has_draft(state) or not tie_live(state, now):
+        return ttl
+    left = state["tie"]["t"] + TIE_SILENCE.total_seconds() - now.timestamp()
+    return timedelta(seconds=max(left, 0)) + ttl
 
 
 def render_numbered(text: str, options, lang: str = DEFAULT) -> str:
@@ -120,7 +143,7 @@ def _valid(state) -> bool:
         return False
     if not isinstance(state.get("n"), int) or state.get("l") not in LANGUAGES:
         return False
-    for k in ("a", "ts", "case"):
+    for k in ("a", "ts", "case", "tie"):
         if k in state and not isinstance(state[k], dict):
             return False
     for k in ("acc", "med", "fa", "fm", "pc"):
@@ -139,7 +162,10 @@ def _restore(state, now: datetime, ttl: timedelta, cmds: list) -> dict:
         return _fresh(lang if lang in LANGUAGES else DEFAULT, ts=ts)
     if is_expired(state, now, ttl):
         cmds.append(C.DeleteDraft())
-        return _fresh(state["l"], state["n"], ts)
+        fresh = _fresh(state["l"], state["n"], ts)
+        if "tie" in state:  # the draft expires, not the tie (nor the note that it ended)
+            fresh["tie"] = state["tie"]
+        return fresh
     st = dict(state)
     if "a" in st:
         st["a"] = dict(st["a"])
@@ -156,7 +182,8 @@ def handle(state: dict | None, event: E.Event, now: datetime, *, ttl: timedelta 
     st = _restore(state, now, ttl, cmds)
     c = _Ctx(st, now, acts, cmds)
     _dispatch(c, event)
-    st["t"] = c.ts
+    if not isinstance(event, E.CaseNews) or state is None:  # news is not the person's touch
+        st["t"] = c.ts
     return st, acts, cmds
 
 
@@ -167,6 +194,9 @@ def _dispatch(c: _Ctx, ev) -> None:
     st = c.st
     if isinstance(ev, _RESULT_TYPES):
         _on_result(c, ev)
+        return
+    if isinstance(ev, E.CaseNews):
+        _on_news(c, ev)
         return
     if isinstance(ev, E.Command):
         _on_command(c, ev)
@@ -195,6 +225,8 @@ def _dispatch(c: _Ctx, ev) -> None:
             code = parse_receipt_code(text)
             if code:
                 _lookup(c, code)
+                return
+            if s != "exited" and 0 < len(text.strip()) <= MAX_TEXT and _in_place(c, text.strip()):
                 return
         _entry(c)
         return
@@ -275,7 +307,7 @@ def _exit(c: _Ctx) -> None:
         st["r"] = s
     st["s"] = "exited"
     st["n"] += 1
-    for k in ("pc", "fx", "fa", "fm"):
+    for k in ("pc", "fx", "fa", "fm", "tie"):  # whoever writes next may not be her
         st.pop(k, None)
     if st.get("w") not in ("submit",):
         st.pop("w", None)
@@ -863,6 +895,8 @@ def _on_text(c: _Ctx, raw: str) -> None:
     if data:
         _apply_data(c, data)
         return
+    if kind in ("choice", "receipt") and _in_place(c, stripped):
+        return
     if kind == "place":
         _search_place(c, step, stripped)
     elif kind == "code":
@@ -1103,6 +1137,19 @@ def _on_result(c: _Ctx, ev) -> None:
         note = N_("fu.not_found") if isinstance(ev, E.CaseNotFound) else N_("fu.rate_limited")
         _show(c, "fu.code", (note,))
         return
+    if isinstance(ev, (E.Done, E.Failed)) and w == "tie" and ev.name == "RelayToFocal":
+        st.pop("w", None)
+        st.pop("ws", None)
+        if isinstance(ev, E.Failed):  # the case is gone or unheld: the receipt code says how
+            st.pop("tie", None)
+        note = N_("fu.relayed") if isinstance(ev, E.Done) else N_("tie.gone")
+        if exited:
+            return
+        if st["s"]:
+            _reprompt(c, note)
+        else:
+            _entry(c, (note,))
+        return
     if isinstance(ev, (E.Done, E.Failed)):
         want = _DONE_WAIT.get(ev.name)
         if want is None or want != w:
@@ -1160,6 +1207,48 @@ def _case_messages(c: _Ctx, messages) -> list[str]:
                 when = ""
         out.append(when + nfc(m["text"])[:800])
     return out
+
+
+# --- news of the case, and replies in place -------------------------------------------------------
+
+
+def _on_news(c: _Ctx, ev: E.CaseNews) -> None:
+    """News of her case: shown unless she left with quick exit (nothing reaches that chat);
+    a focal point's message ties the chat to the case, the case's close ends the tie."""
+    st = c.st
+    ref = ev.case_ref if isinstance(ev.case_ref, str) else ""
+    tie = st.get("tie") or {}
+    if ev.kind == "closed" and tie.get("ref") == ref:
+        st["tie"] = {"ref": ref, "end": 1}
+    if st["s"] == "exited" or not ref:
+        return
+    if ev.kind == "reply":
+        st["tie"] = {"ref": ref, "t": c.ts}
+    send = news(st["l"], ev.kind, text=ev.text, who=ev.who, when=ev.when)
+    if st.get("w") == "submit":  # her receipt follows, with the buttons
+        send = A.Send(send.text)
+    c.acts.append(send)
+
+
+def _in_place(c: _Ctx, text: str) -> bool:
+    """A plain message on a screen that asks for no text, with no report being written:
+    to the focal point of the case the chat is tied to; after the tie ended, a note that the
+    receipt code is the way back. False: not for a tie, answer as usual."""
+    st = c.st
+    if has_draft(st) or st.get("w") or not st.get("tie"):
+        return False
+    if not tie_live(st, c.now):
+        if st["s"]:
+            _reprompt(c, N_("tie.gone"))
+        else:
+            _entry(c, (N_("tie.gone"),))
+        return True
+    ref = st["tie"]["ref"]
+    st["tie"] = {"ref": ref, "t": c.ts}
+    c.cmds.append(C.RelayToFocal(ref, (text,)))
+    st["w"] = "tie"
+    st["ws"] = c.ts
+    return True
 
 
 # --- summary --------------------------------------------------------------------------------------

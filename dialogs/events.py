@@ -74,6 +74,27 @@ class Command(Event):
     arg: str | None = None
 
 
+# --- what happens to the person's case, unasked ------------------------------------------
+
+
+NEWS_KINDS = ("reply", "acked", "climbed", "after_hours", "closed")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseNews(Event):
+    """Something happened to the person's case (fed by the caller, never typed): ``kind``
+    one of :data:`NEWS_KINDS`. ``reply``: a focal point's ``text``; ``after_hours``: the
+    report went, outside office hours, to the role ``who``, on duty now (``when`` None) or
+    from ``when`` (ISO-8601). The engine decides whether the chat shows it (not after a quick
+    exit) and ties the chat to the case for replies in place."""
+
+    case_ref: str
+    kind: str
+    text: str | None = None
+    who: str | None = None
+    when: str | None = None
+
+
 # --- results of commands, fed back by the caller -------------------------------------
 
 

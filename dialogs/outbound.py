@@ -1,8 +1,12 @@
 """The only messages ever sent to a person unprompted (DESIGN §5): a focal point's reply and
-a status change they opted into. Neutral wording: the phone may be in someone else's hands.
+news of the case they opted into (taken up, passed on, routed after hours, closed). Neutral
+wording: the phone may be in someone else's hands. The engine decides whether they are shown
+(:class:`dialogs.events.CaseNews`); this module only words them.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from dialogs import actions as A
 from dialogs.i18n import DEFAULT, LANGUAGES, N_, translator
@@ -19,6 +23,15 @@ _STATUS = {
 }
 
 
+# Who has the report, as the person is told (never a name: a role of the ladder).
+_WHO = {
+    "backup": N_("who.backup"),
+    "commune_leadership": N_("who.commune_leadership"),
+    "police_desk": N_("who.police_desk"),
+    "province_desk": N_("who.province_desk"),
+}
+
+
 def _globals(lang: str) -> tuple[A.Option, ...]:
     tr = translator(lang)
     return (
@@ -29,10 +42,7 @@ def _globals(lang: str) -> tuple[A.Option, ...]:
 
 def focal_reply(lang: str, text: str) -> A.Send:
     """A focal point's reply relayed to a person who chose contact through the chat."""
-    lang = lang if lang in LANGUAGES else DEFAULT
-    tr = translator(lang)
-    body = tr.gettext(N_("push.reply"), text=nfc(text)[:3000])
-    return A.Send(body, _globals(lang))
+    return news(lang, "reply", text=text)
 
 
 def status_update(lang: str, status: str) -> A.Send:
@@ -41,3 +51,48 @@ def status_update(lang: str, status: str) -> A.Send:
     tr = translator(lang)
     label = tr.gettext(_STATUS.get(status, N_("status.unknown")))
     return A.Send(tr.gettext(N_("push.status"), status=label), _globals(lang))
+
+
+def news_text(
+    lang: str,
+    kind: str,
+    *,
+    text: str | None = None,
+    who: str | None = None,
+    when: str | None = None,
+) -> str:
+    """The words of a :class:`dialogs.events.CaseNews` in ``lang``."""
+    lang = lang if lang in LANGUAGES else DEFAULT
+    tr = translator(lang)
+    if kind == "reply":
+        return tr.gettext(N_("push.reply"), text=nfc(text or "")[:3000])
+    if kind == "acked":
+        return tr.gettext(N_("push.status"), status=tr.gettext(_STATUS["acknowledged"]))
+    if kind == "climbed":  # the emergency lines again: no one has answered yet
+        return tr.gettext(N_("push.climbed")) + "\n\n" + tr.gettext(N_("sos.text"))
+    if kind == "after_hours":
+        label = tr.gettext(_WHO.get(who or "", N_("who.province_desk")))
+        at = _parse(when)
+        if at is None:
+            body = tr.gettext(N_("push.after_hours.now"), who=label)
+        else:
+            body = tr.gettext(N_("push.after_hours.later"), who=label, when=tr.format_datetime(at))
+        return body + "\n\n" + tr.gettext(N_("sos.text"))
+    if kind == "closed":
+        return tr.gettext(N_("push.closed"))
+    return tr.gettext(N_("push.status"), status=tr.gettext(N_("status.unknown")))
+
+
+def news(lang: str, kind: str, **kw: str | None) -> A.Send:
+    """A news message with quick exit and the emergency numbers one tap away."""
+    return A.Send(news_text(lang, kind, **kw), _globals(lang))
+
+
+def _parse(when: str | None) -> datetime | None:
+    if not when:
+        return None
+    try:
+        at = datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None

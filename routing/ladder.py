@@ -50,8 +50,10 @@ __all__ = [
     "plan_deadlines",
     "plan_repeat",
     "rung_of_role",
+    "after_hours",
     "should_tell_survivor",
     "urgent_alert_copies",
+    "wants_news",
 ]
 
 log = logging.getLogger(__name__)
@@ -355,14 +357,12 @@ def next_step(
     )
 
 
-def should_tell_survivor(contact: Mapping[str, Any] | None, *, kind: str, climbed: bool) -> bool:
-    """Whether the person who reported is told that their report is being handled.
-
-    Only on a real climb (not reminders, not repeats at the top), and only when they opted
-    in to status updates by chat (``contact`` as built by ``dialogs.report``:
-    ``{"method": "chat", "status_updates": True, ...}``).
-    """
-    if kind != "escalate" or not climbed or not contact:
+def wants_news(contact: Mapping[str, Any] | None) -> bool:
+    """Whether the person who reported is told what happens to the report (taken up,
+    passed on, routed after hours, closed): only when they chose contact through the chat
+    (``contact`` as built by ``dialogs.report``: ``{"method": "chat", "status_updates":
+    True, ...}``)."""
+    if not contact:
         return False
     return contact.get("status_updates") is True and contact.get("method", "chat") == "chat"
 
@@ -392,3 +392,42 @@ def urgent_alert_copies(
     ]
     ready = [p for p in desks if on_duty(p, now)]
     return tuple(sorted(ready or desks, key=lambda p: str(p.id)))
+
+
+def should_tell_survivor(
+    contact: Mapping[str, Any] | None, *, kind: str, climbed: bool, earlier_climbs: int = 0
+) -> bool:
+    """Whether the person who reported is told that their report was passed on.
+
+    Once: on its first real climb (not reminders, not repeats at the top, not the rungs
+    after), and only when they opted in (:func:`wants_news`).
+    """
+    if kind != "escalate" or not climbed or earlier_climbs:
+        return False
+    return wants_news(contact)
+
+
+def after_hours(
+    commune_people: Iterable[Any], holder: Any, now: datetime, on_duty: OnDuty = default_on_duty
+) -> tuple[str, datetime | None] | None:
+    """Whether a new report went above the commune's primary focal points because none was
+    on duty (outside office hours), and if so who has it and when they will see it:
+    ``(role, None)`` when ``holder`` is on duty now, ``(role, from)`` otherwise. ``None``
+    when it reached a primary focal point, or the commune lists none (not a matter of hours).
+    """
+    role = str(getattr(holder, "role", ""))
+    if role == "primary":
+        return None
+    primaries = [
+        p for p in commune_people if str(p.role) == "primary" and getattr(p, "active", True)
+    ]
+    if not primaries or any(on_duty(p, now) for p in primaries):
+        return None
+    if on_duty(holder, now):
+        return role, None
+    from routing.duty import DutyHoursError, next_on_duty
+
+    try:
+        return role, next_on_duty(holder.duty_hours, now)
+    except DutyHoursError:
+        return role, None

@@ -14,6 +14,7 @@ from routing.ladder import (
     DEFAULT_LADDER,
     LadderConfig,
     LadderError,
+    after_hours,
     next_step,
     parse_ladder,
     plan_deadlines,
@@ -147,6 +148,18 @@ def test_the_survivor_is_told_only_on_a_climb_when_opted_in():
     assert not should_tell_survivor({"method": "phone", "status_updates": True},
                                     kind="escalate", climbed=True)  # fmt: skip
     assert not should_tell_survivor(None, kind="escalate", climbed=True)
+    assert not should_tell_survivor(yes, kind="escalate", climbed=True, earlier_climbs=1)
+
+
+def test_after_hours_says_who_has_it_and_from_when():
+    commune = [P("p1", "primary", OFFICE), P("p2", "primary", OFFICE), P("b1", "backup", OFFICE)]
+    desk, closed_desk = P("d", "province_desk", "24/7"), P("d2", "province_desk", OFFICE)
+    assert after_hours(commune, desk, SUNDAY) == ("province_desk", None)  # on duty now
+    monday_0730 = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)  # when the desk opens
+    assert after_hours(commune, closed_desk, SUNDAY) == ("province_desk", monday_0730)
+    assert after_hours(commune, desk, MONDAY) is None  # a primary is on duty: not a matter of hours
+    assert after_hours(commune, commune[0], SUNDAY) is None  # it reached a primary
+    assert after_hours([P("b1", "backup", OFFICE)], desk, SUNDAY) is None  # no primary listed
 
 
 ROLES = ("primary", "backup", "commune_leadership", "police_desk", "province_desk")
