@@ -922,7 +922,7 @@ class FocalDesk:
             shelter=shelter_name,
             account=account if content else None,
             phone=contact.get("phone") if content and contact.get("method") == "phone" else None,
-            reason=_card_reason(referral),
+            reason=await _card_reason(session, referral),
             recordings=recordings,
         )
 
@@ -1107,18 +1107,22 @@ def _mode_key(focal: FocalPoint) -> str:
     return "focal:" + focal.id[:58]
 
 
-def _card_reason(referral: Referral) -> str | None:
+async def _card_reason(session: AsyncSession, referral: Referral) -> str | None:
     """Why a card reached a rung above the first: ``escalated`` when an earlier rung let
-    its deadline pass (the climb sets ``notified_at`` after ``created_at``), ``off_duty``
-    when it was routed there at once because no one before it was on duty."""
+    its deadline pass (a climb's deadline is done), ``off_duty`` when it was routed there
+    at once because no one before it was on duty."""
     if not referral.level:
         return None
-    climbed = (
-        referral.notified_at is not None
-        and referral.created_at is not None
-        and referral.notified_at > referral.created_at
-    )
-    return "escalated" if climbed else "off_duty"
+    climb = (
+        await session.exec(
+            select(EscalationDeadline.id).where(
+                EscalationDeadline.referral_id == referral.id,
+                EscalationDeadline.kind == "escalate",
+                EscalationDeadline.state == "done",
+            )
+        )
+    ).first()
+    return "escalated" if climb is not None else "off_duty"
 
 
 async def _report_view(session: AsyncSession, store: Store, case: Case) -> dict[str, Any]:

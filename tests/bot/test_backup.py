@@ -150,7 +150,7 @@ def test_the_drill_backup_wipe_restore(site, tmp_path):
 
     opened, claimed, states = _after_restore(site)
     assert set(opened) == set(made)
-    assert all(case["narrative"] == "CANARY-NARRATIVE" for case in opened.values())
+    assert all(case["narrative"] == ["CANARY-NARRATIVE"] for case in opened.values())
     verified = site("audit", "verify")
     assert verified.exit_code == 0, verified.output
     assert "Audit log intact" in verified.output

@@ -14,6 +14,7 @@ from dialogs.i18n import translator
 from routing import escalation
 from storage.db import transaction
 from storage.models import Case, FocalPoint, OutboxMessage, Referral
+from tests.dialogs.helpers import DANGER_SKIPPED
 from tests.e2e.driver import TelegramPerson
 from tests.e2e.test_focal import OFFICE_HOURS, SURVIVOR, bind, runtime  # noqa: F401
 
@@ -42,6 +43,8 @@ async def _report(person: TelegramPerson, orgs: tuple[str, ...]) -> None:
     await person.tap("done", same_screen=True)
     await person.tap("partner")
     await person.tap("72h")
+    for code in DANGER_SKIPPED:
+        await person.tap(code)
     person.say("buon ma thuot")
     await person.tap("c0")
     for code in ("a26", "f", "n", "ede"):

@@ -17,6 +17,7 @@ from routing.matching import match_focal_point
 from storage import conversations
 from storage.db import transaction
 from storage.models import Case, CaseMessage, OutboxMessage, Referral
+from tests.dialogs.helpers import DANGER_SKIPPED
 from tests.e2e.driver import TelegramPerson
 from tests.e2e.test_focal import (  # noqa: F401
     BMT,
@@ -48,6 +49,8 @@ async def report_with_chat_contact(person: TelegramPerson, lang: str = "vi") -> 
     await person.tap("done", same_screen=True)
     await person.tap("partner")
     await person.tap("72h")
+    for code in DANGER_SKIPPED:
+        await person.tap(code)
     person.say("buon ma thuot")
     for code in ("c0", "a26", "f", "n", "ede", "med"):
         await person.tap(code)

@@ -69,7 +69,11 @@ class RecordingNotifier:
 
 def production_notifier(store: Any) -> Any:
     """The notifier ``hotline run`` uses (``FocalDesk.notify_escalations``), Telegram only."""
-    desk = FocalDesk(store, {"telegram": TelegramRenderer()}, directory=lambda: None)
+    from bot.service import Hotline
+
+    renderers = {"telegram": TelegramRenderer()}
+    desk = FocalDesk(store, renderers, directory=lambda: None)
+    desk.deliver = Hotline(store, renderers).deliver  # as bot.runtime wires it
     return desk.notify_escalations
 
 
