@@ -20,6 +20,8 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import dialogs
+from bot import deliveries
 from bot.channel import Renderer
 from dialogs import actions as A
 from dialogs import focal_texts as T
@@ -66,6 +68,7 @@ class FocalDesk:
     on_referral: Callable[[AsyncSession, Referral, Case, datetime], Any] | None = None
     on_wake: Callable[[], None] | None = None
     retention: timedelta = timedelta(days=90)
+    draft_ttl: timedelta = dialogs.DEFAULT_TTL  # a chat's conversation, kept at least this long
     # Keyed identities of bound chat accounts, re-read every BOUND_REFRESH_S (see is_focal).
     _bound: set[str] | None = field(default=None, init=False, repr=False)
     _bound_read_at: float = field(default=0.0, init=False, repr=False)
@@ -117,10 +120,21 @@ class FocalDesk:
             )
 
     async def redeem(
-        self, channel: str, user_id: str, chat_id: int | str, code: str, *, now: datetime
+        self,
+        channel: str,
+        user_id: str,
+        chat_id: int | str,
+        code: str,
+        *,
+        now: datetime,
+        update: deliveries.Ref = None,
     ) -> str | None:
-        """Bind the account to the focal point whose unexpired invite this is; the code dies."""
+        """Bind the account to the focal point whose unexpired invite this is; the code dies.
+        ``update`` is the channel's id of the message that carried it (see :meth:`press`)."""
         async with transaction(self.store.sessions) as session:
+            if not await self._first_delivery(session, channel, user_id, update, now):
+                bound = await self.identify(session, channel, user_id)
+                return bound.id if bound else None
             query = select(FocalPoint).where(
                 FocalPoint.invite_hash == _invite_hash(self.store, code)
             )
@@ -312,20 +326,35 @@ class FocalDesk:
 
     # -- actions ------------------------------------------------------------------------------
 
-    async def press(self, channel: str, user_id: str, value: str, *, now: datetime) -> bool:
+    async def press(
+        self,
+        channel: str,
+        user_id: str,
+        value: str,
+        *,
+        now: datetime,
+        update: deliveries.Ref = None,
+    ) -> bool:
+        """A focal button pressed. ``update`` is the channel's id of the update (Telegram's
+        update_id, Zalo's message_id): one delivered again after a crash is not applied
+        again (:mod:`bot.deliveries`, the rule survivors' updates follow too)."""
         token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
         try:
-            return await self._press(channel, user_id, value, now=now)
+            return await self._press(channel, user_id, value, now=now, update=update)
         finally:
             _ACTING_WEB_SESSION.reset(token)
 
-    async def _press(self, channel: str, user_id: str, value: str, *, now: datetime) -> bool:
-        """A focal button pressed. Returns False (and audits) when refused."""
+    async def _press(
+        self, channel: str, user_id: str, value: str, *, now: datetime, update: deliveries.Ref
+    ) -> bool:
+        """Returns False (and audits) when refused."""
         parsed = T.parse_data(value)
         if parsed is None:
             return False
         action, referral_id, extra = parsed
         async with transaction(self.store.sessions) as session:
+            if not await self._first_delivery(session, channel, user_id, update, now):
+                return True  # applied before the crash that brought it again
             focal = await self.identify(session, channel, user_id)
             referral = await session.get(Referral, referral_id)
             case = await session.get(Case, referral.case_id) if referral else None
@@ -440,19 +469,33 @@ class FocalDesk:
         )
         await self._tell(session, focal, T.text(FOCAL_LANG, "focal.closed", ref=case.ref), now)
 
-    async def text(self, channel: str, user_id: str, body: str, *, now: datetime) -> bool:
+    async def text(
+        self,
+        channel: str,
+        user_id: str,
+        body: str,
+        *,
+        now: datetime,
+        update: deliveries.Ref = None,
+    ) -> bool:
+        """Free text from a focal point: a reply, question or transfer target, by mode.
+        False when the account is not bound (the survivor flow takes it). ``update``: as
+        for :meth:`press`."""
         token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
         try:
-            return await self._text(channel, user_id, body, now=now)
+            return await self._text(channel, user_id, body, now=now, update=update)
         finally:
             _ACTING_WEB_SESSION.reset(token)
 
-    async def _text(self, channel: str, user_id: str, body: str, *, now: datetime) -> bool:
-        """Free text from a focal point: a reply, question or transfer target, by mode."""
+    async def _text(
+        self, channel: str, user_id: str, body: str, *, now: datetime, update: deliveries.Ref
+    ) -> bool:
         async with transaction(self.store.sessions) as session:
             focal = await self.identify(session, channel, user_id)
             if focal is None:
                 return False
+            if not await self._first_delivery(session, channel, user_id, update, now):
+                return True  # applied before the crash that brought it again
             mode = await self._mode(session, focal)
             referral = await session.get(Referral, mode.get("ref", "")) if mode.get("ref") else None
             case = await session.get(Case, referral.case_id) if referral else None
@@ -728,6 +771,19 @@ class FocalDesk:
         return await self.retention_round(now=datetime.now(UTC))
 
     # -- plumbing -----------------------------------------------------------------------------
+
+    async def _first_delivery(
+        self,
+        session: AsyncSession,
+        channel: str,
+        user_id: str,
+        update: deliveries.Ref,
+        now: datetime,
+    ) -> bool:
+        """False when this update was applied already; else it is marked, in ``session``."""
+        return await deliveries.claim(
+            session, self.store.vault, channel, user_id, update, now=now, keep=self.draft_ttl
+        )
 
     async def _audit(
         self,

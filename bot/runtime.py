@@ -82,6 +82,7 @@ class Runtime:
             hotline.renderers,
             runtime.current_directory,
             retention=timedelta(days=settings.retention_days),
+            draft_ttl=hotline.draft_ttl,
         )
         runtime.desk.on_referral = runtime.schedule_escalation
         hotline.on_case_created = runtime.desk.refer
