@@ -9,6 +9,7 @@ side ever sees the other's identity: messages are relayed under a case reference
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import dialogs
 from bot import deliveries
+from bot.attempts import AttemptLimiter
 from bot.channel import Renderer
 from dialogs import actions as A
 from dialogs import focal_texts as T
@@ -69,6 +71,8 @@ class FocalDesk:
     on_wake: Callable[[], None] | None = None
     retention: timedelta = timedelta(days=90)
     draft_ttl: timedelta = dialogs.DEFAULT_TTL  # a chat's conversation, kept at least this long
+    # Invite codes tried, per sender and overall: chats and the web sign-in alike.
+    invite_attempts: AttemptLimiter = field(default_factory=AttemptLimiter)
     # Keyed identities of bound chat accounts, re-read every BOUND_REFRESH_S (see is_focal).
     _bound: set[str] | None = field(default=None, init=False, repr=False)
     _bound_read_at: float = field(default=0.0, init=False, repr=False)
@@ -130,23 +134,62 @@ class FocalDesk:
         update: deliveries.Ref = None,
     ) -> str | None:
         """Bind the account to the focal point whose unexpired invite this is; the code dies.
-        ``update`` is the channel's id of the message that carried it (see :meth:`press`)."""
+        The id of the focal point bound, or None (see :meth:`try_invite`)."""
+        tried = await self.try_invite(channel, user_id, chat_id, code, now=now, update=update)
+        return tried.focal_point_id
+
+    async def try_invite(
+        self,
+        channel: str,
+        user_id: str,
+        chat_id: int | str,
+        code: str,
+        *,
+        now: datetime,
+        update: deliveries.Ref = None,
+        sender: str | None = None,
+    ) -> InviteTried:
+        """An invite code tried: on a chat (``/focal CODE``) or in the web sign-in.
+
+        Attempts are limited per sender and overall (:attr:`invite_attempts`); the sender
+        is the chat account's pseudonym (the keyed hash conversations are found by), or
+        ``sender`` (the web sign-in's keyed address). Every attempt is audited under it.
+        On a chat, a wrong code and a wait are answered through the outbox, paced like
+        every message. ``update`` is the channel's id of the message that carried the code
+        (see :meth:`press`)."""
+        vault = self.store.vault
         async with transaction(self.store.sessions) as session:
             if not await self._first_delivery(session, channel, user_id, update, now):
                 bound = await self.identify(session, channel, user_id)
-                return bound.id if bound else None
+                return InviteTried(bound.id if bound else None)
+            actor = sender or conversations.conversation_key(vault, channel, user_id)
+            wait_s = self.invite_attempts.wait(actor)
+            if wait_s:
+                await self._audit(
+                    session, action="focal.invite_limited", role="unknown", actor_id=actor, now=now
+                )
+                minutes = math.ceil(wait_s / 60)
+                await self._tell_chat(
+                    session,
+                    channel,
+                    user_id,
+                    chat_id,
+                    T.text(FOCAL_LANG, "focal.invite.wait", minutes=minutes),
+                    now,
+                )
+                return InviteTried(None, wait_s)
             query = select(FocalPoint).where(
                 FocalPoint.invite_hash == _invite_hash(self.store, code)
             )
             row = (await session.exec(query)).first()
             if row is None or row.invite_expires_at is None or row.invite_expires_at < now:
                 await self._audit(
-                    session,
-                    action="focal.bad_invite",
-                    role="unknown",
-                    now=now,
+                    session, action="focal.bad_invite", role="unknown", actor_id=actor, now=now
                 )
-                return None
+                await self._tell_chat(
+                    session, channel, user_id, chat_id, T.text(FOCAL_LANG, "focal.bad_code"), now
+                )
+                return InviteTried(None)
             if channel == WEB:
                 # A web sign-in opens a session beside the chat account; it binds nothing.
                 row.invite_hash = row.invite_expires_at = None
@@ -166,7 +209,7 @@ class FocalDesk:
                     actor_id=row.id,
                     now=now,
                 )
-                return row.id
+                return InviteTried(row.id)
             identity = conversations.conversation_key(self.store.vault, channel, user_id)
             for other in (
                 await session.exec(select(FocalPoint).where(FocalPoint.identity_key == identity))
@@ -194,7 +237,7 @@ class FocalDesk:
         if self._bound is not None:
             self._bound.add(identity)
         self._wake()
-        return row.id
+        return InviteTried(row.id)
 
     async def sign_out(self, session: AsyncSession, session_id: str) -> None:
         """End a focal point's web session (its key is shredded)."""
@@ -888,9 +931,43 @@ class FocalDesk:
             session, self.store.vault, _mode_key(focal), mode, now=now, ttl=timedelta(days=30)
         )
 
+    async def _tell_chat(
+        self,
+        session: AsyncSession,
+        channel: str,
+        user_id: str,
+        chat_id: int | str,
+        body: str,
+        now: datetime,
+    ) -> None:
+        """A message to a chat bound to no focal point (yet), through the outbox in that
+        chat's own queue. The web sign-in answers on its page instead."""
+        if channel == WEB or channel not in self.renderers:
+            return
+        vault = self.store.vault
+        key = conversations.conversation_key(vault, channel, user_id)
+        row, _ = await conversations.load_state(session, vault, key)
+        if row is None:
+            row = await conversations.save_state(
+                session, vault, key, {"chat": chat_id}, now=now, ttl=self.draft_ttl, row=None
+            )
+        await self._enqueue(
+            session, row.data_key_id, row.key, channel, chat_id, A.Send(body), now, FOCAL_LANG
+        )
+        self._wake()
+
     def _wake(self) -> None:
         if self.on_wake is not None:
             after_commit(self.on_wake)
+
+
+@dataclass(frozen=True)
+class InviteTried:
+    """What became of an invite code tried: the focal point bound (or signed in), else
+    None; ``wait_s`` > 0 when it was not even tried (too many attempts)."""
+
+    focal_point_id: str | None
+    wait_s: int = 0
 
 
 def _web_key(store: Store, session_id: str) -> str:

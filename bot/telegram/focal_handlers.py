@@ -35,7 +35,8 @@ def focal_router() -> Router:
     ) -> None:
         if message.from_user is None:
             return
-        bound = await desk.redeem(
+        # A wrong code or a wait is answered by the desk, through the outbox.
+        await desk.redeem(
             CHANNEL,
             str(message.from_user.id),
             message.chat.id,
@@ -43,8 +44,6 @@ def focal_router() -> Router:
             now=_now(),
             update=event_update.update_id,
         )
-        if bound is None:
-            await message.answer(focal_texts.text("vi", "focal.bad_code"))
 
     @router.callback_query(DataPrefix(focal_texts.PREFIX))
     async def press(query: CallbackQuery, desk: FocalDesk, event_update: Update) -> None:

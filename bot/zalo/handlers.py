@@ -18,11 +18,10 @@ from typing import Any
 from sqlmodel import select
 
 from bot.service import Hotline, Inbound
-from bot.zalo.client import ZaloClient, ZaloError
+from bot.zalo.client import ZaloClient
 from bot.zalo.convert import update_event
 from bot.zalo.models import TEXT, ZaloMessage, ZaloUpdate
 from bot.zalo.render import CHOICES
-from dialogs import focal_texts
 from storage import conversations, outbox
 from storage.db import transaction
 from storage.models import OutboxMessage
@@ -106,11 +105,8 @@ class ZaloChannel:
         now, ref = datetime.now(UTC), message.message_id
         head, _, arg = text.partition(" ")
         if head.lower() == "/focal":
-            if await desk.redeem(CHANNEL, user, chat, arg.strip(), now=now, update=ref) is None:
-                try:  # best effort, like Telegram's direct answer; nothing to keep
-                    await self.client.send_message(chat, focal_texts.text("vi", "focal.bad_code"))
-                except ZaloError:
-                    pass
+            # A wrong code or a wait is answered by the desk, through the outbox.
+            await desk.redeem(CHANNEL, user, chat, arg.strip(), now=now, update=ref)
             return True
         if not await desk.is_focal(CHANNEL, user):
             return False
