@@ -36,7 +36,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dialogs.flows import STEPS
+from dialogs.flows import STEPS, reporter_of
 
 GBVIMS_ORDER = (
     "rape",
@@ -149,7 +149,7 @@ def build_report(st: dict, now: datetime) -> dict[str, Any]:
             "statistics": {"value": False, "at": None},
         }
         contact = {"method": "chat", "phone": None, "safe_times": None, "status_updates": True}
-        reporter = "witness" if a.get("dg_who") in ("child", "other") else "survivor"
+        reporter = reporter_of(st)
     else:
         referral = a.get("referral") == "y"
         consent = {
@@ -167,7 +167,7 @@ def build_report(st: dict, now: datetime) -> dict[str, Any]:
             "safe_times": _value(f"{p}.times", a.get("times")) if method == "phone" else None,
             "status_updates": method == "chat",
         }
-        reporter = "witness" if flow == "wt" else "survivor"
+        reporter = reporter_of(st)
 
     return {
         "schema": 1,
