@@ -23,7 +23,7 @@ from storage import conversations
 from storage.sealing import Vault
 
 REDELIVERY_WINDOW = timedelta(hours=24)
-RECENT_KEPT = 200  # opaque ids per sender; a webhook retries within minutes
+RECENT_KEPT = 64  # opaque ids per sender: a webhook is retried within minutes, not 64 messages later
 
 Ref = int | str | None
 
