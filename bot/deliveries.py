@@ -23,7 +23,8 @@ from storage import conversations
 from storage.sealing import Vault
 
 REDELIVERY_WINDOW = timedelta(hours=24)
-RECENT_KEPT = 64  # opaque ids per sender: a webhook is retried within minutes, not 64 messages later
+# Opaque ids kept per sender: a webhook is retried within minutes, not 64 messages later.
+RECENT_KEPT = 64
 
 Ref = int | str | None
 

@@ -157,6 +157,20 @@ class FocalDesk:
         On a chat, a wrong code and a wait are answered through the outbox, paced like
         every message. ``update`` is the channel's id of the message that carried the code
         (see :meth:`press`)."""
+        tried = await self._try_invite(channel, user_id, chat_id, code, now, update, sender)
+        self._wake()  # committed: the answer to a refused attempt is queued
+        return tried
+
+    async def _try_invite(
+        self,
+        channel: str,
+        user_id: str,
+        chat_id: int | str,
+        code: str,
+        now: datetime,
+        update: deliveries.Ref,
+        sender: str | None,
+    ) -> InviteTried:
         vault = self.store.vault
         async with transaction(self.store.sessions) as session:
             if not await self._first_delivery(session, channel, user_id, update, now):
@@ -954,7 +968,6 @@ class FocalDesk:
         await self._enqueue(
             session, row.data_key_id, row.key, channel, chat_id, A.Send(body), now, FOCAL_LANG
         )
-        self._wake()
 
     def _wake(self) -> None:
         if self.on_wake is not None:
