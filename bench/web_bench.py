@@ -55,7 +55,7 @@ def serve(port: int, folder: str, database_url: str | None = None) -> None:
         key_file=Path(folder) / "k.key",
     )
     big = 10**9
-    app = create_web_app(settings, limits=Limits(big, big, big, big, big, big))
+    app = create_web_app(settings, limits=Limits(big, big, big, big, big))
     profile = os.environ.get("BENCH_PROFILE")
     if profile:  # python bench/web_bench.py with BENCH_PROFILE=file: cProfile of the server
         import cProfile

@@ -8,7 +8,7 @@ deciding and sending loses nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from dialogs import actions as A
@@ -24,6 +24,12 @@ class Capabilities:
     request_location: bool
     voice: bool
     max_text: int
+
+
+def lacking(capabilities: Capabilities) -> set[str]:
+    """The names of the capabilities a channel does not have (what its texts must not
+    claim: :data:`dialogs.channel_texts.CLAIMS`)."""
+    return {name for name, has in asdict(capabilities).items() if has is False}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ messages are relayed under a case reference.
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -22,6 +23,9 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import dialogs
+from bot import deliveries
+from bot.attempts import AttemptLimiter
 from bot.channel import Renderer
 from dialogs import actions as A
 from dialogs import events as E
@@ -80,6 +84,9 @@ class FocalDesk:
     retention: timedelta = timedelta(days=90)
     # The service's Hotline.deliver: news for a survivor's chat, shown as her engine decides.
     deliver: Callable[..., Any] | None = None
+    draft_ttl: timedelta = dialogs.DEFAULT_TTL  # a chat's conversation, kept at least this long
+    # Invite codes tried, per sender and overall: chats and the web sign-in alike.
+    invite_attempts: AttemptLimiter = field(default_factory=AttemptLimiter)
     # Keyed identities of bound chat accounts, re-read every BOUND_REFRESH_S (see is_focal).
     _bound: set[str] | None = field(default=None, init=False, repr=False)
     _bound_read_at: float = field(default=0.0, init=False, repr=False)
@@ -131,22 +138,86 @@ class FocalDesk:
             )
 
     async def redeem(
-        self, channel: str, user_id: str, chat_id: int | str, code: str, *, now: datetime
+        self,
+        channel: str,
+        user_id: str,
+        chat_id: int | str,
+        code: str,
+        *,
+        now: datetime,
+        update: deliveries.Ref = None,
     ) -> str | None:
-        """Bind the account to the focal point whose unexpired invite this is; the code dies."""
+        """Bind the account to the focal point whose unexpired invite this is; the code dies.
+        The id of the focal point bound, or None (see :meth:`try_invite`)."""
+        tried = await self.try_invite(channel, user_id, chat_id, code, now=now, update=update)
+        return tried.focal_point_id
+
+    async def try_invite(
+        self,
+        channel: str,
+        user_id: str,
+        chat_id: int | str,
+        code: str,
+        *,
+        now: datetime,
+        update: deliveries.Ref = None,
+        sender: str | None = None,
+    ) -> InviteTried:
+        """An invite code tried: on a chat (``/focal CODE``) or in the web sign-in.
+
+        Attempts are limited per sender and overall (:attr:`invite_attempts`); the sender
+        is the chat account's pseudonym (the keyed hash conversations are found by), or
+        ``sender`` (the web sign-in's keyed address). Every attempt is audited under it.
+        On a chat, a wrong code and a wait are answered through the outbox, paced like
+        every message. ``update`` is the channel's id of the message that carried the code
+        (see :meth:`press`)."""
+        tried = await self._try_invite(channel, user_id, chat_id, code, now, update, sender)
+        self._wake()  # committed: the answer to a refused attempt is queued
+        return tried
+
+    async def _try_invite(
+        self,
+        channel: str,
+        user_id: str,
+        chat_id: int | str,
+        code: str,
+        now: datetime,
+        update: deliveries.Ref,
+        sender: str | None,
+    ) -> InviteTried:
+        vault = self.store.vault
         async with transaction(self.store.sessions) as session:
+            if not await self._first_delivery(session, channel, user_id, update, now):
+                bound = await self.identify(session, channel, user_id)
+                return InviteTried(bound.id if bound else None)
+            actor = sender or conversations.conversation_key(vault, channel, user_id)
+            wait_s = self.invite_attempts.wait(actor)
+            if wait_s:
+                await self._audit(
+                    session, action="focal.invite_limited", role="unknown", actor_id=actor, now=now
+                )
+                minutes = math.ceil(wait_s / 60)
+                await self._tell_chat(
+                    session,
+                    channel,
+                    user_id,
+                    chat_id,
+                    T.text(FOCAL_LANG, "focal.invite.wait", minutes=minutes),
+                    now,
+                )
+                return InviteTried(None, wait_s)
             query = select(FocalPoint).where(
                 FocalPoint.invite_hash == _invite_hash(self.store, code)
             )
             row = (await session.exec(query)).first()
             if row is None or row.invite_expires_at is None or row.invite_expires_at < now:
                 await self._audit(
-                    session,
-                    action="focal.bad_invite",
-                    role="unknown",
-                    now=now,
+                    session, action="focal.bad_invite", role="unknown", actor_id=actor, now=now
                 )
-                return None
+                await self._tell_chat(
+                    session, channel, user_id, chat_id, T.text(FOCAL_LANG, "focal.bad_code"), now
+                )
+                return InviteTried(None)
             if channel == WEB:
                 # A web sign-in opens a session beside the chat account; it binds nothing.
                 row.invite_hash = row.invite_expires_at = None
@@ -166,7 +237,7 @@ class FocalDesk:
                     actor_id=row.id,
                     now=now,
                 )
-                return row.id
+                return InviteTried(row.id)
             identity = conversations.conversation_key(self.store.vault, channel, user_id)
             for other in (
                 await session.exec(select(FocalPoint).where(FocalPoint.identity_key == identity))
@@ -194,7 +265,7 @@ class FocalDesk:
         if self._bound is not None:
             self._bound.add(identity)
         self._wake()
-        return row.id
+        return InviteTried(row.id)
 
     async def sign_out(self, session: AsyncSession, session_id: str) -> None:
         """End a focal point's web session (its key is shredded)."""
@@ -401,20 +472,35 @@ class FocalDesk:
 
     # -- actions ------------------------------------------------------------------------------
 
-    async def press(self, channel: str, user_id: str, value: str, *, now: datetime) -> bool:
+    async def press(
+        self,
+        channel: str,
+        user_id: str,
+        value: str,
+        *,
+        now: datetime,
+        update: deliveries.Ref = None,
+    ) -> bool:
+        """A focal button pressed. ``update`` is the channel's id of the update (Telegram's
+        update_id, Zalo's message_id): one delivered again after a crash is not applied
+        again (:mod:`bot.deliveries`, the rule survivors' updates follow too)."""
         token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
         try:
-            return await self._press(channel, user_id, value, now=now)
+            return await self._press(channel, user_id, value, now=now, update=update)
         finally:
             _ACTING_WEB_SESSION.reset(token)
 
-    async def _press(self, channel: str, user_id: str, value: str, *, now: datetime) -> bool:
-        """A focal button pressed. Returns False (and audits) when refused."""
+    async def _press(
+        self, channel: str, user_id: str, value: str, *, now: datetime, update: deliveries.Ref
+    ) -> bool:
+        """Returns False (and audits) when refused."""
         parsed = T.parse_data(value)
         if parsed is None:
             return False
         action, referral_id, extra = parsed
         async with transaction(self.store.sessions) as session:
+            if not await self._first_delivery(session, channel, user_id, update, now):
+                return True  # applied before the crash that brought it again
             focal = await self.identify(session, channel, user_id)
             referral = await session.get(Referral, referral_id)
             case = await session.get(Case, referral.case_id) if referral else None
@@ -532,19 +618,33 @@ class FocalDesk:
         await self._tell(session, focal, T.text(FOCAL_LANG, "focal.closed", ref=case.ref), now)
         await self.tell_news(session, case, E.CaseNews(case.ref, "closed"), now)
 
-    async def text(self, channel: str, user_id: str, body: str, *, now: datetime) -> bool:
+    async def text(
+        self,
+        channel: str,
+        user_id: str,
+        body: str,
+        *,
+        now: datetime,
+        update: deliveries.Ref = None,
+    ) -> bool:
+        """Free text from a focal point: a reply, question or transfer target, by mode.
+        False when the account is not bound (the survivor flow takes it). ``update``: as
+        for :meth:`press`."""
         token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
         try:
-            return await self._text(channel, user_id, body, now=now)
+            return await self._text(channel, user_id, body, now=now, update=update)
         finally:
             _ACTING_WEB_SESSION.reset(token)
 
-    async def _text(self, channel: str, user_id: str, body: str, *, now: datetime) -> bool:
-        """Free text from a focal point: a reply, question or transfer target, by mode."""
+    async def _text(
+        self, channel: str, user_id: str, body: str, *, now: datetime, update: deliveries.Ref
+    ) -> bool:
         async with transaction(self.store.sessions) as session:
             focal = await self.identify(session, channel, user_id)
             if focal is None:
                 return False
+            if not await self._first_delivery(session, channel, user_id, update, now):
+                return True  # applied before the crash that brought it again
             mode = await self._mode(session, focal)
             referral = await session.get(Referral, mode.get("ref", "")) if mode.get("ref") else None
             case = await session.get(Case, referral.case_id) if referral else None
@@ -980,6 +1080,19 @@ class FocalDesk:
 
     # -- plumbing -----------------------------------------------------------------------------
 
+    async def _first_delivery(
+        self,
+        session: AsyncSession,
+        channel: str,
+        user_id: str,
+        update: deliveries.Ref,
+        now: datetime,
+    ) -> bool:
+        """False when this update was applied already; else it is marked, in ``session``."""
+        return await deliveries.claim(
+            session, self.store.vault, channel, user_id, update, now=now, keep=self.draft_ttl
+        )
+
     async def _audit(
         self,
         session: AsyncSession,
@@ -1093,9 +1206,42 @@ class FocalDesk:
             session, self.store.vault, _mode_key(focal), mode, now=now, ttl=timedelta(days=30)
         )
 
+    async def _tell_chat(
+        self,
+        session: AsyncSession,
+        channel: str,
+        user_id: str,
+        chat_id: int | str,
+        body: str,
+        now: datetime,
+    ) -> None:
+        """A message to a chat bound to no focal point (yet), through the outbox in that
+        chat's own queue. The web sign-in answers on its page instead."""
+        if channel == WEB or channel not in self.renderers:
+            return
+        vault = self.store.vault
+        key = conversations.conversation_key(vault, channel, user_id)
+        row, _ = await conversations.load_state(session, vault, key)
+        if row is None:
+            row = await conversations.save_state(
+                session, vault, key, {"chat": chat_id}, now=now, ttl=self.draft_ttl, row=None
+            )
+        await self._enqueue(
+            session, row.data_key_id, row.key, channel, chat_id, A.Send(body), now, FOCAL_LANG
+        )
+
     def _wake(self) -> None:
         if self.on_wake is not None:
             after_commit(self.on_wake)
+
+
+@dataclass(frozen=True)
+class InviteTried:
+    """What became of an invite code tried: the focal point bound (or signed in), else
+    None; ``wait_s`` > 0 when it was not even tried (too many attempts)."""
+
+    focal_point_id: str | None
+    wait_s: int = 0
 
 
 def _web_key(store: Store, session_id: str) -> str:

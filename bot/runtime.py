@@ -84,6 +84,7 @@ class Runtime:
             hotline.renderers,
             runtime.current_directory,
             retention=timedelta(days=settings.retention_days),
+            draft_ttl=hotline.draft_ttl,
         )
         runtime.desk.on_referral = runtime.schedule_escalation
         runtime.desk.deliver = hotline.deliver  # news for a survivor's chat, through her engine

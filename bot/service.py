@@ -21,6 +21,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import dialogs
+from bot import deliveries
 from bot.channel import Renderer
 from dialogs import commands as C
 from dialogs import events as E
@@ -35,9 +36,6 @@ INCOMING_KEPT = timedelta(hours=48)  # bots may delete messages younger than 48 
 LOOKUPS_PER_CHAT = 5  # receipt attempts per chat per window
 LOOKUPS_GLOBAL = 120  # receipt attempts per process per window
 LOOKUP_WINDOW_S = 15 * 60
-# Telegram keeps an unconfirmed update for 24 hours: only that long can one come again.
-# After a week without updates it numbers them from a random, possibly lower, start.
-REDELIVERY_WINDOW = timedelta(hours=24)
 # After a quick exit nothing is sent to the chat until the person writes in it again; this
 # long the hotline remembers it (as long as a closed case is kept by default).
 LEFT_KEPT = timedelta(days=90)
@@ -57,17 +55,7 @@ class Inbound:
     chat_id: int | str
     event: E.Event
     message_id: int | None = None
-    update_id: int | None = None
-
-
-def _handled_already(stored: dict, update_id: int | None, now: datetime) -> bool:
-    """Whether this chat's conversation has handled ``update_id`` (an update delivered
-    again after a restart): no later than the last it handled, within the window in
-    which Telegram delivers an update again."""
-    if update_id is None or update_id > stored.get("upd", -1):
-        return False
-    handled_at = stored.get("upd_at")  # absent in states saved before it was kept
-    return handled_at is None or now.timestamp() - handled_at < REDELIVERY_WINDOW.total_seconds()
+    update_id: deliveries.Ref = None  # Telegram's update_id, Zalo's message_id
 
 
 @dataclass
@@ -163,7 +151,7 @@ class Hotline:
         async with transaction(self.store.sessions) as session:
             row, stored = await conversations.load_state(session, vault, key)
             stored = stored if isinstance(stored, dict) else {}
-            if _handled_already(stored, inbound.update_id, now):
+            if deliveries.delivered_before(stored, inbound.update_id, now):
                 return  # delivered again after a restart
             engine_state = stored.get("engine")  # an expired draft: the engine asks to shred it
             turn = _Turn(channel=inbound.channel, user_id=inbound.user_id, chat_id=inbound.chat_id)
@@ -180,8 +168,7 @@ class Hotline:
                 row = None
             await self._remember_exit(session, key, stored, row is None, engine_state, now)
             stored.update(engine=engine_state, chat=inbound.chat_id, **{"in": incoming})
-            if inbound.update_id is not None:
-                stored["upd"], stored["upd_at"] = inbound.update_id, int(now.timestamp())
+            deliveries.mark(stored, inbound.update_id, now)
             ttl = dialogs.keep_for(engine_state, now, self.draft_ttl)
             row = await conversations.save_state(
                 session, vault, key, stored, now=now, ttl=ttl, row=row

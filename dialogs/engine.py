@@ -28,7 +28,16 @@ from datetime import datetime, timedelta
 from dialogs import actions as A
 from dialogs import commands as C
 from dialogs import events as E
-from dialogs.flows import DANGER_QUESTIONS, FIX, STEPS, SUMMARY, Step, flow_of
+from dialogs.flows import (
+    DANGER_QUESTIONS,
+    FIX,
+    STEPS,
+    SUMMARY,
+    Step,
+    flow_of,
+    prompt_of,
+    reporter_of,
+)
 from dialogs.i18n import DEFAULT, LANG_NAMES, LANGUAGES, N_, Translator, translator
 from dialogs.outbound import news
 from dialogs.report import build_report
@@ -407,7 +416,7 @@ def _prompt_parts(c: _Ctx, step: Step, extra: str | None = None) -> list[str]:
         return [tr.gettext(N_("fu.status"), status=_status_label(tr, case.get("st")))]
     if kind == "receipt":
         return [tr.gettext(N_("rc.again"))]
-    parts = [tr.gettext(p) for p in step.prompt]
+    parts = [tr.gettext(p) for p in prompt_of(step, st)]
     if kind == "place":
         if st.get("pc"):
             parts = [tr.gettext(N_("place.pick"))]
@@ -726,7 +735,7 @@ def _goto(c: _Ctx, target: str, notes: tuple = ()) -> None:
 
 
 def _clear_draft(st: dict) -> None:
-    for k in ("a", "ts", "acc", "med", "f", "d", "fx", "pc", "r", "w", "ws"):
+    for k in ("a", "ts", "acc", "med", "f", "d", "fx", "pc", "r", "w", "ws", "by"):
         st.pop(k, None)
 
 
@@ -1069,7 +1078,9 @@ def _on_result(c: _Ctx, ev) -> None:
         if w != "submit":
             return
         flow = st.get("f")
+        by = reporter_of(st)
         _clear_draft(st)  # the report now lives in storage; the receipt is the only link
+        st["by"] = by  # who reported: the last screen's words are for them
         if exited:
             st["sent"] = 1  # never show the code after a quick exit
             return

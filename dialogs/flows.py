@@ -856,6 +856,27 @@ def flow_of(step_id: str) -> str | None:
     return head if head in ("sv", "wt", "dg") else None
 
 
+def reporter_of(st: dict) -> str:
+    """Who is reporting, from a conversation's state: the witness flow, or an urgent
+    alert for a child or someone else, is a witness's; else the survivor's."""
+    if st.get("by"):  # kept past the report's sending, when the draft is gone
+        return st["by"]
+    flow, who = st.get("f"), (st.get("a") or {}).get("dg_who")
+    return "witness" if flow == "wt" or (flow == "dg" and who in ("child", "other")) else "survivor"
+
+
+# A shared step's prompt where what it says fits only one reporter: "you are not to
+# blame" is for the survivor; a witness is thanked for speaking up.
+ROLE_PROMPTS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("done", "witness"): (N_("done.witness"),),
+}
+
+
+def prompt_of(step: Step, st: dict) -> tuple[str, ...]:
+    """The message ids of ``step``'s prompt for whoever is reporting (state ``st``)."""
+    return ROLE_PROMPTS.get((step.id, reporter_of(st)), step.prompt)
+
+
 def check() -> None:
     """Consistency of the declared flows (run by the tests)."""
     for s in STEPS_LIST:

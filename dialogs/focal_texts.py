@@ -301,6 +301,7 @@ def text(lang: str, msgid: str, **values: object) -> str:
 MESSAGES = (
     N_("focal.bound"),
     N_("focal.bad_code"),
+    N_("focal.invite.wait"),
     N_("focal.acked"),
     N_("focal.reply.prompt"),
     N_("focal.ask.prompt"),

@@ -39,7 +39,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dialogs.flows import DANGER_QUESTIONS, STEPS
+from dialogs.flows import DANGER_QUESTIONS, STEPS, reporter_of
 from dialogs.triage import triage
 
 GBVIMS_ORDER = (
@@ -159,7 +159,7 @@ def build_report(st: dict, now: datetime) -> dict[str, Any]:
             "statistics": {"value": False, "at": None},
         }
         contact = {"method": "chat", "phone": None, "safe_times": None, "status_updates": True}
-        reporter = "witness" if a.get("dg_who") in ("child", "other") else "survivor"
+        reporter = reporter_of(st)
     else:
         referral = a.get("referral") == "y"
         consent = {
@@ -177,7 +177,7 @@ def build_report(st: dict, now: datetime) -> dict[str, Any]:
             "safe_times": _value(f"{p}.times", a.get("times")) if method == "phone" else None,
             "status_updates": method == "chat",
         }
-        reporter = "witness" if flow == "wt" else "survivor"
+        reporter = reporter_of(st)
 
     return {
         "schema": 1,

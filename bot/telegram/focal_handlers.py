@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from aiogram import Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, Update
 
 from bot.focal import FocalDesk
 from bot.telegram.filters import DataPrefix, HasText, IsFocalPoint, PrivateChat
@@ -30,23 +30,36 @@ def focal_router() -> Router:
     router.message.filter(PrivateChat())
 
     @router.message(Command("focal"))
-    async def bind(message: Message, command: CommandObject, desk: FocalDesk) -> None:
+    async def bind(
+        message: Message, command: CommandObject, desk: FocalDesk, event_update: Update
+    ) -> None:
         if message.from_user is None:
             return
-        bound = await desk.redeem(
-            CHANNEL, str(message.from_user.id), message.chat.id, command.args or "", now=_now()
+        # A wrong code or a wait is answered by the desk, through the outbox.
+        await desk.redeem(
+            CHANNEL,
+            str(message.from_user.id),
+            message.chat.id,
+            command.args or "",
+            now=_now(),
+            update=event_update.update_id,
         )
-        if bound is None:
-            await message.answer(focal_texts.text("vi", "focal.bad_code"))
 
     @router.callback_query(DataPrefix(focal_texts.PREFIX))
-    async def press(query: CallbackQuery, desk: FocalDesk) -> None:
-        await desk.press(CHANNEL, str(query.from_user.id), query.data or "", now=_now())
+    async def press(query: CallbackQuery, desk: FocalDesk, event_update: Update) -> None:
+        await desk.press(
+            CHANNEL,
+            str(query.from_user.id),
+            query.data or "",
+            now=_now(),
+            update=event_update.update_id,
+        )
         await query.answer()
 
     @router.message(HasText(), IsFocalPoint())
-    async def write(message: Message, desk: FocalDesk) -> None:
-        if not await desk.text(CHANNEL, str(message.from_user.id), message.text or "", now=_now()):
+    async def write(message: Message, desk: FocalDesk, event_update: Update) -> None:
+        user, text = str(message.from_user.id), message.text or ""
+        if not await desk.text(CHANNEL, user, text, now=_now(), update=event_update.update_id):
             raise SkipHandler  # not (or no longer) bound: the survivor flow takes it
 
     return router

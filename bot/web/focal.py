@@ -111,11 +111,11 @@ async def _load_session(request: Request) -> dict[str, Any] | None:
 
 
 def _limiter(request: Request) -> Limiter:
+    """Focal actions per session (sign-in attempts are the desk's: bot/attempts.py)."""
     state = web_state(request)
-    limiter = getattr(state, "focal_signins", None)
+    limiter = getattr(state, "focal_act", None)
     if limiter is None:
-        limiter = state.focal_signins = Limiter(state.limits.focal_signin, 15 * 60)
-        state.focal_act = Limiter(state.limits.focal_actions, 60)
+        limiter = state.focal_act = Limiter(state.limits.focal_actions, 60)
     return limiter
 
 
@@ -434,19 +434,22 @@ def _one(form: dict[str, list[str]], name: str, max_length: int) -> str:
 async def signin(request: Request) -> Response:
     form = await _form(request)
     code, csrf = _one(form, "code", 32), _one(form, "csrf", 64)
-    limiter = _limiter(request)
     state = web_state(request)
     pre = request.cookies.get(PRE_COOKIE, "")
     if not pre or not constant_equal(pre, csrf):
         return _signin_page(request, status=403)
-    if not limiter.allow(state.address(request)):
-        return _signin_page(request, _t("too_many"), status=429)
     hotline = hotline_of(request)
     desk = request.app.state.runtime.desk
     store = hotline.store
     now = utcnow()
     uid = secrets.token_hex(16)
-    focal_point_id = await desk.redeem(CHANNEL, uid, uid, code.strip(), now=now)
+    # Limited and audited like `/focal CODE` in a chat, the sender being the keyed address.
+    tried = await desk.try_invite(
+        CHANNEL, uid, uid, code.strip(), now=now, sender="web:" + state.address(request)
+    )
+    if tried.wait_s:
+        return _signin_page(request, _t("too_many"), status=429)
+    focal_point_id = tried.focal_point_id
     if focal_point_id is None:
         return _signin_page(request, _t("bad_code"), status=403)
     token = secrets.token_urlsafe(32)

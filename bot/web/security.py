@@ -96,7 +96,6 @@ class Limits:
     address_events: int = 300  # survivor events per address per minute
     address_sessions: int = 30  # new survivor sessions per address per minute
     address_polls: int = 600  # polls per address per minute
-    focal_signin: int = 10  # focal sign-in attempts per address per 15 minutes
     focal_actions: int = 120  # focal actions per session per minute
 
 

@@ -1,34 +1,32 @@
 """Zalo updates → :class:`bot.service.Hotline`, one chat at a time, each message once.
 
-Zalo updates carry no ``update_id``, so the service's per-conversation de-duplication
-cannot be used (``update_id=None``). Instead a bounded in-memory record of recently handled
-``(chat, message_id)`` pairs drops redeliveries (a webhook retried after a lost answer);
-updates of one chat are handled one at a time, in the order they arrived. Group chats are
-ignored: a report is never taken where others can read it.
+Zalo updates carry no ``update_id``; their ``message_id`` (an opaque string) is handed on
+as the update's id instead, so a webhook update delivered again (its answer was lost,
+even across a crash) is recognised by the one rule of :mod:`bot.deliveries`, for
+survivors and focal points alike. Updates of one chat are handled one at a time, in the
+order they arrived. Group chats are ignored: a report is never taken where others can
+read it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import select
 
 from bot.service import Hotline, Inbound
-from bot.zalo.client import ZaloClient, ZaloError
+from bot.zalo.client import ZaloClient
 from bot.zalo.convert import update_event
 from bot.zalo.models import TEXT, ZaloMessage, ZaloUpdate
 from bot.zalo.render import CHOICES
-from dialogs import focal_texts
 from storage import conversations, outbox
 from storage.db import transaction
 from storage.models import OutboxMessage
 
 CHANNEL = "zalo"
-SEEN_KEPT = 20_000
 HANDLE_ATTEMPTS = 5
 RECENT_ROWS = 20  # how far back a focal point's typed number looks for numbered choices
 
@@ -46,7 +44,7 @@ def inbound_of(update: ZaloUpdate) -> Inbound | None:
         chat_id=message.chat.id,
         event=update_event(update),
         message_id=None,  # Zalo bots cannot delete messages: nothing to track
-        update_id=None,  # no monotonic id on Zalo (see the module docstring)
+        update_id=message.message_id,  # recognises a delivery again (module docstring)
     )
 
 
@@ -73,12 +71,11 @@ class ZaloChannel:
     ):
         self.hotline, self.client, self.desk = hotline, client, desk
         self.retry_base_s = retry_base_s
-        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
 
     async def handle(self, update: ZaloUpdate) -> bool:
-        """Handle one update (committed when this returns); False if skipped.
+        """Handle one update (committed when this returns); False if not for the hotline.
 
         Raises what the service raised: the webhook answers 500 so Zalo delivers again.
         """
@@ -86,20 +83,12 @@ class ZaloChannel:
         if inbound is None or update.message is None:
             return False
         chat = str(inbound.chat_id)
-        message_id = update.message.message_id
-        key = (chat, message_id) if message_id else None
         self._waiting[chat] = self._waiting.get(chat, 0) + 1
         lock = self._locks.setdefault(chat, asyncio.Lock())
         try:
             async with lock:
-                if key is not None and key in self._seen:
-                    return False
                 if not await self._focal(update.event_name, update.message):
                     await self.hotline.handle(inbound)
-                if key is not None:
-                    self._seen[key] = None
-                    while len(self._seen) > SEEN_KEPT:
-                        self._seen.popitem(last=False)
                 return True
         finally:
             self._waiting[chat] -= 1
@@ -113,22 +102,20 @@ class ZaloChannel:
         if desk is None or event_name != TEXT or message.text is None:
             return False
         text, user, chat = message.text.strip(), message.sender.id, message.chat.id
-        now = datetime.now(UTC)
+        now, ref = datetime.now(UTC), message.message_id
         head, _, arg = text.partition(" ")
         if head.lower() == "/focal":
-            if await desk.redeem(CHANNEL, user, chat, arg.strip(), now=now) is None:
-                try:  # best effort, like Telegram's direct answer; nothing to keep
-                    await self.client.send_message(chat, focal_texts.text("vi", "focal.bad_code"))
-                except ZaloError:
-                    pass
+            # A wrong code or a wait is answered by the desk, through the outbox.
+            await desk.redeem(CHANNEL, user, chat, arg.strip(), now=now, update=ref)
             return True
         if not await desk.is_focal(CHANNEL, user):
             return False
         data = await self._typed_choice(user, text)
         if data is not None:
-            await desk.press(CHANNEL, user, data, now=now)
+            await desk.press(CHANNEL, user, data, now=now, update=ref)
             return True
-        return await desk.text(CHANNEL, user, text, now=now)  # False: not bound after all
+        # False: not bound after all
+        return await desk.text(CHANNEL, user, text, now=now, update=ref)
 
     async def _typed_choice(self, user_id: str, text: str) -> str | None:
         """The option data behind a typed number, from the newest of the chat's recent

@@ -20,7 +20,7 @@ The renderer never emits ``editTagged``, ``deleteTagged`` or ``deleteAll``.
 from __future__ import annotations
 
 import dialogs
-from bot.channel import Call, Capabilities
+from bot.channel import Call, Capabilities, lacking
 from dialogs import actions as A
 from dialogs import channel_texts
 from dialogs.i18n import translator
@@ -33,7 +33,7 @@ CAPABILITIES = Capabilities(
     voice=False,
     max_text=2000,
 )
-TEXTS = channel_texts.ZALO
+TEXTS = channel_texts.for_missing(lacking(CAPABILITIES), **channel_texts.ZALO_NOTES)
 CHOICES = "choices"  # outbox-only parameter: the option data behind the numbers shown
 
 

@@ -58,7 +58,7 @@ class LiveServer:
         self.app = create_web_app(
             self.settings,
             demo=demo,
-            limits=limits or Limits(10_000, 100_000, 10_000, 100_000, 1_000, 10_000),
+            limits=limits or Limits(10_000, 100_000, 10_000, 100_000, 10_000),
             on_demo=lambda fp, code: setattr(self, "demo", (fp, code)),
         )
         self.port = free_port()

@@ -162,6 +162,28 @@ def _signin(live, client: httpx.Client, code: str) -> httpx.Response:
     return client.post("/focal/signin", data={"code": code, "csrf": pre})
 
 
+def test_focal_sign_in_is_limited_and_audited_like_focal_in_a_chat(tmp_path):
+    """The web sign-in and `/focal CODE` share one limiter (bot/attempts.py): per address
+    here, per chat account there; attempts are audited under the keyed address."""
+    from bot.attempts import PER_SENDER
+    from storage.models import AuditEvent
+    from tests.web.server import LiveServer
+
+    with LiveServer(tmp_path, demo=False) as small:
+        with httpx.Client(base_url=small.url, follow_redirects=True) as client:
+            codes = [_signin(small, client, "00000-00000").status_code for _ in range(7)]
+
+        async def read():
+            async with transaction(small.runtime.store.sessions) as session:
+                return list((await session.exec(select(AuditEvent))).all())
+
+        events = [e for e in small.run(read()) if e.action.startswith("focal.")]
+    assert codes == [403] * PER_SENDER + [429] * (7 - PER_SENDER)
+    assert sorted({e.action for e in events}) == ["focal.bad_invite", "focal.invite_limited"]
+    assert len(events) == 7 and len({e.actor_id for e in events}) == 1
+    assert events[0].actor_id.startswith("web:") and "127.0.0.1" not in events[0].actor_id
+
+
 def test_focal_inbox_sign_in_reply_and_the_survivor_reads_it(live, person):
     reporter = person("vi")
     survivor_report(reporter, chat=True, account="CANARY-WEB-FOCAL")

@@ -7,9 +7,8 @@ import pytest
 import dialogs
 from bot.channel import Capabilities
 from bot.telegram.render import CAPABILITIES as TELEGRAM
-from bot.zalo.render import CAPABILITIES, ZaloRenderer, split_text
+from bot.zalo.render import CAPABILITIES, TEXTS, ZaloRenderer, split_text
 from dialogs import actions as A
-from dialogs import channel_texts
 from dialogs.i18n import translator
 
 OPTIONS = (A.Option("3.safe", "Có"), A.Option("3.later", "Chưa"), A.Option(A.EXIT, "Thoát"))
@@ -77,7 +76,7 @@ def test_texts_promising_a_deletion_are_swapped(lang):
     assert "1234 5678 9012 3456" in text and tr.gettext("ch.zalo.rc_hint") in text
     tail = tr.gettext("rc.show").split("{code}")[1].strip()
     assert tail not in text
-    for engine_id, channel_id in channel_texts.ZALO.replace:
+    for engine_id, channel_id in TEXTS.replace:
         note = f"{tr.gettext(engine_id)}\n\n{tr.gettext('start.safe')}"
         (call,) = render(A.Send(note), "u1", incoming=[], lang=lang)
         assert tr.gettext(engine_id) not in call.params["text"]

@@ -1,0 +1,54 @@
+"""Guess limits: how often someone may try a secret code (a focal point's invite code).
+
+One limiter for every way in (``/focal CODE`` on Telegram and Zalo, the web sign-in), on
+the ``limits`` library's moving windows (in memory, per process: an invite code has 10
+random digits, so even a few workers' allowances leave guessing hopeless).
+
+Per sender first, then overall: an attempt refused for its sender does not count against
+the overall cap, so one chat can use at most its own small share of it. The overall cap
+is set far above what focal points ever need (a few sign-ins a day), so that it only
+stops a flood from many chats at once, and it is a moving window: it lets attempts through
+again as the hour moves on, so even a flood never locks focal points out for good.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItemPerHour, RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+PER_SENDER = 5  # attempts per sender (chat account or web address) ...
+PER_SENDER_MINUTES = 15  # ... per this many minutes
+OVERALL_PER_HOUR = 200  # all senders together: 40 senders at their own limit
+
+
+class AttemptLimiter:
+    """``wait(key)``: 0 when an attempt by ``key`` may go ahead (and counts it), else the
+    seconds until it may."""
+
+    def __init__(
+        self,
+        *,
+        per_sender: int = PER_SENDER,
+        per_sender_minutes: int = PER_SENDER_MINUTES,
+        overall_per_hour: int = OVERALL_PER_HOUR,
+        name: str = "invite",
+    ) -> None:
+        self.name = name
+        self.sender = RateLimitItemPerMinute(per_sender, per_sender_minutes)
+        self.overall = RateLimitItemPerHour(overall_per_hour)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def wait(self, key: str) -> int:
+        if not self._limiter.hit(self.sender, self.name, "sender", key):
+            return self._until(self.sender, "sender", key)
+        if not self._limiter.hit(self.overall, self.name, "all"):
+            return self._until(self.overall, "all")
+        return 0
+
+    def _until(self, item, *identifiers: str) -> int:
+        reset_at = self._limiter.get_window_stats(item, self.name, *identifiers).reset_time
+        return max(1, math.ceil(reset_at - time.time()))
