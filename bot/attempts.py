@@ -26,8 +26,9 @@ OVERALL_PER_HOUR = 200  # all senders together: 40 senders at their own limit
 
 
 class AttemptLimiter:
-    """``wait(key)``: 0 when an attempt by ``key`` may go ahead (and counts it), else the
-    seconds until it may."""
+    """Counts wrong codes: ``wait(key)`` is 0 when ``key`` may try now, else the seconds
+    until it may; ``missed(key)`` counts a wrong code. A right code is no guess and counts
+    nothing, so a focal point signing in several times a day is never held back."""
 
     def __init__(
         self,
@@ -43,11 +44,15 @@ class AttemptLimiter:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def wait(self, key: str) -> int:
-        if not self._limiter.hit(self.sender, self.name, "sender", key):
+        if not self._limiter.test(self.sender, self.name, "sender", key):
             return self._until(self.sender, "sender", key)
-        if not self._limiter.hit(self.overall, self.name, "all"):
+        if not self._limiter.test(self.overall, self.name, "all"):
             return self._until(self.overall, "all")
         return 0
+
+    def missed(self, key: str) -> None:
+        self._limiter.hit(self.sender, self.name, "sender", key)
+        self._limiter.hit(self.overall, self.name, "all")
 
     def _until(self, item, *identifiers: str) -> int:
         reset_at = self._limiter.get_window_stats(item, self.name, *identifiers).reset_time

@@ -211,6 +211,7 @@ class FocalDesk:
             )
             row = (await session.exec(query)).first()
             if row is None or row.invite_expires_at is None or row.invite_expires_at < now:
+                self.invite_attempts.missed(actor)
                 await self._audit(
                     session, action="focal.bad_invite", role="unknown", actor_id=actor, now=now
                 )
