@@ -40,9 +40,13 @@ class _Server(uvicorn.Server):
 
 
 class LiveServer:
-    def __init__(self, tmp: Path, *, demo: bool = True, limits: Limits | None = None) -> None:
+    def __init__(
+        self, tmp: Path, *, demo: bool = True, limits: Limits | None = None, **settings: Any
+    ) -> None:
         self.settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{tmp / 'hotline.db'}", key_file=tmp / "hotline.key"
+            database_url=f"sqlite+aiosqlite:///{tmp / 'hotline.db'}",
+            key_file=tmp / "hotline.key",
+            **settings,
         )
         self.demo: tuple[str, str] | None = None
         self.app = create_web_app(
