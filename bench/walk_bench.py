@@ -1,0 +1,79 @@
+"""Random walks through the real stack, many of them (issue #17): prints walks/s and every
+distinct failure with its seed and the steps that reproduce it.
+
+    python -m bench.walk_bench [--walks 10000] [--channel web|telegram|zalo|all]
+                               [--seed 0] [--steps 60]
+
+Walk ``i`` of a channel uses seed ``SEED + i``; ``--walks 1 --seed S`` replays one. The
+stack (tests/walk/stack.py: the web app on loopback, the fake Bot API and the fake Zalo
+server, every focal point bound) is started once per channel. Exit status 1 when any walk
+failed on something that is not a known bug (tests.walk.model.known_bug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.walk.inputs import random_step
+from tests.walk.model import STATS, Walk, WalkFailed
+from tests.walk.stack import Stack
+
+
+def run_channel(channel: str, walks: int, seed: int, steps: int) -> tuple[dict, bool]:
+    failures: dict[str, tuple[int, WalkFailed, int]] = {}  # first line -> (seed, error, count)
+    with tempfile.TemporaryDirectory() as tmp, Stack(Path(tmp)) as stack:
+        started = time.perf_counter()
+        done_steps = 0
+        for i in range(walks):
+            walk = Walk(stack, channel)
+            rng = random.Random(seed + i)
+            try:
+                for _ in range(steps):
+                    random_step(walk, rng)
+            except WalkFailed as failure:
+                head = str(failure).splitlines()[0][:160]
+                first = failures.get(head)
+                failures[head] = (first[0], first[1], first[2] + 1) if first else (seed + i, failure, 1)
+            finally:
+                done_steps += len(walk.steps)
+                walk.close()
+        elapsed = time.perf_counter() - started
+    print(
+        f"{channel}: {walks} walks, {done_steps} steps in {elapsed:.1f} s: "
+        f"{walks / elapsed:.2f} walks/s, {done_steps / elapsed:.0f} steps/s"
+    )
+    unknown = False
+    for head, (first_seed, failure, count) in failures.items():
+        known = getattr(failure, "known", None)
+        unknown |= known is None
+        print(f"\n  FAILED in {count} walk(s), first with --seed {first_seed} --walks 1:")
+        print(f"  known bug: {known}" if known else "  NOT a known bug")
+        print("  " + str(failure).replace("\n", "\n  "))
+    return failures, unknown
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--walks", type=int, default=10_000, help="walks per channel")
+    parser.add_argument("--channel", default="all", choices=["web", "telegram", "zalo", "all"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=60, help="steps per walk")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.CRITICAL)  # errors are collected, not printed
+    channels = ["web", "telegram", "zalo"] if args.channel == "all" else [args.channel]
+    any_unknown = False
+    for channel in channels:
+        _failures, unknown = run_channel(channel, args.walks, args.seed, args.steps)
+        any_unknown |= unknown
+    print("\nexercised: " + ", ".join(f"{k}: {v}" for k, v in sorted(STATS.items())))
+    return 1 if any_unknown else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
