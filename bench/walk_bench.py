@@ -46,7 +46,8 @@ def run_channel(channel: str, walks: int, seed: int, steps: int) -> tuple[dict, 
         elapsed = time.perf_counter() - started
     print(
         f"{channel}: {walks} walks, {done_steps} steps in {elapsed:.1f} s: "
-        f"{walks / elapsed:.2f} walks/s, {done_steps / elapsed:.0f} steps/s"
+        f"{walks / elapsed:.2f} walks/s, {done_steps / elapsed:.0f} steps/s",
+        flush=True,
     )
     unknown = False
     for head, (first_seed, failure, count) in failures.items():
@@ -65,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=60, help="steps per walk")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.CRITICAL)  # errors are collected, not printed
+    # Errors are collected by the stack (tests.walk.stack.ErrorLog), not printed; the
+    # root level stays at ERROR so that they reach it.
+    logging.getLogger().setLevel(logging.ERROR)
     channels = ["web", "telegram", "zalo"] if args.channel == "all" else [args.channel]
     any_unknown = False
     for channel in channels:

@@ -169,6 +169,8 @@ class TelegramChannel(Channel):
         self.command("start", lang)
 
     def press(self, message: Message, option: Option) -> None:
+        if option.key.startswith(WORD):  # a reply keyboard's button sends its word
+            return self.type(option.label)
         self._send(U.callback_update(self.user_id, option.key, message.ref))
 
     def type(self, text: str) -> None:
@@ -184,18 +186,38 @@ class TelegramChannel(Channel):
         self.command("exit")
 
     def seen(self) -> list[Message]:
-        return [
-            Message(
-                m.text or "",
-                tuple(
-                    Option(b["callback_data"], b.get("text", ""), _code(b["callback_data"]))
-                    for b in m.buttons
-                    if b.get("callback_data")
-                ),
-                m.message_id,
-            )
+        seen = [
+            Message(m.text or "", _buttons(m.buttons), m.message_id)
             for m in self.stack.telegram.sent_messages(self.user_id)
         ]
+        # A step asking for a location shows a reply keyboard (its options as words);
+        # Telegram keeps it under the chat, not on the message.
+        keyboard = self.stack.telegram.reply_keyboard(self.user_id)
+        if seen and keyboard and not seen[-1].options:
+            seen[-1] = Message(seen[-1].text, _words(keyboard), seen[-1].ref)
+        return seen
+
+
+WORD = "word:"
+
+
+def _buttons(buttons: list[dict]) -> tuple[Option, ...]:
+    return tuple(
+        Option(b["callback_data"], b.get("text", ""), _code(b["callback_data"]))
+        for b in buttons
+        if b.get("callback_data")
+    )
+
+
+def _words(keyboard: dict) -> tuple[Option, ...]:
+    """A reply keyboard's word buttons (its location button is the ``location`` action)."""
+    return tuple(
+        Option(WORD + b["text"], b["text"], None)
+        for row in keyboard.get("keyboard", [])
+        for b in row
+        if isinstance(b, dict) and b.get("text")
+        and not (b.get("request_location") or b.get("request_contact"))
+    )
 
 
 # -- Zalo -------------------------------------------------------------------------------------

@@ -68,7 +68,11 @@ class Stack:
         self.live: LiveServer | None = None
 
     def __enter__(self) -> Stack:
-        logging.getLogger().addHandler(self.errors)
+        root = logging.getLogger()
+        root.addHandler(self.errors)
+        self._root_level = root.level
+        if root.getEffectiveLevel() > logging.ERROR:  # else ERROR records never reach us
+            root.setLevel(logging.ERROR)
         self.telegram.start()
         self.zalo.start()
         try:
@@ -97,6 +101,7 @@ class Stack:
         self.zalo.stop()
         self.telegram.stop()
         logging.getLogger().removeHandler(self.errors)
+        logging.getLogger().setLevel(self._root_level)
 
     @property
     def runtime(self) -> Any:
