@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import random
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tests.walk.inputs import random_step
+from tests.walk.inputs import random_walk
 from tests.walk.model import STATS, Walk, WalkFailed
 from tests.walk.stack import Stack
 
@@ -32,10 +31,8 @@ def run_channel(channel: str, walks: int, seed: int, steps: int) -> tuple[dict, 
         done_steps = 0
         for i in range(walks):
             walk = Walk(stack, channel)
-            rng = random.Random(seed + i)
             try:
-                for _ in range(steps):
-                    random_step(walk, rng)
+                random_walk(walk, seed + i, steps)
             except WalkFailed as failure:
                 head = str(failure).splitlines()[0][:160]
                 first = failures.get(head)

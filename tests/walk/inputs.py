@@ -76,30 +76,34 @@ def random_text(rng: random.Random) -> str:
     return str(rng.randrange(-5, 10**rng.randrange(1, 20)))
 
 
-def random_step(walk: Walk, rng: random.Random) -> None:
-    """One thing a person (rarely, their focal point) does, mostly pressing what is offered."""
-    r = rng.random()
-    if not walk.started or (walk.exited and r < 0.5):
+def random_step(walk: Walk, rng: random.Random, focus: float = 0.55) -> None:
+    """One thing a person (rarely, their focal point) does: with probability ``focus``
+    press what the current prompt offers, else anything else."""
+    if not walk.started or (walk.exited and rng.random() < 0.5):
         return walk.start(rng.choice(LANGS))
-    if r < 0.55:
-        walk.press(rng.randrange(64), local=rng.random() < 0.9)
-    elif r < 0.60:
-        walk.press(rng.randrange(64), stale=True)
-    elif r < 0.75:
+    if rng.random() < focus:
+        return walk.press(rng.randrange(64), local=rng.random() < 0.95)
+    r = rng.random()
+    if r < 0.10:
+        walk.press(rng.randrange(64), stale=True, local=False)
+    elif r < 0.42:
         walk.type(random_text(rng))
-    elif r < 0.79:
+    elif r < 0.51:
         walk.location(*rng.choice(PLACES))
-    elif r < 0.83:
+    elif r < 0.60:
         walk.command(*rng.choice(COMMANDS))
-    elif r < 0.85:
+    elif r < 0.65:
         walk.quick_exit()
-    elif r < 0.92:
+    elif r < 0.82:
         walk.follow_up(rng.randrange(8), rng.randrange(3))
     else:
         walk.focal(rng.choice(FOCAL))
 
 
 def random_walk(walk: Walk, seed: int, steps: int) -> None:
+    """A walk of ``steps`` steps; how much it sticks to the offered options is drawn from
+    the seed too (people in a hurry press on; others wander)."""
     rng = random.Random(seed)
+    focus = rng.choice([0.5, 0.75, 0.9])
     for _ in range(steps):
-        random_step(walk, rng)
+        random_step(walk, rng, focus)

@@ -236,6 +236,8 @@ class Walk:
         try:
             run()
         except (ServerError, TimeoutError) as exc:
+            if isinstance(exc, ServerError):
+                self.stack.errors.wait_beyond(self.mark, 5.0)
             logged = " | ".join(self.stack.errors.since(self.mark))[:2000]
             self.fail(f"{type(exc).__name__}: {exc}" + (f"; logged: {logged}" if logged else ""))
         self.check(before_state, before_texts, step_start, time.monotonic() - wall, own)

@@ -35,10 +35,19 @@ class ErrorLog(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
         self.records: list[logging.LogRecord] = []
+        self._grew = threading.Condition()
 
     def emit(self, record: logging.LogRecord) -> None:
         with self.lock:
             self.records.append(record)
+        with self._grew:
+            self._grew.notify_all()
+
+    def wait_beyond(self, index: int, timeout: float) -> bool:
+        """Wait until a record after ``index`` arrived (uvicorn logs an exception after
+        it answered 500)."""
+        with self._grew:
+            return self._grew.wait_for(lambda: self.mark() > index, timeout)
 
     def since(self, index: int) -> list[str]:
         with self.lock:
