@@ -1,6 +1,6 @@
 """Random walks through the real stack (issue #17): a person on the web chat, Telegram or
 Zalo does anything they can, and after every step the hotline's promises are checked
-(tests/walk/model.py). A fixed budget for CI: 100 walks of up to 30 steps per channel,
+(tests/walk/model.py). A fixed budget for CI: 100 walks of up to 25 steps per channel (about 2 minutes on 2 cores),
 derandomized. ``HOTLINE_WALKS`` / ``HOTLINE_WALK_STEPS`` change it; bench/walk_bench.py
 runs thousands of seeded walks.
 
@@ -21,7 +21,7 @@ from tests.walk.model import WalkFailed
 from tests.walk.stack import Stack
 
 WALKS = int(os.environ.get("HOTLINE_WALKS", "100"))
-STEPS = int(os.environ.get("HOTLINE_WALK_STEPS", "30"))
+STEPS = int(os.environ.get("HOTLINE_WALK_STEPS", "25"))
 SHRINK = os.environ.get("HOTLINE_WALK_SHRINK") == "1"  # minimal steps, but slow on a bug
 
 
