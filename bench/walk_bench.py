@@ -36,7 +36,9 @@ def run_channel(channel: str, walks: int, seed: int, steps: int) -> tuple[dict, 
             except WalkFailed as failure:
                 head = str(failure).splitlines()[0][:160]
                 first = failures.get(head)
-                failures[head] = (first[0], first[1], first[2] + 1) if first else (seed + i, failure, 1)
+                failures[head] = (
+                    (first[0], first[1], first[2] + 1) if first else (seed + i, failure, 1)
+                )
             finally:
                 done_steps += len(walk.steps)
                 walk.close()
@@ -47,7 +49,7 @@ def run_channel(channel: str, walks: int, seed: int, steps: int) -> tuple[dict, 
         flush=True,
     )
     unknown = False
-    for head, (first_seed, failure, count) in failures.items():
+    for first_seed, failure, count in failures.values():
         known = getattr(failure, "known", None)
         unknown |= known is None
         print(f"\n  FAILED in {count} walk(s), first with --seed {first_seed} --walks 1:")

@@ -126,9 +126,7 @@ class WebChannel(Channel):
     def quick_exit(self) -> None:
         """The page's quick exit: POST /api/chat/exit, then the page is wiped."""
         assert self.person is not None
-        answer = self.person.http.post(
-            "/api/chat/exit", headers={"X-Session": self.person.session}
-        )
+        answer = self.person.http.post("/api/chat/exit", headers={"X-Session": self.person.session})
         self._check(answer)
         self.person.messages = []
         self.exited = True
@@ -215,7 +213,8 @@ def _words(keyboard: dict) -> tuple[Option, ...]:
         Option(WORD + b["text"], b["text"], None)
         for row in keyboard.get("keyboard", [])
         for b in row
-        if isinstance(b, dict) and b.get("text")
+        if isinstance(b, dict)
+        and b.get("text")
         and not (b.get("request_location") or b.get("request_contact"))
     )
 

@@ -75,7 +75,7 @@ def random_text(rng: random.Random) -> str:
         return rng.choice(TEXTS)
     if r < 0.9:
         return "".join(rng.choice(ALPHABET) for _ in range(rng.randrange(1, 80)))
-    return str(rng.randrange(-5, 10**rng.randrange(1, 20)))
+    return str(rng.randrange(-5, 10 ** rng.randrange(1, 20)))
 
 
 def random_step(walk: Walk, rng: random.Random, focus: float = 0.55) -> None:

@@ -24,7 +24,6 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from bot.web.focal import OPEN
 from dialogs import focal_texts
@@ -150,7 +149,9 @@ class Walk:
         self._do(what, lambda: self.person.press(message, option), pressed=option)
 
     def type(self, text: str) -> None:
-        self._do(f"type({text[:60]!r}{'…' if len(text) > 60 else ''})", lambda: self.person.type(text))
+        self._do(
+            f"type({text[:60]!r}{'…' if len(text) > 60 else ''})", lambda: self.person.type(text)
+        )
 
     def location(self, lat: float, lon: float) -> None:
         if not self.person.can_share_location:
@@ -181,7 +182,10 @@ class Walk:
         it, with the buttons on the card in their Telegram chat."""
         views = self.stack.run(oracle.cases_since(self.stack.store, self.since))
         targets = [
-            (v, r) for v in views for r in v.referrals if r[3] in OPEN and r[1] in self.stack.focal_users
+            (v, r)
+            for v in views
+            for r in v.referrals
+            if r[3] in OPEN and r[1] in self.stack.focal_users
         ]
         if not targets:
             return
@@ -207,7 +211,9 @@ class Walk:
                 press(focal_texts.data(focal_texts.ACK, referral_id))
             elif action == "reply":
                 if press(focal_texts.data(focal_texts.REPLY, referral_id)):
-                    uid = fake.inject_update(U.text_update(user, "Chị ơi, em ở đây. Gọi 111 nếu cần."))
+                    uid = fake.inject_update(
+                        U.text_update(user, "Chị ơi, em ở đây. Gọi 111 nếu cần.")
+                    )
                     self.stack.wait_telegram_handled(uid)
                     self.stack.wait_sent()
             elif action == "close":
@@ -269,7 +275,8 @@ class Walk:
         refused = [
             f"{c.method}->{c.status}"
             for c in [*tg_calls, *zalo_calls]
-            if (c.status or 0) >= 400 and c.method.lower() not in ("deletemessage", "deletemessages", "getupdates")
+            if (c.status or 0) >= 400
+            and c.method.lower() not in ("deletemessage", "deletemessages", "getupdates")
         ]
         if refused:
             self.fail(f"a fake server refused: {refused}")
@@ -327,7 +334,9 @@ class Walk:
         for message in seen[-3:]:
             if any(_is_local(o) for o in message.options):
                 return
-        self.fail(f"no way on: step {step!r}, last message {seen[-1].text[:200] if seen else None!r}")
+        self.fail(
+            f"no way on: step {step!r}, last message {seen[-1].text[:200] if seen else None!r}"
+        )
 
     def _check_case(self, view: oracle.CaseView, shown: list[str], elapsed_s: float) -> None:
         stack = self.stack

@@ -1,10 +1,10 @@
 """Random walks through the real stack (issue #17): a person on the web chat, Telegram or
 Zalo does anything they can, and after every step the hotline's promises are checked
-(tests/walk/model.py). A fixed budget for CI: 100 walks of up to 25 steps per channel (about 2 minutes on 2 cores),
-derandomized. ``HOTLINE_WALKS`` / ``HOTLINE_WALK_STEPS`` change it; bench/walk_bench.py
+(tests/walk/model.py). A fixed budget for CI: 100 walks of up to 25 steps per channel,
+derandomized (about 2 minutes for the three on 2 cores). ``HOTLINE_WALKS`` / ``HOTLINE_WALK_STEPS`` change it; bench/walk_bench.py
 runs thousands of seeded walks.
 
-A failure that is one of the bugs being fixed on other branches (tests.walk.model.KNOWN)
+A failure that is one of the bugs being fixed on other branches (tests.walk.model.known_bug)
 is reported as xfail naming it; any other failure fails.
 """
 
