@@ -132,9 +132,9 @@ class Walk:
     # -- actions ----------------------------------------------------------------------------
 
     def start(self, lang: str | None = None) -> None:
-        self._do(f"start({lang!r})", lambda: self.person.start(lang))
         self.started = True
         self.exited = False
+        self._do(f"start({lang!r})", lambda: self.person.start(lang))
 
     def press(self, pick: int, stale: bool = False, local: bool = True) -> None:
         """Press option ``pick`` (modulo) of the current prompt (``local``: of its own

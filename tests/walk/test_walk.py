@@ -18,17 +18,10 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from tests.walk.machine import machine_for
 from tests.walk.model import WalkFailed
-from tests.walk.stack import Stack
 
 WALKS = int(os.environ.get("HOTLINE_WALKS", "100"))
 STEPS = int(os.environ.get("HOTLINE_WALK_STEPS", "25"))
 SHRINK = os.environ.get("HOTLINE_WALK_SHRINK") == "1"  # minimal steps, but slow on a bug
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with Stack(tmp_path_factory.mktemp("walk")) as running:
-        yield running
 
 
 @pytest.mark.parametrize("channel", ["web", "telegram", "zalo"])
