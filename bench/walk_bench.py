@@ -41,9 +41,14 @@ def run_channel(channel: str, walks: int, seed: int, steps: int) -> tuple[dict, 
                 failures[head] = (
                     (first[0], first[1], first[2] + 1) if first else (seed + i, failure, 1)
                 )
+                if first is None:  # a long run shows what it found as it goes
+                    print(f"[{channel}] walk {i + 1}: {head}", flush=True)
             finally:
                 done_steps += len(walk.steps)
                 walk.close()
+            if (i + 1) % 100 == 0:
+                rate = (i + 1) / (time.perf_counter() - started)
+                print(f"[{channel}] {i + 1} walks, {rate:.2f} walks/s", flush=True)
         elapsed = time.perf_counter() - started
     print(
         f"{channel}: {walks} walks, {done_steps} steps in {elapsed:.1f} s: "
