@@ -290,13 +290,13 @@ class GridIndex(Generic[T]):
         dist = math.dist
         found: list[tuple[Any, ...]] = []
         worst = math.inf
-        for r in range(max_ring + 1):
+        for r, ring in self._rings(base, max_ring):
             if r:
                 cosm = math.cos(min(89.0, abs(lat) + (r + 1) * cell) * _RAD)
                 theta = (margin + r - 1) * cell_rad * cosm
                 if 2.0 * math.sin(min(theta, math.pi) * 0.5) > worst:
                     break
-            for delta, _, _ in _ring_cells(r) if r else _RING0:
+            for delta, _, _ in ring:
                 c = cells.get(base + delta)
                 if c is None:
                     continue
@@ -316,6 +316,37 @@ class GridIndex(Generic[T]):
                 worst = found[-1][0]
         found.sort(key=lambda e: (e[0], e[1]))
         return found[:k]
+
+    def _rings(self, base: int, max_ring: int):
+        """``(r, cells)`` for the rings 0..``max_ring`` around cell ``base``, nearest first,
+        each cell as (key offset, dy, dx).
+
+        Rings are walked cell by cell while that costs less than a few times the number of
+        non-empty cells; beyond, only the rings that hold a cell are given. A query far
+        from every item (a location at sea, at 0,0, abroad) would otherwise walk millions
+        of empty cells (tens of seconds, with the ring memo growing to gigabytes).
+        """
+        budget = 4 * len(self._cells) + 64
+        r = 0
+        while r <= max_ring:
+            ring = _ring_cells(r) if r else _RING0
+            if len(ring) > budget:
+                break
+            budget -= len(ring)
+            yield r, ring
+            r += 1
+        else:
+            return
+        by, bx = divmod(base, _ROW)
+        rest: dict[int, list[tuple[int, int, int]]] = {}
+        for key in self._cells:
+            ky, kx = divmod(key, _ROW)
+            oy, ox = ky - by, kx - bx
+            ring_of = max(abs(oy), abs(ox))
+            if ring_of >= r:
+                rest.setdefault(ring_of, []).append((key - base, oy, ox))
+        for ring_of in sorted(rest):
+            yield ring_of, rest[ring_of]
 
     def _search(
         self,
@@ -346,7 +377,7 @@ class GridIndex(Generic[T]):
         cell_rad = cell * _RAD
         dist = math.dist
         plain = tags is None and accept is None and k == 1
-        for r in range(max_ring + 1):
+        for r, ring in self._rings(base, max_ring):
             if r:
                 edge_lat = min(89.0, abs(lat) + (r + 1) * cell)
                 cosm = math.cos(edge_lat * _RAD)
@@ -354,10 +385,8 @@ class GridIndex(Generic[T]):
                 theta = (margin + r - 1) * cell_rad * cosm
                 if 2.0 * math.sin(min(theta, math.pi) * 0.5) > worst:
                     break
-                ring = _ring_cells(r)
             else:
                 cosm = 1.0
-                ring = _RING0
             for delta, oy, ox in ring:
                 c = cells.get(base + delta)
                 if c is None:

@@ -853,7 +853,12 @@ class FakeBotAPI(Waitable):
         self._seq = itertools.count(1)
         self._calls: list[Call] = []
         self._chats: dict[int | str, _Chat] = {}
-        self._updates: list[_Update] = []
+        self._updates: list[_Update] = []  # by update_id
+        # Long runs (the walker's bench: tens of thousands of updates) must not rescan every
+        # update ever injected: an index by id, and how many leading ones are settled
+        # (confirmed or dropped; an update's state only moves forward).
+        self._update_by_id: dict[int, _Update] = {}
+        self._settled = 0
         self._next_update_id = 1
         self._allowed_updates: list[str] | None = None
         self._pollers: list[_Poller] = []
@@ -1415,8 +1420,13 @@ class FakeBotAPI(Waitable):
             self._next_update_id = max(self._next_update_id, uid + 1)
             utype = _update_type(payload)
             self._ingest_update(payload, utype)
-            self._updates.append(_Update(update_id=uid, payload=payload, type=utype))
-            self._updates.sort(key=lambda u: u.update_id)
+            update = _Update(update_id=uid, payload=payload, type=utype)
+            self._update_by_id.setdefault(uid, update)
+            in_order = not self._updates or self._updates[-1].update_id <= uid
+            self._updates.append(update)
+            if not in_order:
+                self._updates.sort(key=lambda u: u.update_id)
+                self._settled = 0  # it may sit among the settled ones
             self._notify()
         return uid
 
@@ -1502,10 +1512,8 @@ class FakeBotAPI(Waitable):
     def update_state(self, update_id: int) -> str | None:
         """'pending' | 'delivered' (returned by getUpdates) | 'confirmed' | 'dropped'."""
         with self._lock:
-            for u in self._updates:
-                if u.update_id == update_id:
-                    return u.state
-        return None
+            found = self._update_by_id.get(update_id)
+            return found.state if found is not None else None
 
     def _allowed(self, u: _Update, allowed: list[str] | None) -> bool:
         if not allowed:
@@ -1513,7 +1521,11 @@ class FakeBotAPI(Waitable):
         return u.type in allowed
 
     def _unconfirmed(self) -> list[_Update]:
-        return [u for u in self._updates if u.state in ("pending", "delivered")]
+        updates, first = self._updates, self._settled
+        while first < len(updates) and updates[first].state in ("confirmed", "dropped"):
+            first += 1
+        self._settled = first
+        return [u for u in updates[first:] if u.state in ("pending", "delivered")]
 
     # ------------------------------------------------------------------ chats
 

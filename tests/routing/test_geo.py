@@ -130,3 +130,23 @@ def test_very_selective_filter_falls_back_to_ring_search(monkeypatch):
     assert [p.id for p, _ in many] == [
         p.id for p, _ in grid.scan(12.5, 108.0, lambda p: p.tag == 3)[:50]
     ]
+
+
+@pytest.mark.parametrize("where", [(0.0, 0.0), (-89.9, 179.9), (10.0, 115.0)])
+def test_query_far_from_every_item_walks_no_empty_rings(where):
+    """A location shared at 0,0 or at sea (the walker's, issue #17): the ring walk went
+    through every empty cell between it and the directory, thousands of rings (20 s with
+    the event loop blocked, the ring memo growing by millions of tuples). The answer is
+    still exactly the brute-force one."""
+    from routing import geo
+
+    pts = _points(12, 30, spread=0.3)
+    grid = _grid(pts)
+    rings_before = len(geo._RINGS)
+    for accept, tags in [(None, None), (lambda p: False, None), (None, 0b100), (None, 0)]:
+        got = grid.nearest_k(*where, 2, accept, tags=tags)
+        want = grid.scan(*where, lambda p, a=accept, t=tags: (t is None or (t >> p.tag) & 1)
+                         and (a is None or a(p)))[:2]  # fmt: skip
+        assert [p.id for p, _ in got] == [p.id for p, _ in want]
+        assert grid.nearest(*where, accept, tags=tags) == (want[0] if want else None)
+    assert len(geo._RINGS) < max(rings_before, 200)

@@ -1,0 +1,100 @@
+"""What the walker reads from the database, through the storage API (run on the app's loop)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import func, select
+
+from storage import cases, conversations
+from storage.db import transaction
+from storage.models import Case, CaseMessage, FocalPoint, Receipt, Referral
+
+
+@dataclass
+class CaseView:
+    id: str
+    ref: str
+    created_at: datetime
+    status: str
+    urgency: str
+    consent_referral: bool
+    assigned: str | None
+    receipts: int
+    referrals: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # (referral id, focal point id, the focal point's role, referral status)
+    survivor_messages: int = 0
+
+
+async def engine_state(store: Any, channel: str, identity: str) -> dict:
+    """The person's engine state (step ``s``, waiting ``w``, follow-up ``case``…)."""
+    key = conversations.conversation_key(store.vault, channel, identity)
+    async with transaction(store.sessions) as session:
+        _row, stored = await conversations.load_state(session, store.vault, key)
+    engine = (stored or {}).get("engine") if isinstance(stored, dict) else None
+    return engine if isinstance(engine, dict) else {}
+
+
+async def cases_since(store: Any, since: datetime) -> list[CaseView]:
+    """Every case created at or after ``since``, with its receipts and referrals."""
+    async with transaction(store.sessions) as session:
+        rows = (
+            await session.exec(
+                select(Case).where(Case.created_at >= since).order_by(Case.created_at)
+            )
+        ).all()
+        out = []
+        for case in rows:
+            receipts = (
+                await session.exec(
+                    select(func.count()).select_from(Receipt).where(Receipt.case_id == case.id)
+                )
+            ).one()
+            referrals = (
+                await session.exec(
+                    select(Referral, FocalPoint)
+                    .join(FocalPoint, FocalPoint.id == Referral.focal_point_id)
+                    .where(Referral.case_id == case.id)
+                    .order_by(Referral.created_at)
+                )
+            ).all()
+            messages = (
+                await session.exec(
+                    select(func.count())
+                    .select_from(CaseMessage)
+                    .where(CaseMessage.case_id == case.id, CaseMessage.sender == "survivor")
+                )
+            ).one()
+            out.append(
+                CaseView(
+                    case.id,
+                    case.ref,
+                    case.created_at,
+                    case.status,
+                    case.urgency,
+                    case.consent_referral,
+                    case.assigned_focal_point_id,
+                    receipts,
+                    [(r.id, fp.id, fp.role, r.status) for r, fp in referrals],
+                    messages,
+                )
+            )
+        return out
+
+
+async def case_of_receipt(store: Any, code: str) -> str | None:
+    async with transaction(store.sessions) as session:
+        case = await cases.find_by_receipt(session, store.vault, code)
+        return case.id if case is not None else None
+
+
+async def case_by_ref(store: Any, ref: str) -> CaseView | None:
+    async with transaction(store.sessions) as session:
+        case = (await session.exec(select(Case).where(Case.ref == ref))).first()
+        created = case.created_at if case is not None else None
+    if case is None:
+        return None
+    found = [c for c in await cases_since(store, created) if c.id == case.id]
+    return found[0] if found else None
