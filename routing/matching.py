@@ -10,9 +10,10 @@
 * Both (a location shared, then a commune confirmed): the confirmed commune wins (public
   commune points are off by kilometres, the person's confirmation is not); the location
   only ranks the people of each rung, nearest office first.
-* Neither (the place skipped): the province desk of the directory's home province
+* Neither (the place skipped), or a place in a province where the directory has nobody:
+  the province desk of the directory's home province
   (:func:`routing.directory.home_province`), on duty first. A report is never held back
-  for want of a place.
+  for want of a place or of people there.
 
 In both, a focal point who speaks the survivor's language is preferred within a rung
 (from a location: if no more than ``language_detour_km`` farther than the nearest).
@@ -139,19 +140,22 @@ def match_focal_point(
     ``commune_code`` (a confirmed commune), ``location``, both or neither: see the module
     docstring for which wins. ``roles`` limits who may receive it (the person's consent to kinds of organisation,
     e.g. without :attr:`Role.POLICE_DESK`); the province desk, last rung, is always
-    allowed. Returns ``None`` only when the directory has nobody to send to (no province
-    desk for the commune's province, or no focal point at all for a location): a data
-    error that the CSV import warns about. Raises ``KeyError`` for an unknown commune code.
+    allowed. A place whose province has nobody (not even a province desk) goes where a
+    report with no place goes. Returns ``None`` only when the directory has no province
+    desk at all. Raises ``KeyError`` for an unknown commune code.
     """
     lang = language.lower() if language else None
     on_duty = OnDutyAt(directory, now)
     allowed = None if roles is None else frozenset(roles) | {Role.PROVINCE_DESK}
     near = _checked(location) if location is not None else None
     if commune_code is not None:
-        return _match_in_commune(directory, commune_code, lang, on_duty, allowed, near)
-    if near is not None:
-        return _match_near(directory, *near, lang, on_duty, language_detour_km, allowed)
-    return _match_unplaced(directory, lang, on_duty)
+        found = _match_in_commune(directory, commune_code, lang, on_duty, allowed, near)
+    elif near is not None:
+        found = _match_near(directory, *near, lang, on_duty, language_detour_km, allowed)
+    else:
+        return _match_unplaced(directory, lang, on_duty)
+    # A place whose province has no one at all: as if no place were given, never dropped.
+    return found or _match_unplaced(directory, lang, on_duty)
 
 
 def province_desk_for(

@@ -130,6 +130,15 @@ def test_no_place_goes_to_the_home_provinces_desk_on_duty():
     assert match_focal_point(directory(fp("p", BMT)), now=MONDAY_10) is None  # no desk at all
 
 
+def test_a_place_in_a_province_with_nobody_goes_to_the_home_provinces_desk():
+    """Found by the random walk: a commune of Gia Lai, where the directory lists no one,
+    left a consented report with no referral at all."""
+    d = ladder_directory()
+    assert not d.province_desks(GIA_LAI)
+    m = match_focal_point(d, commune_code=PLEIKU, now=MONDAY_10)
+    assert (m.focal_point.id, m.rung) == ("desk-a", Rung.PROVINCE_DESK)
+
+
 def test_home_province_ties_go_to_the_lowest_code():
     d = directory(desk("dl-desk"), desk("gl-desk", PLEIKU, lat=13.97, lon=108.01))
     assert d.home_province == min(DAK_LAK, GIA_LAI)
