@@ -14,6 +14,7 @@ from dialogs.i18n import translator
 from routing import escalation
 from storage.db import transaction
 from storage.models import Case, FocalPoint, OutboxMessage, Referral
+from tests.dialogs.helpers import DANGER_SKIPPED
 from tests.e2e.driver import TelegramPerson
 from tests.e2e.test_focal import OFFICE_HOURS, SURVIVOR, bind, runtime  # noqa: F401
 
@@ -42,15 +43,20 @@ async def _report(person: TelegramPerson, orgs: tuple[str, ...]) -> None:
     await person.tap("done", same_screen=True)
     await person.tap("partner")
     await person.tap("72h")
+    for code in DANGER_SKIPPED:
+        await person.tap(code)
     person.say("buon ma thuot")
     await person.tap("c0")
     for code in ("a26", "f", "n", "ede"):
         await person.tap(code)
     await person.tap("done")  # no needs
-    await person.tap("y")  # refer me
+    tr = translator("vi")
+    sees = await person.tap("y")  # refer me; the who-sees text came with this question
+    assert tr.gettext("who.sees") in sees.text
     for n, org in enumerate(orgs):
         await person.tap(org, same_screen=n > 0)
-    await person.tap("done", same_screen=bool(orgs))
+    asked = await person.tap("done", same_screen=bool(orgs))
+    assert tr.gettext("sv.orgs") in asked.text  # "only the places you agree to"
     await person.tap("y")
     await person.tap("chat")
     person.say("CANARY-STORY He hit me again.")
@@ -168,7 +174,7 @@ async def test_an_urgent_witness_report_without_police_consent_does_not_reach_th
     await person.tap("now")
     await person.tap("none")
     sees = await person.tap("y")  # share; the who-sees text came with this question
-    assert "Công an chỉ nhận báo cáo nếu bạn chọn" in sees.text
+    assert translator("vi").gettext("who.sees") in sees.text  # "the police only if you choose"
     await person.tap("social")
     await person.tap("done", same_screen=True)
     await person.tap("n")

@@ -1,0 +1,198 @@
+"""Promises of the register (dialogs/promises.py) that no other end-to-end test proved: the
+"not now" screen and quick exit, deleting a draft, withdrawing a report, "don't message me
+again", and Zalo's honesty wherever deletion is mentioned. Over the fake Bot API and the
+fake Zalo OA API, with the real bot."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from dialogs import focal_texts
+from dialogs.i18n import translator
+from routing import escalation
+from storage.db import transaction
+from storage.models import AuditEvent, Case, DataKey, OutboxMessage, Referral
+import pytest
+
+from bot.runtime import Runtime
+from tests.e2e.driver import TelegramPerson
+from tests.e2e.test_focal import OFFICE_HOURS, SURVIVOR, runtime  # noqa: F401
+from tests.e2e.test_kept_informed import primary_of_bmt, reply, report_with_chat_contact
+from tests.e2e.test_zalo import USER as ZALO_USER
+from tests.e2e.test_zalo import fake_zalo  # noqa: F401
+from tests.e2e.test_zalo import settings_for as zalo_settings
+from tests.e2e.zalo_driver import ZaloPerson
+
+VI = translator("vi")
+
+
+@pytest.fixture
+async def zalo_runtime(tmp_path, fake_zalo):  # noqa: F811
+    started = await Runtime.start(zalo_settings(tmp_path, fake_zalo))
+    try:
+        yield started
+    finally:
+        await started.stop()
+USER = 738_000_900_001
+
+
+def _only_one_neutral_line(fake, chat: int):
+    def check():
+        left = fake.chat_messages(chat)
+        return left if len(left) == 1 and left[0].from_bot else None
+
+    return check
+
+
+async def test_not_now_then_quick_exit_deletes_the_chat(runtime, fake_bot_api):  # noqa: F811
+    person = TelegramPerson(fake_bot_api, USER)
+    person.command("/start")
+    await person.tap("later")
+    await person.wait_text(VI.gettext("later.text"))  # "quick exit deletes this chat"
+    await person.tap("ok")
+    await person.tap("info")
+    await person.tap("digital")
+    await person.wait_text(VI.gettext("info.digital"))  # "quick exit deletes the messages"
+    before = fake_bot_api.chat_messages(USER)
+    assert len(before) >= 4
+
+    await person.tap_global("x")
+    (left,) = await fake_bot_api.async_wait_for(_only_one_neutral_line(fake_bot_api, USER), 20)
+    assert left.text == VI.gettext("exit.neutral")
+    assert left.message_id > max(m.message_id for m in before)
+
+
+async def test_delete_draft_shreds_the_answers_and_the_messages(runtime, fake_bot_api):  # noqa: F811
+    person = TelegramPerson(fake_bot_api, USER + 1)
+    person.command("/start")
+    await person.tap("safe")
+    await person.tap("me")
+    await person.tap("phys")
+    await person.tap("done", same_screen=True)
+    answered = {m.message_id for m in fake_bot_api.chat_messages(USER + 1)}
+    assert len(answered) >= 3
+    person.command("/delete")
+    asked = await person.tap("y")  # "delete every unsent answer and this chat's messages?"
+    assert VI.gettext("del.q") in asked.text
+    await fake_bot_api.async_wait_for(
+        lambda: not answered & {m.message_id for m in fake_bot_api.chat_messages(USER + 1)}, 20
+    )
+    # the answers are gone: a new start offers no "continue where you left off"
+    person.command("/start")
+    await person.wait_text(VI.gettext("start.safe"))
+    assert not any(VI.gettext("resume.q") in (m.text or "") for m in person.visible())
+    async with transaction(runtime.store.sessions) as session:
+        assert (await session.exec(select(Case))).all() == []  # nothing was sent
+
+
+async def _follow_up(person: TelegramPerson, code: str) -> None:
+    person.command("/start")
+    await person.tap("safe")
+    await person.tap("code")
+    person.say(code)
+
+
+async def test_withdrawal_deletes_the_report_for_good(runtime, fake_bot_api):  # noqa: F811
+    focal = await primary_of_bmt(runtime, fake_bot_api)
+    survivor = TelegramPerson(fake_bot_api, SURVIVOR)
+    code = await report_with_chat_contact(survivor)
+    async with transaction(runtime.store.sessions) as session:
+        case = (await session.exec(select(Case))).one()
+        referral = (await session.exec(select(Referral))).one()
+    await focal.wait_text(case.ref)
+
+    await _follow_up(survivor, code)
+    await survivor.tap("wd")
+    asked = await survivor.tap("y")
+    assert VI.gettext("fu.wd_q") in asked.text  # "stops all support and deletes it for good"
+    await survivor.wait_text(VI.gettext("fu.deleted"))
+
+    async with transaction(runtime.store.sessions) as session:
+        assert await session.get(Case, case.id) is None
+        assert await session.get(DataKey, case.data_key_id) is None
+        assert (await session.exec(select(Referral))).all() == []
+        audited = (
+            await session.exec(select(AuditEvent).where(AuditEvent.action == "case.deleted"))
+        ).all()
+    assert [(e.case_id, e.actor_role) for e in audited] == [(case.id, "survivor")]
+    # all support stops: the support person cannot act on it, and nothing climbs
+    assert not await runtime.desk.press(
+        "telegram", str(focal.user_id), focal_texts.data(focal_texts.ACK, referral.id),
+        now=OFFICE_HOURS,
+    )
+    sla = timedelta(minutes=runtime.settings.sla_normal_minutes)
+    climbed = await escalation.tick(
+        runtime.store.sessions,
+        now=OFFICE_HOURS + 3 * sla,
+        worker_id="test",
+        notifier=runtime.desk.notify_escalations,
+        keyring=runtime.store.keyring,
+        config=runtime.ladder,
+    )
+    assert climbed == 0
+    # her code leads nowhere now
+    await _follow_up(survivor, code)
+    await survivor.wait_text(VI.gettext("fu.not_found"))
+
+
+async def test_stop_contact_means_no_message_reaches_her(runtime, fake_bot_api):  # noqa: F811
+    focal = await primary_of_bmt(runtime, fake_bot_api)
+    survivor = TelegramPerson(fake_bot_api, SURVIVOR)
+    code = await report_with_chat_contact(survivor)
+    async with transaction(runtime.store.sessions) as session:
+        case = (await session.exec(select(Case))).one()
+        referral = (await session.exec(select(Referral))).one()
+    await focal.wait_text(case.ref)
+
+    await _follow_up(survivor, code)
+    await survivor.tap("stop")
+    asked = await survivor.tap("y")
+    assert VI.gettext("fu.stop_q") in asked.text  # "will not message you, updates included"
+    stopped = await survivor.wait_text(VI.gettext("fu.stopped"))
+
+    await focal.tap_global(focal_texts.data(focal_texts.ACK, referral.id))  # an update
+    await focal.wait_text(focal_texts.text("vi", "focal.acked", ref=case.ref))
+    await reply(focal, case, referral, "CANARY-AFTER-STOP Chị ổn không?")
+    # the support person is told she is not reachable, and where she will read it
+    await focal.wait_text(focal_texts.text("vi", "focal.not_reachable", ref=case.ref))
+    await runtime.senders["telegram"].wait_idle()
+    assert all(m.message_id <= stopped.message_id for m in survivor.visible())
+    async with transaction(runtime.store.sessions) as session:
+        key = (await session.get(Case, case.id)).id
+        assert key
+        queued = (await session.exec(select(OutboxMessage))).all()
+    assert not any("CANARY-AFTER-STOP" in (row.queue_key or "") for row in queued)
+
+    # "they will see it when they enter the receipt code"
+    await _follow_up(survivor, code)
+    await survivor.wait_text("CANARY-AFTER-STOP Chị ổn không?")
+
+
+async def test_zalo_says_it_cannot_delete_wherever_deletion_is_mentioned(
+    zalo_runtime,
+    fake_zalo,  # noqa: F811
+):
+    runtime = zalo_runtime
+    person = ZaloPerson(fake_zalo, ZALO_USER + "promises")
+    person.say("/start")
+    await person.wait_text(VI.gettext("ch.zalo.intro"))
+    person.say("/help")
+    await person.wait_text(VI.gettext("ch.zalo.help"))
+    await person.choose("later")
+    await person.wait_text(VI.gettext("ch.zalo.later"))
+    await person.choose("ok")
+    await person.choose("info")
+    await person.choose("digital")
+    await person.wait_text(VI.gettext("ch.zalo.digital"))
+    person.say("/delete")
+    await person.wait_text(VI.gettext("ch.zalo.del_q"))
+    await person.choose("y")
+    await runtime.senders["zalo"].wait_idle()
+    shown = "\n".join(m.text or "" for m in person.visible())
+    for engine_text in ("start.intro", "help.text", "later.text", "info.digital", "del.q"):
+        assert VI.gettext(engine_text) not in shown  # never the Telegram promise to delete
+    async with transaction(runtime.store.sessions) as session:
+        methods = {row.method for row in (await session.exec(select(OutboxMessage))).all()}
+    assert methods == {"sendMessage"}  # never a delete or an edit
