@@ -104,7 +104,7 @@ async def test_survivor_reports_from_start_to_receipt(runtime, fake_bot_api, lan
     texts = [m.text or "" for m in person.visible()]
     assert any(tr.gettext("start.intro") in t for t in texts)
     assert any(tr.gettext("ask.phone") in t for t in texts)  # "used only for this"
-    assert any(tr.gettext("rc.warn") in t for t in texts)  # warned before, not after
+    await person.wait_text(tr.gettext("rc.warn"))  # warned before sending, not after
     await person.tap("send")
     await person.wait_text(tr.gettext("sending.text"))
     code, receipt = await person.receipt_code()
