@@ -15,6 +15,7 @@ from routing.matching import match_focal_point
 from routing.places import PlaceCode
 from storage.db import transaction
 from storage.models import AuditEvent, Case, CaseMessage, EscalationDeadline, FocalPoint, Referral
+from tests.dialogs.helpers import DANGER_SKIPPED
 from tests.e2e.driver import TelegramPerson
 from tests.e2e.test_focal import OFFICE_HOURS, bind, report_from_buon_ma_thuot, runtime
 from tests.e2e.test_telegram import settings_for
@@ -109,6 +110,8 @@ async def to_the_place(person: TelegramPerson) -> None:
     await person.tap("done", same_screen=True)
     await person.tap("partner")
     await person.tap("72h")
+    for code in DANGER_SKIPPED:
+        await person.tap(code)
 
 
 async def after_the_place(person: TelegramPerson) -> str:
