@@ -13,6 +13,7 @@ from sqlmodel import select, update
 from dialogs.i18n import translator
 from storage.db import transaction
 from storage.models import Case, CaseMessage, FocalPoint, Referral
+from tests.dialogs.helpers import DANGER_SKIPPED
 from tests.web.test_api import _signin
 
 HOME_DESK = "dl-desk-bmt"  # the demo directory's 24/7 desk of its only province
@@ -78,7 +79,7 @@ def test_an_alert_from_a_known_commune_is_in_the_desks_inbox_too(live, person):
 
 
 def _to_the_place(someone) -> None:
-    for code in ("safe", "me", "phys", "done", "partner", "72h"):
+    for code in ("safe", "me", "phys", "done", "partner", "72h", *DANGER_SKIPPED):
         _tap(someone, code)
 
 
