@@ -5,25 +5,29 @@ fake Zalo OA API, with the real bot."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlmodel import select
 
 from dialogs import focal_texts
 from dialogs.i18n import translator
+from dialogs.text import MAX_TEXT
 from routing import escalation
 from storage.db import transaction
 from storage.models import AuditEvent, Case, DataKey, OutboxMessage, Referral
 import pytest
 
 from bot.runtime import Runtime
+from tests.dialogs.helpers import DANGER_SKIPPED
 from tests.e2e.driver import TelegramPerson
-from tests.e2e.test_focal import OFFICE_HOURS, SURVIVOR, runtime  # noqa: F401
+from tests.e2e.test_focal import OFFICE_HOURS, SURVIVOR, bind, runtime  # noqa: F401
 from tests.e2e.test_kept_informed import primary_of_bmt, reply, report_with_chat_contact
 from tests.e2e.test_zalo import USER as ZALO_USER
 from tests.e2e.test_zalo import fake_zalo  # noqa: F401
 from tests.e2e.test_zalo import settings_for as zalo_settings
 from tests.e2e.zalo_driver import ZaloPerson
+from tests.fakes import updates as U
 
 VI = translator("vi")
 
@@ -196,3 +200,119 @@ async def test_zalo_says_it_cannot_delete_wherever_deletion_is_mentioned(
     async with transaction(runtime.store.sessions) as session:
         methods = {row.method for row in (await session.exec(select(OutboxMessage))).all()}
     assert methods == {"sendMessage"}  # never a delete or an edit
+
+
+async def test_resume_new_deletes_the_answers(runtime, fake_bot_api):  # noqa: F811
+    person = TelegramPerson(fake_bot_api, USER + 2)
+    person.command("/start")
+    await person.tap("safe")
+    await person.tap("me")
+    await person.tap("phys")
+    await person.tap("done", same_screen=True)
+    await person.tap("partner")
+    person.command("/start")
+    asked = await person.tap("new")  # "start again (deletes what you answered)"
+    assert VI.gettext("resume.new") in str(asked.buttons)
+    await person.tap("safe")  # a fresh start
+    person.command("/start")  # nothing left to resume: no "continue where you left off"
+    await person.tap("safe")
+    said = [c.params.get("text", "") for c in fake_bot_api.calls("sendMessage", chat_id=USER + 2)]
+    said += [c.params.get("text", "") for c in fake_bot_api.calls("editMessageText")]
+    assert sum(VI.gettext("resume.q") in text for text in said) == 1
+    async with transaction(runtime.store.sessions) as session:
+        assert (await session.exec(select(Case))).all() == []
+
+
+async def test_the_sos_button_sends_an_urgent_alert(runtime, fake_bot_api):  # noqa: F811
+    focal = await primary_of_bmt(runtime, fake_bot_api)
+    person = TelegramPerson(fake_bot_api, USER + 3)
+    person.command("/start")
+    await person.tap("safe")
+    await person.tap("me")
+    await person.tap("phys")
+    await person.tap("done", same_screen=True)
+    await person.tap("partner")
+    await person.tap("now")  # happening now: the note points to the 🆘 button
+    await person.wait_text(VI.gettext("note.now"))
+    await person.tap_global("sos")
+    offer = await person.tap("alert")  # "Lên Tiếng can send an alert to the commune"
+    assert VI.gettext("sos.text") in offer.text
+    assert VI.gettext("sos.alert") in str(offer.buttons)
+    person.say("buon ma thuot")
+    await person.tap("c0")
+    await person.tap("me")
+    await person.receipt_code()
+    async with transaction(runtime.store.sessions) as session:
+        case = (await session.exec(select(Case))).one()
+    assert case.urgency == "immediate"
+    await focal.wait_text(case.ref)  # the commune's support person has it
+
+
+async def test_what_a_step_does_not_need_is_not_kept(runtime, fake_bot_api):  # noqa: F811
+    from storage import cases
+
+    person = TelegramPerson(fake_bot_api, USER + 4)
+    person.command("/start")
+    await person.tap("safe")
+    await person.tap("me")
+    person.share_location(12.6111, 108.0222)  # the "what happened" question needs none
+    await person.wait_text(VI.gettext("bad.location"))  # "so it was not kept"
+    fake_bot_api.inject_update(U.contact_update(person.user_id, "+84 912 000 777"))
+    await person.wait_text(VI.gettext("bad.contact"))
+    person.say("x" * (MAX_TEXT + 1))
+    # "what you answered is kept" (the limit is written the Vietnamese way, 4.000)
+    await person.wait_text(VI.gettext("bad.too_long", limit=MAX_TEXT).split(". ", 1)[1])
+    await person.tap("phys")  # the answers so far are kept: the report goes on
+    await person.tap("done", same_screen=True)
+    await person.tap("partner")
+    await person.tap("72h")
+    for code in DANGER_SKIPPED:
+        await person.tap(code)
+    person.say("buon ma thuot")
+    for code in ("c0", "a26", "f", "n", "ede"):
+        await person.tap(code)
+    await person.tap("done")
+    await person.tap("y")
+    await person.tap("done")
+    await person.tap("y")
+    await person.tap("none")
+    await person.tap("done")
+    await person.tap("done")
+    await person.tap("send")
+    await person.receipt_code()
+    async with transaction(runtime.store.sessions) as session:
+        case = (await session.exec(select(Case))).one()
+        sealed = await cases.open_case(session, runtime.store.vault, case)
+    said = json.dumps(sealed)
+    for secret in ("12.6111", "108.0222", "912000777", "0912000777"):
+        assert secret not in said, secret
+    assert case.category == "physical_assault"
+
+
+async def test_a_focal_point_transfers_a_case(runtime, fake_bot_api):  # noqa: F811
+    focal = await primary_of_bmt(runtime, fake_bot_api)
+    others = {
+        fp_id: await bind(runtime, fake_bot_api, USER + 50 + n, fp_id)
+        for n, fp_id in enumerate(("eakar-primary", "eakar-backup", "dl-desk-bmt"))
+    }
+    survivor = TelegramPerson(fake_bot_api, SURVIVOR)
+    await report_with_chat_contact(survivor)
+    async with transaction(runtime.store.sessions) as session:
+        case = (await session.exec(select(Case))).one()
+        referral = (await session.exec(select(Referral))).one()
+    await focal.wait_text(case.ref)
+
+    await focal.tap_global(focal_texts.data(focal_texts.TRANSFER, referral.id))
+    await focal.wait_text(focal_texts.text("vi", "focal.transfer.prompt", ref=case.ref))
+    focal.say("Ea Kar, Dak Lak")
+    await focal.wait_text(focal_texts.text("vi", "focal.transferred", ref=case.ref))
+    async with transaction(runtime.store.sessions) as session:
+        new = (
+            await session.exec(select(Referral).where(Referral.status != "transferred"))
+        ).one()
+    assert new.focal_point_id in others  # Ea Kar's people, or the desk when they are off
+    await others[new.focal_point_id].wait_text(case.ref)  # the card went on with it
+    assert not await runtime.desk.press(  # and the first holder may act on it no more
+        "telegram", str(focal.user_id), focal_texts.data(focal_texts.ACK, referral.id),
+        now=OFFICE_HOURS,
+    )
