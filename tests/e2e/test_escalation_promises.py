@@ -147,8 +147,9 @@ async def test_the_urgent_alert_reaches_the_commune_and_the_police_at_once(
     assert case.urgency == "immediate" and "police" in (case.consent_orgs or "")
     assigned = next(chat for chat, fp in LADDER.items() if fp == referral.focal_point_id)
     assert assigned != POLICE
-    # both at once: no escalation tick has run
+    # all at once: no escalation tick has run
     await people[assigned].wait_text(case.ref)
+    await people[DESK].wait_text(case.ref)  # the province desk too, as dg.who says
     alert = await people[POLICE].wait_text(case.ref)
     assert referral.id in str(alert.buttons)  # the police desk can acknowledge it
     assert not await _queued_to(runtime, "bmt-backup-1") > 1  # nobody else yet
@@ -212,3 +213,26 @@ async def test_a_card_routed_past_closed_offices_says_so(runtime, fake_bot_api):
         referral = await session.get(Referral, referral.id)
         again = await runtime.desk.card_for(session, referral, await session.get(Case, case.id))
     assert focal_texts.text("vi", "focal.card.escalated") in again.text
+
+
+async def test_the_urgent_alert_promises_the_police_only_where_they_take_alerts(
+    runtime,  # noqa: F811
+    fake_bot_api,
+):
+    """dg.who named the police unconditionally; a commune with no police desk in the
+    directory (Tân Lập) alerts its support person and the province desk, no police."""
+    people = await _bind_ladder(runtime, fake_bot_api)  # BMT's police desk among them
+    tanlap = await bind(runtime, fake_bot_api, DESK + 10, "tanlap-primary")
+    person = TelegramPerson(fake_bot_api, SURVIVOR)
+    person.command("/start")
+    await person.tap("danger")
+    person.say("tan lap, dak lak")
+    await person.tap("c0")
+    promise = await person.tap("me")
+    assert translator("vi").gettext("dg.who") in promise.text
+    await person.receipt_code()
+    case, referral = await _one(runtime)
+    assert case.urgency == "immediate" and referral.focal_point_id == "tanlap-primary"
+    await tanlap.wait_text(case.ref)  # the commune's support person
+    await people[DESK].wait_text(case.ref)  # and the province desk, at once
+    assert await _queued_to(runtime, "bmt-police") == 1  # its binding's confirmation only
