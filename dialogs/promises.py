@@ -53,7 +53,7 @@ PROMISES: tuple[Promise, ...] = (
         "Before sending she is told who will see the report: the commune's support person, then "
         "backups, commune leadership and the province desk; the police only if she ticks them; "
         "no one else. Only the organisations she picks receive it, at every rung.",
-        ("who.sees", "sv.orgs"),
+        ("who.sees", "sv.orgs", "start.intro"),
         (
             _EP + "test_the_story_climbs_only_to_organisations_she_agreed_to",
             _EP + "test_an_urgent_witness_report_without_police_consent_does_not_reach_the_police",
@@ -79,13 +79,23 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "urgent_alert",
         "survivor",
-        "The urgent alert goes at once to the commune's support person and to the police "
-        "(the danger flow's consent), in parallel, on Telegram and Zalo.",
+        "The urgent alert goes at once, in parallel, to the province desk and, where her "
+        "commune is known, to its support person and its police desk (pressing the alert is "
+        "her consent to the police); no police where the commune has none in the directory.",
         ("dg.who",),
         (
             _EP + "test_the_urgent_alert_reaches_the_commune_and_the_police_at_once",
+            _EP + "test_the_urgent_alert_promises_the_police_only_where_they_take_alerts",
             "tests/e2e/test_escalation_zalo.py::test_the_urgent_alert_reaches_the_police_desk_on_zalo",
         ),
+    ),
+    Promise(
+        "sos_sends_an_alert",
+        "reporter",
+        "The 🆘 button, offered on every screen and named when it is happening now, gives the "
+        "emergency numbers and can send the urgent alert to the commune's support person.",
+        ("note.now", "sos.text", "sos.alert"),
+        (_SP + "test_the_sos_button_sends_an_urgent_alert",),
     ),
     Promise(
         "alert_without_place",
@@ -97,7 +107,8 @@ PROMISES: tuple[Promise, ...] = (
             _IN + "test_an_alert_with_the_place_skipped_goes_to_the_province_desk_at_once",
             _IN + "test_a_report_with_the_place_skipped_is_referred_to_the_province_desk",
             "tests/e2e/test_intake_zalo.py::test_an_alert_with_the_place_skipped_reaches_the_desk_on_zalo",
-            _WEB + "test_intake_place_and_after.py::test_an_alert_with_the_place_skipped_goes_to_the_province_desk",
+            _WEB
+            + "test_intake_place_and_after.py::test_an_alert_with_the_place_skipped_goes_to_the_province_desk",
         ),
     ),
     Promise(
@@ -112,7 +123,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "receipt_once_then_deleted",
         "reporter",
-        "The receipt code is shown once; after \"I have saved it\" the message holding it is "
+        'The receipt code is shown once; after "I have saved it" the message holding it is '
         "deleted (Telegram); the code is the only way back, from any account.",
         ("rc.warn", "sending.text", "rc.show", "rc.deleted"),
         (
@@ -132,7 +143,7 @@ PROMISES: tuple[Promise, ...] = (
         "quick_exit_telegram",
         "reporter",
         "Quick exit (button or /exit) deletes the messages of the chat the bot can still delete "
-        "and leaves one neutral line, from any screen, the \"not now\" screen included.",
+        'and leaves one neutral line, from any screen, the "not now" screen included.',
         ("start.intro", "help.text", "later.text", "info.digital"),
         (
             _TG + "test_quick_exit_removes_every_tracked_message",
@@ -144,8 +155,14 @@ PROMISES: tuple[Promise, ...] = (
         "reporter",
         "On Zalo the bot deletes nothing and says so from the first message: quick exit shows "
         "how to delete the chat oneself; no delete is ever attempted.",
-        ("ch.zalo.intro", "ch.zalo.exit", "ch.zalo.help", "ch.zalo.later", "ch.zalo.digital",
-         "ch.zalo.del_q"),
+        (
+            "ch.zalo.intro",
+            "ch.zalo.exit",
+            "ch.zalo.help",
+            "ch.zalo.later",
+            "ch.zalo.digital",
+            "ch.zalo.del_q",
+        ),
         (
             _ZL + "test_quick_exit_says_honestly_what_zalo_cannot_delete",
             _SP + "test_zalo_says_it_cannot_delete_wherever_deletion_is_mentioned",
@@ -164,10 +181,21 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "delete_draft",
         "reporter",
-        "/delete (\"delete my draft\") shreds every unsent answer and deletes the chat's "
-        "messages; nothing is sent.",
-        ("del.q",),
-        (_SP + "test_delete_draft_shreds_the_answers_and_the_messages",),
+        '/delete ("delete my draft") shreds every unsent answer and deletes the chat\'s '
+        'messages; "start again" deletes the answers; nothing is sent.',
+        ("del.q", "resume.new"),
+        (
+            _SP + "test_delete_draft_shreds_the_answers_and_the_messages",
+            _SP + "test_resume_new_deletes_the_answers",
+        ),
+    ),
+    Promise(
+        "not_needed_not_kept",
+        "reporter",
+        "A location or phone number sent where it is not asked for is not kept; a message too "
+        "long is refused and the answers so far are kept.",
+        ("bad.location", "bad.contact", "bad.too_long"),
+        (_SP + "test_what_a_step_does_not_need_is_not_kept",),
     ),
     # -- after sending: follow-up with the code ----------------------------------------------
     Promise(
@@ -181,7 +209,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "stop_contact",
         "reporter",
-        "\"Don't message me again\": no message and no update reaches her chat afterwards; "
+        '"Don\'t message me again": no message and no update reaches her chat afterwards; '
         "the support person is told she is not reachable; she still reads replies with her code.",
         ("fu.stop_q", "fu.stopped", "focal.not_reachable"),
         (_SP + "test_stop_contact_means_no_message_reaches_her",),
@@ -239,7 +267,8 @@ PROMISES: tuple[Promise, ...] = (
             _KI + "test_a_plain_message_after_a_relayed_one_reaches_the_focal_point",
             _KI + "test_the_tie_ends_when_the_case_closes",
             "tests/e2e/test_zalo_kept_informed.py::test_on_zalo_she_is_told_and_answers_in_place",
-            _WEB + "test_reply_in_place.py::test_a_plain_message_after_a_reply_reaches_the_web_inbox",
+            _WEB
+            + "test_reply_in_place.py::test_a_plain_message_after_a_reply_reaches_the_web_inbox",
         ),
     ),
     Promise(
@@ -274,7 +303,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "focal_pseudonymous",
         "focal",
-        "The reporter sees a reply as from \"the support person\", never the focal point's name; "
+        'The reporter sees a reply as from "the support person", never the focal point\'s name; '
         "the focal point is told when it was sent.",
         ("focal.reply.prompt", "focal.relayed"),
         (_FO + "test_referral_ack_relay_close_without_identities",),
@@ -296,6 +325,14 @@ PROMISES: tuple[Promise, ...] = (
             _EP + "test_a_card_routed_past_closed_offices_says_so",
             "tests/e2e/test_escalation_chain.py::test_unacknowledged_report_climbs_to_the_backup",
         ),
+    ),
+    Promise(
+        "focal_transfer",
+        "focal",
+        "Transferring sends the case, card and all, to the commune typed (or its on-duty rung), "
+        "and the first holder may no longer act on it.",
+        ("focal.transfer.prompt", "focal.transferred"),
+        (_SP + "test_a_focal_point_transfers_a_case",),
     ),
     Promise(
         "focal_reopened",

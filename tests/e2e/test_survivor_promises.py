@@ -8,17 +8,16 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
+from bot.runtime import Runtime
 from dialogs import focal_texts
 from dialogs.i18n import translator
 from dialogs.text import MAX_TEXT
 from routing import escalation
 from storage.db import transaction
 from storage.models import AuditEvent, Case, DataKey, OutboxMessage, Referral
-import pytest
-
-from bot.runtime import Runtime
 from tests.dialogs.helpers import DANGER_SKIPPED
 from tests.e2e.driver import TelegramPerson
 from tests.e2e.test_focal import OFFICE_HOURS, SURVIVOR, bind, runtime  # noqa: F401
@@ -39,6 +38,8 @@ async def zalo_runtime(tmp_path, fake_zalo):  # noqa: F811
         yield started
     finally:
         await started.stop()
+
+
 USER = 738_000_900_001
 
 
@@ -123,7 +124,9 @@ async def test_withdrawal_deletes_the_report_for_good(runtime, fake_bot_api):  #
     assert [(e.case_id, e.actor_role) for e in audited] == [(case.id, "survivor")]
     # all support stops: the support person cannot act on it, and nothing climbs
     assert not await runtime.desk.press(
-        "telegram", str(focal.user_id), focal_texts.data(focal_texts.ACK, referral.id),
+        "telegram",
+        str(focal.user_id),
+        focal_texts.data(focal_texts.ACK, referral.id),
         now=OFFICE_HOURS,
     )
     sla = timedelta(minutes=runtime.settings.sla_normal_minutes)
@@ -178,7 +181,6 @@ async def test_zalo_says_it_cannot_delete_wherever_deletion_is_mentioned(
     zalo_runtime,
     fake_zalo,  # noqa: F811
 ):
-    runtime = zalo_runtime
     person = ZaloPerson(fake_zalo, ZALO_USER + "promises")
     person.say("/start")
     await person.wait_text(VI.gettext("ch.zalo.intro"))
@@ -193,11 +195,11 @@ async def test_zalo_says_it_cannot_delete_wherever_deletion_is_mentioned(
     person.say("/delete")
     await person.wait_text(VI.gettext("ch.zalo.del_q"))
     await person.choose("y")
-    await runtime.senders["zalo"].wait_idle()
+    await zalo_runtime.senders["zalo"].wait_idle()
     shown = "\n".join(m.text or "" for m in person.visible())
     for engine_text in ("start.intro", "help.text", "later.text", "info.digital", "del.q"):
         assert VI.gettext(engine_text) not in shown  # never the Telegram promise to delete
-    async with transaction(runtime.store.sessions) as session:
+    async with transaction(zalo_runtime.store.sessions) as session:
         methods = {row.method for row in (await session.exec(select(OutboxMessage))).all()}
     assert methods == {"sendMessage"}  # never a delete or an edit
 
@@ -307,12 +309,12 @@ async def test_a_focal_point_transfers_a_case(runtime, fake_bot_api):  # noqa: F
     focal.say("Ea Kar, Dak Lak")
     await focal.wait_text(focal_texts.text("vi", "focal.transferred", ref=case.ref))
     async with transaction(runtime.store.sessions) as session:
-        new = (
-            await session.exec(select(Referral).where(Referral.status != "transferred"))
-        ).one()
+        new = (await session.exec(select(Referral).where(Referral.status != "transferred"))).one()
     assert new.focal_point_id in others  # Ea Kar's people, or the desk when they are off
     await others[new.focal_point_id].wait_text(case.ref)  # the card went on with it
     assert not await runtime.desk.press(  # and the first holder may act on it no more
-        "telegram", str(focal.user_id), focal_texts.data(focal_texts.ACK, referral.id),
+        "telegram",
+        str(focal.user_id),
+        focal_texts.data(focal_texts.ACK, referral.id),
         now=OFFICE_HOURS,
     )
