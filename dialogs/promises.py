@@ -241,9 +241,12 @@ PROMISES: tuple[Promise, ...] = (
         "told_after_hours",
         "reporter",
         "Sent outside the commune's office hours, she is told it went straight to the province "
-        "desk that is on duty now.",
-        ("push.after_hours.now", "who.province_desk"),
-        (_KI + "test_after_hours_she_is_told_who_has_it_and_when",),
+        "desk, on duty now or from when it will be.",
+        ("push.after_hours.now", "push.after_hours.later", "who.province_desk"),
+        (
+            _KI + "test_after_hours_she_is_told_who_has_it_and_when",
+            _KI + "test_after_hours_with_the_desk_closed_too_she_is_told_when_it_opens",
+        ),
     ),
     Promise(
         "told_closed",

@@ -56,8 +56,6 @@ NOT_PROMISES: dict[str, str] = {
 # Promises no end-to-end test proves yet: each must be proved (and moved to the register)
 # or reworded. Listed so the guard below passes while they stay visible.
 KNOWN_GAPS: dict[str, str] = {
-    "push.after_hours.later": "needs a province desk with office hours in a test directory; "
-    "the sample directory's desks are 24/7, so only push.after_hours.now is proved",
     "note.failed": "'what you answered is kept' after a failed send: no channel test makes "
     "the submission fail",
     "acc.full": "'what you sent is kept' when the account is full: no channel test fills it",

@@ -287,3 +287,45 @@ async def test_the_tie_ends_when_the_case_closes(runtime, fake_bot_api):  # noqa
     await survivor.tap("done")
     await survivor.wait_text(translator("vi").gettext("fu.relayed"))
     assert await survivor_messages(runtime, case) == ["CANARY-WITH-THE-CODE"]
+
+
+async def test_after_hours_with_the_desk_closed_too_she_is_told_when_it_opens(
+    runtime,  # noqa: F811
+    fake_bot_api,
+):
+    """push.after_hours.later: every rung closed, the province desk included: she is told
+    who has it and from when they are on duty."""
+    import dataclasses
+
+    from routing.csv_import import parse_directory_csv
+    from routing.data import daklak_sample_paths
+    from routing.duty import next_on_duty, parse_duty_hours
+    from storage.directory_store import upsert_directory
+
+    hours = "Mon-Sun 06:00-21:00"
+    parsed = parse_directory_csv(*daklak_sample_paths())
+    desk = next(fp for fp in parsed.focal_points if fp.id == "dl-desk-bmt")
+    async with transaction(runtime.store.sessions) as session:
+        await upsert_directory(
+            session,
+            runtime.store.vault,
+            [dataclasses.replace(desk, duty_hours=parse_duty_hours(hours))],
+            [],
+            now=NIGHT,
+        )
+    await runtime.reload_directory()
+    runtime.hotline.clock = lambda: NIGHT
+    survivor = TelegramPerson(fake_bot_api, SURVIVOR)
+    await report_with_chat_contact(survivor, "en")
+    case, referral = await the_case(runtime)
+    assert referral.focal_point_id == "dl-desk-bmt"  # the last rung, even when closed
+
+    tr = translator("en")
+    opens = next_on_duty(hours, NIGHT)
+    said = tr.gettext(
+        "push.after_hours.later",
+        who=tr.gettext("who.province_desk"),
+        when=tr.format_datetime(opens),
+    )
+    note = await survivor.wait_text(said)
+    assert "111" in note.text  # the 24/7 national lines meanwhile
