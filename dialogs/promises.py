@@ -193,9 +193,14 @@ PROMISES: tuple[Promise, ...] = (
         "not_needed_not_kept",
         "reporter",
         "A location or phone number sent where it is not asked for is not kept; a message too "
-        "long is refused and the answers so far are kept.",
-        ("bad.location", "bad.contact", "bad.too_long"),
-        (_SP + "test_what_a_step_does_not_need_is_not_kept",),
+        "long, or an account already full, is refused and what was sent so far is kept; a "
+        "location with no commune near is kept.",
+        ("bad.location", "bad.contact", "bad.too_long", "acc.full", "place.none_near"),
+        (
+            _SP + "test_what_a_step_does_not_need_is_not_kept",
+            _SP + "test_a_full_account_keeps_what_was_sent",
+            _SP + "test_a_location_with_no_commune_near_is_kept",
+        ),
     ),
     # -- after sending: follow-up with the code ----------------------------------------------
     Promise(

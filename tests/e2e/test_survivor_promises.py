@@ -318,3 +318,79 @@ async def test_a_focal_point_transfers_a_case(runtime, fake_bot_api):  # noqa: F
         focal_texts.data(focal_texts.ACK, referral.id),
         now=OFFICE_HOURS,
     )
+
+
+async def _to_the_account(person: TelegramPerson, *, place: bool = True) -> None:
+    """No needs, referral agreed with no organisation, no statistics, no contact."""
+    for code in ("a26", "f", "n", "ede"):
+        await person.tap(code)
+    await person.tap("done")
+    await person.tap("y")
+    await person.tap("done")
+    await person.tap("y")
+    await person.tap("none")
+
+
+async def _to_the_place(person: TelegramPerson) -> None:
+    person.command("/start")
+    await person.tap("safe")
+    await person.tap("me")
+    await person.tap("phys")
+    await person.tap("done", same_screen=True)
+    await person.tap("partner")
+    await person.tap("72h")
+    for code in DANGER_SKIPPED:
+        await person.tap(code)
+
+
+async def _send(person: TelegramPerson) -> None:
+    await person.tap("done")
+    await person.tap("done")
+    await person.tap("send")
+    await person.receipt_code()
+
+
+async def test_a_full_account_keeps_what_was_sent(runtime, fake_bot_api):  # noqa: F811
+    from dialogs.text import MAX_ACCOUNT_PARTS
+    from storage import cases
+
+    person = TelegramPerson(fake_bot_api, USER + 5)
+    await _to_the_place(person)
+    person.say("buon ma thuot")
+    await person.tap("c0")
+    await _to_the_account(person)
+    for n in range(MAX_ACCOUNT_PARTS + 1):
+        person.say(f"CANARY-PART-{n}")
+    await person.wait_text(VI.gettext("acc.full"))  # "what you sent is kept"
+    await _send(person)
+    async with transaction(runtime.store.sessions) as session:
+        case = (await session.exec(select(Case))).one()
+        sealed = await cases.open_case(session, runtime.store.vault, case)
+    assert sealed["narrative"] == [f"CANARY-PART-{n}" for n in range(MAX_ACCOUNT_PARTS)]
+
+
+async def test_a_location_with_no_commune_near_is_kept(tmp_path, fake_bot_api):
+    from storage import cases
+    from tests.e2e.test_telegram import settings_for
+
+    # No directory loaded: no office anywhere to suggest a commune from.
+    runtime = await Runtime.start(settings_for(tmp_path, fake_bot_api))  # noqa: F811
+    try:
+        await _no_commune_near(runtime, fake_bot_api, cases)
+    finally:
+        await runtime.stop()
+
+
+async def _no_commune_near(runtime, fake_bot_api, cases) -> None:  # noqa: F811
+    person = TelegramPerson(fake_bot_api, USER + 6)
+    await _to_the_place(person)
+    person.share_location(21.0285, 105.8542)
+    await person.wait_text(VI.gettext("place.none_near"))  # "the location is kept"
+    person.say(VI.gettext("place.keep"))  # a reply-keyboard button: its label comes back
+    await _to_the_account(person)
+    person.say("CANARY-FAR")
+    await _send(person)
+    async with transaction(runtime.store.sessions) as session:
+        case = (await session.exec(select(Case))).one()
+        sealed = await cases.open_case(session, runtime.store.vault, case)
+    assert "21.0285" in json.dumps(sealed) and "105.8542" in json.dumps(sealed)
