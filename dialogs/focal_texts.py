@@ -41,7 +41,8 @@ _CATEGORY = {
 }
 
 
-_WHY_THIS_RUNG = {
+# Why a card reached a rung above the first (not the urgency reasons, _REASON below).
+_ROUTED = {
     "escalated": N_("focal.card.escalated"),
     "off_duty": N_("focal.card.off_duty"),
 }
@@ -224,8 +225,8 @@ def referral_card(
     # Why it reached this rung: climbed after a missed deadline, or sent straight here
     # because no one before was on duty (``level`` alone: the former).
     reason = reason or ("escalated" if level else None)
-    if reason in _WHY_THIS_RUNG:
-        lines.append(tr.gettext(_WHY_THIS_RUNG[reason]))
+    if reason in _ROUTED:
+        lines.append(tr.gettext(_ROUTED[reason]))
     if phone:
         lines.append(tr.gettext(N_("focal.card.phone"), phone=phone))
     if account:

@@ -128,24 +128,31 @@ async def save_state(
 async def shred(session: AsyncSession, vault: Vault, key: str) -> bool:
     """Delete a conversation and destroy its data key, with the recordings sealed under it.
     Pending outbox messages of the chat are re-sealed under a fresh key first, so a quick
-    exit's deletions still go out."""
+    exit's deletions still go out; so are the ids of the messages already sent (their words
+    dropped), which those deletions need to find ("delete my draft" deletes the chat's
+    messages too)."""
     row = await session.get(Conversation, key)
     if row is None:
         return False
-    pending = (
+    moving = (
         await session.exec(
             select(OutboxMessage).where(
-                OutboxMessage.data_key_id == row.data_key_id, OutboxMessage.state != "sent"
+                OutboxMessage.data_key_id == row.data_key_id,
+                (OutboxMessage.state != "sent") | OutboxMessage.result.is_not(None),
             )
         )
     ).all()
-    if pending:
+    if moving:
         old = await data_key_of(session, vault, row)
         key_id, aead = await new_data_key(session, vault)
-        for message in pending:
-            payload = open_from(vault, old, message, "payload")
-            message.data_key_id = key_id
-            seal_into(vault, aead, message, payload=payload, result=None)
+        for message in moving:
+            sent = message.state == "sent"  # keep only its answer: a message id (and tag)
+            kept = open_from(vault, old, message, "result" if sent else "payload")
+            message.data_key_id = key_id  # part of what the seal authenticates
+            if sent:
+                seal_into(vault, aead, message, payload={}, result=kept)
+            else:
+                seal_into(vault, aead, message, payload=kept, result=None)
             session.add(message)
         await session.flush()
     await session.exec(delete(OutboxMessage).where(OutboxMessage.data_key_id == row.data_key_id))

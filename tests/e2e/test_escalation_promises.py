@@ -37,6 +37,8 @@ async def _bind_ladder(runtime, fake) -> dict[int, TelegramPerson]:  # noqa: F81
 async def _report(person: TelegramPerson, orgs: tuple[str, ...]) -> None:
     """A survivor in Buôn Ma Thuột who agrees to referral and to ``orgs`` only."""
     person.command("/start")
+    # "only the people responsible for helping you see it"
+    await person.wait_text(translator("vi").gettext("start.intro"))
     await person.tap("safe")
     await person.tap("me")
     await person.tap("phys")
@@ -50,10 +52,13 @@ async def _report(person: TelegramPerson, orgs: tuple[str, ...]) -> None:
     for code in ("a26", "f", "n", "ede"):
         await person.tap(code)
     await person.tap("done")  # no needs
-    await person.tap("y")  # refer me
+    tr = translator("vi")
+    sees = await person.tap("y")  # refer me; the who-sees text came with this question
+    assert tr.gettext("who.sees") in sees.text
     for n, org in enumerate(orgs):
         await person.tap(org, same_screen=n > 0)
-    await person.tap("done", same_screen=bool(orgs))
+    asked = await person.tap("done", same_screen=bool(orgs))
+    assert tr.gettext("sv.orgs") in asked.text  # "only the places you agree to"
     await person.tap("y")
     await person.tap("chat")
     person.say("CANARY-STORY He hit me again.")
@@ -144,8 +149,9 @@ async def test_the_urgent_alert_reaches_the_commune_and_the_police_at_once(
     assert case.urgency == "immediate" and "police" in (case.consent_orgs or "")
     assigned = next(chat for chat, fp in LADDER.items() if fp == referral.focal_point_id)
     assert assigned != POLICE
-    # both at once: no escalation tick has run
+    # all at once: no escalation tick has run
     await people[assigned].wait_text(case.ref)
+    await people[DESK].wait_text(case.ref)  # the province desk too, as dg.who says
     alert = await people[POLICE].wait_text(case.ref)
     assert referral.id in str(alert.buttons)  # the police desk can acknowledge it
     assert not await _queued_to(runtime, "bmt-backup-1") > 1  # nobody else yet
@@ -171,7 +177,7 @@ async def test_an_urgent_witness_report_without_police_consent_does_not_reach_th
     await person.tap("now")
     await person.tap("none")
     sees = await person.tap("y")  # share; the who-sees text came with this question
-    assert "Công an chỉ nhận báo cáo nếu bạn chọn" in sees.text
+    assert translator("vi").gettext("who.sees") in sees.text  # "the police only if you choose"
     await person.tap("social")
     await person.tap("done", same_screen=True)
     await person.tap("n")
@@ -209,3 +215,26 @@ async def test_a_card_routed_past_closed_offices_says_so(runtime, fake_bot_api):
         referral = await session.get(Referral, referral.id)
         again = await runtime.desk.card_for(session, referral, await session.get(Case, case.id))
     assert focal_texts.text("vi", "focal.card.escalated") in again.text
+
+
+async def test_the_urgent_alert_promises_the_police_only_where_they_take_alerts(
+    runtime,  # noqa: F811
+    fake_bot_api,
+):
+    """dg.who named the police unconditionally; a commune with no police desk in the
+    directory (Tân Lập) alerts its support person and the province desk, no police."""
+    people = await _bind_ladder(runtime, fake_bot_api)  # BMT's police desk among them
+    tanlap = await bind(runtime, fake_bot_api, DESK + 10, "tanlap-primary")
+    person = TelegramPerson(fake_bot_api, SURVIVOR)
+    person.command("/start")
+    await person.tap("danger")
+    person.say("tan lap, dak lak")
+    await person.tap("c0")
+    promise = await person.tap("me")
+    assert translator("vi").gettext("dg.who") in promise.text
+    await person.receipt_code()
+    case, referral = await _one(runtime)
+    assert case.urgency == "immediate" and referral.focal_point_id == "tanlap-primary"
+    await tanlap.wait_text(case.ref)  # the commune's support person
+    await people[DESK].wait_text(case.ref)  # and the province desk, at once
+    assert await _queued_to(runtime, "bmt-police") == 1  # its binding's confirmation only

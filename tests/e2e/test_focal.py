@@ -59,7 +59,8 @@ async def bind(runtime: Runtime, fake, user_id: int, focal_point_id: str) -> Tel
     code = await runtime.desk.invite(focal_point_id, now=datetime.now(UTC))
     person = TelegramPerson(fake, user_id)
     person.command(f"/focal {code}")
-    await person.wait_text(focal_point_id)
+    # "new reports will come here": every test that binds then waits for a card proves it
+    await person.wait_text(focal_texts.text("vi", "focal.bound", ref=focal_point_id))
     return person
 
 
@@ -128,6 +129,7 @@ async def test_referral_ack_relay_close_without_identities(runtime, fake_bot_api
     focal.say("Chào chị, em là cán bộ hỗ trợ. Chị có an toàn không?")
     reply = await survivor.wait_text("Chào chị, em là cán bộ hỗ trợ.")
     assert reply.buttons  # quick exit and the emergency numbers stay one tap away
+    await focal.wait_text(focal_texts.text("vi", "focal.relayed", ref=case.ref))
 
     # The survivor answers through the follow-up with the receipt code.
     await survivor.tap_global("x")

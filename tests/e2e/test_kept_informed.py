@@ -139,6 +139,8 @@ async def test_she_is_told_in_her_language_when_her_report_is_taken_up(runtime, 
     await focal.tap_global(focal_texts.data(focal_texts.ACK, referral.id))
     told = await survivor.wait_text(news_text("en", "acked"))
     assert told.buttons  # quick exit and the emergency numbers one tap away
+    tr = translator("en")
+    assert tr.gettext("push.status", status=tr.gettext("status.acknowledged")) in told.text
     assert news_text("en", "acked") == "Update: the support person has taken it."
 
 
@@ -154,6 +156,7 @@ async def test_she_is_told_once_that_it_was_passed_on_not_at_every_rung(runtime,
     assert await _tick(runtime, OFFICE_HOURS + sla + timedelta(minutes=1)) >= 1
     await backup.wait_text(focal_texts.text("vi", "focal.card.escalated"))
     told = await survivor.wait_text(climbed)
+    assert translator("en").gettext("push.climbed") in told.text
     assert "113" in told.text and "111" in told.text  # the emergency lines again
 
     assert await _tick(runtime, OFFICE_HOURS + 2 * sla + timedelta(minutes=2)) >= 1  # next rung
@@ -175,7 +178,8 @@ async def test_after_hours_she_is_told_who_has_it_and_when(runtime, fake_bot_api
 
     expected = news_text("vi", "after_hours", who="province_desk")
     note = await survivor.wait_text(head(expected))
-    assert translator("vi").gettext("who.province_desk") in note.text
+    who = translator("vi").gettext("who.province_desk")
+    assert translator("vi").gettext("push.after_hours.now", who=who) in note.text
     assert "111" in note.text  # the 24/7 national lines
     # said just before the receipt (which is deleted once saved, while the note stays)
     texts = [c.params.get("text", "") for c in fake_bot_api.calls("sendMessage", chat_id=SURVIVOR)]
@@ -193,7 +197,7 @@ async def test_she_is_told_when_her_report_is_closed(runtime, fake_bot_api):  # 
     await focal.wait_text(case.ref)
 
     await close(focal, case, referral)
-    told = await survivor.wait_text(news_text("en", "closed"))
+    told = await survivor.wait_text(translator("en").gettext("push.closed"))
     assert told.buttons
 
 
@@ -243,7 +247,8 @@ async def test_a_plain_message_after_a_relayed_one_reaches_the_focal_point(runti
     await focal.wait_text(case.ref)
     await reply(focal, case, referral, "Chào chị, chị có an toàn không?")
     pushed = await survivor.wait_text("Chào chị, chị có an toàn không?")
-    assert head(news_text("vi", "reply", text="x").split("\n\n")[-1]) in pushed.text
+    said = translator("vi").gettext("push.reply", text="Chào chị, chị có an toàn không?")
+    assert pushed.text == said  # as from "the support person", never a name
 
     survivor.say("CANARY-IN-PLACE Tôi an toàn, cảm ơn chị.")
     got = await focal.wait_text("CANARY-IN-PLACE Tôi an toàn, cảm ơn chị.")
@@ -282,3 +287,45 @@ async def test_the_tie_ends_when_the_case_closes(runtime, fake_bot_api):  # noqa
     await survivor.tap("done")
     await survivor.wait_text(translator("vi").gettext("fu.relayed"))
     assert await survivor_messages(runtime, case) == ["CANARY-WITH-THE-CODE"]
+
+
+async def test_after_hours_with_the_desk_closed_too_she_is_told_when_it_opens(
+    runtime,  # noqa: F811
+    fake_bot_api,
+):
+    """push.after_hours.later: every rung closed, the province desk included: she is told
+    who has it and from when they are on duty."""
+    import dataclasses
+
+    from routing.csv_import import parse_directory_csv
+    from routing.data import daklak_sample_paths
+    from routing.duty import next_on_duty, parse_duty_hours
+    from storage.directory_store import upsert_directory
+
+    hours = "Mon-Sun 06:00-21:00"
+    parsed = parse_directory_csv(*daklak_sample_paths())
+    desk = next(fp for fp in parsed.focal_points if fp.id == "dl-desk-bmt")
+    async with transaction(runtime.store.sessions) as session:
+        await upsert_directory(
+            session,
+            runtime.store.vault,
+            [dataclasses.replace(desk, duty_hours=parse_duty_hours(hours))],
+            [],
+            now=NIGHT,
+        )
+    await runtime.reload_directory()
+    runtime.hotline.clock = lambda: NIGHT
+    survivor = TelegramPerson(fake_bot_api, SURVIVOR)
+    await report_with_chat_contact(survivor, "en")
+    case, referral = await the_case(runtime)
+    assert referral.focal_point_id == "dl-desk-bmt"  # the last rung, even when closed
+
+    tr = translator("en")
+    opens = next_on_duty(hours, NIGHT)
+    said = tr.gettext(
+        "push.after_hours.later",
+        who=tr.gettext("who.province_desk"),
+        when=tr.format_datetime(opens),
+    )
+    note = await survivor.wait_text(said)
+    assert "111" in note.text  # the 24/7 national lines meanwhile

@@ -44,7 +44,9 @@ async def test_closed_case_warned_then_deleted_and_shredded(runtime, fake_bot_ap
     assert await runtime.desk.retention_round(now=closed.retain_until - timedelta(hours=100)) == 0
     assert await runtime.desk.retention_round(now=closed.retain_until - timedelta(hours=71)) == 0
     warning = await focal.wait_text("UTC")
-    assert case.ref in warning.text
+    # "will be deleted for good at {when}": the time it says is the time it happens
+    when = closed.retain_until.strftime("%Y-%m-%d %H:%M UTC")
+    assert focal_texts.text("vi", "focal.retention", ref=case.ref, when=when) == warning.text
     assert await runtime.desk.retention_round(now=closed.retain_until - timedelta(hours=70)) == 0
     assert await runtime.desk.retention_round(now=closed.retain_until + timedelta(minutes=1)) == 1
     async with transaction(runtime.store.sessions) as session:

@@ -100,9 +100,17 @@ async def test_survivor_reports_from_start_to_receipt(runtime, fake_bot_api, lan
     person = TelegramPerson(fake_bot_api, USER)
     await choose_language(person, lang)
     await survivor_report(person)
+    tr = translator(lang)
+    texts = [m.text or "" for m in person.visible()]
+    assert any(tr.gettext("start.intro") in t for t in texts)
+    assert any(tr.gettext("ask.phone") in t for t in texts)  # "used only for this"
+    await person.wait_text(tr.gettext("rc.warn"))  # warned before sending, not after
     await person.tap("send")
+    await person.wait_text(tr.gettext("sending.text"))
     code, receipt = await person.receipt_code()
+    assert tr.gettext("rc.show", code=code) in receipt.text  # "shown once, then deleted"
     await person.tap("saved")
+    await person.wait_text(tr.gettext("rc.deleted"))
     await fake_bot_api.async_wait_for(
         lambda: all(m.message_id != receipt.message_id for m in person.visible()), 20
     )
@@ -143,12 +151,15 @@ async def test_danger_gives_the_emergency_numbers_in_the_very_next_message(runti
         lambda: any(m.message_id > first.message_id for m in person.visible()), 20
     )
     following = [m for m in person.visible() if m.message_id > first.message_id]
+    assert translator("vi").gettext("dg.numbers") in following[0].text
     for number in ("113", "115", "111"):
         assert number in following[0].text
 
 
 async def test_quick_exit_removes_every_tracked_message(runtime, fake_bot_api):
     person = TelegramPerson(fake_bot_api, USER + 3)
+    person.command("/help")
+    await person.wait_text(translator("vi").gettext("help.text"))  # "/exit – deletes messages"
     person.command("/start")
     await person.tap("safe")
     await person.tap("me")
@@ -230,7 +241,7 @@ async def test_witness_reports_a_child_in_danger(runtime, fake_bot_api):
     await person.tap("n")  # the victim does not know
     await person.tap("y")  # a child
     await person.tap("y")  # someone is in danger now
-    await person.wait_text("113")
+    await person.wait_text(translator("vi").gettext("note.numbers"))  # "marked urgent"
     await person.tap("sex")
     await person.tap("done", same_screen=True)
     person.say("Ea Kar, Dak Lak")

@@ -493,7 +493,7 @@ async def test_a_focal_point_on_zalo_binds_and_gets_the_card(runtime, fake_zalo)
     await focal.wait_text(focal_texts.text("vi", "focal.bad_code"))
     invite = await runtime.desk.invite(expected.focal_point.id, now=datetime.now(UTC))
     focal.say(f"/focal {invite}")
-    await focal.wait_text(expected.focal_point.id)
+    await focal.wait_text(focal_texts.text("vi", "focal.bound", ref=expected.focal_point.id))
 
     survivor = ZaloPerson(fake_zalo, USER + "s2")
     await zalo_report_from_buon_ma_thuot(survivor)

@@ -115,8 +115,16 @@ def test_a_resent_event_is_handled_once(live, person):
 
 
 def test_quick_exit_purges_the_session(live, person):
+    from dialogs.i18n import translator
+
+    tr = translator("vi")
     someone = person()
+    assert tr.gettext("ch.web.intro") in someone.messages[0]["text"]  # "clears this page"
+    assert tr.gettext("web.exit_hint") in httpx.get(live.url + "/").text  # the button's title
     someone.tap("safe")
+    someone.tap("info")
+    someone.tap("digital")
+    assert tr.gettext("ch.web.digital") in someone.text()  # what quick exit clears
     someone.say("CANARY-EXIT something")
     answer = httpx.post(live.url + "/api/chat/exit", headers={"X-Session": someone.session})
     assert answer.status_code == 204

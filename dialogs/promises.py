@@ -1,0 +1,372 @@
+"""The promise register (DESIGN §5, issue 18): every promise the hotline's texts make to a
+survivor, a witness or a focal point, with the text ids that make it and the end-to-end tests
+that prove it through a channel's real interface (the fake Bot API, the fake Zalo OA API, or
+the web chat API / browser).
+
+Rules, checked by ``tests/test_promises.py``:
+- every text id here exists in the Vietnamese and English catalogs;
+- every test here exists, and each promise's text ids are named in the test file(s) that
+  prove it (so a test asserts the words as well as the behaviour);
+- every catalog text that reads like a promise (``sẽ``, ``xoá``, ``được xem``, ``chuyển
+  tới``…) is either registered here or listed in that test's allow-list with the reason it
+  promises nothing.
+
+A text whose promise cannot be kept is rewritten to say only what the system does; it never
+stays with a weaker test. Pure data: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Who = Literal["survivor", "witness", "reporter", "focal"]  # reporter: survivor or witness
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """One promise: who is told it, what it says, the texts that say it, the tests that keep it.
+
+    ``tests`` are pytest node ids (``tests/e2e/test_x.py::test_y``), without parameters."""
+
+    id: str
+    who: Who
+    says: str
+    text_ids: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+_TG = "tests/e2e/test_telegram.py::"
+_ZL = "tests/e2e/test_zalo.py::"
+_KI = "tests/e2e/test_kept_informed.py::"
+_EP = "tests/e2e/test_escalation_promises.py::"
+_IN = "tests/e2e/test_intake_place_and_after.py::"
+_SP = "tests/e2e/test_survivor_promises.py::"
+_FO = "tests/e2e/test_focal.py::"
+_WEB = "tests/web/"
+
+PROMISES: tuple[Promise, ...] = (
+    # -- before sending: who will see it -----------------------------------------------------
+    Promise(
+        "who_sees",
+        "reporter",
+        "Before sending she is told who will see the report: the commune's support person, then "
+        "backups, commune leadership and the province desk; the police only if she ticks them; "
+        "no one else. Only the organisations she picks receive it, at every rung.",
+        ("who.sees", "sv.orgs", "start.intro"),
+        (
+            _EP + "test_the_story_climbs_only_to_organisations_she_agreed_to",
+            _EP + "test_an_urgent_witness_report_without_police_consent_does_not_reach_the_police",
+            "tests/e2e/test_escalation_zalo.py::test_no_rung_shows_the_police_a_story_she_did_not_agree_to",
+        ),
+    ),
+    Promise(
+        "phone_only_for_this",
+        "reporter",
+        "The phone number she gives is used only to contact her about this report: sealed, "
+        "never in the database in plaintext or in logs.",
+        ("ask.phone",),
+        (_TG + "test_survivor_reports_from_start_to_receipt",),
+    ),
+    # -- danger --------------------------------------------------------------------------------
+    Promise(
+        "danger_numbers_first",
+        "reporter",
+        "In danger, the emergency numbers 113 / 115 / 111 come in the very next message.",
+        ("dg.numbers",),
+        (_TG + "test_danger_gives_the_emergency_numbers_in_the_very_next_message",),
+    ),
+    Promise(
+        "urgent_alert",
+        "survivor",
+        "The urgent alert goes at once, in parallel, to the province desk and, where her "
+        "commune is known, to its support person and its police desk (pressing the alert is "
+        "her consent to the police); no police where the commune has none in the directory.",
+        ("dg.who",),
+        (
+            _EP + "test_the_urgent_alert_reaches_the_commune_and_the_police_at_once",
+            _EP + "test_the_urgent_alert_promises_the_police_only_where_they_take_alerts",
+            "tests/e2e/test_escalation_zalo.py::test_the_urgent_alert_reaches_the_police_desk_on_zalo",
+        ),
+    ),
+    Promise(
+        "sos_sends_an_alert",
+        "reporter",
+        "The 🆘 button, offered on every screen and named when it is happening now, gives the "
+        "emergency numbers and can send the urgent alert to the commune's support person.",
+        ("note.now", "sos.text", "sos.alert"),
+        (_SP + "test_the_sos_button_sends_an_urgent_alert",),
+    ),
+    Promise(
+        "alert_without_place",
+        "reporter",
+        "Without a known commune, an alert goes at once, and a report is referred, to the "
+        "province desk, and she is told so.",
+        ("rc.desk_alert", "rc.desk_report"),
+        (
+            _IN + "test_an_alert_with_the_place_skipped_goes_to_the_province_desk_at_once",
+            _IN + "test_a_report_with_the_place_skipped_is_referred_to_the_province_desk",
+            "tests/e2e/test_intake_zalo.py::test_an_alert_with_the_place_skipped_reaches_the_desk_on_zalo",
+            _WEB
+            + "test_intake_place_and_after.py::test_an_alert_with_the_place_skipped_goes_to_the_province_desk",
+        ),
+    ),
+    Promise(
+        "witness_urgent",
+        "witness",
+        "A witness who says someone is in danger now gets the emergency numbers and the "
+        "report is marked urgent.",
+        ("note.numbers",),
+        (_TG + "test_witness_reports_a_child_in_danger",),
+    ),
+    # -- the receipt -----------------------------------------------------------------------------
+    Promise(
+        "receipt_once_then_deleted",
+        "reporter",
+        'The receipt code is shown once; after "I have saved it" the message holding it is '
+        "deleted (Telegram); the code is the only way back, from any account.",
+        ("rc.warn", "sending.text", "rc.show", "rc.deleted"),
+        (
+            _TG + "test_survivor_reports_from_start_to_receipt",
+            _TG + "test_follow_up_from_another_account_with_the_receipt",
+        ),
+    ),
+    Promise(
+        "receipt_zalo_honest",
+        "reporter",
+        "On Zalo the bot cannot delete the receipt: it says so and asks her to delete it.",
+        ("ch.zalo.rc_hint", "ch.zalo.rc_done"),
+        (_ZL + "test_survivor_reports_with_typed_numbers_only",),
+    ),
+    # -- quick exit and deletion -------------------------------------------------------------
+    Promise(
+        "quick_exit_telegram",
+        "reporter",
+        "Quick exit (button or /exit) deletes the messages of the chat the bot can still delete "
+        'and leaves one neutral line, from any screen, the "not now" screen included.',
+        ("start.intro", "help.text", "later.text", "info.digital"),
+        (
+            _TG + "test_quick_exit_removes_every_tracked_message",
+            _SP + "test_not_now_then_quick_exit_deletes_the_chat",
+        ),
+    ),
+    Promise(
+        "quick_exit_zalo",
+        "reporter",
+        "On Zalo the bot deletes nothing and says so from the first message: quick exit shows "
+        "how to delete the chat oneself; no delete is ever attempted.",
+        (
+            "ch.zalo.intro",
+            "ch.zalo.exit",
+            "ch.zalo.help",
+            "ch.zalo.later",
+            "ch.zalo.digital",
+            "ch.zalo.del_q",
+        ),
+        (
+            _ZL + "test_quick_exit_says_honestly_what_zalo_cannot_delete",
+            _SP + "test_zalo_says_it_cannot_delete_wherever_deletion_is_mentioned",
+        ),
+    ),
+    Promise(
+        "quick_exit_web",
+        "reporter",
+        "On the web chat quick exit purges the session and leaves nothing readable in the tab.",
+        ("ch.web.intro", "ch.web.digital", "web.exit_hint"),
+        (
+            _WEB + "test_api.py::test_quick_exit_purges_the_session",
+            _WEB + "test_browser.py::test_quick_exit_leaves_nothing_readable_in_the_tab",
+        ),
+    ),
+    Promise(
+        "delete_draft",
+        "reporter",
+        '/delete ("delete my draft") shreds every unsent answer and deletes the chat\'s '
+        'messages; "start again" deletes the answers; nothing is sent.',
+        ("del.q", "resume.new"),
+        (
+            _SP + "test_delete_draft_shreds_the_answers_and_the_messages",
+            _SP + "test_resume_new_deletes_the_answers",
+        ),
+    ),
+    Promise(
+        "not_needed_not_kept",
+        "reporter",
+        "A location or phone number sent where it is not asked for is not kept; a message too "
+        "long, or an account already full, is refused and what was sent so far is kept; a "
+        "location with no commune near is kept.",
+        ("bad.location", "bad.contact", "bad.too_long", "acc.full", "place.none_near"),
+        (
+            _SP + "test_what_a_step_does_not_need_is_not_kept",
+            _SP + "test_a_full_account_keeps_what_was_sent",
+            _SP + "test_a_location_with_no_commune_near_is_kept",
+        ),
+    ),
+    # -- after sending: follow-up with the code ----------------------------------------------
+    Promise(
+        "withdraw_deletes",
+        "reporter",
+        "Withdrawing a report stops all support and deletes it for good (case, its key, its "
+        "messages); the support person can no longer act on it.",
+        ("fu.wd_q", "fu.deleted"),
+        (_SP + "test_withdrawal_deletes_the_report_for_good",),
+    ),
+    Promise(
+        "stop_contact",
+        "reporter",
+        '"Don\'t message me again": no message and no update reaches her chat afterwards; '
+        "the support person is told she is not reachable; she still reads replies with her code.",
+        ("fu.stop_q", "fu.stopped", "focal.not_reachable"),
+        (_SP + "test_stop_contact_means_no_message_reaches_her",),
+    ),
+    Promise(
+        "information_added",
+        "reporter",
+        "Information added with the receipt code is added to the report.",
+        ("fu.added",),
+        (_TG + "test_follow_up_from_another_account_with_the_receipt",),
+    ),
+    # -- kept informed (contact through the chat) ----------------------------------------------
+    Promise(
+        "told_taken_up",
+        "reporter",
+        "She is told, in her language, when the support person takes the report up.",
+        ("push.status", "status.acknowledged"),
+        (_KI + "test_she_is_told_in_her_language_when_her_report_is_taken_up",),
+    ),
+    Promise(
+        "told_passed_on",
+        "reporter",
+        "She is told once (not at every rung) that it was passed on because no one answered in "
+        "time, with the emergency numbers again.",
+        ("push.climbed",),
+        (_KI + "test_she_is_told_once_that_it_was_passed_on_not_at_every_rung",),
+    ),
+    Promise(
+        "told_after_hours",
+        "reporter",
+        "Sent outside the commune's office hours, she is told it went straight to the province "
+        "desk, on duty now or from when it will be.",
+        ("push.after_hours.now", "push.after_hours.later", "who.province_desk"),
+        (
+            _KI + "test_after_hours_she_is_told_who_has_it_and_when",
+            _KI + "test_after_hours_with_the_desk_closed_too_she_is_told_when_it_opens",
+        ),
+    ),
+    Promise(
+        "told_closed",
+        "reporter",
+        "She is told when the report is closed; her code, typed in the chat, reaches the support "
+        "person again (the case reopens to its holder).",
+        ("push.closed",),
+        (
+            _KI + "test_she_is_told_when_her_report_is_closed",
+            _KI + "test_the_tie_ends_when_the_case_closes",
+            _IN + "test_a_message_after_closing_reopens_the_case_to_its_holder",
+        ),
+    ),
+    Promise(
+        "reply_in_place",
+        "reporter",
+        "A support person's reply reaches her chat; a plain message after it goes to the support "
+        "person; after a week of silence or once closed she is told to type her code first.",
+        ("push.reply", "fu.relayed", "tie.gone"),
+        (
+            _KI + "test_a_plain_message_after_a_relayed_one_reaches_the_focal_point",
+            _KI + "test_the_tie_ends_when_the_case_closes",
+            "tests/e2e/test_zalo_kept_informed.py::test_on_zalo_she_is_told_and_answers_in_place",
+            _WEB
+            + "test_reply_in_place.py::test_a_plain_message_after_a_reply_reaches_the_web_inbox",
+        ),
+    ),
+    Promise(
+        "unheld_said_honestly",
+        "reporter",
+        "A message for the support person on a case no one holds is not passed on, is not kept, "
+        "and she is told so.",
+        ("fu.unheld",),
+        (
+            _IN + "test_a_message_for_the_support_person_on_a_case_no_one_holds_is_refused",
+            _IN + "test_a_message_after_closing_with_the_holder_gone_is_refused_honestly",
+        ),
+    ),
+    Promise(
+        "nothing_after_quick_exit",
+        "reporter",
+        "Nothing (news, replies) reaches a chat she left with quick exit.",
+        ("exit.neutral",),
+        (_KI + "test_nothing_reaches_a_chat_left_with_quick_exit",),
+    ),
+    # -- focal points ----------------------------------------------------------------------------
+    Promise(
+        "focal_bound",
+        "focal",
+        "Once bound with an invite code, new reports for this focal point arrive in this chat.",
+        ("focal.bound",),
+        (
+            _FO + "test_referral_ack_relay_close_without_identities",
+            _ZL + "test_a_focal_point_on_zalo_binds_and_gets_the_card",
+        ),
+    ),
+    Promise(
+        "focal_pseudonymous",
+        "focal",
+        'The reporter sees a reply as from "the support person", never the focal point\'s name; '
+        "the focal point is told when it was sent.",
+        ("focal.reply.prompt", "focal.relayed"),
+        (_FO + "test_referral_ack_relay_close_without_identities",),
+    ),
+    Promise(
+        "focal_ack_stops_escalation",
+        "focal",
+        "Acknowledging stops the climb and the reminders.",
+        ("focal.acked",),
+        ("tests/e2e/test_escalation_chain.py::test_unacknowledged_report_climbs_to_the_backup",),
+    ),
+    Promise(
+        "focal_card_reason",
+        "focal",
+        "A card says truly why it came: climbed because no one acknowledged in time, or sent "
+        "straight because no one before was on duty.",
+        ("focal.card.escalated", "focal.card.off_duty"),
+        (
+            _EP + "test_a_card_routed_past_closed_offices_says_so",
+            "tests/e2e/test_escalation_chain.py::test_unacknowledged_report_climbs_to_the_backup",
+        ),
+    ),
+    Promise(
+        "focal_transfer",
+        "focal",
+        "Transferring sends the case, card and all, to the commune typed (or its on-duty rung), "
+        "and the first holder may no longer act on it.",
+        ("focal.transfer.prompt", "focal.transferred"),
+        (_SP + "test_a_focal_point_transfers_a_case",),
+    ),
+    Promise(
+        "focal_reopened",
+        "focal",
+        "A closed case the reporter writes to again is reopened to its holder, who is told.",
+        ("focal.reopened",),
+        (_IN + "test_a_message_after_closing_reopens_the_case_to_its_holder",),
+    ),
+    Promise(
+        "focal_retention",
+        "focal",
+        "A closed case is deleted for good at the time the focal point is warned of, once, "
+        "72 hours before.",
+        ("focal.retention",),
+        ("tests/e2e/test_retention.py::test_closed_case_warned_then_deleted_and_shredded",),
+    ),
+    Promise(
+        "focal_forbidden_audited",
+        "focal",
+        "Acting on another commune's case is refused and the attempt is recorded.",
+        ("focal.forbidden",),
+        (_FO + "test_a_focal_point_of_another_commune_is_refused_and_audited",),
+    ),
+)
+
+
+def text_ids() -> frozenset[str]:
+    """Every text id the register covers."""
+    return frozenset(t for p in PROMISES for t in p.text_ids)
