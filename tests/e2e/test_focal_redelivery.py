@@ -114,6 +114,7 @@ async def test_a_focal_points_updates_delivered_again_on_telegram_apply_once(
     focal.say(REPLY)
     await survivor.wait_text(REPLY)
     assert len(delivered) == 3
+    await runtime.senders["telegram"].wait_idle()  # the confirmations too
     before, focal_seen = await audit_counts(runtime), len(focal.visible())
 
     # The worker crashes before confirming these updates; Telegram delivers them again.
@@ -130,6 +131,7 @@ async def test_a_focal_points_updates_delivered_again_on_telegram_apply_once(
         await focal.tap_global(focal_texts.data("done", referral.id))
         await focal.wait_text(focal_texts.text("vi", "focal.closed", ref=case.ref))
         assert len(delivered) == 3
+        await runtime.senders["telegram"].wait_idle()  # the confirmations too
         before, focal_seen = await audit_counts(runtime), len(focal.visible())
         runtime = await redeliver_after_a_crash(
             runtime, start, fake_bot_api, delivered, focal, "telegram"
@@ -174,6 +176,7 @@ async def test_a_focal_points_updates_delivered_again_on_zalo_apply_once(tmp_pat
         await focal.wait_text(focal_texts.text("vi", "focal.reply.prompt", ref=case.ref))
         focal.say(REPLY)
         await survivor.wait_text(REPLY)
+        await runtime.senders["zalo"].wait_idle()  # the confirmations too
         before, focal_seen = await audit_counts(runtime), len(focal.visible())
         # The worker crashed after storing them and before answering: Zalo delivers again.
         runtime = await redeliver_after_a_crash(runtime, start, fake_zalo, delivered, focal, "zalo")
@@ -185,6 +188,7 @@ async def test_a_focal_points_updates_delivered_again_on_zalo_apply_once(tmp_pat
         await focal.wait_text(focal_texts.text("vi", "focal.close.q"))
         focal.say("8")  # closed: she declined services
         await focal.wait_text(focal_texts.text("vi", "focal.closed", ref=case.ref))
+        await runtime.senders["zalo"].wait_idle()  # the confirmations too
         before, focal_seen = await audit_counts(runtime), len(focal.visible())
         runtime = await redeliver_after_a_crash(runtime, start, fake_zalo, delivered, focal, "zalo")
         after = await audit_counts(runtime)

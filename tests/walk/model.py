@@ -291,7 +291,10 @@ class Walk:
         told = [t for t in new_texts if any(r in t for r in RELAYED)]
         if told:
             _count("told passed on")
-            ref = (state.get("case") or before.get("case") or {}).get("ref")
+            # the case she follows up with her receipt, or the one her chat is tied to by a
+            # relayed reply (a plain message then goes to the focal point)
+            held = state.get("case") or before.get("case") or state.get("tie") or before.get("tie")
+            ref = (held or {}).get("ref")
             self._check_relayed(ref, step_start)
 
     def _check_way_on(self, state: dict, seen: list[Message]) -> None:
