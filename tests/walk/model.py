@@ -291,9 +291,13 @@ class Walk:
         told = [t for t in new_texts if any(r in t for r in RELAYED)]
         if told:
             _count("told passed on")
-            # the case she follows up with her receipt, or the one her chat is tied to by a
-            # relayed reply (a plain message then goes to the focal point)
-            held = state.get("case") or before.get("case") or state.get("tie") or before.get("tie")
+            # On a follow-up screen: the case she opened with her receipt. Elsewhere a plain
+            # message goes to the case her chat is tied to by a relayed reply (the engine's
+            # _in_place), whatever case an earlier follow-up left in her state.
+            if str(before.get("s") or "").startswith("fu."):
+                held = before.get("case") or state.get("case")
+            else:
+                held = before.get("tie") or state.get("tie") or before.get("case")
             ref = (held or {}).get("ref")
             self._check_relayed(ref, step_start)
 
