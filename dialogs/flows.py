@@ -168,6 +168,41 @@ def _s(id, kind, prompt, **kw) -> Step:  # noqa: A002
     return Step(id, kind, tuple(prompt), **kw)
 
 
+# What each danger step asks, in DANGER_QUESTIONS' order (the first also says why they are
+# asked), and the note a "yes" to it brings.
+_DANGER_ASKS: tuple[tuple[tuple[str, ...], str | None], ...] = (
+    ((N_("dq.intro"), N_("dq.strang")), N_("note.strangled")),
+    ((N_("dq.weapon"),), None),
+    ((N_("dq.kill"),), None),
+    ((N_("dq.home"),), None),
+    ((N_("dq.worse"),), None),
+    ((N_("dq.preg"),), None),
+)
+
+
+def _danger_steps(then: str) -> list[Step]:
+    """The danger questions as skippable yes/no steps, one after another, then ``then``."""
+    ids = [step_id for _field, step_id, _label, _sign in DANGER_QUESTIONS] + [then]
+    steps = []
+    for i, ((field, step_id, _label, _sign), (prompt, note)) in enumerate(
+        zip(DANGER_QUESTIONS, _DANGER_ASKS, strict=True)
+    ):
+        yes = YES if note is None else Opt("y", N_("opt.yes"), note=note, value=True)
+        steps.append(
+            _s(
+                step_id,
+                "choice",
+                prompt,
+                field=field,
+                options=(yes, NO),
+                skip=True,
+                next=ids[i + 1],
+                group="safety",
+            )
+        )
+    return steps
+
+
 STEPS_LIST: list[Step] = [
     # 1. start, language and safety first
     _s(
@@ -287,66 +322,7 @@ STEPS_LIST: list[Step] = [
         next="sv.dq_strang",
         group="when",
     ),
-    _s(
-        "sv.dq_strang",
-        "choice",
-        (N_("dq.intro"), N_("dq.strang")),
-        field="dq_strang",
-        options=(Opt("y", N_("opt.yes"), note=N_("note.strangled"), value=True), NO),
-        skip=True,
-        next="sv.dq_weapon",
-        group="safety",
-    ),
-    _s(
-        "sv.dq_weapon",
-        "choice",
-        N_("dq.weapon"),
-        field="dq_weapon",
-        options=(YES, NO),
-        skip=True,
-        next="sv.dq_kill",
-        group="safety",
-    ),
-    _s(
-        "sv.dq_kill",
-        "choice",
-        N_("dq.kill"),
-        field="dq_kill",
-        options=(YES, NO),
-        skip=True,
-        next="sv.dq_home",
-        group="safety",
-    ),
-    _s(
-        "sv.dq_home",
-        "choice",
-        N_("dq.home"),
-        field="dq_home",
-        options=(YES, NO),
-        skip=True,
-        next="sv.dq_worse",
-        group="safety",
-    ),
-    _s(
-        "sv.dq_worse",
-        "choice",
-        N_("dq.worse"),
-        field="dq_worse",
-        options=(YES, NO),
-        skip=True,
-        next="sv.dq_preg",
-        group="safety",
-    ),
-    _s(
-        "sv.dq_preg",
-        "choice",
-        N_("dq.preg"),
-        field="dq_preg",
-        options=(YES, NO),
-        skip=True,
-        next="sv.where",
-        group="safety",
-    ),
+    *_danger_steps(then="sv.where"),
     _s(
         "sv.where",
         "place",
