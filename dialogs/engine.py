@@ -39,7 +39,7 @@ from dialogs.flows import (
     reporter_of,
 )
 from dialogs.i18n import DEFAULT, LANG_NAMES, LANGUAGES, N_, Translator, translator
-from dialogs.outbound import news
+from dialogs.outbound import news_text
 from dialogs.report import build_report
 from dialogs.text import (
     MAX_ACCOUNT_PARTS,
@@ -1235,10 +1235,12 @@ def _on_news(c: _Ctx, ev: E.CaseNews) -> None:
         return
     if ev.kind == "reply":
         st["tie"] = {"ref": ref, "t": c.ts}
-    send = news(st["l"], ev.kind, text=ev.text, who=ev.who, when=ev.when)
+    c.acts.append(A.Send(news_text(st["l"], ev.kind, text=ev.text, who=ev.who, when=ev.when)))
     if st.get("w") == "submit":  # her receipt follows, with the buttons
-        send = A.Send(send.text)
-    c.acts.append(send)
+        return
+    # The screen she was on, again and newest: a number typed on a numbered channel is
+    # read against that screen's options, so they must be the last ones shown.
+    _reprompt(c, None)
 
 
 def _in_place(c: _Ctx, text: str) -> bool:

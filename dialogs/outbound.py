@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dialogs import actions as A
 from dialogs.i18n import DEFAULT, LANGUAGES, N_, translator
 from dialogs.text import nfc
 
@@ -30,27 +29,6 @@ _WHO = {
     "police_desk": N_("who.police_desk"),
     "province_desk": N_("who.province_desk"),
 }
-
-
-def _globals(lang: str) -> tuple[A.Option, ...]:
-    tr = translator(lang)
-    return (
-        A.Option(A.SOS, tr.gettext(N_("opt.sos"))),
-        A.Option(A.EXIT, tr.gettext(N_("opt.exit"))),
-    )
-
-
-def focal_reply(lang: str, text: str) -> A.Send:
-    """A focal point's reply relayed to a person who chose contact through the chat."""
-    return news(lang, "reply", text=text)
-
-
-def status_update(lang: str, status: str) -> A.Send:
-    """A status change, only for a person who opted into updates."""
-    lang = lang if lang in LANGUAGES else DEFAULT
-    tr = translator(lang)
-    label = tr.gettext(_STATUS.get(status, N_("status.unknown")))
-    return A.Send(tr.gettext(N_("push.status"), status=label), _globals(lang))
 
 
 def news_text(
@@ -81,11 +59,6 @@ def news_text(
     if kind == "closed":
         return tr.gettext(N_("push.closed"))
     return tr.gettext(N_("push.status"), status=tr.gettext(N_("status.unknown")))
-
-
-def news(lang: str, kind: str, **kw: str | None) -> A.Send:
-    """A news message with quick exit and the emergency numbers one tap away."""
-    return A.Send(news_text(lang, kind, **kw), _globals(lang))
 
 
 def _parse(when: str | None) -> datetime | None:

@@ -304,14 +304,13 @@ def test_event_action_command_dict_round_trip():
         assert C.Command.from_dict(json.loads(json.dumps(cmd.to_dict()))) == cmd
 
 
-def test_unprompted_messages_are_neutral_and_offer_exit():
-    from dialogs.outbound import focal_reply, status_update
+def test_unprompted_messages_are_neutral():
+    from dialogs.outbound import news_text
 
-    s = focal_reply("vi", "Chào bạn, chiều nay mình gọi được không?")
-    assert "Chào bạn, chiều nay" in s.text and A.EXIT in [o.data for o in s.options]
-    u = status_update("en", "acknowledged")
-    assert u.text == "Update: the support person has taken it."
-    assert status_update("rad", "weird").text == "Cập nhật: đang xử lý."
+    s = news_text("vi", "reply", text="Chào bạn, chiều nay mình gọi được không?")
+    assert "Chào bạn, chiều nay" in s
+    assert news_text("en", "acked") == "Update: the support person has taken it."
+    assert news_text("rad", "weird") == "Cập nhật: đang xử lý."
 
 
 def test_late_place_results_after_moving_on_are_ignored():

@@ -27,7 +27,8 @@ def test_a_reply_is_shown_and_ties_the_chat_then_a_plain_message_goes_back():
     bot = at_done()
     acts, cmds = bot.send(E.CaseNews("REF1", "reply", text="Chị ổn không?"))
     assert cmds == [] and "Chị ổn không?" in acts[0].text
-    assert acts[0].options  # quick exit and the emergency numbers
+    # then the screen she was on, newest, so that a typed number means one of its options
+    assert acts[-1].tag == A.TAG_PROMPT and A.EXIT in [o.data for o in acts[-1].options]
     assert bot.state["tie"]["ref"] == "REF1"
 
     _, cmds = bot.text("Em ổn, cảm ơn chị.")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
+from dialogs import actions as A
 from dialogs import focal_texts
 from dialogs.i18n import translator
 from dialogs.outbound import news_text
@@ -18,7 +19,7 @@ from storage import conversations
 from storage.db import transaction
 from storage.models import Case, CaseMessage, OutboxMessage, Referral
 from tests.dialogs.helpers import DANGER_SKIPPED
-from tests.e2e.driver import TelegramPerson
+from tests.e2e.driver import TIMEOUT, TelegramPerson
 from tests.e2e.test_focal import (  # noqa: F401
     BMT,
     FOCAL,
@@ -129,6 +130,16 @@ async def survivor_messages(runtime, case: Case) -> list[str]:  # noqa: F811
 # -- #18.3: kept informed --------------------------------------------------------------------
 
 
+async def prompt_after(person: TelegramPerson, message) -> object:
+    """The first message with buttons after ``message``."""
+
+    def seen():
+        later = [m for m in person.visible() if m.message_id > message.message_id and m.buttons]
+        return later[0] if later else None
+
+    return await person.fake.async_wait_for(seen, TIMEOUT)
+
+
 async def test_she_is_told_in_her_language_when_her_report_is_taken_up(runtime, fake_bot_api):  # noqa: F811
     focal = await primary_of_bmt(runtime, fake_bot_api)
     survivor = TelegramPerson(fake_bot_api, SURVIVOR)
@@ -138,7 +149,9 @@ async def test_she_is_told_in_her_language_when_her_report_is_taken_up(runtime, 
 
     await focal.tap_global(focal_texts.data(focal_texts.ACK, referral.id))
     told = await survivor.wait_text(news_text("en", "acked"))
-    assert told.buttons  # quick exit and the emergency numbers one tap away
+    # the screen she was on comes again after it: quick exit and the emergency numbers one tap away
+    again = await prompt_after(survivor, told)
+    assert {A.EXIT, A.SOS} <= {b["callback_data"] for b in again.buttons}
     tr = translator("en")
     assert tr.gettext("push.status", status=tr.gettext("status.acknowledged")) in told.text
     assert news_text("en", "acked") == "Update: the support person has taken it."
@@ -198,7 +211,7 @@ async def test_she_is_told_when_her_report_is_closed(runtime, fake_bot_api):  # 
 
     await close(focal, case, referral)
     told = await survivor.wait_text(translator("en").gettext("push.closed"))
-    assert told.buttons
+    await prompt_after(survivor, told)
 
 
 async def test_nothing_reaches_a_chat_left_with_quick_exit(runtime, fake_bot_api):  # noqa: F811
