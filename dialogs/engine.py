@@ -17,6 +17,7 @@ No clock reads, no randomness, no I/O. The state is a small JSON-serialisable di
 ``tie`` {"ref", "t"}: the chat is tied to the case whose focal point's message it showed at
        ``t`` (epoch s): a plain message goes to that focal point, for TIE_SILENCE after the
        last message either way; {"ref", "end": 1} once the case closed
+``hn`` news of a case is on screen with no step open: a typed number picks a global option
 =====  ==============================================================================
 """
 
@@ -235,6 +236,10 @@ def _dispatch(c: _Ctx, ev) -> None:
             if code:
                 _lookup(c, code)
                 return
+            data = _home_number(c, text.strip()) if st.get("hn") else None
+            if data:
+                _global(c, data)
+                return
             if s != "exited" and 0 < len(text.strip()) <= MAX_TEXT and _in_place(c, text.strip()):
                 return
         _entry(c)
@@ -316,7 +321,7 @@ def _exit(c: _Ctx) -> None:
         st["r"] = s
     st["s"] = "exited"
     st["n"] += 1
-    for k in ("pc", "fx", "fa", "fm", "tie"):  # whoever writes next may not be her
+    for k in ("pc", "fx", "fa", "fm", "tie", "hn"):  # whoever writes next may not be her
         st.pop(k, None)
     if st.get("w") not in ("submit",):
         st.pop("w", None)
@@ -381,6 +386,7 @@ def _show(
     st = c.st
     st["s"] = step_id
     st["n"] += 1
+    st.pop("hn", None)
     f = flow_of(step_id)
     if f:
         st["f"] = f
@@ -1235,12 +1241,27 @@ def _on_news(c: _Ctx, ev: E.CaseNews) -> None:
         return
     if ev.kind == "reply":
         st["tie"] = {"ref": ref, "t": c.ts}
-    c.acts.append(A.Send(news_text(st["l"], ev.kind, text=ev.text, who=ev.who, when=ev.when)))
+    text = news_text(st["l"], ev.kind, text=ev.text, who=ev.who, when=ev.when)
     if st.get("w") == "submit":  # her receipt follows, with the buttons
-        return
-    # The screen she was on, again and newest: a number typed on a numbered channel is
-    # read against that screen's options, so they must be the last ones shown.
-    _reprompt(c, None)
+        c.acts.append(A.Send(text))
+    elif not st["s"]:
+        # No screen open: the news is the screen, with the global options only (never the
+        # greeting, which names the hotline on a phone that may be watched).
+        st["hn"] = 1
+        c.acts.append(A.Send(text, tuple(_global_opts(c.tr)), tag=A.TAG_PROMPT))
+    else:
+        # The screen she was on, again and newest: a number typed on a numbered channel
+        # is read against that screen's options, so they must be the last ones shown.
+        c.acts.append(A.Send(text))
+        _reprompt(c, None)
+
+
+def _home_number(c: _Ctx, text: str) -> str | None:
+    """The global option a typed number picks on news shown with no screen open."""
+    opts = _global_opts(c.tr)
+    if text.isascii() and text.isdigit() and len(text) < 3 and 1 <= int(text) <= len(opts):
+        return opts[int(text) - 1].data
+    return None
 
 
 def _in_place(c: _Ctx, text: str) -> bool:

@@ -106,3 +106,25 @@ def test_news_during_the_submission_waits_for_the_receipt_buttons():
     acts, _ = bot.send(E.CaseNews("REF1", "after_hours", who="province_desk"))
     assert acts[0].options == ()
     assert TR.gettext("who.province_desk") in acts[0].text
+
+
+def test_news_with_no_screen_open_is_the_screen_and_its_numbers_mean_its_options():
+    bot = Bot()
+    bot.cmd("start")
+    bot.state = {**bot.state, "s": ""}  # e.g. her draft expired: no step open
+    acts, _ = bot.send(E.CaseNews("REF1", "acked"))
+    assert len(acts) == 1  # neutral: not the greeting that names the hotline
+    labels = [o.label for o in acts[0].options]
+    assert labels[-1] == TR.gettext("opt.exit")
+    acts, _ = bot.text(str(len(labels)))  # the last number: quick exit
+    assert bot.step == "exited"
+
+
+def test_news_on_an_open_screen_shows_that_screen_again_newest():
+    bot = at_done()
+    before = bot.state["n"]
+    acts, _ = bot.send(E.CaseNews("REF1", "acked"))
+    assert acts[0].options == () and acts[-1].tag == A.TAG_PROMPT
+    assert bot.step == "done" and bot.state["n"] == before  # the old buttons still work
+    _, _ = bot.text("1")  # the first option of that screen, not of the news
+    assert bot.step != "exited" and "hn" not in bot.state

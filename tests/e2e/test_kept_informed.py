@@ -19,7 +19,7 @@ from storage import conversations
 from storage.db import transaction
 from storage.models import Case, CaseMessage, OutboxMessage, Referral
 from tests.dialogs.helpers import DANGER_SKIPPED
-from tests.e2e.driver import TIMEOUT, TelegramPerson
+from tests.e2e.driver import TelegramPerson
 from tests.e2e.test_focal import (  # noqa: F401
     BMT,
     FOCAL,
@@ -130,16 +130,6 @@ async def survivor_messages(runtime, case: Case) -> list[str]:  # noqa: F811
 # -- #18.3: kept informed --------------------------------------------------------------------
 
 
-async def prompt_after(person: TelegramPerson, message) -> object:
-    """The first message with buttons after ``message``."""
-
-    def seen():
-        later = [m for m in person.visible() if m.message_id > message.message_id and m.buttons]
-        return later[0] if later else None
-
-    return await person.fake.async_wait_for(seen, TIMEOUT)
-
-
 async def test_she_is_told_in_her_language_when_her_report_is_taken_up(runtime, fake_bot_api):  # noqa: F811
     focal = await primary_of_bmt(runtime, fake_bot_api)
     survivor = TelegramPerson(fake_bot_api, SURVIVOR)
@@ -150,7 +140,7 @@ async def test_she_is_told_in_her_language_when_her_report_is_taken_up(runtime, 
     await focal.tap_global(focal_texts.data(focal_texts.ACK, referral.id))
     told = await survivor.wait_text(news_text("en", "acked"))
     # the screen she was on comes again after it: quick exit and the emergency numbers one tap away
-    again = await prompt_after(survivor, told)
+    again = await survivor.options_from(told)
     assert {A.EXIT, A.SOS} <= {b["callback_data"] for b in again.buttons}
     tr = translator("en")
     assert tr.gettext("push.status", status=tr.gettext("status.acknowledged")) in told.text
@@ -211,7 +201,7 @@ async def test_she_is_told_when_her_report_is_closed(runtime, fake_bot_api):  # 
 
     await close(focal, case, referral)
     told = await survivor.wait_text(translator("en").gettext("push.closed"))
-    await prompt_after(survivor, told)
+    await survivor.options_from(told)
 
 
 async def test_nothing_reaches_a_chat_left_with_quick_exit(runtime, fake_bot_api):  # noqa: F811

@@ -51,8 +51,8 @@ async def test_on_zalo_she_is_told_and_answers_in_place(runtime, fake_zalo):  # 
     acked = await survivor.wait_text(news_text("vi", "acked"))
     # the screen she was on comes again after the news: the numbers she sees last are the
     # ones a typed number means
-    survivor.last_seq = acked.seq
-    await survivor.offered("x")
+    way_on = await survivor.options_from(acked)
+    assert TR.gettext("opt.exit") in [label for _n, label in numbered(way_on.text)]
 
     focal.say("2")  # reply
     await focal.wait_text(focal_texts.text("vi", "focal.reply.prompt", ref=case.ref))

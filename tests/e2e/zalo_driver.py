@@ -134,6 +134,16 @@ class ZaloPerson:
 
         return await self.fake.async_wait_for(seen, TIMEOUT)
 
+    async def options_from(self, message: ChatMessage) -> ChatMessage:
+        """The way on from ``message`` (news of a case): the message itself when it carries
+        numbered choices, else the first later message that does (the screen shown again)."""
+
+        def seen():
+            later = [m for m in self.visible() if m.seq >= message.seq and numbered(m.text)]
+            return later[0] if later else None
+
+        return await self.fake.async_wait_for(seen, TIMEOUT)
+
     async def receipt_code(self) -> tuple[str, ChatMessage]:
         def seen():
             for message in reversed(self.visible()):
