@@ -55,11 +55,7 @@ NOT_PROMISES: dict[str, str] = {
 
 # Promises no end-to-end test proves yet: each must be proved (and moved to the register)
 # or reworded. Listed so the guard below passes while they stay visible.
-KNOWN_GAPS: dict[str, str] = {
-    "note.failed": "'what you answered is kept, try again': shown when a command fails; in "
-    'production only "stop contact" on a case deleted meanwhile fails this way (other '
-    "failures are retried), and no channel test stages that race",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 @cache

@@ -55,6 +55,14 @@ class TelegramPerson:
         self.press(data, message.message_id)
         return message
 
+    async def offered(self, code: str) -> ChatMessage:
+        """Wait (without pressing) for a prompt newer than the last answered offering ``code``."""
+        floor = self.last_n + 1
+        message, _data, _n = await self.fake.async_wait_for(
+            lambda: self._find(code, floor), TIMEOUT
+        )
+        return message
+
     async def tap_global(self, data: str) -> None:
         message = await self.fake.async_wait_for(lambda: self._with_button(data), TIMEOUT)
         self.press(data, message.message_id)

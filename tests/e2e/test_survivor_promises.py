@@ -16,6 +16,7 @@ from dialogs import focal_texts
 from dialogs.i18n import translator
 from dialogs.text import MAX_TEXT
 from routing import escalation
+from storage import cases
 from storage.db import transaction
 from storage.models import AuditEvent, Case, DataKey, OutboxMessage, Referral
 from tests.dialogs.helpers import DANGER_SKIPPED
@@ -177,6 +178,23 @@ async def test_stop_contact_means_no_message_reaches_her(runtime, fake_bot_api):
     await survivor.wait_text("CANARY-AFTER-STOP Chị ổn không?")
 
 
+async def test_stop_contact_on_a_report_deleted_meanwhile_is_honest(runtime, fake_bot_api):  # noqa: F811
+    survivor = TelegramPerson(fake_bot_api, SURVIVOR)
+    code = await report_with_chat_contact(survivor)
+    await _follow_up(survivor, code)
+    await survivor.offered("stop")  # her report is on screen
+    async with transaction(runtime.store.sessions) as session:  # e.g. by retention, just now
+        case = (await session.exec(select(Case))).one()
+        await cases.delete_case(
+            session, runtime.store.vault, case, now=OFFICE_HOURS, actor_role="system"
+        )
+    await survivor.tap("stop")
+    await survivor.tap("y")
+    # nothing of her is left to contact her with: what she asked for holds
+    await survivor.wait_text(VI.gettext("fu.stopped"))
+    assert not any(VI.gettext("note.failed") in (m.text or "") for m in survivor.visible())
+
+
 async def test_zalo_says_it_cannot_delete_wherever_deletion_is_mentioned(
     zalo_runtime,
     fake_zalo,  # noqa: F811
@@ -251,7 +269,6 @@ async def test_the_sos_button_sends_an_urgent_alert(runtime, fake_bot_api):  # n
 
 
 async def test_what_a_step_does_not_need_is_not_kept(runtime, fake_bot_api):  # noqa: F811
-    from storage import cases
 
     person = TelegramPerson(fake_bot_api, USER + 4)
     person.command("/start")
@@ -352,7 +369,6 @@ async def _send(person: TelegramPerson) -> None:
 
 async def test_a_full_account_keeps_what_was_sent(runtime, fake_bot_api):  # noqa: F811
     from dialogs.text import MAX_ACCOUNT_PARTS
-    from storage import cases
 
     person = TelegramPerson(fake_bot_api, USER + 5)
     await _to_the_place(person)
@@ -370,7 +386,6 @@ async def test_a_full_account_keeps_what_was_sent(runtime, fake_bot_api):  # noq
 
 
 async def test_a_location_with_no_commune_near_is_kept(tmp_path, fake_bot_api):
-    from storage import cases
     from tests.e2e.test_telegram import settings_for
 
     # No directory loaded: no office anywhere to suggest a commune from.
