@@ -2,8 +2,9 @@
 
 Our own log lines name events and ids only. Libraries that would log statement parameters
 or client addresses are held at WARNING, and uvicorn's access log (which records the
-caller's IP address) is off. APScheduler is held at WARNING too: at INFO it prints two
-lines per job run, every second (a failing job is still logged, at ERROR).
+caller's IP address) is off. APScheduler and aiogram's dispatcher are held at WARNING too:
+at INFO they print a line per job run (every second) and per update (a failing job or
+update is still logged, at ERROR).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 # Loggers that print SQL parameters, request lines or addresses at INFO/DEBUG.
 _QUIET = ("aiosqlite", "sqlalchemy.engine", "asyncpg", "uvicorn.access", "httpx", "httpcore")
 # Loggers that repeat themselves in steady state.
-_STEADY = ("apscheduler",)
+_STEADY = ("apscheduler", "aiogram.event")
 
 
 def configure_logging(level: int = logging.INFO) -> None:
