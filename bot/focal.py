@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -103,6 +103,7 @@ class FocalDesk:
             if row is None:
                 raise KeyError(focal_point_id)
             row.invite_hash, row.invite_expires_at = _invite_hash(self.store, code), now + ttl
+            row.active = True  # a revoked focal point is taken back by a new invite
             session.add(row)
             await self._audit(
                 session,
@@ -114,7 +115,9 @@ class FocalDesk:
         return code
 
     async def revoke(self, focal_point_id: str, *, now: datetime) -> None:
-        """Unbind the chat account and cancel any open invite."""
+        """End everything at once: the chat account is unbound, any open invite cancelled,
+        every web session dead (:meth:`identify`), and the focal point out of the directory
+        (:func:`may_act` refuses, no new or reopened case reaches it) until a new invite."""
         async with transaction(self.store.sessions) as session:
             row = await session.get(FocalPoint, focal_point_id)
             if row is None:
@@ -122,6 +125,7 @@ class FocalDesk:
             if self._bound is not None:
                 self._bound.discard(row.identity_key)
             row.identity_key = row.invite_hash = row.invite_expires_at = None
+            row.active, row.revoked_at = False, now
             seal_into(
                 self.store.vault,
                 await data_key_of(session, self.store.vault, row),
@@ -227,7 +231,7 @@ class FocalDesk:
                     session,
                     self.store.vault,
                     _web_key(self.store, user_id),
-                    {"focal": row.id},
+                    {"focal": row.id, "since": now.timestamp()},
                     now=now,
                     ttl=WEB_SESSION_TTL,
                 )
@@ -276,15 +280,29 @@ class FocalDesk:
         self, session: AsyncSession, channel: str, user_id: str
     ) -> FocalPoint | None:
         if channel == WEB:
-            _, state = await conversations.load(
-                session, self.store.vault, _web_key(self.store, user_id)
-            )
-            focal_id = state.get("focal") if isinstance(state, dict) else None
-            return await session.get(FocalPoint, focal_id) if focal_id else None
+            return await self._web_focal(session, user_id)
         identity = conversations.conversation_key(self.store.vault, channel, user_id)
         return (
             await session.exec(select(FocalPoint).where(FocalPoint.identity_key == identity))
         ).first()
+
+    async def _web_focal(self, session: AsyncSession, session_id: str) -> FocalPoint | None:
+        """The focal point a web session belongs to; a session opened before its focal
+        point was revoked is shredded at its first use, and the refusal audited."""
+        key = _web_key(self.store, session_id)
+        _, state = await conversations.load(session, self.store.vault, key)
+        focal_id = state.get("focal") if isinstance(state, dict) else None
+        row = await session.get(FocalPoint, focal_id) if focal_id else None
+        if row is None:
+            return None
+        revoked = row.revoked_at.timestamp() if row.revoked_at is not None else None
+        if row.active and (revoked is None or state.get("since", 0) > revoked):
+            return row
+        await conversations.shred(session, self.store.vault, key)
+        await self._audit(
+            session, action="focal.revoked_refused", role="unknown", actor_id=row.id, now=datetime.now(UTC)
+        )
+        return None
 
     async def is_focal(self, channel: str, user_id: str) -> bool:
         """Whether this account is bound to a focal point: a routing hint, asked for every
@@ -321,7 +339,7 @@ class FocalDesk:
         are that province's. An urgent alert also goes to the province desk at once."""
         if not case.consent_referral:
             return None
-        directory = self.directory()
+        directory = await self._directory(session)
         place = report.get("place") or {}
         commune = PlaceCode(case.place_scheme, case.commune_code) if case.commune_code else None
         if commune is not None and directory.places.commune(commune) is None:
@@ -410,6 +428,16 @@ class FocalDesk:
                     now,
                 )
         return referral
+
+    async def _directory(self, session: AsyncSession) -> Directory:
+        """The directory for routing, less anyone revoked since it was loaded (the CLI
+        revokes in another process; the loaded directory is refreshed only now and then)."""
+        directory = self.directory()
+        inactive = select(FocalPoint.id).where(FocalPoint.active == False)  # noqa: E712
+        gone = set((await session.exec(inactive)).all())
+        if any(directory.focal_point(id) is not None for id in gone):
+            return directory.without(gone)
+        return directory
 
     async def _alert_desk(
         self,
@@ -698,7 +726,7 @@ class FocalDesk:
         if found:
             agreed = consent_of(case)
             target = match_focal_point(
-                self.directory(),
+                await self._directory(session),
                 commune_code=found[0].commune.code,
                 now=now,
                 roles={r for r in Role if may_receive(agreed, r.value)},

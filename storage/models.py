@@ -195,6 +195,8 @@ class FocalPoint(SQLModel, table=True):
     identity_key: str | None = Field(default=None, max_length=64, unique=True)
     invite_hash: str | None = Field(default=None, max_length=64, unique=True)
     invite_expires_at: datetime | None = _when(nullable=True)
+    # Web sessions opened before this are dead, even after a new invite.
+    revoked_at: datetime | None = _when(nullable=True)
     updated_at: datetime = _when(default=True)
     # sealed
     display_name: bytes | None = _sealed()
