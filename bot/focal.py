@@ -300,7 +300,11 @@ class FocalDesk:
             return row
         await conversations.shred(session, self.store.vault, key)
         await self._audit(
-            session, action="focal.revoked_refused", role="unknown", actor_id=row.id, now=datetime.now(UTC)
+            session,
+            action="focal.revoked_refused",
+            role="unknown",
+            actor_id=row.id,
+            now=datetime.now(UTC),
         )
         return None
 
