@@ -323,6 +323,16 @@ class AuditEvent(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+class RefusalCount(SQLModel, table=True):
+    """How many attempts of one kind were refused in one window (a wrong code, a limit):
+    one row per window, not one per attempt, so a flood cannot grow the database."""
+
+    __tablename__ = "refusal_counts"
+    action: str = Field(primary_key=True, max_length=48)
+    window_start: datetime = Field(sa_column=sa.Column(UTCDateTime(), primary_key=True))
+    count: int = 0
+
+
 SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "cases": ("narrative", "details", "location", "contact", "reporter_address", "attachments"),
     "case_messages": ("body",),
