@@ -44,7 +44,7 @@ from routing.matching import (
     province_desk_for,
 )
 from routing.places import PlaceCode, load_places
-from storage import audit, conversations, media, outbox, retention
+from storage import audit, conversations, media, outbox, refusals, retention
 from storage.db import after_commit, transaction
 from storage.keyring import PURPOSE_INVITE
 from storage.models import Case, CaseMessage, EscalationDeadline, FocalPoint, Referral
@@ -171,7 +171,8 @@ class FocalDesk:
 
         Attempts are limited per sender and overall (:attr:`invite_attempts`); the sender
         is the chat account's pseudonym (the keyed hash conversations are found by), or
-        ``sender`` (the web sign-in's keyed address). Every attempt is audited under it.
+        ``sender`` (the web sign-in's keyed address). A sign-in is audited; refused
+        attempts are counted per window (:mod:`storage.refusals`), not a row each.
         On a chat, a wrong code and a wait are answered through the outbox, paced like
         every message. ``update`` is the channel's id of the message that carried the code
         (see :meth:`press`)."""
@@ -197,9 +198,7 @@ class FocalDesk:
             actor = sender or conversations.conversation_key(vault, channel, user_id)
             wait_s = self.invite_attempts.wait(actor)
             if wait_s:
-                await self._audit(
-                    session, action="focal.invite_limited", role="unknown", actor_id=actor, now=now
-                )
+                await refusals.count(session, self.store.keyring, "focal.invite_limited", at=now)
                 minutes = math.ceil(wait_s / 60)
                 await self._tell_chat(
                     session,
@@ -216,9 +215,7 @@ class FocalDesk:
             row = (await session.exec(query)).first()
             if row is None or row.invite_expires_at is None or row.invite_expires_at < now:
                 self.invite_attempts.missed(actor)
-                await self._audit(
-                    session, action="focal.bad_invite", role="unknown", actor_id=actor, now=now
-                )
+                await refusals.count(session, self.store.keyring, "focal.bad_invite", at=now)
                 await self._tell_chat(
                     session, channel, user_id, chat_id, T.text(FOCAL_LANG, "focal.bad_code"), now
                 )
