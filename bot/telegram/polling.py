@@ -7,6 +7,10 @@ next getUpdates offset) only after that commit. If the database fails, what the 
 had not committed yet is rolled back, and those updates are asked for again after a
 pause. So nothing said is lost, and an update that was already stored is recognised by
 its id (:meth:`bot.service.Hotline.handle`).
+
+Each update is decoded on its own: one that aiogram cannot decode (a shape it does not
+know) would otherwise fail the whole answer for ever. It is logged by its id only, never
+its content, skipped and confirmed with the rest.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,9 +51,12 @@ async def run_polling(
     offset: int | None = None
     delay = resilience.FIRST_DELAY_S
     while True:
-        request = GetUpdates(offset=offset, timeout=POLL_TIMEOUT_S, allowed_updates=allowed_updates)
+        request = RawGetUpdates(
+            offset=offset, timeout=POLL_TIMEOUT_S, allowed_updates=allowed_updates
+        )
         try:
-            updates = await bot(request, request_timeout=request_timeout)
+            raw = await bot(request, request_timeout=request_timeout)
+            updates, last_id = decoded(bot, raw)
             await handle_batch(dispatcher, bot, sessions, updates)
         except Exception as exc:  # noqa: BLE001 - the network, the Bot API or the database
             # What was not confirmed comes again; what was committed is confirmed now.
@@ -60,8 +68,36 @@ async def run_polling(
             delay = min(resilience.MAX_DELAY_S, delay * 2)
             continue
         delay = resilience.FIRST_DELAY_S
-        if updates:
-            offset = updates[-1].update_id + 1
+        if last_id is not None:  # past the undecodable ones too
+            offset = last_id + 1
+
+
+class RawGetUpdates(GetUpdates):
+    """getUpdates answered as plain JSON objects, decoded one by one by :func:`decoded`."""
+
+    __returning__ = list[dict[str, Any]]
+
+
+def decoded(bot: Bot, raw: list[dict[str, Any]]) -> tuple[list[Update], int | None]:
+    """The updates aiogram can decode, and the last update id of the answer (to confirm).
+    An undecodable one is logged by id and error type only: its content may be a message."""
+    updates: list[Update] = []
+    last_id: int | None = None
+    for item in raw:
+        update_id = item.get("update_id")
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            update_id = None  # not even an id: logged as "?"
+        else:
+            last_id = update_id if last_id is None else max(last_id, update_id)
+        try:
+            updates.append(Update.model_validate(item, context={"bot": bot}))
+        except ValidationError as exc:
+            log.error(
+                "update %s could not be decoded (%d errors); skipped",
+                "?" if update_id is None else update_id,
+                exc.error_count(),
+            )
+    return updates, last_id
 
 
 async def handle_batch(

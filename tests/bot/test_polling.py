@@ -191,3 +191,27 @@ async def test_a_bot_api_call_inside_a_batch_commits_what_is_stored_first(tmp_pa
             assert data_keys() == before + 1  # committed before the round trip
     finally:
         await runtime.stop()
+
+
+async def test_an_update_aiogram_cannot_decode_is_skipped_and_polling_goes_on(
+    tmp_path, fake_bot_api, caplog
+):
+    """Issue 23 finding 8: one undecodable update stopped polling for ever. Now it is
+    logged by id only, skipped and confirmed; the next update is answered."""
+    runtime = await Runtime.start(settings_for(tmp_path, fake_bot_api))
+    try:
+        poison = U.command_update(LATER, "/start")
+        poison["message"]["forward_origin"] = {"type": "CANARY-POISON", "date": "never"}
+        poison["message"]["text"] = "CANARY-POISON text"
+        poison_id = fake_bot_api.inject_update(poison)
+        fake_bot_api.inject_update(U.command_update(LATER, "/start"))
+        await fake_bot_api.async_wait_for_sent(chat_id=LATER, timeout=20)
+        await fake_bot_api.async_wait_for(
+            lambda: any((o or 0) > poison_id for o in _offsets(fake_bot_api)), 20
+        )  # confirmed: never asked for again
+    finally:
+        await runtime.stop()
+    assert "CANARY-POISON" not in caplog.text and f"update {poison_id} could not" in caplog.text
+    with closing(sqlite3.connect(tmp_path / "hotline.db")) as db:
+        dump = "\n".join(db.iterdump())
+    assert "CANARY-POISON" not in dump
