@@ -885,7 +885,8 @@ class FocalDesk:
         return True
 
     async def retention_round(self, *, now: datetime) -> int:
-        """Warn focal points 72 hours before a closed case is deleted; delete the due ones."""
+        """Warn focal points 72 hours before a closed case is deleted; delete the due ones,
+        and the unreferred cases untouched for the retention (:mod:`storage.retention`)."""
         async with transaction(self.store.sessions) as session:
             for case in await retention.due_for_warning(session, now):
                 case.retention_warned_at = now
@@ -903,7 +904,9 @@ class FocalDesk:
                         T.text(FOCAL_LANG, "focal.retention", ref=case.ref, when=when),
                         now,
                     )
-            deleted = await retention.purge_expired(session, self.store.vault, now)
+            deleted = await retention.purge_expired(
+                session, self.store.vault, now, retention=self.retention
+            )
         self._wake()
         return deleted
 
