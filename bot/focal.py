@@ -540,15 +540,17 @@ class FocalDesk:
                 or case is None
                 or not may_act(focal, referral, case)
             ):
-                await self._audit(
-                    session,
-                    action="focal.forbidden",
-                    role="focal_point" if focal else "unknown",
-                    actor_id=focal.id if focal else None,
-                    case_id=case.id if case else None,
-                    now=now,
-                )
-                if focal is not None:
+                if focal is None:  # anyone can forge a button: counted, not a row each
+                    await refusals.count(session, self.store.keyring, "focal.forbidden", at=now)
+                else:
+                    await self._audit(
+                        session,
+                        action="focal.forbidden",
+                        role="focal_point",
+                        actor_id=focal.id,
+                        case_id=case.id if case else None,
+                        now=now,
+                    )
                     await self._tell(session, focal, T.text(FOCAL_LANG, "focal.forbidden"), now)
                 ok = False
             else:

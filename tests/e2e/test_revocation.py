@@ -21,7 +21,7 @@ from bot.web import Limits, attach_runtime, install_web
 from dialogs import focal_texts
 from routing.matching import match_focal_point
 from storage.db import transaction
-from storage.models import AuditEvent, Case, Referral
+from storage.models import AuditEvent, Case, Referral, RefusalCount
 from tests.e2e.driver import TelegramPerson
 from tests.e2e.test_focal import BMT, OFFICE_HOURS, report_from_buon_ma_thuot
 from tests.e2e.test_zalo import USER, load_daklak_directory, settings_for
@@ -62,6 +62,12 @@ async def _audits(runtime: Runtime, action: str) -> list[AuditEvent]:
         return list((await session.exec(query)).all())
 
 
+async def _refused(runtime: Runtime, action: str) -> int:
+    async with transaction(runtime.store.sessions) as session:
+        query = select(RefusalCount).where(RefusalCount.action == action)
+        return sum(row.count for row in (await session.exec(query)).all())
+
+
 async def _web_sign_in(runtime: Runtime, web: httpx.AsyncClient, focal_point_id: str) -> str:
     """Signs in on the web inbox; the csrf token of the session."""
     code = await runtime.desk.invite(focal_point_id, now=datetime.now(UTC))
@@ -100,18 +106,19 @@ async def test_revoking_ends_the_web_session_and_the_chat_binding_at_once(stack,
     # `hotline focal revoke` in another process: this worker's caches know nothing of it.
     await dataclasses.replace(runtime.desk).revoke(focal_id, now=datetime.now(UTC))
 
-    inbox = await web.get("/focal")
-    assert case.ref not in inbox.text and 'action="/focal/signin"' in inbox.text
     reply = await web.post(
         "/focal/act",
         data={"csrf": csrf, "referral": referral.id, "action": "reply", "text": "CANARY-GONE"},
         follow_redirects=False,
     )
     assert reply.status_code == 403
+    inbox = await web.get("/focal")
+    assert case.ref not in inbox.text and 'action="/focal/signin"' in inbox.text
+    assert (await web.get("/focal")).status_code == 200 and "lt_focal" not in web.cookies
     assert await _audits(runtime, "focal.revoked_refused")
     assert not await _audits(runtime, "focal.reply")  # nothing reached the survivor
 
-    refused_before = len(await _audits(runtime, "focal.forbidden"))
+    refused_before = await _refused(runtime, "focal.forbidden")
     if chat == "telegram":
         await focal.tap_global(focal_texts.data(focal_texts.ACK, referral.id))
         focal.command("/focal 00000-00000")
@@ -120,7 +127,8 @@ async def test_revoking_ends_the_web_session_and_the_chat_binding_at_once(stack,
         focal.say("/focal 00000-00000")
     # A chat's updates are handled in order: once this is answered, the press was handled.
     await focal.wait_text(focal_texts.text("vi", "focal.bad_code"))
-    assert len(await _audits(runtime, "focal.forbidden")) == refused_before + 1
+    assert await _refused(runtime, "focal.forbidden") == refused_before + 1
+    assert await _audits(runtime, "focal.forbidden")  # counted per window (storage.refusals)
     async with transaction(runtime.store.sessions) as session:
         assert (await session.get(Referral, referral.id)).acknowledged_at is None
 
