@@ -154,3 +154,31 @@ async def test_a_new_invite_takes_a_revoked_focal_point_back_but_not_its_old_ses
     await runtime.reload_directory()
     assert runtime.directory.focal_point(focal_id) is not None
     assert not await runtime.desk.is_focal("web", "old-session")
+
+
+async def test_a_closed_case_is_not_reopened_to_a_revoked_focal_point(stack):
+    runtime, telegram, _zalo, _web = stack
+    focal_id = match_focal_point(
+        runtime.directory, commune_code=BMT, language="vi", now=OFFICE_HOURS
+    ).focal_point.id
+    code = await runtime.desk.invite(focal_id, now=datetime.now(UTC))
+    focal = TelegramPerson(telegram, FOCAL_TELEGRAM)
+    focal.command(f"/focal {code}")
+    await focal.wait_text(focal_texts.text("vi", "focal.bound", ref=focal_id))
+    await report_from_buon_ma_thuot(TelegramPerson(telegram, SURVIVOR))
+    async with transaction(runtime.store.sessions) as session:
+        referral = (await session.exec(select(Referral))).one()
+        case = await session.get(Case, referral.case_id)
+    await focal.tap_global(focal_texts.data(focal_texts.CLOSE, referral.id))
+    await focal.tap_global(focal_texts.data("out", referral.id, "declined"))
+    await focal.wait_text(focal_texts.text("vi", "focal.closed", ref=case.ref))
+
+    await dataclasses.replace(runtime.desk).revoke(focal_id, now=datetime.now(UTC))
+    async with transaction(runtime.store.sessions) as session:
+        closed = await session.get(Case, case.id)
+        passed_on = await runtime.desk.relay_to_focal(session, closed, ["later"], OFFICE_HOURS)
+    async with transaction(runtime.store.sessions) as session:
+        still = await session.get(Case, case.id)
+        again = await session.get(Referral, referral.id)
+    assert passed_on is False  # she is told it was not passed on
+    assert still.status == "closed" and again.status == "closed"
