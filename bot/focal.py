@@ -52,6 +52,7 @@ from storage.records import data_key_of, open_from, seal_into
 from storage.store import Store
 
 INVITE_TTL = timedelta(hours=72)
+_ENDED = ("closed", "transferred")  # referral states no one works on any more
 WEB = "web"
 WEB_SESSION_TTL = timedelta(hours=8)  # a web sign-in lasts a working day at most
 BOUND_REFRESH_S = 30.0
@@ -126,6 +127,7 @@ class FocalDesk:
                 self._bound.discard(row.identity_key)
             row.identity_key = row.invite_hash = row.invite_expires_at = None
             row.active, row.revoked_at = False, now
+            await self._hand_over(session, focal_point_id, now)
             seal_into(
                 self.store.vault,
                 await data_key_of(session, self.store.vault, row),
@@ -138,6 +140,30 @@ class FocalDesk:
                 action="focal.revoked",
                 role="admin",
                 actor_id=focal_point_id,
+                now=now,
+            )
+
+    async def _hand_over(self, session: AsyncSession, focal_point_id: str, now: datetime) -> None:
+        """The cases a revoked focal point still holds climb their ladder at once: an
+        escalation due now, which the running escalation worker applies (the revoked focal
+        point, inactive, stands on no rung). Acknowledged ones too: no one holds them now."""
+        live = select(Referral).where(
+            Referral.focal_point_id == focal_point_id, Referral.status.not_in(_ENDED)
+        )
+        for referral in (await session.exec(live)).all():
+            referral.status = "notified"
+            session.add(referral)
+            session.add(
+                EscalationDeadline(
+                    referral_id=referral.id, level=referral.level, kind="escalate", due_at=now
+                )
+            )
+            await self._audit(
+                session,
+                action="referral.handed_over",
+                role="admin",
+                actor_id=focal_point_id,
+                case_id=referral.case_id,
                 now=now,
             )
 

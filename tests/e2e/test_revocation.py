@@ -19,6 +19,7 @@ from sqlmodel import select
 from bot.runtime import Runtime
 from bot.web import Limits, attach_runtime, install_web
 from dialogs import focal_texts
+from routing import escalation
 from routing.matching import match_focal_point
 from storage.db import transaction
 from storage.models import AuditEvent, Case, Referral, RefusalCount
@@ -131,6 +132,20 @@ async def test_revoking_ends_the_web_session_and_the_chat_binding_at_once(stack,
     assert await _audits(runtime, "focal.forbidden")  # counted per window (storage.refusals)
     async with transaction(runtime.store.sessions) as session:
         assert (await session.get(Referral, referral.id)).acknowledged_at is None
+
+    # The case it held climbs its ladder at once: someone else has it now.
+    await escalation.tick(
+        runtime.store.sessions,
+        now=datetime.now(UTC),
+        worker_id="test",
+        notifier=runtime.desk.notify_escalations,
+        keyring=runtime.store.keyring,
+        config=runtime.ladder,
+    )
+    async with transaction(runtime.store.sessions) as session:
+        moved = await session.get(Referral, referral.id)
+    assert moved.focal_point_id != focal_id and moved.status == "notified"
+    assert await _audits(runtime, "referral.handed_over")
 
     # A new case from the same commune goes to someone else.
     await report_from_buon_ma_thuot(TelegramPerson(telegram, SECOND_SURVIVOR))
