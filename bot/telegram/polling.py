@@ -10,7 +10,9 @@ its id (:meth:`bot.service.Hotline.handle`).
 
 Each update is decoded on its own: one that aiogram cannot decode (a shape it does not
 know) would otherwise fail the whole answer for ever. It is logged by its id only, never
-its content, skipped and confirmed with the rest.
+its content, skipped and confirmed with the rest. An update that fails its batch
+``POISON_AFTER`` times in a row while the database answers is skipped the same way; in an
+outage (the database does not answer) nothing is skipped.
 """
 
 from __future__ import annotations
@@ -25,16 +27,18 @@ from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
 from pydantic import ValidationError
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import resilience
 from bot.resilience import TRANSIENT
-from storage.db import CommitGroup, GroupBroken, commit_group, flush_group
+from storage.db import CommitGroup, GroupBroken, commit_group, flush_group, transaction
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_S = 10
+POISON_AFTER = 5  # failed batches stopping at the same update before it is skipped
 # The id of the update being fed to the dispatcher (for commit_before_request).
 _HANDLING: ContextVar[int | None] = ContextVar("handling_update", default=None)
 
@@ -50,6 +54,7 @@ async def run_polling(
     request_timeout = int((bot.session.timeout or 0) + POLL_TIMEOUT_S)
     offset: int | None = None
     delay = resilience.FIRST_DELAY_S
+    failing, failures = None, 0  # the update the last failed batches stopped at
     while True:
         request = RawGetUpdates(
             offset=offset, timeout=POLL_TIMEOUT_S, allowed_updates=allowed_updates
@@ -60,16 +65,50 @@ async def run_polling(
             await handle_batch(dispatcher, bot, sessions, updates)
         except Exception as exc:  # noqa: BLE001 - the network, the Bot API or the database
             # What was not confirmed comes again; what was committed is confirmed now.
-            if isinstance(exc, BatchFailed) and exc.stored_through is not None:
-                offset = exc.stored_through + 1
+            if isinstance(exc, BatchFailed):
+                if exc.stored_through is not None:
+                    offset = exc.stored_through + 1
+                culprit = _first_after(updates, exc.stored_through)
+                failures = failures + 1 if culprit == failing else 1
+                failing = culprit
+                if (
+                    culprit is not None
+                    and failures >= POISON_AFTER
+                    and await _database_answers(sessions)
+                ):
+                    # Not an outage: this update fails by itself. Skipped, by id only.
+                    log.error(
+                        "update %d failed %d times while the database answers; skipped",
+                        culprit,
+                        failures,
+                    )
+                    offset, failing, failures = culprit + 1, None, 0
+                    continue
             reason = exc.__cause__ if isinstance(exc, BatchFailed) else exc
             log.warning("polling: %s; updates kept, retry in %.1fs", type(reason).__name__, delay)
             await asyncio.sleep(delay)  # backing off, not synchronising
             delay = min(resilience.MAX_DELAY_S, delay * 2)
             continue
         delay = resilience.FIRST_DELAY_S
+        failing, failures = None, 0
         if last_id is not None:  # past the undecodable ones too
             offset = last_id + 1
+
+
+def _first_after(updates: list[Update], stored_through: int | None) -> int | None:
+    """The first update of a failed batch that was not stored: the one it stopped at."""
+    left = [u.update_id for u in updates if stored_through is None or u.update_id > stored_through]
+    return min(left) if left else None
+
+
+async def _database_answers(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether the database works right now (so a failing update is poison, not an outage)."""
+    try:
+        async with transaction(sessions) as session:
+            await session.exec(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means: an outage, keep the update
+        return False
+    return True
 
 
 class RawGetUpdates(GetUpdates):
