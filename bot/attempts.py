@@ -35,24 +35,25 @@ class AttemptLimiter:
         *,
         per_sender: int = PER_SENDER,
         per_sender_minutes: int = PER_SENDER_MINUTES,
-        overall_per_hour: int = OVERALL_PER_HOUR,
+        overall_per_hour: int | None = OVERALL_PER_HOUR,
         name: str = "invite",
     ) -> None:
         self.name = name
         self.sender = RateLimitItemPerMinute(per_sender, per_sender_minutes)
-        self.overall = RateLimitItemPerHour(overall_per_hour)
+        self.overall = RateLimitItemPerHour(overall_per_hour) if overall_per_hour else None
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def wait(self, key: str) -> int:
         if not self._limiter.test(self.sender, self.name, "sender", key):
             return self._until(self.sender, "sender", key)
-        if not self._limiter.test(self.overall, self.name, "all"):
+        if self.overall is not None and not self._limiter.test(self.overall, self.name, "all"):
             return self._until(self.overall, "all")
         return 0
 
     def missed(self, key: str) -> None:
         self._limiter.hit(self.sender, self.name, "sender", key)
-        self._limiter.hit(self.overall, self.name, "all")
+        if self.overall is not None:  # none for receipts: see bot.service
+            self._limiter.hit(self.overall, self.name, "all")
 
     def _until(self, item, *identifiers: str) -> int:
         reset_at = self._limiter.get_window_stats(item, self.name, *identifiers).reset_time

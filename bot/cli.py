@@ -327,9 +327,12 @@ def focal_invite(focal_point_id: str = typer.Argument(..., help="The focal point
 
 @focal_app.command("revoke")
 def focal_revoke(focal_point_id: str = typer.Argument(..., help="The focal point's id.")) -> None:
-    """Unbind the focal point's chat account and cancel open invites."""
+    """End every way in at once: chat account, web sessions, open invite; no new cases."""
     _run(lambda: _with_desk(lambda desk: desk.revoke(focal_point_id, now=_now())))
-    typer.echo(f"{focal_point_id}: chat account unbound.")
+    typer.echo(
+        f"{focal_point_id}: revoked. Chat account unbound, web sessions ended, no new cases; "
+        "the open cases it held go up their ladder now. `hotline focal invite` takes it back."
+    )
 
 
 @escalations_app.command("list")

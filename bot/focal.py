@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -44,7 +44,7 @@ from routing.matching import (
     province_desk_for,
 )
 from routing.places import PlaceCode, load_places
-from storage import audit, conversations, media, outbox, retention
+from storage import audit, conversations, media, outbox, refusals, retention
 from storage.db import after_commit, transaction
 from storage.keyring import PURPOSE_INVITE
 from storage.models import Case, CaseMessage, EscalationDeadline, FocalPoint, Referral
@@ -52,6 +52,7 @@ from storage.records import data_key_of, open_from, seal_into
 from storage.store import Store
 
 INVITE_TTL = timedelta(hours=72)
+_ENDED = ("closed", "transferred")  # referral states no one works on any more
 WEB = "web"
 WEB_SESSION_TTL = timedelta(hours=8)  # a web sign-in lasts a working day at most
 BOUND_REFRESH_S = 30.0
@@ -103,6 +104,7 @@ class FocalDesk:
             if row is None:
                 raise KeyError(focal_point_id)
             row.invite_hash, row.invite_expires_at = _invite_hash(self.store, code), now + ttl
+            row.active = True  # a revoked focal point is taken back by a new invite
             session.add(row)
             await self._audit(
                 session,
@@ -114,7 +116,9 @@ class FocalDesk:
         return code
 
     async def revoke(self, focal_point_id: str, *, now: datetime) -> None:
-        """Unbind the chat account and cancel any open invite."""
+        """End everything at once: the chat account is unbound, any open invite cancelled,
+        every web session dead (:meth:`identify`), and the focal point out of the directory
+        (:func:`may_act` refuses, no new or reopened case reaches it) until a new invite."""
         async with transaction(self.store.sessions) as session:
             row = await session.get(FocalPoint, focal_point_id)
             if row is None:
@@ -122,6 +126,8 @@ class FocalDesk:
             if self._bound is not None:
                 self._bound.discard(row.identity_key)
             row.identity_key = row.invite_hash = row.invite_expires_at = None
+            row.active, row.revoked_at = False, now
+            await self._hand_over(session, focal_point_id, now)
             seal_into(
                 self.store.vault,
                 await data_key_of(session, self.store.vault, row),
@@ -134,6 +140,30 @@ class FocalDesk:
                 action="focal.revoked",
                 role="admin",
                 actor_id=focal_point_id,
+                now=now,
+            )
+
+    async def _hand_over(self, session: AsyncSession, focal_point_id: str, now: datetime) -> None:
+        """The cases a revoked focal point still holds climb their ladder at once: an
+        escalation due now, which the running escalation worker applies (the revoked focal
+        point, inactive, stands on no rung). Acknowledged ones too: no one holds them now."""
+        live = select(Referral).where(
+            Referral.focal_point_id == focal_point_id, Referral.status.not_in(_ENDED)
+        )
+        for referral in (await session.exec(live)).all():
+            referral.status = "notified"
+            session.add(referral)
+            session.add(
+                EscalationDeadline(
+                    referral_id=referral.id, level=referral.level, kind="escalate", due_at=now
+                )
+            )
+            await self._audit(
+                session,
+                action="referral.handed_over",
+                role="admin",
+                actor_id=focal_point_id,
+                case_id=referral.case_id,
                 now=now,
             )
 
@@ -167,7 +197,8 @@ class FocalDesk:
 
         Attempts are limited per sender and overall (:attr:`invite_attempts`); the sender
         is the chat account's pseudonym (the keyed hash conversations are found by), or
-        ``sender`` (the web sign-in's keyed address). Every attempt is audited under it.
+        ``sender`` (the web sign-in's keyed address). A sign-in is audited; refused
+        attempts are counted per window (:mod:`storage.refusals`), not a row each.
         On a chat, a wrong code and a wait are answered through the outbox, paced like
         every message. ``update`` is the channel's id of the message that carried the code
         (see :meth:`press`)."""
@@ -193,9 +224,7 @@ class FocalDesk:
             actor = sender or conversations.conversation_key(vault, channel, user_id)
             wait_s = self.invite_attempts.wait(actor)
             if wait_s:
-                await self._audit(
-                    session, action="focal.invite_limited", role="unknown", actor_id=actor, now=now
-                )
+                await refusals.count(session, self.store.keyring, "focal.invite_limited", at=now)
                 minutes = math.ceil(wait_s / 60)
                 await self._tell_chat(
                     session,
@@ -212,9 +241,7 @@ class FocalDesk:
             row = (await session.exec(query)).first()
             if row is None or row.invite_expires_at is None or row.invite_expires_at < now:
                 self.invite_attempts.missed(actor)
-                await self._audit(
-                    session, action="focal.bad_invite", role="unknown", actor_id=actor, now=now
-                )
+                await refusals.count(session, self.store.keyring, "focal.bad_invite", at=now)
                 await self._tell_chat(
                     session, channel, user_id, chat_id, T.text(FOCAL_LANG, "focal.bad_code"), now
                 )
@@ -227,7 +254,7 @@ class FocalDesk:
                     session,
                     self.store.vault,
                     _web_key(self.store, user_id),
-                    {"focal": row.id},
+                    {"focal": row.id, "since": now.timestamp()},
                     now=now,
                     ttl=WEB_SESSION_TTL,
                 )
@@ -276,15 +303,33 @@ class FocalDesk:
         self, session: AsyncSession, channel: str, user_id: str
     ) -> FocalPoint | None:
         if channel == WEB:
-            _, state = await conversations.load(
-                session, self.store.vault, _web_key(self.store, user_id)
-            )
-            focal_id = state.get("focal") if isinstance(state, dict) else None
-            return await session.get(FocalPoint, focal_id) if focal_id else None
+            return await self._web_focal(session, user_id)
         identity = conversations.conversation_key(self.store.vault, channel, user_id)
         return (
             await session.exec(select(FocalPoint).where(FocalPoint.identity_key == identity))
         ).first()
+
+    async def _web_focal(self, session: AsyncSession, session_id: str) -> FocalPoint | None:
+        """The focal point a web session belongs to; a session opened before its focal
+        point was revoked is shredded at its first use, and the refusal audited."""
+        key = _web_key(self.store, session_id)
+        _, state = await conversations.load(session, self.store.vault, key)
+        focal_id = state.get("focal") if isinstance(state, dict) else None
+        row = await session.get(FocalPoint, focal_id) if focal_id else None
+        if row is None:
+            return None
+        revoked = row.revoked_at.timestamp() if row.revoked_at is not None else None
+        if row.active and (revoked is None or state.get("since", 0) > revoked):
+            return row
+        await conversations.shred(session, self.store.vault, key)
+        await self._audit(
+            session,
+            action="focal.revoked_refused",
+            role="unknown",
+            actor_id=row.id,
+            now=datetime.now(UTC),
+        )
+        return None
 
     async def is_focal(self, channel: str, user_id: str) -> bool:
         """Whether this account is bound to a focal point: a routing hint, asked for every
@@ -321,7 +366,7 @@ class FocalDesk:
         are that province's. An urgent alert also goes to the province desk at once."""
         if not case.consent_referral:
             return None
-        directory = self.directory()
+        directory = await self._directory(session)
         place = report.get("place") or {}
         commune = PlaceCode(case.place_scheme, case.commune_code) if case.commune_code else None
         if commune is not None and directory.places.commune(commune) is None:
@@ -410,6 +455,16 @@ class FocalDesk:
                     now,
                 )
         return referral
+
+    async def _directory(self, session: AsyncSession) -> Directory:
+        """The directory for routing, less anyone revoked since it was loaded (the CLI
+        revokes in another process; the loaded directory is refreshed only now and then)."""
+        directory = self.directory()
+        inactive = select(FocalPoint.id).where(FocalPoint.active == False)  # noqa: E712
+        gone = set((await session.exec(inactive)).all())
+        if any(directory.focal_point(id) is not None for id in gone):
+            return directory.without(gone)
+        return directory
 
     async def _alert_desk(
         self,
@@ -511,15 +566,17 @@ class FocalDesk:
                 or case is None
                 or not may_act(focal, referral, case)
             ):
-                await self._audit(
-                    session,
-                    action="focal.forbidden",
-                    role="focal_point" if focal else "unknown",
-                    actor_id=focal.id if focal else None,
-                    case_id=case.id if case else None,
-                    now=now,
-                )
-                if focal is not None:
+                if focal is None:  # anyone can forge a button: counted, not a row each
+                    await refusals.count(session, self.store.keyring, "focal.forbidden", at=now)
+                else:
+                    await self._audit(
+                        session,
+                        action="focal.forbidden",
+                        role="focal_point",
+                        actor_id=focal.id,
+                        case_id=case.id if case else None,
+                        now=now,
+                    )
                     await self._tell(session, focal, T.text(FOCAL_LANG, "focal.forbidden"), now)
                 ok = False
             else:
@@ -698,7 +755,7 @@ class FocalDesk:
         if found:
             agreed = consent_of(case)
             target = match_focal_point(
-                self.directory(),
+                await self._directory(session),
                 commune_code=found[0].commune.code,
                 now=now,
                 roles={r for r in Role if may_receive(agreed, r.value)},
@@ -856,7 +913,8 @@ class FocalDesk:
         return True
 
     async def retention_round(self, *, now: datetime) -> int:
-        """Warn focal points 72 hours before a closed case is deleted; delete the due ones."""
+        """Warn focal points 72 hours before a closed case is deleted; delete the due ones,
+        and the unreferred cases untouched for the retention (:mod:`storage.retention`)."""
         async with transaction(self.store.sessions) as session:
             for case in await retention.due_for_warning(session, now):
                 case.retention_warned_at = now
@@ -874,7 +932,9 @@ class FocalDesk:
                         T.text(FOCAL_LANG, "focal.retention", ref=case.ref, when=when),
                         now,
                     )
-            deleted = await retention.purge_expired(session, self.store.vault, now)
+            deleted = await retention.purge_expired(
+                session, self.store.vault, now, retention=self.retention
+            )
         self._wake()
         return deleted
 

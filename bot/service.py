@@ -9,8 +9,6 @@ the transaction commits, and a crash before it commits leaves the update to be r
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -22,10 +20,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import dialogs
 from bot import deliveries
+from bot.attempts import AttemptLimiter
 from bot.channel import Renderer
 from dialogs import commands as C
 from dialogs import events as E
-from storage import cases, conversations, outbox
+from storage import cases, conversations, outbox, refusals
 from storage.db import after_commit, transaction
 from storage.models import Case, CaseMessage, Conversation
 from storage.records import data_key_of, open_from, seal_into
@@ -33,8 +32,11 @@ from storage.store import Store
 
 MAX_COMMAND_ROUNDS = 8
 INCOMING_KEPT = timedelta(hours=48)  # bots may delete messages younger than 48 hours
-LOOKUPS_PER_CHAT = 5  # receipt attempts per chat per window
-LOOKUPS_GLOBAL = 120  # receipt attempts per process per window
+LOOKUPS_PER_CHAT = 5  # receipt attempts per chat (or web session) per window
+# Wrong receipt codes per web address per window: a family or an office behind one address
+# can still look up; no overall cap, which one client could use up for everyone else (a
+# receipt code has 16 random digits: guessing stays hopeless without one).
+LOOKUPS_PER_ADDRESS = 30
 LOOKUP_WINDOW_S = 15 * 60
 # After a quick exit nothing is sent to the chat until the person writes in it again; this
 # long the hotline remembers it (as long as a closed case is kept by default).
@@ -56,6 +58,7 @@ class Inbound:
     event: E.Event
     message_id: int | None = None
     update_id: deliveries.Ref = None  # Telegram's update_id, Zalo's message_id
+    sender: str | None = None  # the web client's keyed address, for limits per address
 
 
 @dataclass
@@ -65,6 +68,7 @@ class _Turn:
     channel: str
     user_id: str
     chat_id: int | str
+    sender: str | None = None
     actions: list[Any] = field(default_factory=list)
     shred: bool = False
     news: list[E.Event] = field(default_factory=list)  # for this chat, raised by its own turn
@@ -77,22 +81,6 @@ _ACTING: ContextVar[tuple[str, _Turn] | None] = ContextVar("acting_conversation"
 def _left_key(key: str) -> str:
     """Where a quick exit from the chat ``key`` is remembered (nothing else is kept there)."""
     return "left:" + key[:58]
-
-
-class RateWindow:
-    """A sliding-window counter (in memory, per process)."""
-
-    def __init__(self, limit: int, window_s: float) -> None:
-        self.limit, self.window_s = limit, window_s
-        self._hits: deque[float] = deque()
-
-    def allow(self, now_s: float) -> bool:
-        while self._hits and self._hits[0] <= now_s - self.window_s:
-            self._hits.popleft()
-        if len(self._hits) >= self.limit:
-            return False
-        self._hits.append(now_s)
-        return True
 
 
 PlaceSearch = Callable[[str, str], list[dict[str, Any]]]
@@ -141,7 +129,12 @@ class Hotline:
         self.on_survivor_message = on_survivor_message
         self.on_wake = on_wake
         self.on_handled: Callable[[str], None] | None = None  # metrics: one per update
-        self.global_lookups = RateWindow(LOOKUPS_GLOBAL, LOOKUP_WINDOW_S)
+        self.receipt_attempts = AttemptLimiter(
+            per_sender=LOOKUPS_PER_ADDRESS,
+            per_sender_minutes=LOOKUP_WINDOW_S // 60,
+            overall_per_hour=None,
+            name="receipt",
+        )
 
     async def handle(self, inbound: Inbound) -> None:
         """Handle one inbound event end to end (engine, commands, state, outbox)."""
@@ -154,7 +147,12 @@ class Hotline:
             if deliveries.delivered_before(stored, inbound.update_id, now):
                 return  # delivered again after a restart
             engine_state = stored.get("engine")  # an expired draft: the engine asks to shred it
-            turn = _Turn(channel=inbound.channel, user_id=inbound.user_id, chat_id=inbound.chat_id)
+            turn = _Turn(
+                channel=inbound.channel,
+                user_id=inbound.user_id,
+                chat_id=inbound.chat_id,
+                sender=inbound.sender,
+            )
             acting = _ACTING.set((key, turn))
             try:
                 engine_state = await self._run_engine(
@@ -304,7 +302,7 @@ class Hotline:
                 to_desk = referred is not None and unplaced
                 return E.ReportSubmitted(receipt_code=code, case_ref=case.ref, to_desk=to_desk)
             case C.LookupReceipt(code=code):
-                return await self._lookup(session, stored, code, now)
+                return await self._lookup(session, stored, code, now, turn.sender)
             case C.SearchPlace(query=query, lang=lang):
                 return E.PlaceCandidates(candidates=tuple(self.place_search(query, lang)))
             case C.NearestPlaces(lat=lat, lon=lon):
@@ -368,18 +366,24 @@ class Hotline:
         return None
 
     async def _lookup(
-        self, session: AsyncSession, stored: dict, code: str, now: datetime
+        self, session: AsyncSession, stored: dict, code: str, now: datetime, sender: str | None
     ) -> E.Event:
+        """A receipt code looked up, limited per chat (or web session) and per web address;
+        refusals are counted per window (:mod:`storage.refusals`), not audited one by one."""
         now_s = now.timestamp()
         mine = [t for t in stored.get("look", []) if t > now_s - LOOKUP_WINDOW_S]
-        if len(mine) >= LOOKUPS_PER_CHAT or not self.global_lookups.allow(time.monotonic()):
-            stored["look"] = mine
-            return E.RateLimited(retry_after_s=int(LOOKUP_WINDOW_S))
-        stored["look"] = [*mine, now_s]
+        stored["look"] = mine
+        wait_s = self.receipt_attempts.wait(sender) if sender else 0
+        if len(mine) >= LOOKUPS_PER_CHAT or wait_s:
+            await refusals.count(session, self.store.keyring, "receipt.limited", at=now)
+            return E.RateLimited(retry_after_s=wait_s or int(LOOKUP_WINDOW_S))
         case = await cases.find_by_receipt(session, self.store.vault, code)
-        if case is None:
+        if case is None:  # a right code does not count against the person
+            stored["look"] = [*mine, now_s]
+            if sender:
+                self.receipt_attempts.missed(sender)
+            await refusals.count(session, self.store.keyring, "receipt.wrong_code", at=now)
             return E.CaseNotFound()
-        stored["look"] = mine  # a right code does not count against the person
         messages = await _focal_messages(session, self.store.vault, case)
         return E.CaseFound(case_ref=case.ref, status=case.status, messages=tuple(messages))
 

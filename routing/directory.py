@@ -240,6 +240,12 @@ class Directory:
         """The provinces and communes the directory's codes refer to."""
         return self._places
 
+    def without(self, focal_point_ids: Iterable[str]) -> Directory:
+        """This directory less some focal points (revoked since it was loaded)."""
+        gone = frozenset(focal_point_ids)
+        kept = [fp for fp in self.focal_points if fp.id not in gone]
+        return Directory(kept, self.shelters, places=self._places)
+
     def focal_point(self, id: str) -> FocalPoint | None:
         """The focal point with ``id``, or ``None``."""
         return self._fp_by_id.get(id)

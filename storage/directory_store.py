@@ -36,7 +36,9 @@ async def upsert_directory(
         row.role = record.role.value
         row.languages = ",".join(sorted(record.languages))
         row.duty_hours = record.duty_hours.source
-        row.lat, row.lon, row.active, row.updated_at = record.lat, record.lon, True, now
+        row.lat, row.lon, row.updated_at = record.lat, record.lon, now
+        if row.revoked_at is None:  # a revoked focal point comes back by a new invite only
+            row.active = True
         seal_into(vault, aead, row, display_name=record.display_name, phone=record.phone)
         session.add(row)
     for record in shelters:

@@ -195,6 +195,8 @@ class FocalPoint(SQLModel, table=True):
     identity_key: str | None = Field(default=None, max_length=64, unique=True)
     invite_hash: str | None = Field(default=None, max_length=64, unique=True)
     invite_expires_at: datetime | None = _when(nullable=True)
+    # Web sessions opened before this are dead, even after a new invite.
+    revoked_at: datetime | None = _when(nullable=True)
     updated_at: datetime = _when(default=True)
     # sealed
     display_name: bytes | None = _sealed()
@@ -319,6 +321,16 @@ class AuditEvent(SQLModel, table=True):
     case_id: str | None = Field(default=None, max_length=32)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class RefusalCount(SQLModel, table=True):
+    """How many attempts of one kind were refused in one window (a wrong code, a limit):
+    one row per window, not one per attempt, so a flood cannot grow the database."""
+
+    __tablename__ = "refusal_counts"
+    action: str = Field(primary_key=True, max_length=48)
+    window_start: datetime = Field(sa_column=sa.Column(UTCDateTime(), primary_key=True))
+    count: int = 0
 
 
 SEALED_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -1,8 +1,12 @@
-"""Retention of closed cases (DESIGN §5): warn the focal point, then delete and shred.
+"""Retention of cases (DESIGN §5): warn the focal point, then delete and shred.
 
 A closed case is kept ``retention`` (90 days by default) after closing; any activity on it
 pushes the date back. 72 hours before, its focal point is warned once; at the date the
 case is hard-deleted with its data key destroyed, and the deletion is audited.
+
+A case referred to no one (the person did not agree to a referral, so it stays ``new``)
+is kept as long after its last activity (her receipt lets her add to it or withdraw it
+until then), then deleted the same way: nobody will close it.
 """
 
 from __future__ import annotations
@@ -38,12 +42,26 @@ async def due_for_warning(session: AsyncSession, now: datetime) -> list[Case]:
     return list((await session.exec(query)).all())
 
 
-async def purge_expired(session: AsyncSession, vault: Vault, now: datetime) -> int:
-    """Delete and shred the cases whose retention ran out; returns how many."""
+async def purge_expired(
+    session: AsyncSession, vault: Vault, now: datetime, *, retention: timedelta | None = None
+) -> int:
+    """Delete and shred the cases whose retention ran out; returns how many. With
+    ``retention``, unreferred cases untouched for that long go too."""
     query = (
         select(Case).where(Case.retain_until.is_not(None), Case.retain_until <= now).limit(BATCH)
     )
     expired = list((await session.exec(query)).all())
+    if retention is not None:
+        unreferred = (
+            select(Case)
+            .where(
+                Case.status == "new",
+                Case.assigned_focal_point_id.is_(None),
+                Case.updated_at <= now - retention,
+            )
+            .limit(BATCH)
+        )
+        expired += list((await session.exec(unreferred)).all())
     for case in expired:
         await cases.delete_case(session, vault, case, now=now, actor_role="system")
     return len(expired)

@@ -4,8 +4,10 @@ Wiring (``bot/app.py``): ``app.include_router(stats_router())``. The router read
 running :class:`~bot.runtime.Runtime` from ``app.state.runtime`` (its ``store`` and
 ``settings``). Officers sign in with a token issued by ``hotline stats token``; the
 configuration keeps only its hash (``HOTLINE_ADMIN_TOKENS``, see :mod:`bot.admin.tokens`).
+The browser then holds only a server-side session's id (:mod:`bot.admin.sessions`).
 A province officer sees only their province. Every page view and download is appended
-to the audit log (officer id, action, time; never content); so is a refused sign-in.
+to the audit log (officer id, action, time; never content); refused sign-ins are
+counted per window (:mod:`storage.refusals`).
 
 The page is plain HTML with inline SVG charts: no scripts, no external resources, and a
 Content-Security-Policy that forbids them.
@@ -21,11 +23,11 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.admin import charts
+from bot.admin import charts, sessions
 from bot.admin.export import FORMATS, compute_report, render, sla_from_settings, table_blocks
 from bot.admin.report import province_label
 from bot.admin.tokens import Officer, TokenRegistry
-from storage import audit
+from storage import audit, refusals
 from storage.db import transaction
 from storage.stats import LOCAL_OFFSET, Period
 
@@ -70,13 +72,15 @@ def _registry(request: Request) -> TokenRegistry:
     return TokenRegistry.from_env()
 
 
-def _officer(request: Request) -> Officer | None:
-    token = None
+async def _officer(request: Request) -> Officer | None:
+    """A bearer token (scripts), or the browser's server-side session (bot.admin.sessions)."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        token = auth[7:].strip()
-    token = token or request.cookies.get(COOKIE)
-    return _registry(request).verify(token)
+        return _registry(request).verify(auth[7:].strip())
+    store = request.app.state.runtime.store
+    return await sessions.officer_of(
+        store, _registry(request), request.cookies.get(COOKIE), now=datetime.now(UTC)
+    )
 
 
 def _page(body: str, status: int = 200) -> HTMLResponse:
@@ -270,7 +274,7 @@ def stats_router() -> APIRouter:
 
     @router.get("/admin/stats", response_class=HTMLResponse, include_in_schema=False)
     async def stats_page(request: Request) -> Response:
-        officer = _officer(request)
+        officer = await _officer(request)
         if officer is None:
             return _sign_in_page()
         params = dict(request.query_params)
@@ -287,7 +291,7 @@ def stats_router() -> APIRouter:
 
     @router.get("/admin/stats/export", include_in_schema=False)
     async def stats_export(request: Request, format: str = "json") -> Response:
-        officer = _officer(request)
+        officer = await _officer(request)
         if officer is None:
             return _sign_in_page()
         if format not in FORMATS:
@@ -311,23 +315,30 @@ def stats_router() -> APIRouter:
         officer = _registry(request).verify(token)
         store = request.app.state.runtime.store
         async with transaction(store.sessions) as session:
-            await audit.append(
-                session, store.keyring,
-                action="stats.signed_in" if officer else "stats.sign_in_refused",
-                actor_role="province_officer" if officer else "unknown",
-                actor_id=officer.id if officer else None, at=datetime.now(UTC),
-            )  # fmt: skip
+            if officer is None:  # counted per window: a flood writes no row per attempt
+                await refusals.count(
+                    session, store.keyring, "stats.sign_in_refused", at=datetime.now(UTC)
+                )
+            else:
+                await audit.append(
+                    session, store.keyring, action="stats.signed_in",
+                    actor_role="province_officer", actor_id=officer.id, at=datetime.now(UTC),
+                )  # fmt: skip
         if officer is None:
             return _sign_in_page("Mã truy cập không đúng.")
+        session_id = await sessions.open_session(store, token, now=datetime.now(UTC))
         response = RedirectResponse("/admin/stats", status_code=303, headers=SECURITY_HEADERS)
         response.set_cookie(
-            COOKIE, token, httponly=True, samesite="strict", path="/admin",
-            secure=request.url.scheme == "https", max_age=8 * 3600,
+            COOKIE, session_id, httponly=True, samesite="strict", path="/admin",
+            secure=request.url.scheme == "https",
+            max_age=int(sessions.SESSION_TTL.total_seconds()),
         )  # fmt: skip
         return response
 
     @router.post("/admin/stats/sign-out", include_in_schema=False)
-    async def sign_out() -> Response:
+    async def sign_out(request: Request) -> Response:
+        store = request.app.state.runtime.store
+        await sessions.close_session(store, request.cookies.get(COOKIE))
         response = RedirectResponse("/admin/stats", status_code=303, headers=SECURITY_HEADERS)
         response.delete_cookie(COOKIE, path="/admin")
         return response

@@ -66,7 +66,10 @@ class TokenRegistry:
     def verify(self, token: str | None) -> Officer | None:
         if not token or len(token) > 200:
             return None
-        digest = token_hash(token)
+        return self.by_hash(token_hash(token))
+
+    def by_hash(self, digest: str) -> Officer | None:
+        """The officer whose token has this SHA-256 (a session keeps only the hash)."""
         found = None
         for known, officer in self._entries.items():
             if hmac.compare_digest(known, digest):

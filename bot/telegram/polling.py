@@ -7,6 +7,12 @@ next getUpdates offset) only after that commit. If the database fails, what the 
 had not committed yet is rolled back, and those updates are asked for again after a
 pause. So nothing said is lost, and an update that was already stored is recognised by
 its id (:meth:`bot.service.Hotline.handle`).
+
+Each update is decoded on its own: one that aiogram cannot decode (a shape it does not
+know) would otherwise fail the whole answer for ever. It is logged by its id only, never
+its content, skipped and confirmed with the rest. An update that fails its batch
+``POISON_AFTER`` times in a row while the database answers is skipped the same way; in an
+outage (the database does not answer) nothing is skipped.
 """
 
 from __future__ import annotations
@@ -20,16 +26,19 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
+from pydantic import ValidationError
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import resilience
 from bot.resilience import TRANSIENT
-from storage.db import CommitGroup, GroupBroken, commit_group, flush_group
+from storage.db import CommitGroup, GroupBroken, commit_group, flush_group, transaction
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_S = 10
+POISON_AFTER = 5  # failed batches stopping at the same update before it is skipped
 # The id of the update being fed to the dispatcher (for commit_before_request).
 _HANDLING: ContextVar[int | None] = ContextVar("handling_update", default=None)
 
@@ -45,23 +54,89 @@ async def run_polling(
     request_timeout = int((bot.session.timeout or 0) + POLL_TIMEOUT_S)
     offset: int | None = None
     delay = resilience.FIRST_DELAY_S
+    failing, failures = None, 0  # the update the last failed batches stopped at
     while True:
-        request = GetUpdates(offset=offset, timeout=POLL_TIMEOUT_S, allowed_updates=allowed_updates)
+        request = RawGetUpdates(
+            offset=offset, timeout=POLL_TIMEOUT_S, allowed_updates=allowed_updates
+        )
         try:
-            updates = await bot(request, request_timeout=request_timeout)
+            raw = await bot(request, request_timeout=request_timeout)
+            updates, last_id = decoded(bot, raw)
             await handle_batch(dispatcher, bot, sessions, updates)
         except Exception as exc:  # noqa: BLE001 - the network, the Bot API or the database
             # What was not confirmed comes again; what was committed is confirmed now.
-            if isinstance(exc, BatchFailed) and exc.stored_through is not None:
-                offset = exc.stored_through + 1
+            if isinstance(exc, BatchFailed):
+                if exc.stored_through is not None:
+                    offset = exc.stored_through + 1
+                culprit = _first_after(updates, exc.stored_through)
+                failures = failures + 1 if culprit == failing else 1
+                failing = culprit
+                if (
+                    culprit is not None
+                    and failures >= POISON_AFTER
+                    and await _database_answers(sessions)
+                ):
+                    # Not an outage: this update fails by itself. Skipped, by id only.
+                    log.error(
+                        "update %d failed %d times while the database answers; skipped",
+                        culprit,
+                        failures,
+                    )
+                    offset, failing, failures = culprit + 1, None, 0
+                    continue
             reason = exc.__cause__ if isinstance(exc, BatchFailed) else exc
             log.warning("polling: %s; updates kept, retry in %.1fs", type(reason).__name__, delay)
             await asyncio.sleep(delay)  # backing off, not synchronising
             delay = min(resilience.MAX_DELAY_S, delay * 2)
             continue
         delay = resilience.FIRST_DELAY_S
-        if updates:
-            offset = updates[-1].update_id + 1
+        failing, failures = None, 0
+        if last_id is not None:  # past the undecodable ones too
+            offset = last_id + 1
+
+
+def _first_after(updates: list[Update], stored_through: int | None) -> int | None:
+    """The first update of a failed batch that was not stored: the one it stopped at."""
+    left = [u.update_id for u in updates if stored_through is None or u.update_id > stored_through]
+    return min(left) if left else None
+
+
+async def _database_answers(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether the database works right now (so a failing update is poison, not an outage)."""
+    try:
+        async with transaction(sessions) as session:
+            await session.exec(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means: an outage, keep the update
+        return False
+    return True
+
+
+class RawGetUpdates(GetUpdates):
+    """getUpdates answered as plain JSON objects, decoded one by one by :func:`decoded`."""
+
+    __returning__ = list[dict[str, Any]]
+
+
+def decoded(bot: Bot, raw: list[dict[str, Any]]) -> tuple[list[Update], int | None]:
+    """The updates aiogram can decode, and the last update id of the answer (to confirm).
+    An undecodable one is logged by id and error type only: its content may be a message."""
+    updates: list[Update] = []
+    last_id: int | None = None
+    for item in raw:
+        update_id = item.get("update_id")
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            update_id = None  # not even an id: logged as "?"
+        else:
+            last_id = update_id if last_id is None else max(last_id, update_id)
+        try:
+            updates.append(Update.model_validate(item, context={"bot": bot}))
+        except ValidationError as exc:
+            log.error(
+                "update %s could not be decoded (%d errors); skipped",
+                "?" if update_id is None else update_id,
+                exc.error_count(),
+            )
+    return updates, last_id
 
 
 async def handle_batch(

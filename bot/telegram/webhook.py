@@ -1,12 +1,14 @@
 """The Telegram webhook route: secret checked, update handled and committed, then 200.
 
 Answering only after the update is stored means an accepted update is never lost: if
-handling fails, Telegram gets a 500 and delivers the update again.
+handling fails, Telegram gets a 500 and delivers the update again. An update that cannot
+be decoded is answered 200 and skipped: delivered again, it would fail again for ever.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 
 from aiogram.types import Update
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -15,6 +17,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 PATH = "/telegram/webhook"
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 @router.post(PATH, include_in_schema=False)
@@ -32,6 +35,8 @@ async def telegram_webhook(request: Request) -> Response:
     try:
         update = Update.model_validate(await request.json(), context={"bot": runtime.bot})
     except ValueError:
-        raise HTTPException(status_code=400, detail="malformed update") from None
+        # Confirmed, or Telegram would send it again for ever; never its content in logs.
+        log.error("telegram webhook: an update could not be decoded; skipped")
+        return Response(status_code=200)
     await runtime.dispatcher.feed_update(runtime.bot, update)
     return Response(status_code=200)

@@ -527,7 +527,10 @@ async def post_event(body: EventIn, request: Request, sid: SessionId) -> dict[st
     key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
     _own_turn.set(True)
     acting_conversation.set(key)
-    await hotline.handle(Inbound(CHANNEL, sid, sid, _event(body), update_id=body.seq))
+    sender = "web:" + state.address(request)
+    await hotline.handle(
+        Inbound(CHANNEL, sid, sid, _event(body), update_id=body.seq, sender=sender)
+    )
     ops, last = await read_ops(hotline.store, key, body.after, utcnow(), state)
     return {"ops": ops, "last": max(last, body.after)}
 

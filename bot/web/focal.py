@@ -178,8 +178,11 @@ async def inbox(request: Request) -> Response:
     cards: list[str] = []
     async with transaction(store.sessions) as session:
         focal = await request.app.state.runtime.desk.identify(session, CHANNEL, state["uid"])
-        if focal is None or focal.id != state["fp"]:
-            return _signin_page(request, _t("expired"))
+        if focal is None or focal.id != state["fp"]:  # signed out elsewhere, or revoked
+            await conversations.shred(session, store.vault, _session_key(store, state["token"]))
+            response = _signin_page(request, _t("expired"))
+            response.delete_cookie(SESSION_COOKIE, path="/focal")
+            return response
         # The cases this focal point may act on (routing.access.may_act, as in the chat):
         # the database narrows to its own referrals and its province's, the rule decides.
         query = (

@@ -13,6 +13,7 @@ message) are ever put into exceptions or logs; ``httpx`` is held at WARNING by
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from bot.zalo.models import ZaloBotInfo, ZaloUpdate
 DEFAULT_API_BASE = "https://bot-api.zaloplatforms.com"
 REQUEST_TIMEOUT_S = 10.0  # well within the outbox lease, so no other worker resends meanwhile
 POLL_TIMEOUT_S = 30
+log = logging.getLogger(__name__)
 POLL_EMPTY = 408  # getUpdates: nothing came within the timeout
 
 
@@ -134,8 +136,9 @@ class ZaloClient:
         for item in items:
             try:
                 updates.append(ZaloUpdate.model_validate(item))
-            except ValidationError:
-                continue
+            except ValidationError as exc:  # skipped: there is no offset to hold back
+                log.error("zalo: an update could not be decoded (%d errors); skipped",
+                          exc.error_count())  # fmt: skip
         return updates
 
     async def set_webhook(self, url: str, secret_token: str) -> Any:

@@ -112,7 +112,7 @@ def test_focal_invite_and_revoke(monkeypatch, database, tmp_path):
     unknown = _invoke(monkeypatch, database, tmp_path, "focal", "invite", "nobody")
     assert unknown.exit_code == 2 and "no focal point" in unknown.output
     revoked = _invoke(monkeypatch, database, tmp_path, "focal", "revoke", "eakar-primary")
-    assert revoked.exit_code == 0
+    assert revoked.exit_code == 0 and "web sessions ended" in revoked.output
 
 
 def test_i18n_status_lists_every_language():

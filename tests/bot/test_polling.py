@@ -191,3 +191,62 @@ async def test_a_bot_api_call_inside_a_batch_commits_what_is_stored_first(tmp_pa
             assert data_keys() == before + 1  # committed before the round trip
     finally:
         await runtime.stop()
+
+
+async def test_an_update_aiogram_cannot_decode_is_skipped_and_polling_goes_on(
+    tmp_path, fake_bot_api, caplog
+):
+    """Issue 23 finding 8: one undecodable update stopped polling for ever. Now it is
+    logged by id only, skipped and confirmed; the next update is answered."""
+    runtime = await Runtime.start(settings_for(tmp_path, fake_bot_api))
+    try:
+        poison = U.command_update(LATER, "/start")
+        poison["message"]["forward_origin"] = {"type": "CANARY-POISON", "date": "never"}
+        poison["message"]["text"] = "CANARY-POISON text"
+        poison_id = fake_bot_api.inject_update(poison)
+        fake_bot_api.inject_update(U.command_update(LATER, "/start"))
+        await fake_bot_api.async_wait_for_sent(chat_id=LATER, timeout=20)
+        await fake_bot_api.async_wait_for(
+            lambda: any((o or 0) > poison_id for o in _offsets(fake_bot_api)), 20
+        )  # confirmed: never asked for again
+    finally:
+        await runtime.stop()
+    assert "CANARY-POISON" not in caplog.text and f"update {poison_id} could not" in caplog.text
+    with closing(sqlite3.connect(tmp_path / "hotline.db")) as db:
+        dump = "\n".join(db.iterdump())
+    assert "CANARY-POISON" not in dump
+
+
+async def test_an_update_that_fails_again_and_again_is_skipped_while_the_database_answers(
+    tmp_path, fake_bot_api, monkeypatch, caplog
+):
+    """Issue 23 finding 8: an update whose storing fails every time (a database error it
+    causes itself) held polling for ever. After POISON_AFTER failed batches stopping at it,
+    with the database answering, it is skipped by id and the next one is answered."""
+    from sqlalchemy.exc import DataError
+
+    from bot.telegram.polling import POISON_AFTER
+
+    monkeypatch.setattr(bot.resilience, "FIRST_DELAY_S", 0.01)
+    monkeypatch.setattr(bot.resilience, "MAX_DELAY_S", 0.02)
+    poison_user, tries = USERS[0], []
+    real_handle = Hotline.handle
+
+    async def handle(self, inbound):
+        if inbound.user_id == str(poison_user):
+            tries.append(inbound.update_id)
+            raise DataError("INSERT", {}, ValueError("value too long"))
+        return await real_handle(self, inbound)
+
+    monkeypatch.setattr(Hotline, "handle", handle)
+    poison_id = fake_bot_api.inject_update(U.command_update(poison_user, "/start CANARY-FAIL"))
+    runtime = await Runtime.start(settings_for(tmp_path, fake_bot_api))
+    try:
+        fake_bot_api.inject_update(U.command_update(LATER, "/start"))
+        await fake_bot_api.async_wait_for_sent(chat_id=LATER, timeout=20)
+    finally:
+        await runtime.stop()
+    assert tries == [poison_id] * POISON_AFTER
+    assert f"update {poison_id} failed {POISON_AFTER} times" in caplog.text
+    assert "CANARY-FAIL" not in caplog.text
+    assert not fake_bot_api.calls("sendMessage", chat_id=poison_user)

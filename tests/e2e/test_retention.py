@@ -58,3 +58,45 @@ async def test_closed_case_warned_then_deleted_and_shredded(runtime, fake_bot_ap
     assert [event.case_id for event in deleted] == [case.id] and deleted[0].actor_role == "system"
     await runtime.senders["telegram"].wait_idle()
     assert len([m for m in focal.visible() if "UTC" in (m.text or "")]) == 1  # warned once
+
+
+async def test_a_case_referred_to_no_one_and_an_abandoned_draft_are_deleted_in_time(
+    runtime,  # noqa: F811
+    fake_bot_api,
+    monkeypatch,
+):
+    """Issue 23 finding 8: a case without referral consent stays `new` and was kept for
+    ever; a draft nobody finishes is shredded after its own time-to-live."""
+    import bot.runtime
+    from storage import cases, conversations
+    from storage.models import Conversation
+
+    async with transaction(runtime.store.sessions) as session:
+        case, _code = await cases.create_case(
+            session,
+            runtime.store.vault,
+            cases.NewCase(channel="telegram", reporter="self", sealed={"narrative": ["x"]}),
+            now=OFFICE_HOURS,
+        )
+    kept = timedelta(days=runtime.settings.retention_days)
+    assert await runtime.desk.retention_round(now=OFFICE_HOURS + kept - timedelta(hours=1)) == 0
+    assert await runtime.desk.retention_round(now=OFFICE_HOURS + kept + timedelta(minutes=1)) == 1
+    async with transaction(runtime.store.sessions) as session:
+        assert await session.get(Case, case.id) is None
+        assert await session.get(DataKey, case.data_key_id) is None
+
+    drafter = TelegramPerson(fake_bot_api, SURVIVOR + 5)
+    drafter.command("/start")
+    await drafter.tap("safe")
+    await drafter.tap("me")  # a draft, then nothing more
+    key = conversations.conversation_key(runtime.store.vault, "telegram", str(SURVIVOR + 5))
+    async with transaction(runtime.store.sessions) as session:
+        draft = await session.get(Conversation, key)
+    assert draft is not None
+    monkeypatch.setattr(bot.runtime, "utcnow", lambda: draft.expires_at - timedelta(minutes=1))
+    assert await runtime.shred_expired_drafts() == 0
+    monkeypatch.setattr(bot.runtime, "utcnow", lambda: draft.expires_at + timedelta(minutes=1))
+    assert await runtime.shred_expired_drafts() >= 1
+    async with transaction(runtime.store.sessions) as session:
+        assert await session.get(Conversation, key) is None
+        assert await session.get(DataKey, draft.data_key_id) is None

@@ -548,3 +548,16 @@ async def test_a_webhook_update_that_fails_is_answered_500_and_delivered_again(t
             assert len(person.visible()) == 1  # nothing doubled
     finally:
         await runtime.stop()
+
+
+async def test_an_update_that_cannot_be_decoded_is_skipped_and_polling_goes_on(
+    runtime, fake_zalo, caplog
+):
+    """Issue 23 finding 8, on Zalo: logged without its content, and the next is answered."""
+    poison = fake_zalo._message(USER + "p", DEFAULT_DISPLAY_NAME, text="CANARY-POISON text")
+    poison["from"] = "CANARY-POISON sender"
+    fake_zalo.inject_update({"event_name": "message.text.received", "message": poison})
+    person = ZaloPerson(fake_zalo, USER + "p")
+    person.say("/start")
+    await person.wait_text(translator("vi").gettext("start.safe"))
+    assert "could not be decoded" in caplog.text and "CANARY-POISON" not in caplog.text

@@ -8,12 +8,13 @@ from types import SimpleNamespace
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlmodel import select
 
 from bot.admin import stats_router
 from bot.admin.router import COOKIE, render_charts
-from bot.admin.tokens import issue_token
+from bot.admin.tokens import TokenRegistry, issue_token
 from storage.db import transaction
-from storage.models import AuditEvent
+from storage.models import AuditEvent, RefusalCount
 from tests.stats.helpers import DAK_LAK, build_spec, seed
 
 
@@ -37,6 +38,7 @@ async def web(store):
     app = make_app(store, f"{e1},{e2}")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        client.app = app
         client.tokens = {"province": province_token, "national": national_token}
         client.store = store
         yield client
@@ -123,3 +125,51 @@ def test_charts_escape_labels_and_scale() -> None:
     assert heights[0] == pytest.approx(2 * heights[1])
     svg = grouped_hbar_chart("c", ["a"], [("s1", [50.0]), ("s2", ["x"])], unit="%", max_value=100)
     assert "50.0%" in svg and ">x</text>" in svg
+
+
+async def test_the_cookie_is_a_server_side_session_that_ends(web) -> None:
+    """Issue 23 finding 8: the cookie never holds the token; the session expires, ends at
+    sign-out and when the officer's token is removed from the configuration."""
+    from datetime import UTC, datetime
+
+    from bot.admin import sessions
+
+    token, page = web.tokens["province"], "/admin/stats?from=2026-01-01&to=2026-12-31"
+
+    async def sign_in() -> str:
+        r = await web.post("/admin/stats/sign-in", data={"token": token})
+        session_id = web.cookies.get(COOKIE)
+        web.cookies.clear()  # each request below names its cookie
+        assert r.status_code == 303 and session_id and token not in r.headers["set-cookie"]
+        return session_id
+
+    async def status(session_id: str) -> int:
+        return (await web.get(page, headers={"Cookie": f"{COOKIE}={session_id}"})).status_code
+
+    signed_out = await sign_in()
+    assert await status(signed_out) == 200
+    await web.post("/admin/stats/sign-out", headers={"Cookie": f"{COOKIE}={signed_out}"})
+    assert await status(signed_out) == 401  # the old cookie, replayed
+
+    expiring = await sign_in()
+    assert await status(expiring) == 200
+    later = datetime.now(UTC) + sessions.SESSION_TTL * 1.1
+    settings = web.app.state.runtime.settings
+    registry = TokenRegistry.parse(settings.admin_tokens)
+    assert await sessions.officer_of(web.store, registry, expiring, now=later) is None
+    assert await status(expiring) == 401  # expired: shredded at its first use
+
+    revoked = await sign_in()
+    assert await status(revoked) == 200
+    settings.admin_tokens = settings.admin_tokens.split(",")[1]  # the officer is removed
+    assert await status(revoked) == 401
+
+
+async def test_a_thousand_refused_sign_ins_write_one_audit_row(web) -> None:
+    for n in range(1000):
+        r = await web.post("/admin/stats/sign-in", data={"token": f"lt_guess-{n}"})
+        assert r.status_code == 401
+    async with transaction(web.store.sessions) as session:
+        counts = (await session.exec(select(RefusalCount))).all()
+    refused = [a for a, _ in await _actions(web.store) if a == "stats.sign_in_refused"]
+    assert sum(c.count for c in counts) == 1000 and len(refused) == len(counts) <= 2
