@@ -140,7 +140,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urlsplit
@@ -405,6 +405,13 @@ class ChatMessage:
     @property
     def callback_data(self) -> list[str]:
         return [b["callback_data"] for b in self.buttons if "callback_data" in b]
+
+
+def _snapshot(m: ChatMessage) -> ChatMessage:
+    """A copy a test may hold: payloads are never changed in place (an edit stores a new one),
+    so they are shared rather than deep-copied (the random walker reads every message at
+    every step)."""
+    return replace(m, history=list(m.history))
 
 
 @dataclass(frozen=True)
@@ -1195,7 +1202,7 @@ class FakeBotAPI(Waitable):
                 else ([] if chat_id is not None else list(self._chats.values()))
             )
             out = [
-                copy.deepcopy(m)
+                _snapshot(m)
                 for chat in chats
                 for m in chat.messages.values()
                 if m.from_bot and (include_deleted or not m.deleted)
@@ -1212,7 +1219,7 @@ class FakeBotAPI(Waitable):
             if chat is None:
                 return []
             return [
-                copy.deepcopy(m)
+                _snapshot(m)
                 for _, m in sorted(chat.messages.items())
                 if include_deleted or not m.deleted
             ]
