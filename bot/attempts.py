@@ -1,8 +1,8 @@
 """Guess limits: how often someone may try a secret code (a focal point's invite code).
 
 One limiter for every way in (``/focal CODE`` on Telegram and Zalo, the web sign-in), on
-the ``limits`` library's moving windows (in memory, per process: an invite code has 10
-random digits, so even a few workers' allowances leave guessing hopeless).
+the ``limits`` library's moving windows, counted where bot/rate.py says (shared by every
+worker when Redis is configured).
 
 Per sender first, then overall: an attempt refused for its sender does not count against
 the overall cap, so one chat can use at most its own small share of it. The overall cap
@@ -17,8 +17,8 @@ import math
 import time
 
 from limits import RateLimitItemPerHour, RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+
+from bot import rate
 
 PER_SENDER = 5  # attempts per sender (chat account or web address) ...
 PER_SENDER_MINUTES = 15  # ... per this many minutes
@@ -41,20 +41,20 @@ class AttemptLimiter:
         self.name = name
         self.sender = RateLimitItemPerMinute(per_sender, per_sender_minutes)
         self.overall = RateLimitItemPerHour(overall_per_hour) if overall_per_hour else None
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def wait(self, key: str) -> int:
-        if not self._limiter.test(self.sender, self.name, "sender", key):
+        store = rate.store()
+        if not store.test(self.sender, self.name, "sender", key):
             return self._until(self.sender, "sender", key)
-        if self.overall is not None and not self._limiter.test(self.overall, self.name, "all"):
+        if self.overall is not None and not store.test(self.overall, self.name, "all"):
             return self._until(self.overall, "all")
         return 0
 
     def missed(self, key: str) -> None:
-        self._limiter.hit(self.sender, self.name, "sender", key)
+        rate.store().hit(self.sender, self.name, "sender", key)
         if self.overall is not None:  # none for receipts: see bot.service
-            self._limiter.hit(self.overall, self.name, "all")
+            rate.store().hit(self.overall, self.name, "all")
 
     def _until(self, item, *identifiers: str) -> int:
-        reset_at = self._limiter.get_window_stats(item, self.name, *identifiers).reset_time
+        reset_at = rate.store().reset_at(item, self.name, *identifiers)
         return max(1, math.ceil(reset_at - time.time()))

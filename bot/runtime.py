@@ -15,6 +15,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import rate
 from bot.focal import FocalDesk
 from bot.metrics import Metrics
 from bot.sender import Sender
@@ -59,6 +60,7 @@ class Runtime:
     tasks: list[asyncio.Task] = field(default_factory=list)
     zalo: Any = None  # bot.zalo.handlers.ZaloChannel, for the Zalo webhook route
     metrics: Metrics = field(default_factory=Metrics)
+    outer_rates: rate.RateStore | None = None  # the rate store to give back on stop (tests)
 
     @classmethod
     async def start(
@@ -72,6 +74,8 @@ class Runtime:
     ) -> Runtime:
         """Open storage and start the senders, Telegram and Zalo (when their tokens are set)
         and the jobs. ``channels=False`` leaves the channels to the caller (tests)."""
+        outer_rates = rate.store()
+        rate.configure(settings.redis_url)  # limits shared by every worker when Redis is set
         store = await open_store(settings.database_url, settings.key_source())
         hotline = Hotline(
             store,
@@ -79,6 +83,7 @@ class Runtime:
             draft_ttl=timedelta(hours=settings.draft_ttl_hours),
         )
         runtime = cls(settings, store, hotline)
+        runtime.outer_rates = outer_rates
         runtime.desk = FocalDesk(
             store,
             hotline.renderers,
@@ -268,4 +273,6 @@ class Runtime:
         if self.bot is not None:
             await self.bot.session.close()
         await self.store.close()
+        if self.outer_rates is not None:  # a runtime started inside another one (tests)
+            rate.restore(self.outer_rates)
         gc.unfreeze()  # a process that starts runtimes again and again (tests) collects them

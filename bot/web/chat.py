@@ -33,10 +33,11 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import delete, update
 from sqlmodel import select
 
+from bot.rate import Window
 from bot.service import Hotline, Inbound
 from bot.web import audio
 from bot.web.render import CHANNEL, WebRenderer
-from bot.web.security import AddressKeyer, Limiter, Limits, b64, constant_equal
+from bot.web.security import AddressKeyer, Limits, b64, constant_equal
 from dialogs import events as E
 from dialogs.i18n import DEFAULT, LANG_NAMES, LANGUAGES, translator
 from dialogs.web_texts import CHAT, NEUTRAL
@@ -76,10 +77,10 @@ class WebState:
         self.limits = limits or Limits()
         self.session_ttl = session_ttl or timedelta(hours=72)
         self.address = AddressKeyer()
-        self.by_session = Limiter(self.limits.session_events, 60)
-        self.by_address = Limiter(self.limits.address_events, 60)
-        self.new_sessions = Limiter(self.limits.address_sessions, 60)
-        self.polls = Limiter(self.limits.address_polls, 60)
+        self.by_session = Window(self.limits.session_events, 60, name="web.events.session")
+        self.by_address = Window(self.limits.address_events, 60, name="web.events.address")
+        self.new_sessions = Window(self.limits.address_sessions, 60, name="web.sessions.address")
+        self.polls = Window(self.limits.address_polls, 60, name="web.polls.address")
         self._changed = asyncio.Event()
         self.delivered: set[int] = set()  # rows read by pages, marked sent in batches
         self._flush_wanted = asyncio.Event()
@@ -465,7 +466,7 @@ async def chat_texts(lang: Lang = DEFAULT) -> dict[str, str]:
     return texts_for(lang)
 
 
-def _limit(limiter: Limiter, key: str) -> None:
+def _limit(limiter: Window, key: str) -> None:
     if not limiter.allow(key):
         raise HTTPException(429, "slow down", headers={"Retry-After": "30"})
 

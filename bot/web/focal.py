@@ -30,8 +30,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import or_
 from sqlmodel import select
 
+from bot.rate import Window
 from bot.web.chat import CHANNEL, hotline_of, read_ops, web_state
-from bot.web.security import Limiter, constant_equal
+from bot.web.security import constant_equal
 from dialogs import focal_texts as T
 from dialogs.i18n import DEFAULT, translator
 from dialogs.web_texts import FOCAL
@@ -110,12 +111,12 @@ async def _load_session(request: Request) -> dict[str, Any] | None:
     return state | {"token": token}
 
 
-def _limiter(request: Request) -> Limiter:
+def _limiter(request: Request) -> Window:
     """Focal actions per session (sign-in attempts are the desk's: bot/attempts.py)."""
     state = web_state(request)
     limiter = getattr(state, "focal_act", None)
     if limiter is None:
-        limiter = state.focal_act = Limiter(state.limits.focal_actions, 60)
+        limiter = state.focal_act = Window(state.limits.focal_actions, 60, name="web.focal")
     return limiter
 
 

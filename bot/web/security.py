@@ -14,12 +14,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
-import time
-from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from starlette.requests import Request
+
+from bot import rate
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -64,30 +63,6 @@ class SecurityHeadersASGI:
         await self.app(scope, receive, send_with_headers)
 
 
-class Limiter:
-    """Sliding-window counters per key: at most ``limit`` hits per ``window_s`` seconds."""
-
-    def __init__(self, limit: int, window_s: float, max_keys: int = 100_000) -> None:
-        self.limit, self.window_s, self.max_keys = limit, window_s, max_keys
-        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
-
-    def allow(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        hits = self._hits.get(key)
-        if hits is None:
-            hits = self._hits[key] = deque()
-            while len(self._hits) > self.max_keys:  # bounded memory under a flood
-                self._hits.popitem(last=False)
-        else:
-            self._hits.move_to_end(key)
-        while hits and hits[0] <= now - self.window_s:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return False
-        hits.append(now)
-        return True
-
-
 @dataclass
 class Limits:
     """Rate limits of the web pages (per process). Tests and the bench may raise them."""
@@ -100,14 +75,13 @@ class Limits:
 
 
 class AddressKeyer:
-    """A per-process keyed hash of a client address: limits without keeping addresses."""
-
-    def __init__(self) -> None:
-        self._key = secrets.token_bytes(32)
+    """A keyed hash of a client address: limits without keeping addresses. The key is the
+    rate store's (bot/rate.py), the same in every worker sharing it."""
 
     def __call__(self, request: Request) -> str:
         host = request.client.host if request.client else "-"
-        return hmac.new(self._key, host.encode(), hashlib.sha256).hexdigest()[:32]
+        key = rate.store().address_key
+        return hmac.new(key, host.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def b64(data: bytes) -> str:
