@@ -34,11 +34,12 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
-from storage import keys, migrate
+from storage import audit, audit_anchor, keys, migrate
 from storage.db import is_sqlite, make_engine, make_sessionmaker
 from storage.errors import StorageError
 from storage.keyring import Keyring, write_key_file
 from storage.keys import KeySource
+from storage.models import KeyCheck
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -358,4 +359,19 @@ async def restore(
     if present is None and not source.env_value:
         source.key_file.parent.mkdir(parents=True, exist_ok=True)
         write_key_file(source.key_file, restored)
+    await _reanchor_audit(database_url, audit_anchor.anchor_path(source.key_file))
     return manifest
+
+
+async def _reanchor_audit(database_url: str, anchor: Path) -> None:
+    """A restore rolls the audit chain back on purpose: its anchor follows."""
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            head = await session.get(KeyCheck, audit.HEAD)
+    finally:
+        await engine.dispose()
+    if head is None:
+        anchor.unlink(missing_ok=True)
+    else:
+        audit_anchor.write(anchor, head.value, forward_only=False)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import migrate
+from storage import audit_anchor, migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.keyring import Keyring
 from storage.keys import KeySource, open_keyring
@@ -46,4 +46,6 @@ async def open_store(
     except BaseException:
         await engine.dispose()
         raise
-    return Store(engine, make_sessionmaker(engine), source, Vault(keyring, source.reloader()))
+    anchor = {audit_anchor.SESSION_INFO: audit_anchor.anchor_path(source.key_file)}
+    sessions = make_sessionmaker(engine, info=anchor)
+    return Store(engine, sessions, source, Vault(keyring, source.reloader()))

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.settings import get_settings
 from routing.escalation import tick
-from storage import cases
+from storage import audit, cases
 from storage.db import transaction
 from storage.keyring import Keyring, write_key_file
 from storage.keys import KeySource
@@ -84,6 +84,21 @@ def _report(site, count: int = 3, *, ladder: bool = True) -> dict[str, str]:
             await store.close()
 
     return asyncio.run(main())
+
+
+def _audited(site, count: int) -> None:
+    async def main() -> None:
+        store = await open_store(site.database.url, KeySource(site.key_file), create_key=False)
+        try:
+            async with transaction(store.sessions) as session:
+                for _ in range(count):
+                    await audit.append(
+                        session, store.keyring, action="case.viewed", actor_role="admin", at=NOW
+                    )
+        finally:
+            await store.close()
+
+    asyncio.run(main())
 
 
 def _wipe(site) -> None:
@@ -210,13 +225,16 @@ def test_restore_over_a_live_install_keeps_its_matching_key_file(sqlite_site, tm
     made = _report(sqlite_site, count=2)
     target = tmp_path / "mine"
     assert sqlite_site("backup", str(target), input=TWICE).exit_code == 0
-    _report(
-        sqlite_site, count=1, ladder=False
-    )  # written after the backup: the restore takes it back
+    # Written after the backup: the restore takes them back.
+    _report(sqlite_site, count=1, ladder=False)
+    _audited(sqlite_site, 3)
     restored = sqlite_site("restore", str(target), input=f"{PASSPHRASE}\n")
     assert restored.exit_code == 0, restored.output
     opened, _claimed, _states = _after_restore(sqlite_site)
     assert set(opened) == set(made)
+    # The restore rolled the audit chain back on purpose: its anchor followed.
+    verified = sqlite_site("audit", "verify")
+    assert verified.exit_code == 0, verified.output
 
 
 def test_a_wrong_passphrase_or_an_altered_snapshot_is_refused(sqlite_site, tmp_path):
