@@ -15,7 +15,7 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import insert, text
 from sqlmodel import select
@@ -23,13 +23,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit_anchor
 from storage.keyring import Keyring
-from storage.models import AuditEvent, KeyCheck
+from storage.models import AuditEvent, KeyCheck, coarse
 
 PURPOSE_AUDIT = b"lentieng/audit/v1"
 GENESIS = "0" * 64
 HEAD = "audit_head"
 _PG_LOCK_ID = 0x4C54_4155  # serialises appends on PostgreSQL ("LTAU")
 _BATCH = 1000
+_AT = AuditEvent.__table__.c.at.type
+AUDIT_PRECISION, AUDIT_MARK = _AT.precision, _AT.mark
 
 
 def _event_hash(key: bytes, prev_hash: str, event: AuditEvent) -> str:
@@ -88,7 +90,7 @@ async def append_many(
     ).first()
     key = keyring.lookup(PURPOSE_AUDIT)
     seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
-    at = at.astimezone(UTC)  # hashed as read back from the database
+    at = coarse(at, AUDIT_PRECISION, AUDIT_MARK)  # hashed as read back from the database
     rows = []
     for action, case_id in entries:
         seq += 1
