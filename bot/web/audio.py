@@ -12,6 +12,7 @@ the size limit still bounds such an upload.
 
 from __future__ import annotations
 
+import math
 import struct
 
 WEBM, OGG, MP4 = "audio/webm", "audio/ogg", "audio/mp4"
@@ -147,14 +148,17 @@ def duration_s(kind: str, data: bytes) -> float | None:
     """The recording's length in seconds, or ``None`` when the container does not say."""
     try:
         if kind == WEBM:
-            return _webm(data)
-        if kind == OGG:
-            return _ogg(data)
-        if kind == MP4:
-            return _mp4(data)
+            length = _webm(data)
+        elif kind == OGG:
+            length = _ogg(data)
+        elif kind == MP4:
+            length = _mp4(data)
+        else:
+            return None
     except (IndexError, struct.error, ValueError, ZeroDivisionError):
         return None
-    return None
+    # A header may declare "not a number", which every limit check would let through.
+    return None if length is None or math.isnan(length) else length
 
 
 # -- WebM (Matroska's EBML) ------------------------------------------------------------------
