@@ -13,6 +13,10 @@ A backup directory holds three files, each mode 0600:
 
 Restore refuses a key backup that does not belong to the snapshot (fingerprint, versions
 and a real unwrap of data keys), and never overwrites a key file of another installation.
+
+A backup holds the cases deleted after it was taken, and it opens with its own keyring, so
+deletion reaches backups only when they are deleted: each ``hotline backup`` deletes the
+backups beside it older than :data:`KEEP_DAYS`, the bound the bot's texts promise.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import shutil
 import sqlite3
 import subprocess
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -218,6 +222,26 @@ class Manifest:
         if data.pop("format", None) != FORMAT:
             raise BackupError(f"{path} has an unknown format")
         return cls(**data)
+
+
+# How long a backup, and the deleted cases in it, is kept (the bot's texts say this number).
+KEEP_DAYS = 30
+
+
+def prune(parent: Path, now: datetime) -> list[Path]:
+    """Delete the backups in ``parent`` (directories with a manifest) older than
+    :data:`KEEP_DAYS`; returns them. Anything else in ``parent`` is left alone."""
+    removed = []
+    for candidate in sorted(parent.iterdir()):
+        try:
+            manifest = Manifest.read(candidate) if candidate.is_dir() else None
+            taken = datetime.fromisoformat(manifest.created_at) if manifest else None
+        except (BackupError, ValueError, TypeError, OSError):
+            continue  # not a backup of ours (or unreadable): never deleted blindly
+        if taken is not None and now - taken > timedelta(days=KEEP_DAYS):
+            shutil.rmtree(candidate)
+            removed.append(candidate)
+    return removed
 
 
 async def backup(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -168,6 +169,8 @@ def backup(
         f"Backed up the {manifest.backend} database (schema {manifest.schema}) and the sealed "
         f"keyring to {directory}. Without the passphrase the backup cannot be read."
     )
+    for old in backups.prune(directory.parent, datetime.now(UTC)):
+        typer.echo(f"Deleted {old}: older than {backups.KEEP_DAYS} days (deleted cases expire).")
 
 
 @app.command()
