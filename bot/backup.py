@@ -398,4 +398,4 @@ async def _reanchor_audit(database_url: str, anchor: Path) -> None:
     if head is None:
         anchor.unlink(missing_ok=True)
     else:
-        audit_anchor.write(anchor, head.value, forward_only=False)
+        audit_anchor.write(anchor, head.value, reset=True)

@@ -4,8 +4,8 @@ The head row in the database catches the removal of the newest events, but a cop
 older database (or an older head row with the newer events deleted) rolls both back
 together. The anchor is the same keyed head written after each commit to a file beside
 the key file, where a database copy cannot reach: ``hotline audit verify`` requires the
-chain to still hold the anchored event. The file only moves forward; ``hotline restore``,
-a deliberate roll-back, resets it.
+chain to still hold the newest anchored event. The file is only appended to (compacted to
+its newest head now and then); ``hotline restore``, a deliberate roll-back, resets it.
 """
 
 from __future__ import annotations
@@ -29,35 +29,77 @@ def anchor_path(key_file: Path) -> Path:
     return key_file.with_name(key_file.name + ".audit-head")
 
 
-def read(path: Path) -> bytes | None:
+# The file is append-only (one head a line: one write per commit, no rename), compacted
+# to its newest head once it passes this size.
+COMPACT_AT_BYTES = 1 << 20
+_handles: dict[Path, int] = {}
+
+
+def _seq(line: bytes) -> int:
     try:
-        return path.read_bytes()
+        return int(json.loads(line)["seq"])
+    except (ValueError, KeyError, TypeError):
+        return -1  # a line cut short by a crash, or not ours
+
+
+def read(path: Path) -> bytes | None:
+    """The newest head the file records (several workers may append out of order)."""
+    try:
+        lines = path.read_bytes().splitlines()
     except FileNotFoundError:
         return None
+    newest = max(lines, key=_seq, default=None)
+    return newest if newest is not None and _seq(newest) >= 0 else None
 
 
-def _seq(value: bytes | None) -> int:
-    try:
-        return int(json.loads(value)["seq"]) if value else 0
-    except (ValueError, KeyError, TypeError):
-        return 0
-
-
-def write(path: Path, value: bytes, *, forward_only: bool = True) -> None:
-    """Replace the anchor atomically (mode 0600); by default never with an older head."""
-    if forward_only and _seq(read(path)) >= _seq(value):
-        return
+def _replace(path: Path, value: bytes) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(value)
+            handle.write(value + b"\n")
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _handle(path: Path) -> int:
+    """An append handle on the file as it is now (another process may have compacted it)."""
+    fd = _handles.get(path)
+    if fd is not None:
+        try:
+            current = os.stat(path).st_ino
+        except FileNotFoundError:
+            current = None
+        if current != os.fstat(fd).st_ino:
+            os.close(fd)
+            fd = None
+    if fd is None:
+        fd = _handles[path] = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    return fd
+
+
+def release(path: Path) -> None:
+    """Close this process's append handle on ``path`` (when its store closes)."""
+    fd = _handles.pop(Path(path), None)
+    if fd is not None:
+        os.close(fd)
+
+
+def write(path: Path, value: bytes, *, reset: bool = False) -> None:
+    """Record a newer head (``reset``: make it the only one, after a restore)."""
+    if reset:
+        _replace(path, value)
+        return
+    fd = _handle(path)
+    # One small O_APPEND write: whole lines even with several workers. No fsync: after a
+    # power cut the newest line may be missing, and an older head is still a lower bound.
+    os.write(fd, value + b"\n")
+    if os.fstat(fd).st_size > COMPACT_AT_BYTES:
+        _replace(path, read(path) or value)
 
 
 def after_commit(session, value: bytes) -> None:

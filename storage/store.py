@@ -29,6 +29,7 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        audit_anchor.release(audit_anchor.anchor_path(self.source.key_file))
 
 
 async def open_store(
