@@ -134,7 +134,8 @@ class Runtime:
             runtime.scheduler.add_job(
                 runtime.follow_key_file,
                 "interval",
-                seconds=settings.key_file_refresh_s,
+                # More often than `retire` takes a silent worker for dead.
+                seconds=min(settings.key_file_refresh_s, keys.HOLDER_STALE.total_seconds() / 3),
                 max_instances=1,
                 coalesce=True,
             )
