@@ -107,11 +107,16 @@ _MP4_BRANDS = {
 }  # fmt: skip
 
 
+# A 2-minute fragmented recording has a few hundred boxes at one level; a crafted file of
+# empty boxes is given up on early.
+_MAX_BOXES = 10_000
+
+
 def _exact_boxes(data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]] | None:
     """(type, body start, end) of the boxes that tile ``data[start:end]`` exactly, or None
     when a size points past the end, is too small for its header, or a type is not text."""
     boxes, at = [], start
-    while at < end and len(boxes) < _MAX_ELEMENTS:
+    while at < end and len(boxes) < _MAX_BOXES:
         size, kind = struct.unpack_from(">I4s", data, at)
         header = 8
         if size == 1:
