@@ -13,6 +13,10 @@ A backup directory holds three files, each mode 0600:
 
 Restore refuses a key backup that does not belong to the snapshot (fingerprint, versions
 and a real unwrap of data keys), and never overwrites a key file of another installation.
+
+A backup holds the cases deleted after it was taken, and it opens with its own keyring, so
+deletion reaches backups only when they are deleted: each ``hotline backup`` deletes the
+backups beside it older than :data:`KEEP_DAYS`, the bound the bot's texts promise.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import shutil
 import sqlite3
 import subprocess
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -34,11 +38,12 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
-from storage import keys, migrate
+from storage import audit, audit_anchor, keys, migrate
 from storage.db import is_sqlite, make_engine, make_sessionmaker
 from storage.errors import StorageError
 from storage.keyring import Keyring, write_key_file
 from storage.keys import KeySource
+from storage.models import KeyCheck
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -219,6 +224,26 @@ class Manifest:
         return cls(**data)
 
 
+# How long a backup, and the deleted cases in it, is kept (the bot's texts say this number).
+KEEP_DAYS = 30
+
+
+def prune(parent: Path, now: datetime) -> list[Path]:
+    """Delete the backups in ``parent`` (directories with a manifest) older than
+    :data:`KEEP_DAYS`; returns them. Anything else in ``parent`` is left alone."""
+    removed = []
+    for candidate in sorted(parent.iterdir()):
+        try:
+            manifest = Manifest.read(candidate) if candidate.is_dir() else None
+            taken = datetime.fromisoformat(manifest.created_at) if manifest else None
+        except (BackupError, ValueError, TypeError, OSError):
+            continue  # not a backup of ours (or unreadable): never deleted blindly
+        if taken is not None and now - taken > timedelta(days=KEEP_DAYS):
+            shutil.rmtree(candidate)
+            removed.append(candidate)
+    return removed
+
+
 async def backup(
     database_url: str, source: KeySource, directory: Path, passphrase: str
 ) -> Manifest:
@@ -358,4 +383,19 @@ async def restore(
     if present is None and not source.env_value:
         source.key_file.parent.mkdir(parents=True, exist_ok=True)
         write_key_file(source.key_file, restored)
+    await _reanchor_audit(database_url, audit_anchor.anchor_path(source.key_file))
     return manifest
+
+
+async def _reanchor_audit(database_url: str, anchor: Path) -> None:
+    """A restore rolls the audit chain back on purpose: its anchor follows."""
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            head = await session.get(KeyCheck, audit.HEAD)
+    finally:
+        await engine.dispose()
+    if head is None:
+        anchor.unlink(missing_ok=True)
+    else:
+        audit_anchor.write(anchor, head.value, reset=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -168,6 +169,8 @@ def backup(
         f"Backed up the {manifest.backend} database (schema {manifest.schema}) and the sealed "
         f"keyring to {directory}. Without the passphrase the backup cannot be read."
     )
+    for old in backups.prune(directory.parent, datetime.now(UTC)):
+        typer.echo(f"Deleted {old}: older than {backups.KEEP_DAYS} days (deleted cases expire).")
 
 
 @app.command()
@@ -238,7 +241,7 @@ def keys_retire(version: int = typer.Argument(..., help="The old key version to 
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the whole audit chain; exit 1 and name the first broken link if any."""
-    from storage import audit
+    from storage import audit, audit_anchor
     from storage.db import transaction
     from storage.store import open_store
 
@@ -246,9 +249,10 @@ def audit_verify() -> None:
 
     async def main() -> audit.Verification:
         store = await open_store(settings.database_url, settings.key_source(), create_key=False)
+        anchor = audit_anchor.read(audit_anchor.anchor_path(store.source.key_file))
         try:
             async with transaction(store.sessions) as session:
-                return await audit.verify(session, store.keyring)
+                return await audit.verify(session, store.keyring, anchor)
         finally:
             await store.close()
 

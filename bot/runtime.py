@@ -9,6 +9,8 @@ import asyncio
 import contextlib
 import gc
 import logging
+import secrets
+import signal
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,7 +28,7 @@ from routing.directory import Directory
 from routing.escalation import schedule_referral
 from routing.ladder import LadderConfig
 from routing.scheduler import EscalationScheduler
-from storage import conversations
+from storage import conversations, keys
 from storage.db import transaction
 from storage.directory_store import load_directory
 from storage.store import Store, open_store
@@ -61,6 +63,8 @@ class Runtime:
     zalo: Any = None  # bot.zalo.handlers.ZaloChannel, for the Zalo webhook route
     metrics: Metrics = field(default_factory=Metrics)
     outer_rates: rate.RateStore | None = None  # the rate store to give back on stop (tests)
+    worker_id: str = field(default_factory=lambda: secrets.token_hex(8))
+    follows_sighup: bool = False
 
     @classmethod
     async def start(
@@ -98,6 +102,7 @@ class Runtime:
         hotline.nearest_places = runtime.nearest_places
         hotline.on_handled = runtime.metrics.handled
         try:
+            await runtime.follow_key_file()
             await runtime.reload_directory()
             if channels and settings.telegram_token is not None:
                 await runtime._start_telegram(webhook_url, polling)
@@ -131,7 +136,16 @@ class Runtime:
                 max_instances=1,
                 coalesce=True,
             )
+            runtime.scheduler.add_job(
+                runtime.follow_key_file,
+                "interval",
+                # More often than `retire` takes a silent worker for dead.
+                seconds=min(settings.key_file_refresh_s, keys.HOLDER_STALE.total_seconds() / 3),
+                max_instances=1,
+                coalesce=True,
+            )
             runtime.scheduler.start()
+            runtime._follow_key_file_on_sighup()
             runtime.escalations = EscalationScheduler(
                 store.sessions,
                 keyring=store.keyring,
@@ -220,6 +234,25 @@ class Runtime:
             self.directory = await load_directory(session, self.store.vault)
         return self.directory
 
+    async def follow_key_file(self) -> None:
+        """Re-read the key file and record which master key versions this worker holds
+        (a failed read keeps the keys held; the next round tries again)."""
+        try:
+            keyring = self.store.vault.reload()
+        except Exception as exc:  # noqa: BLE001 - serving goes on with the keys held
+            log.error("could not re-read the key file (%s)", exc)
+            keyring = self.store.keyring
+        await keys.record_holder(self.store.sessions, self.worker_id, keyring, utcnow())
+
+    def _follow_key_file_on_sighup(self) -> None:
+        loop = asyncio.get_running_loop()
+        # Only the main thread can take signals (tests run the server in another one).
+        with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+            loop.add_signal_handler(
+                signal.SIGHUP, lambda: self.tasks.append(loop.create_task(self.follow_key_file()))
+            )
+            self.follows_sighup = True
+
     def current_directory(self) -> Directory:
         assert self.directory is not None
         return self.directory
@@ -272,6 +305,10 @@ class Runtime:
                 await task
         if self.bot is not None:
             await self.bot.session.close()
+        if self.follows_sighup:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        with contextlib.suppress(Exception):  # a stale heartbeat expires by itself
+            await keys.forget_holder(self.store.sessions, self.worker_id)
         await self.store.close()
         if self.outer_rates is not None:  # a runtime started inside another one (tests)
             rate.restore(self.outer_rates)

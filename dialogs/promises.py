@@ -206,8 +206,9 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "withdraw_deletes",
         "reporter",
-        "Withdrawing a report stops all support and deletes it for good (case, its key, its "
-        "messages); the support person can no longer act on it.",
+        "Withdrawing a report stops all support and deletes it from the hotline at once (case, "
+        "its key, its messages); the support person can no longer act on it. Copies in backups "
+        "are deleted within bot.backup.KEEP_DAYS (30) days: every backup deletes older ones.",
         ("fu.wd_q", "fu.deleted"),
         (_SP + "test_withdrawal_deletes_the_report_for_good",),
     ),
@@ -352,8 +353,8 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "focal_retention",
         "focal",
-        "A closed case is deleted for good at the time the focal point is warned of, once, "
-        "72 hours before.",
+        "A closed case is deleted at the time the focal point is warned of, once, 72 hours "
+        "before; copies in backups within bot.backup.KEEP_DAYS (30) days after.",
         ("focal.retention",),
         ("tests/e2e/test_retention.py::test_closed_case_warned_then_deleted_and_shredded",),
     ),

@@ -3,7 +3,8 @@
 Each event's hash is HMAC-SHA256, under a key derived from the lookup key (kept apart from
 the database), of the previous hash and the event's fields, so an edited, inserted or
 deleted row breaks the chain and the chain cannot be rebuilt without the key file. A keyed
-head (``key_checks`` row ``audit_head``) catches the removal of the newest events.
+head (``key_checks`` row ``audit_head``) catches the removal of the newest events, and
+its copy beside the key file (:mod:`storage.audit_anchor`) a roll-back of the database.
 Events never carry content: only roles, pseudonymous ids, action names and case ids.
 """
 
@@ -14,20 +15,23 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import insert, text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import audit_anchor
 from storage.keyring import Keyring
-from storage.models import AuditEvent, KeyCheck
+from storage.models import AuditEvent, KeyCheck, coarse
 
 PURPOSE_AUDIT = b"lentieng/audit/v1"
 GENESIS = "0" * 64
 HEAD = "audit_head"
 _PG_LOCK_ID = 0x4C54_4155  # serialises appends on PostgreSQL ("LTAU")
 _BATCH = 1000
+_AT = AuditEvent.__table__.c.at.type
+AUDIT_PRECISION, AUDIT_MARK = _AT.precision, _AT.mark
 
 
 def _event_hash(key: bytes, prev_hash: str, event: AuditEvent) -> str:
@@ -86,7 +90,7 @@ async def append_many(
     ).first()
     key = keyring.lookup(PURPOSE_AUDIT)
     seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
-    at = at.astimezone(UTC)  # hashed as read back from the database
+    at = coarse(at, AUDIT_PRECISION, AUDIT_MARK)  # hashed as read back from the database
     rows = []
     for action, case_id in entries:
         seq += 1
@@ -110,6 +114,7 @@ async def append_many(
         head.value, head.updated_at = value, at
         session.add(head)
     await session.flush()
+    audit_anchor.after_commit(session, value)
 
 
 @dataclass(frozen=True)
@@ -125,9 +130,29 @@ class Verification:
         return self.broken_seq is None and self.reason is None
 
 
-async def verify(session: AsyncSession, keyring: Keyring) -> Verification:
-    """Walk the whole chain in order and report the first broken link."""
+def _anchored(key: bytes, anchor: bytes | None) -> tuple[int, str] | None | Verification:
+    if anchor is None:
+        return None
+    try:
+        recorded = json.loads(anchor)
+        seq, event_hash = int(recorded["seq"]), str(recorded["hash"])
+    except (ValueError, KeyError, TypeError):
+        return Verification(0, None, "the audit anchor beside the key file is damaged")
+    if anchor != _head_value(key, seq, event_hash):
+        return Verification(0, None, "the audit anchor beside the key file was altered")
+    return seq, event_hash
+
+
+async def verify(
+    session: AsyncSession, keyring: Keyring, anchor: bytes | None = None
+) -> Verification:
+    """Walk the whole chain in order and report the first broken link. ``anchor`` (the
+    head kept beside the key file) must still be in the chain: no roll-back."""
     key = keyring.lookup(PURPOSE_AUDIT)
+    anchored = _anchored(key, anchor)
+    if isinstance(anchored, Verification):
+        return anchored
+    anchored_hash = None
     expected_seq, prev_hash, count = 1, GENESIS, 0
     while True:
         query = (
@@ -148,9 +173,22 @@ async def verify(session: AsyncSession, keyring: Keyring) -> Verification:
                 )
             if event.hash != _event_hash(key, prev_hash, event):
                 return Verification(count, event.seq, f"event {event.seq} was altered")
+            if anchored is not None and event.seq == anchored[0]:
+                anchored_hash = event.hash
             prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
         if len(rows) < _BATCH:
             break
+    if anchored is not None and anchored[0] > count:
+        return Verification(
+            count,
+            count + 1,
+            f"events {count + 1}..{anchored[0]} are missing: the database was rolled back "
+            "(the anchor beside the key file records them)",
+        )
+    if anchored is not None and anchored[0] and anchored_hash != anchored[1]:
+        return Verification(
+            count, anchored[0], f"event {anchored[0]} is not the one the anchor records"
+        )
     head = await session.get(KeyCheck, HEAD)
     if head is None:
         if count:

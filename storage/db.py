@@ -95,8 +95,11 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
     return engine
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def make_sessionmaker(
+    engine: AsyncEngine, *, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine``; ``info`` is copied into each (e.g. the audit anchor's file)."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info=info)
 
 
 # SQLite has one writer. Its busy handler waits by sleeping 1–100 ms between tries, so

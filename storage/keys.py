@@ -8,14 +8,16 @@ already holds data: that would make every report unreadable.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,6 +38,10 @@ _CHECK_PLAINTEXT = b"len-tieng key check"
 _LOOKUP_CHECK = "lookup"
 REWRAP_BATCH = 500
 UNWRAP_SAMPLE = 20  # data keys per master key version that a key check really unwraps
+# Running workers say which master key versions they hold (a ``key_checks`` row each,
+# refreshed every few seconds); a row older than this is a worker that died.
+HOLDER_PREFIX = "worker:"
+HOLDER_STALE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -216,14 +222,68 @@ async def rewrap_all(sessions: async_sessionmaker[AsyncSession], vault: Vault) -
             return done
 
 
+async def record_holder(
+    sessions: async_sessionmaker[AsyncSession], worker: str, keyring: Keyring, now: datetime
+) -> None:
+    """Say, for ``retire``, which master key versions this running worker holds and which
+    one it wraps new data keys under."""
+    value = json.dumps({"current": keyring.current, "versions": sorted(keyring.master_keys)})
+    async with transaction(sessions) as session:
+        row = await session.get(KeyCheck, HOLDER_PREFIX + worker)
+        if row is None:
+            row = KeyCheck(name=HOLDER_PREFIX + worker, value=b"")
+        row.value, row.updated_at = value.encode(), now
+        session.add(row)
+
+
+async def forget_holder(sessions: async_sessionmaker[AsyncSession], worker: str) -> None:
+    async with transaction(sessions) as session:
+        await session.exec(delete(KeyCheck).where(KeyCheck.name == HOLDER_PREFIX + worker))
+
+
+async def _workers_wrapping_under(session: AsyncSession, version: int, now: datetime) -> int:
+    """How many live workers still wrap new data keys under ``version``."""
+    rows = (
+        await session.exec(select(KeyCheck).where(KeyCheck.name.startswith(HOLDER_PREFIX)))
+    ).all()
+    return sum(
+        1
+        for row in rows
+        if row.updated_at > now - HOLDER_STALE and json.loads(row.value)["current"] == version
+    )
+
+
 async def retire(
-    sessions: async_sessionmaker[AsyncSession], source: KeySource, version: int
+    sessions: async_sessionmaker[AsyncSession],
+    source: KeySource,
+    version: int,
+    now: datetime | None = None,
 ) -> Keyring:
-    """Remove an old master key version from the key file once no data key uses it."""
+    """Remove an old master key version from the key file.
+
+    Refused while a running worker still wraps new data keys under it (it has not re-read
+    the key file since the rotation); data keys such a worker wrapped meanwhile are
+    re-wrapped here, and the count of keys under the version is taken while no one can add
+    one, so the key file never loses a version that data still needs.
+    """
     keyring = source.load()
     if keyring is None or source.env_value:
         raise KeyFileError(f"no key file at {source.key_file}")
+    smaller = keyring.without(version)  # refuses the current or an unknown version
     async with transaction(sessions) as session:
+        workers = await _workers_wrapping_under(session, version, now or datetime.now(UTC))
+    if workers:
+        raise KeyFileError(
+            f"{workers} running worker(s) still wrap new data keys under version {version}: "
+            "they re-read the key file within seconds (or at once on SIGHUP). "
+            "Try again in a minute."
+        )
+    await rewrap_all(sessions, Vault(keyring))
+    async with transaction(sessions) as session:
+        # Taken first: no data key can be added between the count and the key file write.
+        await session.exec(delete(KeyCheck).where(KeyCheck.name == _master_check_name(version)))
+        if session.bind.dialect.name == "postgresql":
+            await session.exec(text("LOCK TABLE data_keys IN SHARE MODE"))
         used = (
             await session.exec(
                 select(func.count()).select_from(DataKey).where(DataKey.master_version == version)
@@ -232,9 +292,7 @@ async def retire(
         if used:
             raise KeyFileError(
                 f"{used} data key(s) are still wrapped under version {version}: "
-                "run `hotline keys rotate` first"
+                "run `hotline keys retire` again"
             )
-        smaller = keyring.without(version)
-        await session.exec(delete(KeyCheck).where(KeyCheck.name == _master_check_name(version)))
         write_key_file(source.key_file, smaller)
     return smaller

@@ -8,7 +8,7 @@ The schema itself is created only by the Alembic migrations in ``storage/migrati
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -18,11 +18,31 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+MINUTE, DAY = timedelta(minutes=1), timedelta(days=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def coarse(value: datetime, precision: timedelta, mark: timedelta = timedelta(0)) -> datetime:
+    """``value`` floored to ``precision``, plus this column's own ``mark`` (less than the
+    precision): the same instant stored in two such columns never gives equal values."""
+    value = value.astimezone(UTC)
+    return value - (value - _EPOCH) % precision + mark
+
+
 class UTCDateTime(sa.types.TypeDecorator):
-    """A timezone-aware UTC datetime on every backend (SQLite stores no zone)."""
+    """A timezone-aware UTC datetime on every backend (SQLite stores no zone).
+
+    With ``precision``, every value written (and compared against) is made :func:`coarse`:
+    plaintext times beside sealed records say no more than routing and statistics need,
+    and identical instants cannot join rows of different tables.
+    """
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
+
+    def __init__(self, precision: timedelta | None = None, mark: timedelta = timedelta(0)):
+        super().__init__()
+        self.precision, self.mark = precision, mark
 
     def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         if value is None:
@@ -30,6 +50,8 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored; pass a timezone-aware one")
         value = value.astimezone(UTC)
+        if self.precision is not None:
+            value = coarse(value, self.precision, self.mark)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
@@ -38,8 +60,16 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _when(*, index: bool = False, nullable: bool = False, default: bool = False):
-    column = sa.Column(UTCDateTime(), nullable=nullable, index=index)
+def _when(
+    *,
+    index: bool = False,
+    nullable: bool = False,
+    default: bool = False,
+    precision: timedelta | None = None,
+    mark_s: int = 0,
+):
+    kind = UTCDateTime(precision, timedelta(seconds=mark_s))
+    column = sa.Column(kind, nullable=nullable, index=index)
     if default:
         return Field(default_factory=utcnow, sa_column=column)
     if nullable:
@@ -67,7 +97,7 @@ class DataKey(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=32)
     master_version: int = Field(index=True)
     wrapped: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
-    created_at: datetime = _when(default=True)
+    created_at: datetime = _when(default=True, precision=DAY, mark_s=4)
 
 
 class Case(SQLModel, table=True):
@@ -77,8 +107,9 @@ class Case(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=32)
     ref: str = Field(unique=True, max_length=16)  # short reference shown to focal points
     data_key_id: str = Field(foreign_key="data_keys.id", max_length=32)
-    created_at: datetime = _when(default=True, index=True)
-    updated_at: datetime = _when(default=True)
+    # Coarse times (see UTCDateTime); each table its own mark, in seconds.
+    created_at: datetime = _when(default=True, index=True, precision=MINUTE)
+    updated_at: datetime = _when(default=True, precision=MINUTE)
     channel: str = Field(max_length=16)
     reporter: str = Field(max_length=16)  # survivor | witness
     place_scheme: str | None = Field(default=None, max_length=8)
@@ -93,11 +124,11 @@ class Case(SQLModel, table=True):
     assigned_focal_point_id: str | None = Field(default=None, max_length=64, index=True)
     escalation_level: int = 0
     consent_referral: bool = False
-    consent_referral_at: datetime | None = _when(nullable=True)
+    consent_referral_at: datetime | None = _when(nullable=True, precision=DAY, mark_s=1)
     consent_orgs: str | None = Field(default=None, max_length=200)
-    consent_orgs_at: datetime | None = _when(nullable=True)
+    consent_orgs_at: datetime | None = _when(nullable=True, precision=DAY, mark_s=1)
     consent_stats: bool = False
-    consent_stats_at: datetime | None = _when(nullable=True)
+    consent_stats_at: datetime | None = _when(nullable=True, precision=DAY, mark_s=1)
     services: str | None = Field(default=None, max_length=200)
     outcome: str | None = Field(default=None, max_length=32)
     closed_at: datetime | None = _when(nullable=True)
@@ -122,7 +153,7 @@ class Receipt(SQLModel, table=True):
             sa.String(32), sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True, nullable=False
         )
     )
-    created_at: datetime = _when(default=True)
+    created_at: datetime = _when(default=True, precision=DAY, mark_s=2)
 
 
 class CaseMessage(SQLModel, table=True):
@@ -172,7 +203,7 @@ class Conversation(SQLModel, table=True):
     __tablename__ = "conversations"
     key: str = Field(primary_key=True, max_length=64)
     data_key_id: str = Field(foreign_key="data_keys.id", max_length=32)
-    updated_at: datetime = _when(default=True)
+    updated_at: datetime = _when(default=True, precision=MINUTE, mark_s=5)
     expires_at: datetime = _when(index=True)
     state: bytes | None = _sealed()
 
@@ -314,7 +345,7 @@ class AuditEvent(SQLModel, table=True):
 
     __tablename__ = "audit_events"
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    at: datetime = _when()
+    at: datetime = _when(precision=MINUTE, mark_s=3)
     actor_role: str = Field(max_length=24)
     actor_id: str | None = Field(default=None, max_length=64)
     action: str = Field(max_length=48)

@@ -93,6 +93,13 @@ class Vault:
             return stored
         return self._wrap(stored.id, self._unwrap(stored), self.keyring.current)
 
+    def reload(self) -> Keyring:
+        """Re-read the key file (a rotation done elsewhere): new data keys are then wrapped
+        under its current version. Without a key file (keys from the environment) a no-op."""
+        if self._reload is not None:
+            self.keyring = self._reload()
+        return self.keyring
+
     def forget(self, key_id: str) -> None:
         self._cache.pop(key_id, None)
 

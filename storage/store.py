@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import migrate
+from storage import audit_anchor, migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.keyring import Keyring
 from storage.keys import KeySource, open_keyring
@@ -29,6 +29,7 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        audit_anchor.release(audit_anchor.anchor_path(self.source.key_file))
 
 
 async def open_store(
@@ -46,4 +47,6 @@ async def open_store(
     except BaseException:
         await engine.dispose()
         raise
-    return Store(engine, make_sessionmaker(engine), source, Vault(keyring, source.reloader()))
+    anchor = {audit_anchor.SESSION_INFO: audit_anchor.anchor_path(source.key_file)}
+    sessions = make_sessionmaker(engine, info=anchor)
+    return Store(engine, sessions, source, Vault(keyring, source.reloader()))

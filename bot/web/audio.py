@@ -1,8 +1,9 @@
 """What a recording uploaded by the web chat is, and how long it lasts (pure, no codecs).
 
 Browsers record with ``MediaRecorder`` into WebM (Chromium, Firefox), Ogg (Firefox) or
-MP4 (Safari, Chromium). :func:`sniff` checks that the bytes are the container the upload
-claims, so the type served back to a focal point's player is the real one.
+MP4 (Safari, Chromium). :func:`sniff` parses the container's structure to check that the
+bytes are the container the upload claims, so the type served back to a focal point's
+player is the real one.
 :func:`duration_s` reads the length from the container's own timestamps (WebM cluster and
 block timecodes, Ogg Opus granule positions, MP4 movie header or fragment runs), so the
 2-minute limit holds whatever the page says. ``None`` means the length could not be told;
@@ -11,6 +12,7 @@ the size limit still bounds such an upload.
 
 from __future__ import annotations
 
+import math
 import struct
 
 WEBM, OGG, MP4 = "audio/webm", "audio/ogg", "audio/mp4"
@@ -22,28 +24,146 @@ _MAX_ELEMENTS = 100_000  # bounds the work on a crafted file (a 2-minute recordi
 
 
 def sniff(data: bytes) -> str | None:
-    """The container type of ``data`` (:data:`WEBM`, :data:`OGG`, :data:`MP4`), or None."""
-    if data[:4] == b"\x1a\x45\xdf\xa3" and (b"webm" in data[:64] or b"matroska" in data[:64]):
-        return WEBM
-    if data[:4] == b"OggS":
-        return OGG
-    if len(data) >= 12 and data[4:8] == b"ftyp":
-        return MP4
+    """The container type of ``data`` (:data:`WEBM`, :data:`OGG`, :data:`MP4`), or None.
+
+    The container's structure is parsed, not just its first bytes: sizes that add up, a
+    known document type or brand, and the parts a player needs (an MP4's ``moov``, an Ogg
+    stream's Opus header), so bytes dressed up as a recording are refused.
+    """
+    try:
+        if _is_webm(data):
+            return WEBM
+        if _is_ogg_opus(data):
+            return OGG
+        if _is_mp4(data):
+            return MP4
+    except (IndexError, struct.error, ValueError):
+        return None
     return None
+
+
+_EBML_HEADER, _DOC_TYPE = 0x1A45DFA3, 0x4282
+
+
+def _is_webm(data: bytes) -> bool:
+    """An EBML header whose children fill it exactly and name a WebM/Matroska document,
+    then the segment with a readable first element."""
+    if data[:4] != b"\x1a\x45\xdf\xa3":
+        return False
+    size, size_len, unknown = _vint(data, 4, keep_marker=False)
+    start, end = 4 + size_len, 4 + size_len + size
+    if unknown or end > len(data):
+        return False
+    at, doc_type = start, None
+    while at < end:
+        ident, id_len, _ = _vint(data, at, keep_marker=True)
+        size, size_len, unknown = _vint(data, at + id_len, keep_marker=False)
+        body = at + id_len + size_len
+        if unknown or body + size > end:
+            return False
+        if ident == _DOC_TYPE:
+            doc_type = data[body : body + size].rstrip(b"\x00")
+        at = body + size
+    if doc_type not in (b"webm", b"matroska"):
+        return False
+    ident, id_len, _ = _vint(data, end, keep_marker=True)
+    if ident != _SEGMENT:
+        return False
+    _, size_len, _ = _vint(data, end + id_len, keep_marker=False)
+    first = end + id_len + size_len
+    _vint(data, first + _vint(data, first, keep_marker=True)[1], keep_marker=False)
+    return True
+
+
+def _is_ogg_opus(data: bytes) -> bool:
+    """Ogg pages that follow each other to the end, the first opening the stream with an
+    Opus identification header."""
+    at = 0
+    for page in range(_MAX_ELEMENTS):
+        if at == len(data):
+            return page > 0
+        if data[at : at + 4] != b"OggS" or data[at + 4] != 0:
+            return False
+        segments = data[at + 26]
+        body = at + 27 + segments
+        end = body + sum(data[at + 27 : body])
+        if body > len(data) or end > len(data):
+            return False
+        if page == 0:
+            head = data[body:end]
+            if not data[at + 5] & 0x02 or head[:8] != b"OpusHead" or len(head) < 19:
+                return False
+            if not 1 <= head[8] <= 15 or head[9] == 0:  # version 1.x, at least one channel
+                return False
+        at = end
+    return False
+
+
+# Brands of the ISO base media file family that browsers' recorders write.
+_MP4_BRANDS = {
+    b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"iso7", b"iso8", b"iso9",
+    b"mp41", b"mp42", b"M4A ", b"M4V ", b"dash", b"avc1", b"mp71", b"3gp4", b"3gp5",
+    b"3gp6", b"3gp7", b"3gp9", b"3g2a", b"qt  ", b"msdh", b"msix", b"cmfc", b"cmfa",
+}  # fmt: skip
+
+
+# A 2-minute fragmented recording has a few hundred boxes at one level; a crafted file of
+# empty boxes is given up on early.
+_MAX_BOXES = 10_000
+
+
+def _exact_boxes(data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]] | None:
+    """(type, body start, end) of the boxes that tile ``data[start:end]`` exactly, or None
+    when a size points past the end, is too small for its header, or a type is not text."""
+    boxes, at = [], start
+    while at < end and len(boxes) < _MAX_BOXES:
+        size, kind = struct.unpack_from(">I4s", data, at)
+        header = 8
+        if size == 1:
+            (size,) = struct.unpack_from(">Q", data, at + 8)
+            header = 16
+        elif size == 0:
+            size = end - at  # "to the end"
+        if size < header or at + size > end or not all(0x20 <= b < 0x7F for b in kind):
+            return None
+        boxes.append((kind, at + header, at + size))
+        at += size
+    return boxes if at == end else None
+
+
+def _is_mp4(data: bytes) -> bool:
+    """A file-type box first (a known brand, compatible brands in whole words), boxes whose
+    sizes add up to the file, and a movie box holding its header and a track."""
+    top = _exact_boxes(data, 0, len(data))
+    if not top or top[0][0] != b"ftyp":
+        return False
+    _, body, stop = top[0]
+    brands = [data[body : body + 4]] + [data[at : at + 4] for at in range(body + 8, stop, 4)]
+    if stop - body < 8 or (stop - body) % 4 or not _MP4_BRANDS.intersection(brands):
+        return False
+    movies = [(body, stop) for kind, body, stop in top if kind == b"moov"]
+    if len(movies) != 1:
+        return False
+    inside = _exact_boxes(data, *movies[0])
+    kinds = [kind for kind, _, _ in inside or ()]
+    return b"mvhd" in kinds and b"trak" in kinds
 
 
 def duration_s(kind: str, data: bytes) -> float | None:
     """The recording's length in seconds, or ``None`` when the container does not say."""
     try:
         if kind == WEBM:
-            return _webm(data)
-        if kind == OGG:
-            return _ogg(data)
-        if kind == MP4:
-            return _mp4(data)
+            length = _webm(data)
+        elif kind == OGG:
+            length = _ogg(data)
+        elif kind == MP4:
+            length = _mp4(data)
+        else:
+            return None
     except (IndexError, struct.error, ValueError, ZeroDivisionError):
         return None
-    return None
+    # A header may declare "not a number", which every limit check would let through.
+    return None if length is None or math.isnan(length) else length
 
 
 # -- WebM (Matroska's EBML) ------------------------------------------------------------------

@@ -125,7 +125,7 @@ async def post_voice(
     data = await _body(request)
     if data is None:
         return _too_long(lang)
-    if audio.sniff(data) != kind:
+    if await asyncio.to_thread(audio.sniff, data) != kind:  # a parse: bounded, off the loop
         return _unreadable(lang)
     length = await asyncio.to_thread(audio.duration_s, kind, data)  # bounded, off the loop
     if length is not None and length > limit_s:

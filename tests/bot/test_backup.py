@@ -4,6 +4,7 @@ refusals that keep a wrong keyring from being paired with a snapshot."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,10 +13,12 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from bot.backup import KEEP_DAYS, MANIFEST
 from bot.cli import app
 from bot.settings import get_settings
+from dialogs.i18n import translator
 from routing.escalation import tick
-from storage import cases
+from storage import audit, cases
 from storage.db import transaction
 from storage.keyring import Keyring, write_key_file
 from storage.keys import KeySource
@@ -84,6 +87,21 @@ def _report(site, count: int = 3, *, ladder: bool = True) -> dict[str, str]:
             await store.close()
 
     return asyncio.run(main())
+
+
+def _audited(site, count: int) -> None:
+    async def main() -> None:
+        store = await open_store(site.database.url, KeySource(site.key_file), create_key=False)
+        try:
+            async with transaction(store.sessions) as session:
+                for _ in range(count):
+                    await audit.append(
+                        session, store.keyring, action="case.viewed", actor_role="admin", at=NOW
+                    )
+        finally:
+            await store.close()
+
+    asyncio.run(main())
 
 
 def _wipe(site) -> None:
@@ -210,13 +228,16 @@ def test_restore_over_a_live_install_keeps_its_matching_key_file(sqlite_site, tm
     made = _report(sqlite_site, count=2)
     target = tmp_path / "mine"
     assert sqlite_site("backup", str(target), input=TWICE).exit_code == 0
-    _report(
-        sqlite_site, count=1, ladder=False
-    )  # written after the backup: the restore takes it back
+    # Written after the backup: the restore takes them back.
+    _report(sqlite_site, count=1, ladder=False)
+    _audited(sqlite_site, 3)
     restored = sqlite_site("restore", str(target), input=f"{PASSPHRASE}\n")
     assert restored.exit_code == 0, restored.output
     opened, _claimed, _states = _after_restore(sqlite_site)
     assert set(opened) == set(made)
+    # The restore rolled the audit chain back on purpose: its anchor followed.
+    verified = sqlite_site("audit", "verify")
+    assert verified.exit_code == 0, verified.output
 
 
 def test_a_wrong_passphrase_or_an_altered_snapshot_is_refused(sqlite_site, tmp_path):
@@ -246,3 +267,37 @@ def test_backup_refuses_a_key_file_that_does_not_open_the_database(sqlite_site, 
     refused = sqlite_site("backup", str(tmp_path / "x"), input=TWICE)
     assert refused.exit_code == 2 and "does not match this database" in refused.output
     assert not (tmp_path / "x" / "manifest.json").exists()
+
+
+def _aged(backup_dir: Path, days: float) -> None:
+    """Make a backup look ``days`` old (its manifest says when it was taken)."""
+    manifest = backup_dir / MANIFEST
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["created_at"] = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_backups_older_than_the_promised_days_are_deleted(sqlite_site, tmp_path):
+    """What the bot says on withdrawal and before retention ("copies in backups are deleted
+    within KEEP_DAYS days") is what `hotline backup` does to the backups beside it."""
+    parent = tmp_path / "backups"
+    for name in ("old", "recent"):
+        assert sqlite_site("backup", str(parent / name), input=TWICE).exit_code == 0
+    _aged(parent / "old", KEEP_DAYS + 1)
+    _aged(parent / "recent", KEEP_DAYS - 1)
+    (parent / "notes").mkdir()  # not a backup: left alone
+    made = sqlite_site("backup", str(parent / "today"), input=TWICE)
+    assert made.exit_code == 0, made.output
+    assert sorted(p.name for p in parent.iterdir()) == ["notes", "recent", "today"]
+    assert "older than 30 days" in made.output
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_texts_and_readme_say_how_long_backups_keep_a_deleted_case(lang):
+    texts = translator(lang)
+    days = f"{KEEP_DAYS} ngày" if lang == "vi" else f"{KEEP_DAYS} days"
+    for text_id in ("fu.wd_q", "fu.deleted", "focal.retention"):
+        assert days in texts.gettext(text_id), text_id
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "can no longer be opened" not in readme  # the promise that was not kept
+    assert f"at most {KEEP_DAYS} days" in readme

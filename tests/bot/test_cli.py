@@ -9,15 +9,15 @@ import sys
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.settings import get_settings
-from storage import cases
+from storage import audit, cases
 from storage.db import transaction
 from storage.keys import KeySource
-from storage.models import AuditEvent, Case
+from storage.models import AuditEvent, Case, KeyCheck
 from storage.store import open_store
 
 NOW = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
@@ -127,6 +127,44 @@ def test_audit_verify_names_the_first_broken_link(cli):
     broken = cli("audit", "verify")
     assert broken.exit_code == 1
     assert "event 2 was altered" in broken.output
+
+
+def _head(url: str, source: KeySource) -> bytes:
+    async def main() -> bytes:
+        store = await open_store(url, source, create_key=False)
+        try:
+            async with transaction(store.sessions) as session:
+                return (await session.get(KeyCheck, audit.HEAD)).value
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+def test_audit_verify_catches_a_rolled_back_head(cli):
+    """An older head row copied back and the newer events deleted: consistent inside the
+    database, caught by the anchor kept beside the key file."""
+    assert cli("init").exit_code == 0
+    _seed(cli.url, cli.key_source, 2)
+    older_head = _head(cli.url, cli.key_source)
+    _seed(cli.url, cli.key_source, 2)
+    assert cli("audit", "verify").exit_code == 0
+
+    async def roll_back() -> None:
+        store = await open_store(cli.url, cli.key_source, create_key=False)
+        try:
+            async with transaction(store.sessions) as session:
+                await session.exec(delete(AuditEvent).where(AuditEvent.seq > 2))
+                await session.exec(
+                    update(KeyCheck).where(KeyCheck.name == audit.HEAD).values(value=older_head)
+                )
+        finally:
+            await store.close()
+
+    asyncio.run(roll_back())
+    rolled_back = cli("audit", "verify")
+    assert rolled_back.exit_code == 1
+    assert "events 3..4 are missing: the database was rolled back" in rolled_back.output
 
 
 def test_bad_key_file_stops_with_what_to_do(cli):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.backup import KEEP_DAYS
 from dialogs import focal_texts
 from routing.matching import match_focal_point
 from storage.db import transaction
@@ -44,9 +45,10 @@ async def test_closed_case_warned_then_deleted_and_shredded(runtime, fake_bot_ap
     assert await runtime.desk.retention_round(now=closed.retain_until - timedelta(hours=100)) == 0
     assert await runtime.desk.retention_round(now=closed.retain_until - timedelta(hours=71)) == 0
     warning = await focal.wait_text("UTC")
-    # "will be deleted for good at {when}": the time it says is the time it happens
+    # "will be deleted at {when}": the time it says is the time it happens
     when = closed.retain_until.strftime("%Y-%m-%d %H:%M UTC")
     assert focal_texts.text("vi", "focal.retention", ref=case.ref, when=when) == warning.text
+    assert f"{KEEP_DAYS} ngày" in warning.text  # copies in backups: as long as they are kept
     assert await runtime.desk.retention_round(now=closed.retain_until - timedelta(hours=70)) == 0
     assert await runtime.desk.retention_round(now=closed.retain_until + timedelta(minutes=1)) == 1
     async with transaction(runtime.store.sessions) as session:

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bot.backup import KEEP_DAYS
 from bot.runtime import Runtime
 from dialogs import focal_texts
 from dialogs.i18n import translator
@@ -112,8 +113,12 @@ async def test_withdrawal_deletes_the_report_for_good(runtime, fake_bot_api):  #
     await _follow_up(survivor, code)
     await survivor.tap("wd")
     asked = await survivor.tap("y")
-    assert VI.gettext("fu.wd_q") in asked.text  # "stops all support and deletes it for good"
+    assert VI.gettext("fu.wd_q") in asked.text  # "stops all support and deletes it"
     await survivor.wait_text(VI.gettext("fu.deleted"))
+    # ...and copies in backups within the days `hotline backup` keeps them
+    assert f"{KEEP_DAYS} ngày" in VI.gettext("fu.wd_q") and f"{KEEP_DAYS} ngày" in VI.gettext(
+        "fu.deleted"
+    )
 
     async with transaction(runtime.store.sessions) as session:
         assert await session.get(Case, case.id) is None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, update
 
-from storage import audit
+from storage import audit, audit_anchor
 from storage.db import transaction
 from storage.models import AuditEvent
 
@@ -99,3 +100,19 @@ async def test_events_stamped_in_local_time_still_verify(store):
         )
     result = await _verify(store)
     assert result.ok and result.events == 3
+
+
+def test_the_anchor_file_keeps_the_newest_head_and_stays_small(tmp_path, monkeypatch):
+    path = tmp_path / "hotline.key.audit-head"
+    for seq in (1, 3, 2):  # two workers may append out of order
+        audit_anchor.write(path, f'{{"seq": {seq}, "hash": "h{seq}", "mac": "m"}}'.encode())
+    with path.open("ab") as handle:
+        handle.write(b'{"seq": 9, "ha')  # a line cut short by a crash
+    assert json.loads(audit_anchor.read(path))["seq"] == 3
+    monkeypatch.setattr(audit_anchor, "COMPACT_AT_BYTES", 200)
+    for seq in range(4, 40):
+        audit_anchor.write(path, f'{{"seq": {seq}, "hash": "h{seq}", "mac": "m"}}'.encode())
+    assert path.stat().st_size < 400 and path.stat().st_mode & 0o777 == 0o600
+    assert json.loads(audit_anchor.read(path))["seq"] == 39
+    audit_anchor.write(path, b'{"seq": 2, "hash": "h2", "mac": "m"}', reset=True)  # a restore
+    assert json.loads(audit_anchor.read(path))["seq"] == 2

@@ -85,14 +85,41 @@ async def test_a_running_worker_follows_a_rotation(database, key_source):
         await worker.close()
 
 
-async def test_retiring_a_key_still_in_use_is_refused(database, key_source):
-    store = await open_store(database.url, key_source)
-    await _add_cases(store, 1)
+async def test_retiring_a_key_a_running_worker_still_wraps_under_is_refused(database, key_source):
+    worker = await open_store(database.url, key_source)
+    admin = await open_store(database.url, key_source)
+    now = datetime.now(UTC)
     try:
-        source = key_source
-        write_key_file(source.key_file, source.load().rotated())  # new key, nothing re-wrapped
-        with pytest.raises(KeyFileError, match="still wrapped under version 1"):
-            await keys.retire(store.sessions, source, 1)
+        await keys.record_holder(worker.sessions, "w1", worker.keyring, now)
+        await keys.rotate(admin.sessions, key_source)
+        ids = await _add_cases(worker, 2)  # wrapped under 1: the worker has not followed yet
+        with pytest.raises(KeyFileError, match="still wrap new data keys under version 1"):
+            await keys.retire(admin.sessions, key_source, 1, now=now)
+        assert 1 in key_source.load().master_keys
+
+        await keys.record_holder(worker.sessions, "w1", worker.vault.reload(), now)
+        await keys.retire(admin.sessions, key_source, 1, now=now)  # re-wraps what it left
+        assert sorted(key_source.load().master_keys) == [2]
+        async with transaction(admin.sessions) as session:
+            assert await keys.master_versions_in_use(session) == [2]
+    finally:
+        await admin.close()
+        await worker.close()
+    reopened = await open_store(database.url, key_source)
+    try:
+        assert await _read_all(reopened, ids) == ["case 0", "case 1"]
+    finally:
+        await reopened.close()
+
+
+async def test_a_dead_workers_heartbeat_does_not_block_retiring(database, key_source):
+    store = await open_store(database.url, key_source)
+    try:
+        long_ago = datetime.now(UTC) - keys.HOLDER_STALE * 2
+        await keys.record_holder(store.sessions, "gone", store.keyring, long_ago)
+        await keys.rotate(store.sessions, key_source)
+        await keys.retire(store.sessions, key_source, 1)
+        assert sorted(key_source.load().master_keys) == [2]
     finally:
         await store.close()
 

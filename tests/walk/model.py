@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bot.web.focal import OPEN
 from dialogs import focal_texts
@@ -155,7 +155,8 @@ class Walk:
     def focal(self, action: str) -> None:
         """The focal point of the person's latest open case acknowledges, replies or closes
         it, with the buttons on the card in their Telegram chat."""
-        views = self.stack.run(oracle.cases_since(self.stack.store, self.since))
+        views = self.stack.run(oracle.cases_not_in(self.stack.store, self.known))
+        views.sort(key=lambda view: self.mine.index(view.id) if view.id in self.mine else -1)
         targets = [
             (v, r)
             for v in views
@@ -200,19 +201,21 @@ class Walk:
     # -- running one step and checking it --------------------------------------------------
 
     @property
-    def since(self) -> datetime:
-        return self._since
+    def known(self) -> frozenset[str]:
+        """The cases there were before this person's walk began."""
+        return self._known
 
     def begin(self) -> None:
-        self._since = datetime.now(UTC) - timedelta(seconds=1)
+        self._known = self.stack.run(oracle.case_ids(self.stack.store))
+        self.mine: list[str] = []  # the cases this walk created, in order
 
     def _do(self, what: str, run, *, pressed: Option | None = None, own: bool = True) -> None:
-        if not hasattr(self, "_since"):
+        if not hasattr(self, "_known"):
             self.begin()
         self.steps.append(what)
         before_texts = [m.text for m in self.seen()]
         before_state = self.before = self.state
-        step_start = datetime.now(UTC)
+        cases_before = self.stack.run(oracle.case_ids(self.stack.store))
         wall = time.monotonic()
         try:
             run()
@@ -221,7 +224,7 @@ class Walk:
                 self.stack.errors.wait_beyond(self.mark, 5.0)
             logged = " | ".join(self.stack.errors.since(self.mark))[:2000]
             self.fail(f"{type(exc).__name__}: {exc}" + (f"; logged: {logged}" if logged else ""))
-        self.check(before_state, before_texts, step_start, time.monotonic() - wall, own)
+        self.check(before_state, before_texts, cases_before, time.monotonic() - wall, own)
 
     def fail(self, why: str) -> None:
         steps = "\n".join(f"  {n:3d}. {s}" for n, s in enumerate(self.steps, 1))
@@ -232,7 +235,7 @@ class Walk:
         self,
         before: dict,
         before_texts: list[str],
-        step_start: datetime,
+        cases_before: frozenset[str],
         elapsed_s: float,
         own: bool,
     ) -> None:
@@ -276,8 +279,9 @@ class Walk:
         for code in shown:
             if code not in self.receipts:
                 self.receipts.append(code)
-        views = stack.run(oracle.cases_since(stack.store, step_start))
+        views = stack.run(oracle.cases_not_in(stack.store, cases_before))
         mine = views  # walks run one at a time: what this step created is this person's
+        self.mine.extend(view.id for view in views)
         if len(mine) > 1:
             self.fail(f"one step created {len(mine)} cases: {[v.ref for v in mine]}")
         if before.get("s") in SUBMIT_FROM and state.get("s") == "receipt" and not mine:
@@ -299,7 +303,7 @@ class Walk:
             else:
                 held = before.get("tie") or state.get("tie") or before.get("case")
             ref = (held or {}).get("ref")
-            self._check_relayed(ref, step_start)
+            self._check_relayed(ref, cases_before)
 
     def _check_way_on(self, state: dict, seen: list[Message]) -> None:
         if self.exited or state.get("s") in ("exited",):
@@ -344,7 +348,7 @@ class Walk:
         if view.urgency == "immediate" and elapsed_s > self.sla.total_seconds():
             self.fail(f"urgent case {view.ref}: the card took {elapsed_s:.0f}s")
 
-    def _check_relayed(self, ref: str | None, step_start: datetime) -> None:
+    def _check_relayed(self, ref: str | None, cases_before: frozenset[str]) -> None:
         stack = self.stack
         view = stack.run(oracle.case_by_ref(stack.store, ref)) if ref else None
         if view is None:

@@ -37,51 +37,60 @@ async def engine_state(store: Any, channel: str, identity: str) -> dict:
     return engine if isinstance(engine, dict) else {}
 
 
-async def cases_since(store: Any, since: datetime) -> list[CaseView]:
-    """Every case created at or after ``since``, with its receipts and referrals."""
+async def case_ids(store: Any) -> frozenset[str]:
+    """The ids of every case now (what a step or a walk created is what is not among them:
+    creation times are stored to the minute only)."""
     async with transaction(store.sessions) as session:
-        rows = (
+        return frozenset((await session.exec(select(Case.id))).all())
+
+
+async def cases_not_in(store: Any, known: frozenset[str]) -> list[CaseView]:
+    """Every case not in ``known``, oldest first, with its receipts and referrals."""
+    async with transaction(store.sessions) as session:
+        new = [i for i in (await session.exec(select(Case.id))).all() if i not in known]
+        query = select(Case).where(Case.id.in_(new)).order_by(Case.created_at, Case.ref)
+        rows = (await session.exec(query)).all() if new else []
+        return await _views(session, rows)
+
+
+async def _views(session, rows) -> list[CaseView]:
+    out = []
+    for case in rows:
+        receipts = (
             await session.exec(
-                select(Case).where(Case.created_at >= since).order_by(Case.created_at)
+                select(func.count()).select_from(Receipt).where(Receipt.case_id == case.id)
+            )
+        ).one()
+        referrals = (
+            await session.exec(
+                select(Referral, FocalPoint)
+                .join(FocalPoint, FocalPoint.id == Referral.focal_point_id)
+                .where(Referral.case_id == case.id)
+                .order_by(Referral.created_at)
             )
         ).all()
-        out = []
-        for case in rows:
-            receipts = (
-                await session.exec(
-                    select(func.count()).select_from(Receipt).where(Receipt.case_id == case.id)
-                )
-            ).one()
-            referrals = (
-                await session.exec(
-                    select(Referral, FocalPoint)
-                    .join(FocalPoint, FocalPoint.id == Referral.focal_point_id)
-                    .where(Referral.case_id == case.id)
-                    .order_by(Referral.created_at)
-                )
-            ).all()
-            messages = (
-                await session.exec(
-                    select(func.count())
-                    .select_from(CaseMessage)
-                    .where(CaseMessage.case_id == case.id, CaseMessage.sender == "survivor")
-                )
-            ).one()
-            out.append(
-                CaseView(
-                    case.id,
-                    case.ref,
-                    case.created_at,
-                    case.status,
-                    case.urgency,
-                    case.consent_referral,
-                    case.assigned_focal_point_id,
-                    receipts,
-                    [(r.id, fp.id, fp.role, r.status) for r, fp in referrals],
-                    messages,
-                )
+        messages = (
+            await session.exec(
+                select(func.count())
+                .select_from(CaseMessage)
+                .where(CaseMessage.case_id == case.id, CaseMessage.sender == "survivor")
             )
-        return out
+        ).one()
+        out.append(
+            CaseView(
+                case.id,
+                case.ref,
+                case.created_at,
+                case.status,
+                case.urgency,
+                case.consent_referral,
+                case.assigned_focal_point_id,
+                receipts,
+                [(r.id, fp.id, fp.role, r.status) for r, fp in referrals],
+                messages,
+            )
+        )
+    return out
 
 
 async def case_of_receipt(store: Any, code: str) -> str | None:
@@ -93,8 +102,5 @@ async def case_of_receipt(store: Any, code: str) -> str | None:
 async def case_by_ref(store: Any, ref: str) -> CaseView | None:
     async with transaction(store.sessions) as session:
         case = (await session.exec(select(Case).where(Case.ref == ref))).first()
-        created = case.created_at if case is not None else None
-    if case is None:
-        return None
-    found = [c for c in await cases_since(store, created) if c.id == case.id]
+        found = await _views(session, [case]) if case is not None else []
     return found[0] if found else None

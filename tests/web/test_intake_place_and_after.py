@@ -12,7 +12,7 @@ from sqlmodel import select, update
 
 from dialogs.i18n import translator
 from storage.db import transaction
-from storage.models import Case, CaseMessage, FocalPoint, Referral
+from storage.models import AuditEvent, Case, CaseMessage, FocalPoint, Referral
 from tests.dialogs.helpers import DANGER_SKIPPED
 from tests.web.test_api import _signin
 
@@ -23,7 +23,14 @@ VI = translator("vi")
 def _latest(live) -> tuple[Case, Referral | None]:
     async def read():
         async with transaction(live.runtime.store.sessions) as session:
-            case = (await session.exec(select(Case).order_by(Case.created_at.desc()))).first()
+            # Creation times are kept to the minute: the audit chain orders creations.
+            newest = (
+                select(AuditEvent.case_id)
+                .where(AuditEvent.action == "case.created")
+                .order_by(AuditEvent.seq.desc())
+                .limit(1)
+            )
+            case = await session.get(Case, (await session.exec(newest)).one())
             query = select(Referral).where(Referral.case_id == case.id)
             return case, (await session.exec(query)).first()
 
