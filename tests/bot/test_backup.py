@@ -296,7 +296,7 @@ def test_backups_older_than_the_promised_days_are_deleted(sqlite_site, tmp_path)
 def test_the_texts_and_readme_say_how_long_backups_keep_a_deleted_case(lang):
     texts = translator(lang)
     days = f"{KEEP_DAYS} ngày" if lang == "vi" else f"{KEEP_DAYS} days"
-    for text_id in ("fu.wd_q", "fu.deleted", "focal.retention"):
+    for text_id in ("fu.wd_q", "fu.deleted", "focal.retention", "del.q", "ch.zalo.del_q"):
         assert days in texts.gettext(text_id), text_id
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert "can no longer be opened" not in readme  # the promise that was not kept
