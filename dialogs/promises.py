@@ -93,7 +93,7 @@ PROMISES: tuple[Promise, ...] = (
         "sos_sends_an_alert",
         "reporter",
         "The 🆘 button, offered on every screen and named when it is happening now, gives the "
-        "emergency numbers and can send the urgent alert to the commune's support person.",
+        "emergency numbers and can send the urgent alert to a support person.",
         ("note.now", "sos.text", "sos.alert"),
         (_SP + "test_the_sos_button_sends_an_urgent_alert",),
     ),
