@@ -112,22 +112,34 @@ _MP4_BRANDS = {
 _MAX_BOXES = 10_000
 
 
+def _box_at(data: bytes, at: int, end: int) -> tuple[bytes, int, int] | None:
+    """(type, body start, box end) of the box whose header starts at ``at``, or None when the
+    header does not fit before ``end`` or the size is smaller than the header. A size of 0
+    means "to the end"; the box end is not checked against ``end``."""
+    if at + 8 > end:
+        return None
+    size, kind = struct.unpack_from(">I4s", data, at)
+    header = 8
+    if size == 1:
+        if at + 16 > end:
+            return None
+        (size,) = struct.unpack_from(">Q", data, at + 8)
+        header = 16
+    elif size == 0:
+        size = end - at
+    return (kind, at + header, at + size) if size >= header else None
+
+
 def _exact_boxes(data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]] | None:
     """(type, body start, end) of the boxes that tile ``data[start:end]`` exactly, or None
     when a size points past the end, is too small for its header, or a type is not text."""
     boxes, at = [], start
     while at < end and len(boxes) < _MAX_BOXES:
-        size, kind = struct.unpack_from(">I4s", data, at)
-        header = 8
-        if size == 1:
-            (size,) = struct.unpack_from(">Q", data, at + 8)
-            header = 16
-        elif size == 0:
-            size = end - at  # "to the end"
-        if size < header or at + size > end or not all(0x20 <= b < 0x7F for b in kind):
+        box = _box_at(data, at, end)
+        if box is None or box[2] > end or not all(0x20 <= b < 0x7F for b in box[0]):
             return None
-        boxes.append((kind, at + header, at + size))
-        at += size
+        boxes.append(box)
+        at = box[2]
     return boxes if at == end else None
 
 
@@ -255,21 +267,14 @@ _UNKNOWN = (0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF)  # "duration not known" in a header
 
 
 def _boxes(data: bytes, start: int, end: int):
-    at = start
-    count = 0
-    while at + 8 <= end and count < _MAX_ELEMENTS:
+    """(type, body start, end) of the boxes in ``data[start:end]``, leniently: a box that
+    overruns is cut at ``end``, and the walk stops at the first header that does not fit."""
+    at, count = start, 0
+    while count < _MAX_ELEMENTS and (box := _box_at(data, at, end)) is not None:
         count += 1
-        size, kind = struct.unpack_from(">I4s", data, at)
-        header = 8
-        if size == 1:
-            (size,) = struct.unpack_from(">Q", data, at + 8)
-            header = 16
-        elif size == 0:
-            size = end - at
-        if size < header:
-            return
-        yield kind, at + header, min(at + size, end)
-        at += size
+        kind, body, stop = box
+        yield kind, body, min(stop, end)
+        at = stop
 
 
 def _mp4(data: bytes) -> float | None:
