@@ -37,6 +37,7 @@ CODE = re.compile(r"(?<!\d)(\d{4}[ -]?){3}\d{4}(?!\d)")
 GLOBAL_CODES = {"x", "sos", "lang"}
 TEXT_STEPS = {"place", "phone", "account", "code"}  # kinds that take typed text
 SUBMIT_FROM = {"sv.sum", "wt.sum", "dg.who"}
+FOLLOW_UP_TEXT = {"fu.add", "fu.reply"}  # follow-up screens whose words go to her case
 
 
 def _all_languages(msgid: str) -> set[str]:
@@ -295,10 +296,11 @@ class Walk:
         told = [t for t in new_texts if any(r in t for r in RELAYED)]
         if told:
             _count("told passed on")
-            # On a follow-up screen: the case she opened with her receipt. Elsewhere a plain
-            # message goes to the case her chat is tied to by a relayed reply (the engine's
-            # _in_place), whatever case an earlier follow-up left in her state.
-            if str(before.get("s") or "").startswith("fu."):
+            # On a follow-up screen that asks for her words: the case she opened with her
+            # receipt. On any screen of buttons (a follow-up's too) a plain message goes to
+            # the case her chat is tied to by a relayed reply (the engine's _in_place),
+            # whatever case an earlier follow-up left in her state.
+            if str(before.get("s") or "") in FOLLOW_UP_TEXT:
                 held = before.get("case") or state.get("case")
             else:
                 held = before.get("tie") or state.get("tie") or before.get("case")
