@@ -114,20 +114,29 @@ class DirectoryError(ValueError):
 
 
 def home_province(focal_points: Iterable[FocalPoint]) -> PlaceCode | None:
-    """The province whose desks take a report that names no place at all: of the provinces
-    with a province desk, the one with the most focal points (ties: the lowest code).
+    """The province whose desks take a report that names no place at all, or a place in a
+    province with no desk: of the provinces with a province desk, the one with the most
+    focal points (ties: the lowest code).
 
     A report with neither a commune nor a location still needs a human at once (DESIGN
     §4), and the directory has no national desk: the province the hotline mostly serves is
     the one whose desk can best find out where the person is. Sending it to every desk
     would alarm many and leave no one in charge. ``None`` when no province has a desk.
     """
+    return home_province_of(
+        (fp.province_code, fp.role is Role.PROVINCE_DESK) for fp in focal_points
+    )
+
+
+def home_province_of(people: Iterable[tuple[PlaceCode, bool]]) -> PlaceCode | None:
+    """:func:`home_province` from ``(province, is a province desk)`` of each focal point
+    (for callers that hold rows rather than a :class:`Directory`)."""
     counts: dict[PlaceCode, int] = defaultdict(int)
     with_desk: set[PlaceCode] = set()
-    for fp in focal_points:
-        counts[fp.province_code] += 1
-        if fp.role is Role.PROVINCE_DESK:
-            with_desk.add(fp.province_code)
+    for province, is_desk in people:
+        counts[province] += 1
+        if is_desk:
+            with_desk.add(province)
     if not with_desk:
         return None
     return min(with_desk, key=lambda code: (-counts[code], code.scheme, code.code))

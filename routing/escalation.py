@@ -45,7 +45,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from routing import consent, ladder
 from routing.access import may_act
+from routing.directory import home_province_of
 from routing.ladder import LadderConfig, OnDuty, default_on_duty
+from routing.places import PlaceCode
 from storage import audit
 from storage.db import transaction
 from storage.keyring import Keyring
@@ -379,11 +381,15 @@ class _Directory:
                 local.setdefault((p.commune_code, p.province_code), []).append(p)
         national = out._by_id.get(national_desk) if national_desk is not None else None
         fallback = [national] if national is not None and national.active else []
+        if not fallback and any(not desks.get(c.province_code or "") for c in cases):
+            fallback = await _home_desks(session)
+            out._by_id.update((p.id, p) for p in fallback)
         for case in cases:
             key = (case.commune_code, case.province_code)
             if key not in out._ladders:
                 mine = local.get(key, []) if case.commune_code is not None else []
-                # a province without a desk of its own ends on the national fallback desk
+                # a province without a desk of its own ends on the national fallback desk,
+                # else where matching sends its reports: the home province's desks
                 out._ladders[key] = mine + (desks.get(case.province_code or "") or fallback)
         return out
 
@@ -393,6 +399,27 @@ class _Directory:
 
     def get(self, focal_point_id: str | None) -> FocalPoint | None:
         return self._by_id.get(focal_point_id) if focal_point_id is not None else None
+
+
+async def _home_desks(session: AsyncSession) -> list[FocalPoint]:
+    """The active desks of the home province (routing.directory.home_province_of), the
+    last rung of a province with no desk when no national desk is named."""
+    active = FocalPoint.active == True  # noqa: E712
+    rows = await session.exec(
+        select(FocalPoint.place_scheme, FocalPoint.province_code, FocalPoint.role).where(active)
+    )
+    home = home_province_of(
+        (PlaceCode(scheme, code), role == ladder.PROVINCE_DESK) for scheme, code, role in rows
+    )
+    if home is None:
+        return []
+    query = select(FocalPoint).where(
+        active,
+        FocalPoint.role == ladder.PROVINCE_DESK,
+        FocalPoint.place_scheme == home.scheme,
+        FocalPoint.province_code == home.code,
+    )
+    return list((await session.exec(query.order_by(FocalPoint.id))).all())
 
 
 _D, _R, _C = EscalationDeadline.__table__, Referral.__table__, Case.__table__

@@ -6,6 +6,7 @@ every shape of commune ladder every open referral always has a next deadline."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
 
@@ -41,6 +42,33 @@ async def test_a_province_without_a_desk_climbs_to_the_national_desk(store):
         queued = (await session.exec(select(OutboxMessage))).all()
     assert (after.focal_point_id, after.level) == ("national", 3)
     assert len(queued) == 1  # the national desk's card
+
+
+async def test_a_province_with_nobody_climbs_to_the_home_desk_without_a_national_one(store, caplog):
+    """Matching sends a report from a province with nobody in the directory (Hà Nội, in a
+    Đắk Lắk directory) to the home province's desk; climbing its ladder found no desk,
+    logged an error at every deadline and never moved (seen by the random walk)."""
+    config = LadderConfig()
+    async with transaction(store.sessions) as session:
+        await add_focal_point(session, store.vault, "dl-desk", "province_desk",
+                              commune=None, province="66", chat_id=9001)  # fmt: skip
+        await add_focal_point(session, store.vault, "dl-primary", "primary",
+                              commune="24121", province="66", chat_id=9002)  # fmt: skip
+        _, referral = await add_referral(session, store.vault, now=T0, focal_point_id="dl-desk",
+                                         commune="00004", province="01",
+                                         config=config)  # fmt: skip
+    with caplog.at_level(logging.ERROR):
+        await tick(store.sessions, now=T0 + timedelta(minutes=10), worker_id="w",
+                   notifier=production_notifier(store), keyring=store.keyring,
+                   config=config)  # fmt: skip
+    async with store.sessions() as session:
+        after = await session.get(Referral, referral.id)
+        pending = (await session.exec(select(EscalationDeadline).where(
+            EscalationDeadline.referral_id == referral.id,
+            EscalationDeadline.state == "pending"))).all()  # fmt: skip
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert (after.focal_point_id, after.level) == ("dl-desk", 3)
+    assert pending  # and it goes on climbing (the desk's repeats)
 
 
 async def test_every_open_referral_always_has_a_next_deadline(store):
