@@ -6,7 +6,7 @@ Two measurements per backend, each on a fresh database holding ``--rows`` pendin
 deadlines (50 communes, a primary and a backup each, one province desk):
 
 * **claims/s**: every deadline is overdue (due over the last hour, as after an outage);
-  :func:`routing.escalation.tick` drains them in batches with the production notifier
+  :func:`storage.escalation.tick` drains them in batches with the production notifier
   (``FocalDesk.notify_escalations``: the new rung's card as sealed outbox rows), audit
   events and next deadlines included. Claims per second =
   rows / wall time (no time budget: the scheduler's SQLite budget halves this in service).
@@ -44,9 +44,9 @@ from sqlalchemy import func, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from routing.escalation import tick  # noqa: E402
-from routing.scheduler import EscalationScheduler  # noqa: E402
+from bot.escalation_scheduler import EscalationScheduler  # noqa: E402
 from storage.db import transaction  # noqa: E402
+from storage.escalation import tick  # noqa: E402
 from storage.keys import KeySource  # noqa: E402
 from storage.models import Case, EscalationDeadline, Referral  # noqa: E402
 from storage.store import Store, open_store  # noqa: E402

@@ -342,7 +342,7 @@ def focal_revoke(focal_point_id: str = typer.Argument(..., help="The focal point
 @escalations_app.command("list")
 def escalations_list() -> None:
     """Pending deadlines: case reference, level, assignee role, due time (no content)."""
-    from routing.escalation import format_deadlines, pending_deadlines
+    from storage.escalation import format_deadlines, pending_deadlines
     from storage.store import open_store
 
     settings = get_settings()

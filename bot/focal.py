@@ -30,7 +30,6 @@ from bot.channel import Renderer
 from dialogs import actions as A
 from dialogs import events as E
 from dialogs import focal_texts as T
-from routing import escalation
 from routing.access import may_act
 from routing.consent import consent_of, may_receive
 from routing.directory import CommuneSuggestion, Directory, Role
@@ -44,7 +43,7 @@ from routing.matching import (
     province_desk_for,
 )
 from routing.places import PlaceCode, load_places
-from storage import audit, conversations, media, outbox, refusals, retention
+from storage import audit, conversations, escalation, media, outbox, refusals, retention
 from storage.db import after_commit, transaction
 from storage.keyring import PURPOSE_INVITE
 from storage.models import Case, CaseMessage, EscalationDeadline, FocalPoint, Referral

@@ -18,6 +18,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import rate
+from bot.escalation_scheduler import EscalationScheduler
 from bot.focal import FocalDesk
 from bot.metrics import Metrics
 from bot.sender import Sender
@@ -25,12 +26,11 @@ from bot.service import Hotline
 from bot.settings import Settings
 from bot.telegram.render import TelegramRenderer
 from routing.directory import Directory
-from routing.escalation import schedule_referral
 from routing.ladder import LadderConfig
-from routing.scheduler import EscalationScheduler
 from storage import conversations, keys
 from storage.db import transaction
 from storage.directory_store import load_directory
+from storage.escalation import schedule_referral
 from storage.store import Store, open_store
 
 log = logging.getLogger(__name__)

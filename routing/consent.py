@@ -14,7 +14,7 @@ notice either, since even "a case in your commune" tells the police that someone
 reported. The agreement screen says exactly this (``who.sees``: the police only if she
 agrees below). This module is called at every hand-over: first routing and the urgent
 alert (``bot.focal.FocalDesk.refer``), each escalation rung and repeat
-(``routing.escalation.tick``), transfer, every card sent (``FocalDesk.send_card``) and
+(``storage.escalation.tick``), transfer, every card sent (``FocalDesk.send_card``) and
 every action on a case (``routing.access.may_act``).
 """
 

@@ -17,9 +17,9 @@ from bot.backup import KEEP_DAYS, MANIFEST
 from bot.cli import app
 from bot.settings import get_settings
 from dialogs.i18n import translator
-from routing.escalation import tick
 from storage import audit, cases
 from storage.db import transaction
+from storage.escalation import tick
 from storage.keyring import Keyring, write_key_file
 from storage.keys import KeySource
 from storage.models import Case, EscalationDeadline

@@ -126,9 +126,9 @@ def test_i18n_status_lists_every_language():
 def test_escalations_list_shows_deadlines_without_content(monkeypatch, database, tmp_path):
     from datetime import UTC, datetime
 
-    from routing.escalation import schedule_referral
     from routing.ladder import LadderConfig
     from storage import cases
+    from storage.escalation import schedule_referral
     from storage.models import Referral
 
     paths = daklak_sample_paths()

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from dialogs import focal_texts
-from routing import escalation
 from routing.matching import match_focal_point
+from storage import escalation
 from storage.db import transaction
 from storage.models import Case, EscalationDeadline, Referral
 from tests.e2e.driver import TelegramPerson

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from dialogs import focal_texts
 from dialogs.i18n import translator
-from routing import escalation
+from storage import escalation
 from storage.db import transaction
 from storage.models import Case, FocalPoint, OutboxMessage, Referral
 from tests.dialogs.helpers import DANGER_SKIPPED

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from routing import escalation
+from storage import escalation
 from storage.db import transaction
 from storage.models import Case, Referral
 from tests.e2e.test_escalation_promises import _queued_to

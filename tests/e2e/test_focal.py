@@ -37,7 +37,7 @@ async def runtime(tmp_path, fake_bot_api):
     started = await Runtime.start(settings_for(tmp_path, fake_bot_api))
     started.hotline.clock = lambda: OFFICE_HOURS
     # The reports are dated in the past: the background tick (real clock) would escalate
-    # them at once. Tests that want the ladder call routing.escalation.tick themselves.
+    # them at once. Tests that want the ladder call storage.escalation.tick themselves.
     await started.escalations.shutdown()
     parsed = parse_directory_csv(*daklak_sample_paths())
     async with transaction(started.store.sessions) as session:

@@ -13,9 +13,8 @@ from dialogs import actions as A
 from dialogs import focal_texts
 from dialogs.i18n import translator
 from dialogs.outbound import news_text
-from routing import escalation
 from routing.matching import match_focal_point
-from storage import conversations
+from storage import conversations, escalation
 from storage.db import transaction
 from storage.models import Case, CaseMessage, OutboxMessage, Referral
 from tests.dialogs.helpers import DANGER_SKIPPED

@@ -19,8 +19,8 @@ from sqlmodel import select
 from bot.runtime import Runtime
 from bot.web import Limits, attach_runtime, install_web
 from dialogs import focal_texts
-from routing import escalation
 from routing.matching import match_focal_point
+from storage import escalation
 from storage.db import transaction
 from storage.models import AuditEvent, Case, Referral, RefusalCount
 from tests.e2e.driver import TelegramPerson

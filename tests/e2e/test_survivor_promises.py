@@ -16,8 +16,7 @@ from bot.runtime import Runtime
 from dialogs import focal_texts
 from dialogs.i18n import translator
 from dialogs.text import MAX_TEXT
-from routing import escalation
-from storage import cases
+from storage import cases, escalation
 from storage.db import transaction
 from storage.models import AuditEvent, Case, DataKey, OutboxMessage, Referral
 from tests.dialogs.helpers import DANGER_SKIPPED

@@ -17,10 +17,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.focal import FocalDesk
 from bot.telegram.render import TelegramRenderer
-from routing.escalation import EscalationEvent, schedule_referral
 from routing.ladder import LadderConfig
 from storage.cases import NewCase, create_case
 from storage.conversations import conversation_key
+from storage.escalation import EscalationEvent, schedule_referral
 from storage.models import Case, EscalationDeadline, FocalPoint, Referral
 from storage.records import new_data_key, seal_into
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from routing.duty import LOCAL_TZ
-from routing.escalation import tick
 from storage import outbox
 from storage.db import transaction
+from storage.escalation import tick
 from storage.models import EscalationDeadline, OutboxMessage, Referral
 from tests.escalation.helpers import add_ladder, add_referral, production_notifier
 

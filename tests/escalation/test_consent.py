@@ -12,9 +12,9 @@ import pytest
 from sqlmodel import select
 
 from routing.consent import ORGANISATIONS, Consent, Share, share_with
-from routing.escalation import tick
 from storage import outbox
 from storage.db import transaction
+from storage.escalation import tick
 from storage.models import OutboxMessage, Referral
 from tests.escalation.helpers import (
     OTHER_COMMUNE,

@@ -10,17 +10,16 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from routing import escalation
-from routing.escalation import (
+from bot.escalation_scheduler import EscalationScheduler
+from routing.ladder import LadderConfig, parse_ladder
+from storage import audit, escalation, outbox
+from storage.db import transaction
+from storage.escalation import (
     acknowledge,
     format_deadlines,
     pending_deadlines,
     tick,
 )
-from routing.ladder import LadderConfig, parse_ladder
-from routing.scheduler import EscalationScheduler
-from storage import audit, outbox
-from storage.db import transaction
 from storage.models import AuditEvent, Case, EscalationDeadline, OutboxMessage, Referral
 from tests.escalation.helpers import (
     OTHER_COMMUNE,

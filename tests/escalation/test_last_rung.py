@@ -13,9 +13,9 @@ from itertools import combinations
 from sqlalchemy import exists
 from sqlmodel import select
 
-from routing.escalation import tick
 from routing.ladder import LadderConfig
 from storage.db import transaction
+from storage.escalation import tick
 from storage.models import EscalationDeadline, OutboxMessage, Referral
 from tests.escalation.helpers import add_focal_point, add_referral, production_notifier
 

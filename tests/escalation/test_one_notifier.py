@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import routing.escalation
+import storage.escalation
 from bot.focal import FocalDesk
 from tests.escalation.helpers import production_notifier
 
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_there_is_one_notifier_and_the_harness_drives_it(store):
-    assert [n for n in vars(routing.escalation) if n.endswith("Notifier")] == ["Notifier"]
+    assert [n for n in vars(storage.escalation) if n.endswith("Notifier")] == ["Notifier"]
     notifier = production_notifier(store)
     assert notifier.__func__ is FocalDesk.notify_escalations
     for path in ("tests/escalation/worker.py", "bench/escalation_bench.py"):

@@ -19,7 +19,7 @@ import signal
 import sys
 from pathlib import Path
 
-from routing.scheduler import EscalationScheduler
+from bot.escalation_scheduler import EscalationScheduler
 from storage.keys import KeySource
 from storage.store import open_store
 from tests.escalation.helpers import production_notifier

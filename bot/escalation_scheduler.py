@@ -1,9 +1,9 @@
-"""The thin APScheduler shell around :func:`routing.escalation.tick` (DESIGN §8).
+"""The thin APScheduler shell around :func:`storage.escalation.tick` (DESIGN §8).
 
 One ``AsyncIOScheduler`` per process with an **in-memory** job store (a shared APScheduler
 job store runs a job once per process), holding a single interval job (1 s by default,
 ``max_instances=1``, ``coalesce=True``). The deadlines themselves live in our own table
-and are claimed atomically by :func:`~routing.escalation.tick`, so any number of workers
+and are claimed atomically by :func:`~storage.escalation.tick`, so any number of workers
 may run this side by side. The first run is immediate: deadlines that fell due while no
 worker was running fire at start-up. The clock is injectable (``clock()`` must return an
 aware datetime); APScheduler only decides *when* to look, never what is due.
@@ -26,8 +26,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from routing import escalation
 from routing.ladder import LadderConfig, OnDuty, default_on_duty
+from storage import escalation
 from storage.keyring import Keyring
 
 __all__ = ["DEFAULT_INTERVAL", "EscalationScheduler", "default_worker_id", "utc_clock"]
@@ -48,7 +48,7 @@ def default_worker_id() -> str:
 
 
 class EscalationScheduler:
-    """Runs :func:`routing.escalation.tick` every ``interval`` seconds in this event loop.
+    """Runs :func:`storage.escalation.tick` every ``interval`` seconds in this event loop.
 
     ``budget`` caps the wall time of one run (default: half the interval on SQLite, so
     a large backlog never holds the single write lock for long; none on PostgreSQL).
