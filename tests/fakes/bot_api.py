@@ -1176,6 +1176,10 @@ class FakeBotAPI(Waitable):
                 and (chat_id is None or c.chat_id == chat_id)
             ]
 
+    def call_count(self) -> int:
+        with self._lock:
+            return len(self._calls)
+
     def calls_from(self, index: int) -> list[Call]:
         """Recorded calls from position ``index`` on, for scanning a long run incrementally."""
         with self._lock:

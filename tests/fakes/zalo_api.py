@@ -300,6 +300,15 @@ class FakeZaloAPI(Waitable):
         with self._lock:
             return [c for c in self._calls if method is None or c.method == method]
 
+    def call_count(self) -> int:
+        with self._lock:
+            return len(self._calls)
+
+    def calls_from(self, index: int) -> list[Call]:
+        """Recorded calls from position ``index`` on, for scanning a long run incrementally."""
+        with self._lock:
+            return self._calls[index:]
+
     def chat_messages(self, chat_id: str) -> list[ChatMessage]:
         with self._lock:
             chat = self._chats.get(str(chat_id))

@@ -73,12 +73,13 @@ class Walk:
     steps: list[str] = field(default_factory=list)
     receipts: list[str] = field(default_factory=list)  # codes the person was shown
     exited: bool = False
+    mine: list[str] = field(default_factory=list)  # the cases this walk created, in order
 
     def __post_init__(self) -> None:
         self.person: Channel = make_channel(self.stack, self.channel_name)
         self.mark = self.stack.errors.mark()
-        self.telegram_calls = len(self.stack.telegram.calls())
-        self.zalo_calls = len(self.stack.zalo.calls())
+        self.telegram_calls = self.stack.telegram.call_count()
+        self.zalo_calls = self.stack.zalo.call_count()
         self.started = False
         self.state: dict = {}
         self.before: dict = {}
@@ -156,8 +157,7 @@ class Walk:
     def focal(self, action: str) -> None:
         """The focal point of the person's latest open case acknowledges, replies or closes
         it, with the buttons on the card in their Telegram chat."""
-        views = self.stack.run(oracle.cases_not_in(self.stack.store, self.known))
-        views.sort(key=lambda view: self.mine.index(view.id) if view.id in self.mine else -1)
+        views = self.stack.run(oracle.cases_by_id(self.stack.store, self.mine))
         targets = [
             (v, r)
             for v in views
@@ -201,18 +201,7 @@ class Walk:
 
     # -- running one step and checking it --------------------------------------------------
 
-    @property
-    def known(self) -> frozenset[str]:
-        """The cases there were before this person's walk began."""
-        return self._known
-
-    def begin(self) -> None:
-        self._known = self.stack.run(oracle.case_ids(self.stack.store))
-        self.mine: list[str] = []  # the cases this walk created, in order
-
     def _do(self, what: str, run, *, pressed: Option | None = None, own: bool = True) -> None:
-        if not hasattr(self, "_known"):
-            self.begin()
         self.steps.append(what)
         before_texts = [m.text for m in self.seen()]
         before_state = self.before = self.state
@@ -247,7 +236,7 @@ class Walk:
         if errors:
             self.fail("logged: " + " | ".join(errors)[:2000])
         tg_calls = stack.telegram.calls_from(self.telegram_calls)
-        zalo_calls = stack.zalo.calls()[self.zalo_calls :]
+        zalo_calls = stack.zalo.calls_from(self.zalo_calls)
         self.telegram_calls += len(tg_calls)
         self.zalo_calls += len(zalo_calls)
         refused = [

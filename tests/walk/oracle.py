@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import func, select
@@ -37,20 +37,38 @@ async def engine_state(store: Any, channel: str, identity: str) -> dict:
     return engine if isinstance(engine, dict) else {}
 
 
+# Far longer than a step may take (tests.walk.stack.TIMEOUT_S), and than the coarseness of
+# stored creation times (to the minute): a step's new cases are all this recent.
+RECENT = timedelta(minutes=10)
+
+
+async def _recent_ids(session) -> list[str]:
+    since = datetime.now(UTC) - RECENT
+    return list((await session.exec(select(Case.id).where(Case.created_at >= since))).all())
+
+
 async def case_ids(store: Any) -> frozenset[str]:
-    """The ids of every case now (what a step or a walk created is what is not among them:
-    creation times are stored to the minute only)."""
+    """The ids of the cases created lately: what a step created is what is not among them
+    afterwards (reading only recent ones keeps a step's cost flat over a long run)."""
     async with transaction(store.sessions) as session:
-        return frozenset((await session.exec(select(Case.id))).all())
+        return frozenset(await _recent_ids(session))
 
 
 async def cases_not_in(store: Any, known: frozenset[str]) -> list[CaseView]:
-    """Every case not in ``known``, oldest first, with its receipts and referrals."""
+    """Every recent case not in ``known``, oldest first, with its receipts and referrals."""
     async with transaction(store.sessions) as session:
-        new = [i for i in (await session.exec(select(Case.id))).all() if i not in known]
+        new = [i for i in await _recent_ids(session) if i not in known]
         query = select(Case).where(Case.id.in_(new)).order_by(Case.created_at, Case.ref)
         rows = (await session.exec(query)).all() if new else []
         return await _views(session, rows)
+
+
+async def cases_by_id(store: Any, ids: list[str]) -> list[CaseView]:
+    """The cases of ``ids`` that still exist, in that order."""
+    async with transaction(store.sessions) as session:
+        rows = (await session.exec(select(Case).where(Case.id.in_(ids)))).all() if ids else []
+        views = {view.id: view for view in await _views(session, rows)}
+    return [views[i] for i in ids if i in views]
 
 
 async def _views(session, rows) -> list[CaseView]:
