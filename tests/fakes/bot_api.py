@@ -148,6 +148,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.call_log import CallLog
 from tests.fakes.waiting import Waitable
 
 __all__ = [
@@ -816,7 +817,7 @@ def _update_type(payload: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- the server
 
 
-class FakeBotAPI(Waitable):
+class FakeBotAPI(CallLog, Waitable):
     """A fake Telegram Bot API server in a background thread. See the module docstring."""
 
     def __init__(
@@ -1175,15 +1176,6 @@ class FakeBotAPI(Waitable):
                 if (m is None or c.method.lower() == m)
                 and (chat_id is None or c.chat_id == chat_id)
             ]
-
-    def call_count(self) -> int:
-        with self._lock:
-            return len(self._calls)
-
-    def calls_from(self, index: int) -> list[Call]:
-        """Recorded calls from position ``index`` on, for scanning a long run incrementally."""
-        with self._lock:
-            return self._calls[index:]
 
     def last_call(self, method: str | None = None) -> Call | None:
         found = self.calls(method)

@@ -56,6 +56,7 @@ from urllib.parse import parse_qsl, urlsplit
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.call_log import CallLog
 from tests.fakes.waiting import Waitable
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ class _Drop(Exception):
     pass
 
 
-class FakeZaloAPI(Waitable):
+class FakeZaloAPI(CallLog, Waitable):
     """A fake Zalo Bot API server in a background thread. See the module docstring."""
 
     def __init__(
@@ -299,15 +300,6 @@ class FakeZaloAPI(Waitable):
     def calls(self, method: str | None = None) -> list[Call]:
         with self._lock:
             return [c for c in self._calls if method is None or c.method == method]
-
-    def call_count(self) -> int:
-        with self._lock:
-            return len(self._calls)
-
-    def calls_from(self, index: int) -> list[Call]:
-        """Recorded calls from position ``index`` on, for scanning a long run incrementally."""
-        with self._lock:
-            return self._calls[index:]
 
     def chat_messages(self, chat_id: str) -> list[ChatMessage]:
         with self._lock:
