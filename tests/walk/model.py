@@ -27,6 +27,7 @@ from datetime import timedelta
 
 from bot.web.focal import OPEN
 from dialogs import focal_texts
+from dialogs.flows import STEPS
 from dialogs.i18n import LANGUAGES, translator
 from routing.duty import is_on_duty
 from tests.walk import oracle
@@ -37,7 +38,8 @@ CODE = re.compile(r"(?<!\d)(\d{4}[ -]?){3}\d{4}(?!\d)")
 GLOBAL_CODES = {"x", "sos", "lang"}
 TEXT_STEPS = {"place", "phone", "account", "code"}  # kinds that take typed text
 SUBMIT_FROM = {"sv.sum", "wt.sum", "dg.who"}
-FOLLOW_UP_TEXT = {"fu.add", "fu.reply"}  # follow-up screens whose words go to her case
+# follow-up screens that ask for her words (the engine sends those to the case she opened)
+FOLLOW_UP_TEXT = {k for k, step in STEPS.items() if k.startswith("fu.") and step.kind == "account"}
 
 
 def _all_languages(msgid: str) -> set[str]:
@@ -300,8 +302,6 @@ class Walk:
         if self.exited or state.get("s") in ("exited",):
             return
         step = state.get("s") or ""
-        from dialogs.flows import STEPS
-
         kind = STEPS[step].kind if step in STEPS else None
         if kind in TEXT_STEPS or state.get("w"):
             return
