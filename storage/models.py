@@ -325,6 +325,9 @@ class OutboxMessage(SQLModel, table=True):
         _active_outbox_index("ix_outbox_active_id", "id"),
         _active_outbox_index("ix_outbox_active_queue", "queue_key", "id"),
         _active_outbox_index("ix_outbox_active_due", "not_before"),
+        # the web chat reads a session's rows after the last id its page applied: an id
+        # is never used twice, also after its row was deleted (see storage.outbox)
+        {"sqlite_autoincrement": True},
     )
     id: int | None = Field(default=None, primary_key=True)
     data_key_id: str = Field(foreign_key="data_keys.id", max_length=32, index=True)
