@@ -54,6 +54,8 @@ INVITE_TTL = timedelta(hours=72)
 _ENDED = ("closed", "transferred")  # referral states no one works on any more
 WEB = "web"
 WEB_SESSION_TTL = timedelta(hours=8)  # a web sign-in lasts a working day at most
+WEB_CODE_COMMAND = "/web"  # in a bound chat: send me a web sign-in code
+WEB_CODE_TTL = timedelta(minutes=10)
 BOUND_REFRESH_S = 30.0
 # The web session acting right now: its confirmations go to that page, not the chat.
 _ACTING_WEB_SESSION: ContextVar[str | None] = ContextVar("acting_web_session", default=None)
@@ -239,6 +241,13 @@ class FocalDesk:
             )
             row = (await session.exec(query)).first()
             if row is None or row.invite_expires_at is None or row.invite_expires_at < now:
+                row = None
+            elif channel == WEB:
+                row.invite_hash = row.invite_expires_at = None  # the invite is used up
+                session.add(row)
+            if row is None and channel == WEB:
+                row = await self._take_web_code(session, code, now)
+            if row is None:
                 self.invite_attempts.missed(actor)
                 await refusals.count(session, self.store.keyring, "focal.bad_invite", at=now)
                 await self._tell_chat(
@@ -247,8 +256,6 @@ class FocalDesk:
                 return InviteTried(None)
             if channel == WEB:
                 # A web sign-in opens a session beside the chat account; it binds nothing.
-                row.invite_hash = row.invite_expires_at = None
-                session.add(row)
                 await conversations.save(
                     session,
                     self.store.vault,
@@ -293,6 +300,42 @@ class FocalDesk:
             self._bound.add(identity)
         self._wake()
         return InviteTried(row.id)
+
+    async def _send_web_code(self, session: AsyncSession, focal: FocalPoint, now: datetime) -> None:
+        """A one-time web sign-in code, sent to the chat account bound to ``focal``: the
+        chat is the second factor, so a focal point signs in again without an
+        administrator. It opens a web session only (it binds no chat) and dies when used
+        or after WEB_CODE_TTL."""
+        code = new_invite_code()
+        await conversations.save(
+            session,
+            self.store.vault,
+            _web_code_key(self.store, code),
+            {"focal": focal.id},
+            now=now,
+            ttl=WEB_CODE_TTL,
+        )
+        await self._audit(
+            session, action="focal.web_code_sent", role="focal_point", actor_id=focal.id, now=now
+        )
+        minutes = int(WEB_CODE_TTL.total_seconds() // 60)
+        await self._tell(
+            session, focal, T.text(FOCAL_LANG, "focal.web_code", code=code, minutes=minutes), now
+        )
+
+    async def _take_web_code(
+        self, session: AsyncSession, code: str, now: datetime
+    ) -> FocalPoint | None:
+        """The active focal point an unexpired web sign-in code was sent to; the code dies."""
+        key = _web_code_key(self.store, code)
+        row, state = await conversations.load(session, self.store.vault, key)
+        if row is None:
+            return None
+        await conversations.shred(session, self.store.vault, key)
+        if not isinstance(state, dict) or row.expires_at < now:
+            return None
+        focal = await session.get(FocalPoint, str(state.get("focal") or ""))
+        return focal if focal is not None and focal.active else None
 
     async def sign_out(self, session: AsyncSession, session_id: str) -> None:
         """End a focal point's web session (its key is shredded)."""
@@ -702,6 +745,10 @@ class FocalDesk:
                 return False
             if not await self._first_delivery(session, channel, user_id, update, now):
                 return True  # applied before the crash that brought it again
+            if channel != WEB and body.strip().lower() == WEB_CODE_COMMAND:
+                await self._send_web_code(session, focal, now)
+                self._wake()
+                return True
             mode = await self._mode(session, focal)
             referral = await session.get(Referral, mode.get("ref", "")) if mode.get("ref") else None
             case = await session.get(Case, referral.case_id) if referral else None
@@ -1307,6 +1354,12 @@ class InviteTried:
 def _web_key(store: Store, session_id: str) -> str:
     """Where a focal point's web session is kept (a keyed hash of the session id)."""
     return "fw:" + conversations.conversation_key(store.vault, WEB, session_id)[:60]
+
+
+def _web_code_key(store: Store, code: str) -> str:
+    """Where a web sign-in code sent to a bound chat waits (a keyed hash of its digits)."""
+    digits = "".join(ch for ch in code if ch.isdigit())
+    return "fc:" + conversations.conversation_key(store.vault, "web-code", digits)[:60]
 
 
 def _mode_key(focal: FocalPoint) -> str:

@@ -303,6 +303,7 @@ MESSAGES = (
     N_("focal.bound"),
     N_("focal.bad_code"),
     N_("focal.invite.wait"),
+    N_("focal.web_code"),
     N_("focal.acked"),
     N_("focal.reply.prompt"),
     N_("focal.ask.prompt"),

@@ -310,6 +310,20 @@ PROMISES: tuple[Promise, ...] = (
         ),
     ),
     Promise(
+        "focal_web_code",
+        "focal",
+        "`/web` in the bound chat sends a one-time web sign-in code that works once, only on "
+        "the web, and only within its minutes.",
+        ("focal.bound", "focal.web_code"),
+        (
+            "tests/e2e/test_focal_web_code.py::"
+            "test_web_in_the_bound_telegram_chat_sends_a_code_that_signs_in_once",
+            "tests/e2e/test_focal_web_code.py::test_a_web_code_binds_no_other_chat",
+            "tests/e2e/test_focal_web_code.py::test_a_web_code_dies_after_its_time",
+            "tests/e2e/test_focal_web_code.py::test_web_in_a_bound_zalo_chat_sends_a_code",
+        ),
+    ),
+    Promise(
         "focal_pseudonymous",
         "focal",
         'The reporter sees a reply as from "the support person", never the focal point\'s name; '
