@@ -1089,10 +1089,13 @@ class FocalDesk:
             return False
         return await self.tell_survivor(session, case, E.CaseNews(case.ref, "climbed"), event.now)
 
-    async def card_for(self, session: AsyncSession, referral: Referral, case: Case) -> A.Send:
-        """The card of a stored case (for an inbox), rebuilt from its sealed fields."""
+    async def card_for(
+        self, session: AsyncSession, referral: Referral, case: Case, *, fresh: bool = True
+    ) -> A.Send:
+        """The card of a stored case (for an inbox), rebuilt from its sealed fields;
+        ``fresh``: titled as a new report."""
         report = await _report_view(session, self.store, case)
-        return await self._card(session, referral, case, report)
+        return await self._card(session, referral, case, report, fresh=fresh)
 
     async def _card(
         self,
@@ -1102,6 +1105,7 @@ class FocalDesk:
         report: dict[str, Any] | None = None,
         *,
         recordings: int | None = None,
+        fresh: bool = True,
     ) -> A.Send:
         """The card, always rebuilt from the stored case (``report`` is ignored: the first
         card, a transfer's and an escalation's say the same). Only what the task needs;
@@ -1131,6 +1135,7 @@ class FocalDesk:
             phone=contact.get("phone") if content and contact.get("method") == "phone" else None,
             reason=await _card_reason(session, referral),
             recordings=recordings,
+            fresh=fresh,
         )
 
     def _facts(self, case: Case, view: dict[str, Any], content: bool) -> T.CardFacts:

@@ -214,12 +214,15 @@ def referral_card(
     level: int = 0,
     recordings: int = 0,
     reason: str | None = None,
+    fresh: bool = True,
 ) -> A.Send:
     """The card a focal point receives; ``account``/``phone``/``recordings`` and the
     location in ``facts`` only when consented. Recordings made in the web chat are played
-    in the web inbox only: the card says how many there are and where to listen."""
+    in the web inbox only: the card says how many there are and where to listen.
+    ``fresh``: titled as a new report; otherwise as a case (an inbox showing it later)."""
     tr = translator(_lang(lang))
-    lines = [tr.gettext(N_("focal.card.title"), ref=case_ref), *card_lines(lang, facts)]
+    title = N_("focal.card.title") if fresh else N_("focal.card.case")
+    lines = [tr.gettext(title, ref=case_ref), *card_lines(lang, facts)]
     if shelter:
         lines.append(tr.gettext(N_("focal.card.shelter"), shelter=shelter))
     # Why it reached this rung: climbed after a missed deadline, or sent straight here

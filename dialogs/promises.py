@@ -324,6 +324,17 @@ PROMISES: tuple[Promise, ...] = (
         ),
     ),
     Promise(
+        "focal_closed_until_deleted",
+        "focal",
+        "A closed case stays in the web inbox, read-only, and is deleted for good when its "
+        "keeping time ends.",
+        ("webf.readonly",),
+        (
+            _WEB + "test_focal_inbox.py::"
+            "test_a_closed_case_stays_findable_read_only_until_retention_deletes_it",
+        ),
+    ),
+    Promise(
         "focal_pseudonymous",
         "focal",
         'The reporter sees a reply as from "the support person", never the focal point\'s name; '

@@ -77,4 +77,13 @@ FOCAL = {
     "back": N_("webf.back"),
     "recordings": N_("webf.recordings"),
     "no_audio": N_("webf.no_audio"),
+    "closed_cases": N_("webf.closed_cases"),
+    "readonly": N_("webf.readonly"),
+    "find": N_("webf.find"),
+    "find_ref": N_("webf.find_ref"),
+    "pick_reason": N_("webf.pick_reason"),
+    "confirm_close": N_("webf.confirm_close"),
+    "need_reason": N_("webf.need_reason"),
+    "updated": N_("webf.updated"),
+    "reload": N_("webf.reload"),
 }
