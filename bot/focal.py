@@ -30,7 +30,7 @@ from bot.channel import Renderer
 from dialogs import actions as A
 from dialogs import events as E
 from dialogs import focal_texts as T
-from routing.access import may_act
+from routing.access import may_act, may_hand
 from routing.consent import consent_of, may_receive
 from routing.directory import CommuneSuggestion, Directory, Role
 from routing.ladder import after_hours, should_tell_survivor, urgent_alert_copies, wants_news
@@ -839,6 +839,94 @@ class FocalDesk:
         await self.send_card(session, new, case, report, now)
         if self.on_referral is not None:
             await self.on_referral(session, new, case, now)
+
+    # -- the province --------------------------------------------------------------------------
+
+    async def hand_case(
+        self, channel: str, user_id: str, case_id: str, target_id: str, *, now: datetime
+    ) -> bool:
+        """A province desk takes over an open case of its province (``target_id`` is its
+        own id) or gives it to another focal point there (:func:`routing.access.may_hand`).
+        The live referral ends as transferred and its holder is told; a case taken over
+        is acknowledged by the desk, one given away gets a card and a new deadline.
+        False, and audited, when the rule refuses."""
+        token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
+        try:
+            async with transaction(self.store.sessions) as session:
+                done = await self._hand_case(session, channel, user_id, case_id, target_id, now)
+        finally:
+            _ACTING_WEB_SESSION.reset(token)
+        self._wake()
+        return done
+
+    async def _hand_case(
+        self,
+        session: AsyncSession,
+        channel: str,
+        user_id: str,
+        case_id: str,
+        target_id: str,
+        now: datetime,
+    ) -> bool:
+        desk = await self.identify(session, channel, user_id)
+        case = await session.get(Case, case_id)
+        target = await session.get(FocalPoint, target_id)
+        if desk is None:
+            return False
+        if case is None or target is None or not may_hand(desk, case, target):
+            await self._audit(
+                session, action="focal.forbidden", role="focal_point", actor_id=desk.id,
+                case_id=case.id if case else None, now=now,
+            )  # fmt: skip
+            return False
+        live = select(Referral).where(Referral.case_id == case.id, Referral.status.not_in(_ENDED))
+        held = list((await session.exec(live)).all())
+        if any(r.focal_point_id == target.id and r.acknowledged_at for r in held):
+            return True  # already theirs, and taken
+        for referral in held:
+            referral.status, referral.closed_at = "transferred", now
+            session.add(referral)
+            holder = await session.get(FocalPoint, referral.focal_point_id)
+            if holder is not None and holder.id != target.id:
+                body = T.text(FOCAL_LANG, "focal.handed_away", ref=case.ref)
+                await self._send(session, holder, A.Send(body), now)
+        taking = target.id == desk.id
+        new = Referral(
+            id=secrets.token_hex(16),
+            case_id=case.id,
+            focal_point_id=target.id,
+            status="acknowledged" if taking else "notified",
+            level=max((r.level for r in held), default=0),
+            created_at=now,
+            notified_at=now,
+            acknowledged_at=now if taking else None,
+        )
+        case.assigned_focal_point_id = target.id
+        if taking and case.status in ("new", "notified", "transferred"):
+            case.status = "acknowledged"
+        elif not taking:
+            case.status = "transferred"
+        session.add_all([new, case])
+        await session.flush()
+        await self._audit(
+            session,
+            action="referral.taken_over" if taking else "referral.reassigned",
+            role="focal_point",
+            actor_id=desk.id,
+            case_id=case.id,
+            now=now,
+        )
+        report = await _report_view(session, self.store, case)
+        await self.send_card(session, new, case, report, now)
+        if not taking and self.on_referral is not None:
+            await self.on_referral(session, new, case, now)
+        await self._tell(
+            session,
+            desk,
+            T.text(FOCAL_LANG, "focal.taken" if taking else "focal.handed", ref=case.ref),
+            now,
+        )
+        return True
 
     # -- relay --------------------------------------------------------------------------------
 

@@ -41,6 +41,27 @@ _CATEGORY = {
 }
 
 
+_ROLE = {
+    "primary": N_("focal.role.primary"),
+    "backup": N_("focal.role.backup"),
+    "commune_leadership": N_("focal.role.commune_leadership"),
+    "police_desk": N_("focal.role.police_desk"),
+    "province_desk": N_("focal.role.province_desk"),
+}
+
+
+def urgency_label(lang: str, urgency: str) -> str:
+    return translator(_lang(lang)).gettext(_URGENCY.get(urgency, _URGENCY["normal"]))
+
+
+def category_label(lang: str, category: str | None) -> str:
+    return translator(_lang(lang)).gettext(_CATEGORY[category]) if category in _CATEGORY else "—"
+
+
+def role_label(lang: str, role: str) -> str:
+    return translator(_lang(lang)).gettext(_ROLE[role]) if role in _ROLE else role
+
+
 # Why a card reached a rung above the first (not the urgency reasons, _REASON below).
 _ROUTED = {
     "escalated": N_("focal.card.escalated"),
@@ -307,6 +328,9 @@ MESSAGES = (
     N_("focal.bad_code"),
     N_("focal.invite.wait"),
     N_("focal.web_code"),
+    N_("focal.taken"),
+    N_("focal.handed"),
+    N_("focal.handed_away"),
     N_("focal.acked"),
     N_("focal.reply.prompt"),
     N_("focal.ask.prompt"),

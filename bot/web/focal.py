@@ -287,7 +287,12 @@ async def inbox(request: Request, ref: str = "") -> Response:
     body = (
         '<header class="top">'
         f"<h1>{_e(_t('inbox'))}</h1>"
-        '<form method="post" action="/focal/signout">'
+        + (
+            f'<a href="/focal/province">{_e(_t("province"))}</a>'
+            if focal.role == "province_desk"
+            else ""
+        )
+        + '<form method="post" action="/focal/signout">'
         f'<input type="hidden" name="csrf" value="{_e(state["csrf"])}">'
         f'<button type="submit" class="quiet">{_e(_t("signout"))}</button></form></header>'
         f'<p class="updated" role="status" hidden>{_e(_t("updated"))} '

@@ -6,7 +6,7 @@ from types import SimpleNamespace as NS
 
 import pytest
 
-from routing.access import may_act, may_read
+from routing.access import may_act, may_hand, may_read
 
 CASE = NS(status="notified", province_code="66", commune_code="24133",
           consent_referral=True, consent_orgs="health")  # fmt: skip
@@ -57,3 +57,24 @@ ENDED = NS(focal_point_id="a", status="closed")
 )
 def test_may_read(focal, case, referral, allowed):
     assert may_read(focal, referral, case) is allowed
+
+
+DESK = fp("d", "province_desk", commune="22015")
+
+
+@pytest.mark.parametrize(
+    ("desk", "case", "target", "allowed"),
+    [
+        (DESK, CASE, DESK, True),  # takes it over
+        (DESK, CASE, fp("b", "backup"), True),  # hands it to someone of the province
+        (DESK, CASE, fp("x", province="52"), False),  # not of the province
+        (DESK, CASE, fp("b", "backup", active=False), False),
+        (DESK, CASE, fp("p", "police_desk"), False),  # she did not agree to the police
+        (fp("a"), CASE, fp("a"), False),  # only a province desk
+        (fp("f", "province_desk", province="52"), CASE, fp("b"), False),  # another province
+        (DESK, CLOSED, DESK, False),
+        (DESK, NS(**{**vars(CASE), "consent_referral": False}), DESK, False),
+    ],
+)
+def test_may_hand(desk, case, target, allowed):
+    assert may_hand(desk, case, target) is allowed
