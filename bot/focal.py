@@ -56,6 +56,7 @@ WEB = "web"
 WEB_SESSION_TTL = timedelta(hours=8)  # a web sign-in lasts a working day at most
 WEB_CODE_COMMAND = "/web"  # in a bound chat: send me a web sign-in code
 WEB_CODE_TTL = timedelta(minutes=10)
+NOTE = "note"  # a case message that is an internal note: never shown to the reporter
 BOUND_REFRESH_S = 30.0
 # The web session acting right now: its confirmations go to that page, not the chat.
 _ACTING_WEB_SESSION: ContextVar[str | None] = ContextVar("acting_web_session", default=None)
@@ -926,6 +927,47 @@ class FocalDesk:
             T.text(FOCAL_LANG, "focal.taken" if taking else "focal.handed", ref=case.ref),
             now,
         )
+        return True
+
+    async def note(
+        self, channel: str, user_id: str, referral_id: str, body: str, *, now: datetime
+    ) -> bool:
+        """An internal note on a case (sealed like its messages): for the hotline's people
+        who may read the case, never relayed to the reporter. False when refused."""
+        token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
+        try:
+            async with transaction(self.store.sessions) as session:
+                focal = await self.identify(session, channel, user_id)
+                referral = await session.get(Referral, referral_id)
+                case = await session.get(Case, referral.case_id) if referral else None
+                if focal is None:
+                    return False
+                if referral is None or case is None or not may_act(focal, referral, case):
+                    await self._audit(
+                        session, action="focal.forbidden", role="focal_point",
+                        actor_id=focal.id, case_id=case.id if case else None, now=now,
+                    )  # fmt: skip
+                    return False
+                message = CaseMessage(
+                    id=secrets.token_hex(16),
+                    case_id=case.id,
+                    data_key_id=case.data_key_id,
+                    sender=NOTE,
+                    created_at=now,
+                )
+                key = await data_key_of(session, self.store.vault, case)
+                seal_into(self.store.vault, key, message, body={"texts": [body], "by": focal.id})
+                session.add(message)
+                await self._audit(
+                    session, action="focal.note", role="focal_point", actor_id=focal.id,
+                    case_id=case.id, now=now,
+                )  # fmt: skip
+                await self._tell(
+                    session, focal, T.text(FOCAL_LANG, "focal.noted", ref=case.ref), now
+                )
+        finally:
+            _ACTING_WEB_SESSION.reset(token)
+        self._wake()
         return True
 
     # -- relay --------------------------------------------------------------------------------

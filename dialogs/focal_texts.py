@@ -329,6 +329,7 @@ MESSAGES = (
     N_("focal.invite.wait"),
     N_("focal.web_code"),
     N_("focal.taken"),
+    N_("focal.noted"),
     N_("focal.handed"),
     N_("focal.handed_away"),
     N_("focal.acked"),

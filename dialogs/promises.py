@@ -335,6 +335,16 @@ PROMISES: tuple[Promise, ...] = (
         ),
     ),
     Promise(
+        "focal_note_internal",
+        "focal",
+        "An internal note stays with the hotline's support people: the reporter never sees it.",
+        ("webf.note_hint",),
+        (
+            _WEB + "test_focal_inbox.py::"
+            "test_an_internal_note_is_kept_on_the_case_and_never_reaches_the_reporter",
+        ),
+    ),
+    Promise(
         "focal_pseudonymous",
         "focal",
         'The reporter sees a reply as from "the support person", never the focal point\'s name; '

@@ -101,4 +101,7 @@ FOCAL = {
     "take_over": N_("webf.take_over"),
     "give_to": N_("webf.give_to"),
     "give": N_("webf.give"),
+    "note": N_("webf.note"),
+    "note_add": N_("webf.note_add"),
+    "note_hint": N_("webf.note_hint"),
 }

@@ -168,7 +168,7 @@ class CaseMessage(SQLModel, table=True):
     )
     data_key_id: str = Field(foreign_key="data_keys.id", max_length=32)  # the case's key
     created_at: datetime = _when(default=True)
-    sender: str = Field(max_length=16)  # survivor | focal_point | system
+    sender: str = Field(max_length=16)  # survivor | focal_point | system | note (internal)
     body: bytes | None = _sealed()
 
 

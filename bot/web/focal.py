@@ -425,7 +425,7 @@ async def _card(
     thread = []
     for message in rows:
         body = open_from(vault, key, message, "body") or {}
-        who = "↗" if message.sender == "focal_point" else "↘"
+        who = {"focal_point": "↗", "note": "✎ " + _e(_t("note"))}.get(message.sender, "↘")
         when = _when(message.created_at)
         for text in body.get("texts", []):
             thread.append(f'<li class="{_e(message.sender)}">{when} {who} {_e(text)}</li>')
@@ -482,6 +482,13 @@ async def _card(
         '<textarea name="text" rows="3" maxlength="3000" required></textarea></label>'
         f'<button type="submit" name="action" value="reply">{_e(_t("reply"))}</button> '
         f'<button type="submit" name="action" value="ask">{_e(_t("ask"))}</button></form>'
+        "<details><summary>" + _e(_t("note_add")) + "</summary>"
+        '<form method="post" action="/focal/act" class="block">'
+        f'{hidden}<input type="hidden" name="action" value="note">'
+        f'<p class="hint">{_e(_t("note_hint"))}</p>'
+        f"<label>{_e(_t('note'))}"
+        '<textarea name="text" rows="2" maxlength="3000" required></textarea></label>'
+        f'<button type="submit">{_e(_t("note_add"))}</button></form></details>'
         "<details><summary>" + _e(_t("transfer")) + "</summary>"
         '<form method="post" action="/focal/act" class="block">'
         f'{hidden}<input type="hidden" name="action" value="transfer">'
@@ -528,6 +535,7 @@ def _outcome_labels() -> list[tuple[str, str]]:
 # -- actions ----------------------------------------------------------------------------------------
 
 MAX_FORM_BYTES = 16_384
+ACTIONS = ("ack", "reply", "ask", "transfer", "close", "note")
 _REFERRAL = re.compile(r"^[0-9a-f]{1,32}$")
 
 
@@ -637,7 +645,7 @@ async def act(request: Request) -> Response:
     action, text = _one(form, "action", 16), _one(form, "text", 3000)
     services, outcome = form.get("services", [])[:10], _one(form, "outcome", 16)
     confirmed = _one(form, "confirm", 8) == "yes"
-    if not _REFERRAL.match(referral) or action not in ("ack", "reply", "ask", "transfer", "close"):
+    if not _REFERRAL.match(referral) or action not in ACTIONS:
         return HTMLResponse(_page(f"<p>{_e(_t('refused'))}</p>"), status_code=400)
     state = await _load_session(request)
     if state is None or state.get("expired"):
@@ -664,6 +672,10 @@ async def act(request: Request) -> Response:
         ok = await press(T.data(first, referral))
         if ok:
             ok = await desk.text(CHANNEL, uid, text, now=now)
+    elif action == "note":
+        if not text:
+            return RedirectResponse("/focal", status_code=303)
+        ok = await desk.note(CHANNEL, uid, referral, text, now=now)
     elif action == "close":
         if not confirmed or outcome not in ("served", *T.OUTCOMES):
             # closing is confirmed, with a reason from the list (the form asks for both)

@@ -194,3 +194,25 @@ def test_the_page_shows_news_without_a_reload_and_never_over_a_half_typed_reply(
         assert page.query_selector(f"article[data-ref='{ref2}']") is None
     finally:
         context.close()
+
+
+def test_an_internal_note_is_kept_on_the_case_and_never_reaches_the_reporter(live, person, client):
+    ref, reporter = _report(person, live, "CANARY-INBOX-NOTE-STORY")
+    code = reporter.receipt_code()
+    page = client.get("/focal").text
+    assert translator("vi").gettext("webf.note_hint") in _card(page, ref)
+    assert _act(client, page, ref, action="note", text="CANARY-NOTE-1").status_code == 200
+    thread = _card(client.get("/focal").text, ref)
+    assert re.search(
+        r'<li class="note"><time [^>]+>[^<]+</time> ✎ [^<]+ CANARY-NOTE-1</li>', thread
+    )
+
+    _act(client, client.get("/focal").text, ref, action="reply", text="CANARY-NOTE-REPLY")
+
+    pushed = " ".join(op.get("text", "") for op in reporter.poll()["ops"])
+    assert "CANARY-NOTE-REPLY" in pushed and "CANARY-NOTE-1" not in pushed
+    later = person("vi")
+    later.tap("safe")
+    later.tap("code")
+    later.say(code)
+    assert "CANARY-NOTE-REPLY" in later.text() and "CANARY-NOTE-1" not in later.text()
