@@ -30,7 +30,7 @@ from bot.channel import Renderer
 from dialogs import actions as A
 from dialogs import events as E
 from dialogs import focal_texts as T
-from routing.access import may_act, may_hand
+from routing.access import may_act, may_hand, may_read
 from routing.consent import consent_of, may_receive
 from routing.directory import CommuneSuggestion, Directory, Role
 from routing.ladder import after_hours, should_tell_survivor, urgent_alert_copies, wants_news
@@ -1053,8 +1053,50 @@ class FocalDesk:
         await self._send(session, focal, A.Send(body, options), now)
         return True
 
+    async def reopen(self, channel: str, user_id: str, referral_id: str, *, now: datetime) -> bool:
+        """A closed case reopened from the inbox by the one who held it, or by its province
+        desk, to that holder (as when the reporter writes after closing). False when
+        refused or not closed."""
+        token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
+        try:
+            async with transaction(self.store.sessions) as session:
+                focal = await self.identify(session, channel, user_id)
+                referral = await session.get(Referral, referral_id)
+                case = await session.get(Case, referral.case_id) if referral else None
+                holder = (
+                    await session.get(FocalPoint, referral.focal_point_id) if referral else None
+                )
+                if focal is None:
+                    return False
+                allowed = (
+                    case is not None
+                    and holder is not None
+                    and case.status == "closed"
+                    and may_read(focal, referral, case)
+                    and (focal.id == holder.id or focal.role == Role.PROVINCE_DESK)
+                )
+                if not allowed or not await self._reopen(session, holder, case, now, by=focal):
+                    await self._audit(
+                        session, action="focal.forbidden", role="focal_point", actor_id=focal.id,
+                        case_id=case.id if case else None, now=now,
+                    )  # fmt: skip
+                    return False
+                await self._tell(
+                    session, focal, T.text(FOCAL_LANG, "focal.reopened_by_you", ref=case.ref), now
+                )
+        finally:
+            _ACTING_WEB_SESSION.reset(token)
+        self._wake()
+        return True
+
     async def _reopen(
-        self, session: AsyncSession, focal: FocalPoint, case: Case, now: datetime
+        self,
+        session: AsyncSession,
+        focal: FocalPoint,
+        case: Case,
+        now: datetime,
+        *,
+        by: FocalPoint | None = None,
     ) -> bool:
         """Reopen a closed case to its last holder while they are in the directory: their
         referral is notified again (back in their web inbox, to be acknowledged anew, with
@@ -1080,7 +1122,8 @@ class FocalDesk:
         await self._audit(
             session,
             action="case.reopened",
-            role="survivor",
+            role="focal_point" if by else "survivor",
+            actor_id=by.id if by else None,
             case_id=case.id,
             now=now,
         )

@@ -104,4 +104,5 @@ FOCAL = {
     "note": N_("webf.note"),
     "note_add": N_("webf.note_add"),
     "note_hint": N_("webf.note_hint"),
+    "reopen": N_("webf.reopen"),
 }

@@ -475,7 +475,14 @@ async def _card(
         )
     )
     if readonly:
-        return head + "</article>"
+        reopen = (
+            '<form method="post" action="/focal/act" class="inline">'
+            f'{hidden}<input type="hidden" name="action" value="reopen">'
+            f'<button type="submit">{_e(_t("reopen"))}</button></form>'
+            if case.status == "closed"
+            else ""
+        )
+        return head + reopen + "</article>"
     return (
         head + ack + '<form method="post" action="/focal/act" class="block">'
         f"{hidden}<label>{_e(_t('text'))}"
@@ -535,7 +542,7 @@ def _outcome_labels() -> list[tuple[str, str]]:
 # -- actions ----------------------------------------------------------------------------------------
 
 MAX_FORM_BYTES = 16_384
-ACTIONS = ("ack", "reply", "ask", "transfer", "close", "note")
+ACTIONS = ("ack", "reply", "ask", "transfer", "close", "note", "reopen")
 _REFERRAL = re.compile(r"^[0-9a-f]{1,32}$")
 
 
@@ -672,6 +679,8 @@ async def act(request: Request) -> Response:
         ok = await press(T.data(first, referral))
         if ok:
             ok = await desk.text(CHANNEL, uid, text, now=now)
+    elif action == "reopen":
+        ok = await desk.reopen(CHANNEL, uid, referral, now=now)
     elif action == "note":
         if not text:
             return RedirectResponse("/focal", status_code=303)

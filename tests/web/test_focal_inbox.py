@@ -124,7 +124,8 @@ def test_a_closed_case_stays_findable_read_only_until_retention_deletes_it(live,
     closed = page[page.index(CLOSED) :]
     card = _card(closed, ref)
     assert READONLY in closed and "CANARY-INBOX-CLOSED" in card
-    assert "<form" not in card and 'name="referral"' not in card  # nothing to act with
+    for action in ("ack", "reply", "ask", "transfer", "close", "note"):  # read-only: only reopen
+        assert f'value="{action}"' not in card
     found = client.get("/focal", params={"ref": ref.lower()}).text
     assert found.count('data-ref="') == 1 and f'data-ref="{ref}"' in found
 
@@ -216,3 +217,17 @@ def test_an_internal_note_is_kept_on_the_case_and_never_reaches_the_reporter(liv
     later.tap("code")
     later.say(code)
     assert "CANARY-NOTE-REPLY" in later.text() and "CANARY-NOTE-1" not in later.text()
+
+
+def test_the_holder_reopens_a_closed_case_from_the_inbox(live, person, client):
+    ref, _ = _report(person, live, "CANARY-INBOX-REOPEN")
+    page = client.get("/focal").text
+    _act(client, page, ref, action="close", outcome="served", confirm="yes")
+    page = client.get("/focal").text
+    closed = _card(page, ref)
+    assert 'value="reopen"' in closed
+    assert _act(client, page, ref, action="reopen").status_code == 200
+    case = _case(live, ref)
+    assert case.status == "notified" and case.retain_until is None  # retention stops
+    card = _card(client.get("/focal").text, ref)
+    assert "readonly" not in card and 'value="ack"' in card  # to take back
