@@ -46,7 +46,14 @@ from routing.places import PlaceCode, load_places
 from storage import audit, conversations, escalation, media, outbox, refusals, retention
 from storage.db import after_commit, transaction
 from storage.keyring import PURPOSE_INVITE
-from storage.models import Case, CaseMessage, EscalationDeadline, FocalPoint, Referral
+from storage.models import (
+    Case,
+    CaseMessage,
+    CaseTask,
+    EscalationDeadline,
+    FocalPoint,
+    Referral,
+)
 from storage.records import data_key_of, open_from, seal_into
 from storage.store import Store
 
@@ -969,6 +976,109 @@ class FocalDesk:
             _ACTING_WEB_SESSION.reset(token)
         self._wake()
         return True
+
+    # -- follow-up tasks -------------------------------------------------------------------------
+
+    async def add_task(
+        self,
+        channel: str,
+        user_id: str,
+        referral_id: str,
+        body: str,
+        due_at: datetime,
+        *,
+        now: datetime,
+    ) -> bool:
+        """A follow-up on a case, for the focal point who sets it, reminded in their chat
+        once due (:meth:`remind_tasks`). Its words are sealed like the case's messages."""
+        token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
+        try:
+            async with transaction(self.store.sessions) as session:
+                focal = await self.identify(session, channel, user_id)
+                referral = await session.get(Referral, referral_id)
+                case = await session.get(Case, referral.case_id) if referral else None
+                if focal is None or referral is None or case is None:
+                    return False
+                if not may_act(focal, referral, case):
+                    await self._audit(
+                        session, action="focal.forbidden", role="focal_point",
+                        actor_id=focal.id, case_id=case.id, now=now,
+                    )  # fmt: skip
+                    return False
+                task = CaseTask(
+                    id=secrets.token_hex(16),
+                    case_id=case.id,
+                    data_key_id=case.data_key_id,
+                    focal_point_id=focal.id,
+                    created_at=now,
+                    due_at=due_at,
+                )
+                key = await data_key_of(session, self.store.vault, case)
+                seal_into(self.store.vault, key, task, body=body)
+                session.add(task)
+                await self._audit(
+                    session, action="focal.task_added", role="focal_point", actor_id=focal.id,
+                    case_id=case.id, now=now,
+                )  # fmt: skip
+        finally:
+            _ACTING_WEB_SESSION.reset(token)
+        return True
+
+    async def finish_task(self, channel: str, user_id: str, task_id: str, *, now: datetime) -> bool:
+        """Mark a task done: its assignee, or anyone who may act on its case."""
+        async with transaction(self.store.sessions) as session:
+            focal = await self.identify(session, channel, user_id)
+            task = await session.get(CaseTask, task_id)
+            if focal is None or task is None:
+                return False
+            if task.focal_point_id != focal.id:
+                case = await session.get(Case, task.case_id)
+                live = select(Referral).where(
+                    Referral.case_id == task.case_id, Referral.status.not_in(_ENDED)
+                )
+                referrals = (await session.exec(live)).all()
+                if case is None or not any(may_act(focal, r, case) for r in referrals):
+                    return False
+            task.done_at = now
+            session.add(task)
+            await self._audit(
+                session, action="focal.task_done", role="focal_point", actor_id=focal.id,
+                case_id=task.case_id, now=now,
+            )  # fmt: skip
+        return True
+
+    async def remind_tasks(self, *, now: datetime) -> int:
+        """Remind each open task's assignee in their chat once it is due (once only); the
+        tasks of closed cases are not reminded. The number reminded."""
+        due = (
+            select(CaseTask, Case)
+            .join(Case, Case.id == CaseTask.case_id)
+            .where(
+                CaseTask.done_at.is_(None),
+                CaseTask.reminded_at.is_(None),
+                CaseTask.due_at <= now,
+                Case.status.not_in(("closed", "withdrawn")),
+            )
+            .limit(500)
+        )
+        reminded = 0
+        async with transaction(self.store.sessions) as session:
+            for task, case in (await session.exec(due)).all():
+                task.reminded_at = now
+                session.add(task)
+                focal = await session.get(FocalPoint, task.focal_point_id)
+                if focal is None or not focal.active:
+                    continue
+                key = await data_key_of(session, self.store.vault, case)
+                body = open_from(self.store.vault, key, task, "body") or ""
+                text = T.text(FOCAL_LANG, "focal.task_due", ref=case.ref, task=body)
+                if await self._send(session, focal, A.Send(text), now):
+                    reminded += 1
+        self._wake()
+        return reminded
+
+    async def remind_tasks_now(self) -> int:
+        return await self.remind_tasks(now=datetime.now(UTC))
 
     # -- relay --------------------------------------------------------------------------------
 

@@ -330,6 +330,7 @@ MESSAGES = (
     N_("focal.web_code"),
     N_("focal.taken"),
     N_("focal.noted"),
+    N_("focal.task_due"),
     N_("focal.reopened_by_you"),
     N_("focal.handed"),
     N_("focal.handed_away"),

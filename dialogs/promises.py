@@ -345,6 +345,13 @@ PROMISES: tuple[Promise, ...] = (
         ),
     ),
     Promise(
+        "focal_task_reminder",
+        "focal",
+        "A follow-up set in the inbox is reminded once, when due, in the bound chat.",
+        ("webf.task_hint", "focal.task_due"),
+        ("tests/e2e/test_case_tasks.py::test_a_follow_up_is_reminded_once_in_the_chat_when_due",),
+    ),
+    Promise(
         "focal_pseudonymous",
         "focal",
         'The reporter sees a reply as from "the support person", never the focal point\'s name; '

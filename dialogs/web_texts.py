@@ -105,4 +105,12 @@ FOCAL = {
     "note_add": N_("webf.note_add"),
     "note_hint": N_("webf.note_hint"),
     "reopen": N_("webf.reopen"),
+    "tasks": N_("webf.tasks"),
+    "task": N_("webf.task"),
+    "task_add": N_("webf.task_add"),
+    "task_due": N_("webf.task_due"),
+    "task_hint": N_("webf.task_hint"),
+    "task_done": N_("webf.task_done"),
+    "task_finish": N_("webf.task_finish"),
+    "task_bad": N_("webf.task_bad"),
 }

@@ -41,7 +41,7 @@ from routing.access import may_act, may_read
 from routing.duty import LOCAL_TZ
 from storage import audit, conversations, media
 from storage.db import transaction
-from storage.models import Case, CaseMessage, Media, Referral
+from storage.models import Case, CaseMessage, CaseTask, Media, Referral
 from storage.records import data_key_of, open_from
 
 SESSION_COOKIE = "lt_focal"
@@ -445,6 +445,7 @@ async def _card(
     hidden = f'<input type="hidden" name="csrf" value="{_e(csrf)}">' + (
         f'<input type="hidden" name="referral" value="{rid}">'
     )
+    tasks = await _tasks_html(session, vault, key, case, hidden, readonly)
     services = "".join(
         f'<label class="check"><input type="checkbox" name="services" value="{_e(s)}"> '
         f"{_e(label)}</label>"
@@ -473,6 +474,7 @@ async def _card(
             if thread
             else ""
         )
+        + tasks
     )
     if readonly:
         reopen = (
@@ -514,6 +516,61 @@ async def _card(
     )
 
 
+async def _tasks_html(session, vault, key, case: Case, hidden: str, readonly: bool) -> str:
+    """A case's follow-ups (open ones first, each with its due time) and, unless
+    ``readonly``, a way to add one and to mark one done."""
+    query = (
+        select(CaseTask)
+        .where(CaseTask.case_id == case.id)
+        .order_by(CaseTask.done_at.is_not(None), CaseTask.due_at)
+        .limit(50)
+    )
+    items = []
+    for task in (await session.exec(query)).all():
+        body = open_from(vault, key, task, "body") or ""
+        done = (
+            f' <span class="done">✓ {_e(_t("task_done"))}</span>'
+            if task.done_at
+            else (
+                ""
+                if readonly
+                else '<form method="post" action="/focal/act" class="inline">'
+                f'{hidden}<input type="hidden" name="action" value="task_done">'
+                f'<input type="hidden" name="task" value="{_e(task.id)}">'
+                f'<button type="submit" class="quiet">{_e(_t("task_finish"))}</button></form>'
+            )
+        )
+        items.append(f"<li>{_when(task.due_at)} {_e(body)}{done}</li>")
+    listed = f'<ul class="tasks">{"".join(items)}</ul>' if items else ""
+    if readonly:
+        return f"<h3>{_e(_t('tasks'))}</h3>{listed}" if items else ""
+    return (
+        f"<h3>{_e(_t('tasks'))}</h3>{listed}"
+        "<details><summary>" + _e(_t("task_add")) + "</summary>"
+        '<form method="post" action="/focal/act" class="block">'
+        f'{hidden}<input type="hidden" name="action" value="task">'
+        f"<label>{_e(_t('task'))}"
+        '<input name="text" maxlength="300" required></label>'
+        f"<label>{_e(_t('task_due'))}"
+        '<input type="datetime-local" name="due" required></label>'
+        f'<p class="hint">{_e(_t("task_hint"))}</p>'
+        f'<button type="submit">{_e(_t("task_add"))}</button></form></details>'
+    )
+
+
+def _due(value: str, now: datetime) -> datetime | None:
+    """A due time typed in the form (Viet Nam's clock), in UTC; None when unreadable or
+    further than a year either way."""
+    try:
+        typed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if typed.tzinfo is None:
+        typed = typed.replace(tzinfo=LOCAL_TZ)
+    due = typed.astimezone(UTC)
+    return due if abs(due - now) <= timedelta(days=366) else None
+
+
 def _player(media_id: str) -> str:
     """A plain ``<audio>`` player (no script); the recording loads only when played."""
     return (
@@ -542,7 +599,7 @@ def _outcome_labels() -> list[tuple[str, str]]:
 # -- actions ----------------------------------------------------------------------------------------
 
 MAX_FORM_BYTES = 16_384
-ACTIONS = ("ack", "reply", "ask", "transfer", "close", "note", "reopen")
+ACTIONS = ("ack", "reply", "ask", "transfer", "close", "note", "reopen", "task", "task_done")
 _REFERRAL = re.compile(r"^[0-9a-f]{1,32}$")
 
 
@@ -679,6 +736,15 @@ async def act(request: Request) -> Response:
         ok = await press(T.data(first, referral))
         if ok:
             ok = await desk.text(CHANNEL, uid, text, now=now)
+    elif action == "task":
+        due = _due(_one(form, "due", 32), now)
+        if not text or due is None:
+            note = f'<p class="note">{_e(_t("task_bad"))}</p>'
+            return HTMLResponse(_page(note + f'<a href="/focal">{_e(_t("back"))}</a>'), 400)
+        ok = await desk.add_task(CHANNEL, uid, referral, text, due, now=now)
+    elif action == "task_done":
+        task = _one(form, "task", 32)
+        ok = bool(_REFERRAL.match(task)) and await desk.finish_task(CHANNEL, uid, task, now=now)
     elif action == "reopen":
         ok = await desk.reopen(CHANNEL, uid, referral, now=now)
     elif action == "note":
