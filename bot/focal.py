@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import dialogs
-from bot import deliveries
+from bot import agencies, deliveries
 from bot.attempts import AttemptLimiter
 from bot.channel import Renderer
 from dialogs import actions as A
@@ -608,6 +609,14 @@ class FocalDesk:
             if not await self._first_delivery(session, channel, user_id, update, now):
                 return True  # applied before the crash that brought it again
             focal = await self.identify(session, channel, user_id)
+            if action == T.AGENCY:  # an agency's answer, on its own referral (bot.agencies)
+                if focal is None:
+                    await refusals.count(session, self.store.keyring, "focal.forbidden", at=now)
+                    ok = False
+                else:
+                    ok = await agencies.answer(session, self, focal, referral_id, extra, now)
+                self._wake()
+                return ok
             referral = await session.get(Referral, referral_id)
             case = await session.get(Case, referral.case_id) if referral else None
             if (
@@ -976,6 +985,55 @@ class FocalDesk:
             _ACTING_WEB_SESSION.reset(token)
         self._wake()
         return True
+
+    # -- for the modules beside the desk (bot.agencies) ----------------------------------------
+
+    @asynccontextmanager
+    async def acting(self, channel: str, user_id: str) -> AsyncIterator[None]:
+        """Confirmations inside go to the web session acting, if it is one."""
+        token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
+        try:
+            yield
+        finally:
+            _ACTING_WEB_SESSION.reset(token)
+
+    async def audit(
+        self,
+        session: AsyncSession,
+        action: str,
+        actor_id: str | None,
+        case: Case | None,
+        now: datetime,
+    ) -> None:
+        await self._audit(
+            session,
+            action=action,
+            role="focal_point",
+            actor_id=actor_id,
+            case_id=case.id if case else None,
+            now=now,
+        )
+
+    async def send(
+        self, session: AsyncSession, focal: FocalPoint, action: A.Action, now: datetime
+    ) -> bool:
+        """To the chat bound to ``focal`` (through the outbox)."""
+        return await self._send(session, focal, action, now)
+
+    async def tell(
+        self, session: AsyncSession, focal: FocalPoint, body: str, now: datetime
+    ) -> bool:
+        """A confirmation: to the web session acting, else the bound chat."""
+        return await self._tell(session, focal, body, now)
+
+    async def report_view(self, session: AsyncSession, case: Case) -> dict[str, Any]:
+        return await _report_view(session, self.store, case)
+
+    def facts(self, case: Case, view: dict[str, Any], content: bool) -> T.CardFacts:
+        return self._facts(case, view, content)
+
+    def wake(self) -> None:
+        self._wake()
 
     # -- follow-up tasks -------------------------------------------------------------------------
 

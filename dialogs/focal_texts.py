@@ -296,6 +296,69 @@ def actions(lang: str, referral_id: str) -> tuple[A.Option, ...]:
     )
 
 
+AGENCY = "ag"  # an agency's buttons: data(AGENCY, agency referral id, what)
+ACCEPT, DECLINE = "acc", "dec"
+DECLINE_REASONS = ("not_our_service", "no_capacity", "outside_area", "survivor_declined")
+_DECLINE_REASON = {
+    "not_our_service": N_("agency.reason.not_our_service"),
+    "no_capacity": N_("agency.reason.no_capacity"),
+    "outside_area": N_("agency.reason.outside_area"),
+    "survivor_declined": N_("agency.reason.survivor_declined"),
+}
+
+
+def service_label(lang: str, service: str) -> str:
+    return translator(_lang(lang)).gettext(_SERVICE[service]) if service in _SERVICE else service
+
+
+def decline_reason_label(lang: str, reason: str) -> str:
+    tr = translator(_lang(lang))
+    return tr.gettext(_DECLINE_REASON[reason]) if reason in _DECLINE_REASON else reason
+
+
+def agency_card(
+    lang: str,
+    *,
+    agency_referral_id: str,
+    case_ref: str,
+    facts: CardFacts,
+    account: list[str] | None,
+    phone: str | None,
+) -> A.Send:
+    """The card an agency receives from a focal point: only what the survivor agreed the
+    agency may see, with accept and decline."""
+    tr = translator(_lang(lang))
+    lines = [tr.gettext(N_("agency.card.title"), ref=case_ref), *card_lines(lang, facts)]
+    if phone:
+        lines.append(tr.gettext(N_("focal.card.phone"), phone=phone))
+    if account:
+        lines.append(tr.gettext(N_("focal.card.account")))
+        lines.extend(f"« {text} »" for text in account)
+    options = (
+        A.Option(data(AGENCY, agency_referral_id, ACCEPT), tr.gettext(N_("agency.btn.accept"))),
+        A.Option(data(AGENCY, agency_referral_id, DECLINE), tr.gettext(N_("agency.btn.decline"))),
+    )
+    return A.Send("\n".join(lines), options)
+
+
+def agency_decline_options(lang: str, agency_referral_id: str, case_ref: str) -> A.Send:
+    tr = translator(_lang(lang))
+    options = tuple(
+        A.Option(data(AGENCY, agency_referral_id, f"dr.{r}"), decline_reason_label(lang, r))
+        for r in DECLINE_REASONS
+    )
+    return A.Send(tr.gettext(N_("agency.decline.q"), ref=case_ref), options)
+
+
+def agency_service_options(lang: str, agency_referral_id: str, case_ref: str) -> A.Send:
+    tr = translator(_lang(lang))
+    options = tuple(
+        A.Option(data(AGENCY, agency_referral_id, f"sv.{s}"), service_label(lang, s))
+        for s in SERVICES
+    )
+    return A.Send(tr.gettext(N_("agency.accepted"), ref=case_ref), options)
+
+
 def close_options(lang: str, referral_id: str, chosen: list[str]) -> A.Send:
     """Tick the services given, then close; or close as declined / unreachable."""
     tr = translator(_lang(lang))
@@ -330,6 +393,12 @@ MESSAGES = (
     N_("focal.web_code"),
     N_("focal.taken"),
     N_("focal.noted"),
+    N_("focal.agency.sent"),
+    N_("focal.agency.accepted"),
+    N_("focal.agency.declined"),
+    N_("focal.agency.served"),
+    N_("agency.declined"),
+    N_("agency.served"),
     N_("focal.task_due"),
     N_("focal.reopened_by_you"),
     N_("focal.handed"),

@@ -352,6 +352,19 @@ PROMISES: tuple[Promise, ...] = (
         ("tests/e2e/test_case_tasks.py::test_a_follow_up_is_reminded_once_in_the_chat_when_due",),
     ),
     Promise(
+        "focal_agency_answers",
+        "focal",
+        "A case referred to an agency the reporter agreed to reaches that agency's chat with "
+        "only what she allowed, and the focal point is told each answer.",
+        ("webf.agency_hint", "focal.agency.sent", "agency.declined"),
+        (
+            "tests/e2e/test_agencies.py::"
+            "test_health_accepts_and_serves_legal_aid_declines_and_the_focal_point_is_told",
+            "tests/e2e/test_agencies.py::"
+            "test_an_agency_she_did_not_agree_to_cannot_be_forced_and_buttons_are_per_agency",
+        ),
+    ),
+    Promise(
         "focal_pseudonymous",
         "focal",
         'The reporter sees a reply as from "the support person", never the focal point\'s name; '

@@ -113,4 +113,12 @@ FOCAL = {
     "task_done": N_("webf.task_done"),
     "task_finish": N_("webf.task_finish"),
     "task_bad": N_("webf.task_bad"),
+    "agencies": N_("webf.agencies"),
+    "agency": N_("webf.agency"),
+    "agency_refer": N_("webf.agency_refer"),
+    "agency_hint": N_("webf.agency_hint"),
+    "agency_sent": N_("webf.agency_sent"),
+    "agency_accepted": N_("webf.agency_accepted"),
+    "agency_declined": N_("webf.agency_declined"),
+    "agency_served": N_("webf.agency_served"),
 }

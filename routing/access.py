@@ -11,6 +11,11 @@ organisation receive the case (:mod:`routing.consent`), and it is
 A province desk may hand an open case of its province (:func:`may_hand`) to itself (take it
 over) or to another active focal point of the province that consent lets receive it.
 
+A focal point who may act on a case may refer it to an active agency of its province
+whose kind of organisation the survivor agreed to (:func:`may_refer`); that agency may then
+see the case's card and answer while its referral is live and the case open
+(:func:`may_serve`).
+
 A focal point may read a case it can no longer act on (:func:`may_read`: the web inbox's
 closed cases, read-only until retention deletes them) when consent still lets it receive
 the case and it held that referral, or it is the case's province desk.
@@ -24,8 +29,9 @@ from __future__ import annotations
 from typing import Any
 
 from routing.consent import consent_of, may_receive
+from routing.directory import AGENCY_ROLES
 
-__all__ = ["may_act", "may_hand", "may_read"]
+__all__ = ["may_act", "may_hand", "may_read", "may_refer", "may_serve"]
 
 PROVINCE_DESK = "province_desk"
 _ENDED = ("closed", "transferred")
@@ -72,4 +78,29 @@ def may_hand(desk: Any, case: Any, target: Any) -> bool:
         return False
     if not getattr(target, "active", True) or target.province_code != case.province_code:
         return False
+    if target.role in AGENCY_ROLES:  # agencies are referred to, never handed a case
+        return False
     return may_receive(consent_of(case), str(target.role))
+
+
+_AGENCY_LIVE = ("sent", "accepted")
+
+
+def may_refer(focal: Any, referral: Any, case: Any, agency: Any) -> bool:
+    """Whether ``focal`` may refer ``case`` (held through ``referral``) to ``agency``."""
+    if not may_act(focal, referral, case) or case.status in _CLOSED_CASE:
+        return False
+    if agency.role not in AGENCY_ROLES or not getattr(agency, "active", True):
+        return False
+    if agency.province_code != case.province_code:
+        return False
+    return may_receive(consent_of(case), str(agency.role))
+
+
+def may_serve(agency: Any, agency_referral: Any, case: Any) -> bool:
+    """Whether ``agency`` may see ``case`` and answer ``agency_referral``."""
+    if not getattr(agency, "active", True) or agency_referral.agency_id != agency.id:
+        return False
+    if agency_referral.status not in _AGENCY_LIVE or case.status in _CLOSED_CASE:
+        return False
+    return may_receive(consent_of(case), str(agency.role))

@@ -45,6 +45,10 @@ ORGANISATION_OF_ROLE: dict[str, str | None] = {
     "commune_leadership": None,
     "police_desk": "police",
     "province_desk": None,
+    "health": "health",
+    "legal_aid": "legal_aid",
+    "social_protection": "social",
+    "child_protection": "social",
 }
 
 

@@ -24,6 +24,7 @@ from .places import Commune, PlaceCode, Places, Province, load_places
 __all__ = [
     "Role",
     "ROLE_ORDER",
+    "AGENCY_ROLES",
     "ShelterKind",
     "FocalPoint",
     "Shelter",
@@ -35,13 +36,23 @@ __all__ = [
 
 
 class Role(StrEnum):
-    """What a focal point is in the escalation ladder."""
+    """What a focal point is: a rung of the escalation ladder, or an agency a focal point
+    refers a case to (never on the ladder, never matched: :data:`AGENCY_ROLES`)."""
 
     PRIMARY = "primary"
     BACKUP = "backup"
     COMMUNE_LEADERSHIP = "commune_leadership"
     POLICE_DESK = "police_desk"
     PROVINCE_DESK = "province_desk"
+    HEALTH = "health"  # one-stop health service points, health stations
+    LEGAL_AID = "legal_aid"  # Trung tâm trợ giúp pháp lý
+    SOCIAL_PROTECTION = "social_protection"  # social protection centres
+    CHILD_PROTECTION = "child_protection"  # child protection services (111)
+
+
+AGENCY_ROLES: frozenset[Role] = frozenset(
+    {Role.HEALTH, Role.LEGAL_AID, Role.SOCIAL_PROTECTION, Role.CHILD_PROTECTION}
+)
 
 
 ROLE_ORDER: Mapping[Role, int] = MappingProxyType({r: i for i, r in enumerate(Role)})
@@ -162,11 +173,16 @@ class Directory:
         cell_deg: float = 0.05,
     ) -> None:
         self._places = places if places is not None else load_places()
-        fps = tuple(sorted(focal_points, key=_id))
+        everyone = tuple(sorted(focal_points, key=_id))
         shs = tuple(sorted(shelters, key=_id))
-        self._fp_by_id: dict[str, FocalPoint] = _unique(fps, "focal point")
+        self._fp_by_id: dict[str, FocalPoint] = _unique(everyone, "focal point")
+        # Agencies are found by id and by province only: no index below holds them.
+        fps = tuple(fp for fp in everyone if fp.role not in AGENCY_ROLES)
+        self.agencies: tuple[FocalPoint, ...] = tuple(
+            fp for fp in everyone if fp.role in AGENCY_ROLES
+        )
         self._shelter_by_id: dict[str, Shelter] = _unique(shs, "shelter")
-        records: tuple[FocalPoint | Shelter, ...] = (*fps, *shs)
+        records: tuple[FocalPoint | Shelter, ...] = (*everyone, *shs)
         for rec in records:
             commune = self._places.commune(rec.commune_code)
             if commune is None:
@@ -252,7 +268,7 @@ class Directory:
     def without(self, focal_point_ids: Iterable[str]) -> Directory:
         """This directory less some focal points (revoked since it was loaded)."""
         gone = frozenset(focal_point_ids)
-        kept = [fp for fp in self.focal_points if fp.id not in gone]
+        kept = [fp for fp in (*self.focal_points, *self.agencies) if fp.id not in gone]
         return Directory(kept, self.shelters, places=self._places)
 
     def focal_point(self, id: str) -> FocalPoint | None:

@@ -296,6 +296,28 @@ class CaseTask(SQLModel, table=True):
     body: bytes | None = _sealed()
 
 
+class AgencyReferral(SQLModel, table=True):
+    """A case referred by a focal point to an agency (health, legal aid, social protection,
+    child protection): sent, then accepted or declined with a reason, then served. Codes
+    only: nothing in it identifies anyone or tells the story."""
+
+    __tablename__ = "agency_referrals"
+    id: str = Field(primary_key=True, max_length=32)
+    case_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(32), sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True, nullable=False
+        )
+    )
+    agency_id: str = Field(foreign_key="focal_points.id", max_length=64, index=True)
+    by_focal_point_id: str = Field(foreign_key="focal_points.id", max_length=64)
+    status: str = Field(default="sent", max_length=16)  # sent | accepted | declined | served
+    reason: str | None = Field(default=None, max_length=24)  # why it was declined (a code)
+    service: str | None = Field(default=None, max_length=24)  # what was given (a code)
+    created_at: datetime = _when(default=True)
+    answered_at: datetime | None = _when(nullable=True)
+    served_at: datetime | None = _when(nullable=True)
+
+
 class EscalationDeadline(SQLModel, table=True):
     """A due time on a referral: a reminder, or an escalation to the next rung."""
 

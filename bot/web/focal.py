@@ -31,6 +31,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import func, or_
 from sqlmodel import select
 
+from bot import agencies
 from bot.rate import Window
 from bot.web.chat import CHANNEL, hotline_of, read_ops, web_state
 from bot.web.security import constant_equal
@@ -41,7 +42,7 @@ from routing.access import may_act, may_read
 from routing.duty import LOCAL_TZ
 from storage import audit, conversations, media
 from storage.db import transaction
-from storage.models import Case, CaseMessage, CaseTask, Media, Referral
+from storage.models import Case, CaseMessage, CaseTask, FocalPoint, Media, Referral
 from storage.records import data_key_of, open_from
 
 SESSION_COOKIE = "lt_focal"
@@ -446,6 +447,7 @@ async def _card(
         f'<input type="hidden" name="referral" value="{rid}">'
     )
     tasks = await _tasks_html(session, vault, key, case, hidden, readonly)
+    agency_html = await _agencies_html(session, desk, referral, case, hidden, readonly)
     services = "".join(
         f'<label class="check"><input type="checkbox" name="services" value="{_e(s)}"> '
         f"{_e(label)}</label>"
@@ -474,6 +476,7 @@ async def _card(
             if thread
             else ""
         )
+        + agency_html
         + tasks
     )
     if readonly:
@@ -514,6 +517,43 @@ async def _card(
         f'<button type="submit">{_e(_t("close"))}</button></form></details>'
         "</article>"
     )
+
+
+async def _agencies_html(
+    session, desk, referral: Referral, case: Case, hidden: str, readonly: bool
+) -> str:
+    """Each agency referral of the case and its state; unless ``readonly``, a way to refer
+    the case to an agency the survivor agreed to (bot.agencies)."""
+    listed = [
+        f"<li>{_e(s.agency)}: {_e(_agency_status(s))}</li>"
+        for s in await agencies.states(session, desk, case)
+    ]
+    items = f'<ul class="agencies">{"".join(listed)}</ul>' if listed else ""
+    focal = await session.get(FocalPoint, referral.focal_point_id)
+    choices = (
+        [] if readonly or focal is None else await agencies.eligible(session, focal, referral, case)
+    )
+    if not choices:
+        return f"<h3>{_e(_t('agencies'))}</h3>{items}" if items else ""
+    names = [(a.id, await agencies.name_of(session, desk, a)) for a in choices]
+    options = "".join(f'<option value="{_e(i)}">{_e(n)}</option>' for i, n in names)
+    return (
+        f"<h3>{_e(_t('agencies'))}</h3>{items}"
+        "<details><summary>" + _e(_t("agency_refer")) + "</summary>"
+        '<form method="post" action="/focal/act" class="block">'
+        f'{hidden}<input type="hidden" name="action" value="agency">'
+        f'<label>{_e(_t("agency"))} <select name="agency" required>{options}</select></label>'
+        f'<p class="hint">{_e(_t("agency_hint"))}</p>'
+        f'<button type="submit">{_e(_t("agency_refer"))}</button></form></details>'
+    )
+
+
+def _agency_status(state) -> str:
+    if state.status == "declined":
+        return _t("agency_declined", reason=T.decline_reason_label(LANG, state.reason or ""))
+    if state.status == "served":
+        return _t("agency_served", service=T.service_label(LANG, state.service or ""))
+    return _t(f"agency_{state.status}")
 
 
 async def _tasks_html(session, vault, key, case: Case, hidden: str, readonly: bool) -> str:
@@ -599,7 +639,9 @@ def _outcome_labels() -> list[tuple[str, str]]:
 # -- actions ----------------------------------------------------------------------------------------
 
 MAX_FORM_BYTES = 16_384
-ACTIONS = ("ack", "reply", "ask", "transfer", "close", "note", "reopen", "task", "task_done")
+ACTIONS = (
+    "ack", "reply", "ask", "transfer", "close", "note", "reopen", "task", "task_done", "agency",
+)  # fmt: skip
 _REFERRAL = re.compile(r"^[0-9a-f]{1,32}$")
 
 
@@ -736,6 +778,9 @@ async def act(request: Request) -> Response:
         ok = await press(T.data(first, referral))
         if ok:
             ok = await desk.text(CHANNEL, uid, text, now=now)
+    elif action == "agency":
+        agency = _one(form, "agency", 64)
+        ok = await agencies.refer(desk, CHANNEL, uid, referral, agency, now=now)
     elif action == "task":
         due = _due(_one(form, "due", 32), now)
         if not text or due is None:

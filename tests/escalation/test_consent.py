@@ -88,7 +88,12 @@ def test_the_agreement_screen_says_what_the_rule_does():
     from dialogs.i18n import translator
     from routing.consent import ORGANISATION_OF_ROLE
 
-    assert {role for role, org in ORGANISATION_OF_ROLE.items() if org} == {"police_desk"}
+    from routing.directory import AGENCY_ROLES
+
+    ladder = {role: org for role, org in ORGANISATION_OF_ROLE.items() if role not in AGENCY_ROLES}
+    assert {role for role, org in ladder.items() if org} == {"police_desk"}
+    # agencies are referred to by a focal point, each only with her consent to its kind
+    assert all(ORGANISATION_OF_ROLE[role] for role in AGENCY_ROLES)
     vi, en = translator("vi").gettext("who.sees"), translator("en").gettext("who.sees")
     assert 'Công an chỉ nhận báo cáo nếu bạn chọn "Công an"' in vi
     assert "công an không được báo gì cả" in vi

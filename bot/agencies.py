@@ -1,0 +1,186 @@
+"""Agencies on a case: a focal point refers it to health, legal aid, social protection or
+child protection; the agency accepts or declines with a reason, then records the service
+it gave; the focal point is told each answer and sees each referral's state.
+
+The rules are :func:`routing.access.may_refer` and :func:`routing.access.may_serve`: only
+agencies of the case's province whose kind the survivor agreed to, and an agency sees the
+case only while its referral is live and the case open, as much as she agreed to share.
+An agency answers with the buttons of its card, on Telegram or Zalo, through
+:meth:`bot.focal.FocalDesk.press` (the one entry of every focal button); everything is
+audited. Nothing here is stored but codes (:class:`storage.models.AgencyReferral`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dialogs import actions as A
+from dialogs import focal_texts as T
+from routing.access import may_refer, may_serve
+from routing.directory import AGENCY_ROLES
+from storage.db import transaction
+from storage.models import AgencyReferral, Case, FocalPoint, Referral
+from storage.records import data_key_of, open_from
+
+if TYPE_CHECKING:
+    from bot.focal import FocalDesk
+
+LANG = "vi"
+
+
+@dataclass(frozen=True)
+class AgencyState:
+    """One agency referral as the focal point's inbox shows it."""
+
+    agency: str  # its name
+    status: str  # sent | accepted | declined | served
+    reason: str | None
+    service: str | None
+
+
+async def name_of(session: AsyncSession, desk: FocalDesk, focal: FocalPoint) -> str:
+    key = await data_key_of(session, desk.store.vault, focal)
+    return open_from(desk.store.vault, key, focal, "display_name") or focal.id
+
+
+async def eligible(
+    session: AsyncSession, focal: FocalPoint, referral: Referral, case: Case
+) -> list[FocalPoint]:
+    """The agencies ``focal`` may refer ``case`` to, by id."""
+    query = select(FocalPoint).where(
+        FocalPoint.role.in_([r.value for r in AGENCY_ROLES]),
+        FocalPoint.province_code == case.province_code,
+        FocalPoint.active,
+    )
+    rows = (await session.exec(query.order_by(FocalPoint.id))).all()
+    return [a for a in rows if may_refer(focal, referral, case, a)]
+
+
+async def states(session: AsyncSession, desk: FocalDesk, case: Case) -> list[AgencyState]:
+    """Every agency referral of ``case``, oldest first."""
+    query = (
+        select(AgencyReferral, FocalPoint)
+        .join(FocalPoint, FocalPoint.id == AgencyReferral.agency_id)
+        .where(AgencyReferral.case_id == case.id)
+        .order_by(AgencyReferral.created_at, AgencyReferral.id)
+    )
+    return [
+        AgencyState(await name_of(session, desk, agency), row.status, row.reason, row.service)
+        for row, agency in (await session.exec(query)).all()
+    ]
+
+
+async def refer(
+    desk: FocalDesk,
+    channel: str,
+    user_id: str,
+    referral_id: str,
+    agency_id: str,
+    *,
+    now: datetime,
+) -> bool:
+    """Refer the case held through ``referral_id`` to ``agency_id``: its card goes to the
+    agency's chat, the focal point is told. Once per agency while a referral is live."""
+    async with desk.acting(channel, user_id):
+        async with transaction(desk.store.sessions) as session:
+            focal = await desk.identify(session, channel, user_id)
+            referral = await session.get(Referral, referral_id)
+            case = await session.get(Case, referral.case_id) if referral else None
+            agency = await session.get(FocalPoint, agency_id)
+            if focal is None:
+                return False
+            if (
+                referral is None
+                or case is None
+                or agency is None
+                or not may_refer(focal, referral, case, agency)
+            ):
+                await desk.audit(session, "focal.forbidden", focal.id, case, now)
+                return False
+            live = select(AgencyReferral).where(
+                AgencyReferral.case_id == case.id,
+                AgencyReferral.agency_id == agency.id,
+                AgencyReferral.status.in_(("sent", "accepted")),
+            )
+            if (await session.exec(live)).first() is None:
+                row = AgencyReferral(
+                    id=secrets.token_hex(16),
+                    case_id=case.id,
+                    agency_id=agency.id,
+                    by_focal_point_id=focal.id,
+                    created_at=now,
+                )
+                session.add(row)
+                await session.flush()
+                await desk.audit(session, "agency.referred", focal.id, case, now)
+                await desk.send(session, agency, await _card(session, desk, row, case), now)
+            name = await name_of(session, desk, agency)
+            text = T.text(LANG, "focal.agency.sent", agency=name, ref=case.ref)
+            await desk.tell(session, focal, text, now)
+    desk.wake()
+    return True
+
+
+async def answer(
+    session: AsyncSession,
+    desk: FocalDesk,
+    agency: FocalPoint,
+    agency_referral_id: str,
+    what: str,
+    now: datetime,
+) -> bool:
+    """An agency's button (inside the desk's transaction): accept, decline (then a
+    reason), or a service given. False when refused."""
+    row = await session.get(AgencyReferral, agency_referral_id)
+    case = await session.get(Case, row.case_id) if row else None
+    if row is None or case is None or not may_serve(agency, row, case):
+        await desk.audit(session, "focal.forbidden", agency.id, case, now)
+        return False
+    by = await session.get(FocalPoint, row.by_focal_point_id)
+    name = await name_of(session, desk, agency)
+    told: str | None = None
+    if what == T.ACCEPT and row.status == "sent":
+        row.status, row.answered_at = "accepted", now
+        await desk.send(session, agency, T.agency_service_options(LANG, row.id, case.ref), now)
+        told = T.text(LANG, "focal.agency.accepted", agency=name, ref=case.ref)
+    elif what == T.DECLINE and row.status == "sent":
+        await desk.send(session, agency, T.agency_decline_options(LANG, row.id, case.ref), now)
+        return True
+    elif what.startswith("dr.") and what[3:] in T.DECLINE_REASONS and row.status == "sent":
+        row.status, row.reason, row.answered_at = "declined", what[3:], now
+        await desk.send(session, agency, A.Send(T.text(LANG, "agency.declined", ref=case.ref)), now)
+        reason = T.decline_reason_label(LANG, row.reason)
+        told = T.text(LANG, "focal.agency.declined", agency=name, ref=case.ref, reason=reason)
+    elif what.startswith("sv.") and what[3:] in T.SERVICES and row.status == "accepted":
+        row.status, row.service, row.served_at = "served", what[3:], now
+        await desk.send(session, agency, A.Send(T.text(LANG, "agency.served", ref=case.ref)), now)
+        service = T.service_label(LANG, row.service)
+        told = T.text(LANG, "focal.agency.served", agency=name, ref=case.ref, service=service)
+    else:
+        return False
+    session.add(row)
+    await desk.audit(session, f"agency.{row.status}", agency.id, case, now)
+    if by is not None and told is not None:
+        await desk.send(session, by, A.Send(told), now)
+    return True
+
+
+async def _card(session: AsyncSession, desk: FocalDesk, row: AgencyReferral, case: Case) -> A.Send:
+    view = await desk.report_view(session, case)
+    content = T.shows_content(case.consent_referral)
+    contact = view["contact"]
+    account = view["free_text"]["account"] or None
+    return T.agency_card(
+        LANG,
+        agency_referral_id=row.id,
+        case_ref=case.ref,
+        facts=desk.facts(case, view, content),
+        account=account if content else None,
+        phone=contact.get("phone") if content and contact.get("method") == "phone" else None,
+    )
