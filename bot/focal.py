@@ -25,7 +25,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import dialogs
-from bot import agencies, deliveries
+from bot import agencies, deliveries, shelters
 from bot.attempts import AttemptLimiter
 from bot.channel import Renderer
 from dialogs import actions as A
@@ -450,6 +450,7 @@ class FocalDesk:
                 location=location,
                 commune_code=commune if commune or location else None,
                 needs=needs,
+                occupancy=await shelters.live_occupancy(session, None),
             )
         referral = Referral(
             id=secrets.token_hex(16),
@@ -723,6 +724,7 @@ class FocalDesk:
         case.services = ",".join(services) or None
         case.retain_until = retention.retain_until(now, self.retention)
         session.add_all([referral, case])
+        await shelters.end_open_stay(session, case.id, now)  # the hotline tracks no stay after
         await self._set_mode(session, focal, {}, now)
         await self._audit(
             session,

@@ -121,4 +121,8 @@ FOCAL = {
     "agency_accepted": N_("webf.agency_accepted"),
     "agency_declined": N_("webf.agency_declined"),
     "agency_served": N_("webf.agency_served"),
+    "stay": N_("webf.stay"),
+    "stay_end": N_("webf.stay_end"),
+    "place": N_("webf.place"),
+    "free": N_("webf.free"),
 }

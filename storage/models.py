@@ -318,6 +318,23 @@ class AgencyReferral(SQLModel, table=True):
     served_at: datetime | None = _when(nullable=True)
 
 
+class Placement(SQLModel, table=True):
+    """A survivor placed at a shelter for a case: while it lasts the shelter counts one
+    more person (``shelters.occupancy``), which matching reads."""
+
+    __tablename__ = "placements"
+    id: str = Field(primary_key=True, max_length=32)
+    case_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(32), sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True, nullable=False
+        )
+    )
+    shelter_id: str = Field(foreign_key="shelters.id", max_length=64, index=True)
+    by_focal_point_id: str = Field(foreign_key="focal_points.id", max_length=64)
+    placed_at: datetime = _when(default=True)
+    ended_at: datetime | None = _when(nullable=True)
+
+
 class EscalationDeadline(SQLModel, table=True):
     """A due time on a referral: a reminder, or an escalation to the next rung."""
 

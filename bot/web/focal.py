@@ -31,7 +31,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import func, or_
 from sqlmodel import select
 
-from bot import agencies
+from bot import agencies, shelters
 from bot.rate import Window
 from bot.web.chat import CHANNEL, hotline_of, read_ops, web_state
 from bot.web.security import constant_equal
@@ -42,7 +42,7 @@ from routing.access import may_act, may_read
 from routing.duty import LOCAL_TZ
 from storage import audit, conversations, media
 from storage.db import transaction
-from storage.models import Case, CaseMessage, CaseTask, FocalPoint, Media, Referral
+from storage.models import Case, CaseMessage, CaseTask, FocalPoint, Media, Referral, Shelter
 from storage.records import data_key_of, open_from
 
 SESSION_COOKIE = "lt_focal"
@@ -448,6 +448,7 @@ async def _card(
     )
     tasks = await _tasks_html(session, vault, key, case, hidden, readonly)
     agency_html = await _agencies_html(session, desk, referral, case, hidden, readonly)
+    stay_html = await _stay_html(session, desk, case, hidden, readonly)
     services = "".join(
         f'<label class="check"><input type="checkbox" name="services" value="{_e(s)}"> '
         f"{_e(label)}</label>"
@@ -477,6 +478,7 @@ async def _card(
             else ""
         )
         + agency_html
+        + stay_html
         + tasks
     )
     if readonly:
@@ -545,6 +547,42 @@ async def _agencies_html(
         f'<label>{_e(_t("agency"))} <select name="agency" required>{options}</select></label>'
         f'<p class="hint">{_e(_t("agency_hint"))}</p>'
         f'<button type="submit">{_e(_t("agency_refer"))}</button></form></details>'
+    )
+
+
+async def _stay_html(session, desk, case: Case, hidden: str, readonly: bool) -> str:
+    """Where the survivor stays (a placement), with a way to end it; or, unless
+    ``readonly``, the shelters of the province with a free place (bot.shelters)."""
+    stay = await shelters.open_stay(session, case.id)
+    if stay is not None:
+        shelter = await session.get(Shelter, stay.shelter_id)
+        name = await shelters.name_of(session, desk, shelter) if shelter else stay.shelter_id
+        end = (
+            ""
+            if readonly
+            else '<form method="post" action="/focal/act" class="inline">'
+            f'{hidden}<input type="hidden" name="action" value="leave">'
+            f'<button type="submit" class="quiet">{_e(_t("stay_end"))}</button></form>'
+        )
+        return (
+            f'<h3>{_e(_t("stay"))}</h3><p class="stay">{_e(name)} · '
+            f"{_when(stay.placed_at)}</p>{end}"
+        )
+    places = [] if readonly else await shelters.choices(session, case)
+    if not places:
+        return ""
+    options = ""
+    for shelter in places:
+        name = await shelters.name_of(session, desk, shelter)
+        free = _t("free", n=shelter.capacity - shelter.occupancy)
+        options += f'<option value="{_e(shelter.id)}">{_e(name)} · {_e(free)}</option>'
+
+    return (
+        "<details><summary>" + _e(_t("place")) + "</summary>"
+        '<form method="post" action="/focal/act" class="block">'
+        f'{hidden}<input type="hidden" name="action" value="place">'
+        f'<label>{_e(_t("stay"))} <select name="shelter" required>{options}</select></label>'
+        f'<button type="submit">{_e(_t("place"))}</button></form></details>'
     )
 
 
@@ -641,6 +679,7 @@ def _outcome_labels() -> list[tuple[str, str]]:
 MAX_FORM_BYTES = 16_384
 ACTIONS = (
     "ack", "reply", "ask", "transfer", "close", "note", "reopen", "task", "task_done", "agency",
+    "place", "leave",
 )  # fmt: skip
 _REFERRAL = re.compile(r"^[0-9a-f]{1,32}$")
 
@@ -778,6 +817,11 @@ async def act(request: Request) -> Response:
         ok = await press(T.data(first, referral))
         if ok:
             ok = await desk.text(CHANNEL, uid, text, now=now)
+    elif action == "place":
+        shelter = _one(form, "shelter", 64)
+        ok = await shelters.place(desk, CHANNEL, uid, referral, shelter, now=now)
+    elif action == "leave":
+        ok = await shelters.end_stay(desk, CHANNEL, uid, referral, now=now)
     elif action == "agency":
         agency = _one(form, "agency", 64)
         ok = await agencies.refer(desk, CHANNEL, uid, referral, agency, now=now)

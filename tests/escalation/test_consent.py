@@ -87,7 +87,6 @@ def test_the_agreement_screen_says_what_the_rule_does():
     among the focal point roles is the police desk's."""
     from dialogs.i18n import translator
     from routing.consent import ORGANISATION_OF_ROLE
-
     from routing.directory import AGENCY_ROLES
 
     ladder = {role: org for role, org in ORGANISATION_OF_ROLE.items() if role not in AGENCY_ROLES}

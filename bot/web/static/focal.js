@@ -7,14 +7,14 @@
   var notice = document.querySelector(".updated");
   var EVERY_MS = 20000;
 
+  // Busy once she has typed, ticked or chosen anything, or while a field has the focus.
+  var touched = false;
+  document.addEventListener("input", function () { touched = true; });
+  document.addEventListener("change", function () { touched = true; });
+
   function busy() {
-    var fields = document.querySelectorAll("textarea, input[name=text], input[name=ref]");
-    for (var i = 0; i < fields.length; i++) if (fields[i].value) return true;
-    var ticked = document.querySelectorAll("input[type=checkbox]:checked, select");
-    for (var j = 0; j < ticked.length; j++) {
-      if (ticked[j].tagName !== "SELECT" || ticked[j].value) return true;
-    }
-    return document.activeElement && /^(TEXTAREA|INPUT|SELECT)$/.test(document.activeElement.tagName);
+    var focused = document.activeElement;
+    return touched || (focused && /^(TEXTAREA|INPUT|SELECT)$/.test(focused.tagName));
   }
 
   function check() {

@@ -1,0 +1,133 @@
+"""Shelters kept live: a focal point places the survivor of a case at a shelter of the
+province (one she agreed to be referred to a shelter for) and ends the stay; each changes
+the shelter's occupancy at once, which matching reads (:func:`live_occupancy`). A stay
+still open when the case is closed ends with it. Audited; only codes are stored."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from routing.access import may_act
+from routing.consent import consent_of, may_receive
+from storage.db import transaction
+from storage.models import Case, FocalPoint, Placement, Referral, Shelter
+from storage.records import data_key_of, open_from
+
+if TYPE_CHECKING:
+    from bot.focal import FocalDesk
+
+LANG = "vi"
+
+
+async def live_occupancy(session: AsyncSession, province_code: str | None) -> dict[str, int]:
+    """Each shelter's occupancy as stored now (placements change it), for matching."""
+    query = select(Shelter.id, Shelter.occupancy)
+    if province_code is not None:
+        query = query.where(Shelter.province_code == province_code)
+    return dict((await session.exec(query)).all())
+
+
+async def open_stay(session: AsyncSession, case_id: str) -> Placement | None:
+    query = select(Placement).where(Placement.case_id == case_id, Placement.ended_at.is_(None))
+    return (await session.exec(query)).first()
+
+
+async def choices(session: AsyncSession, case: Case) -> list[Shelter]:
+    """The shelters of the case's province with a free place, when she agreed to a shelter."""
+    if not may_receive(consent_of(case), "shelter"):
+        return []
+    query = select(Shelter).where(Shelter.province_code == case.province_code)
+    rows = (await session.exec(query.order_by(Shelter.id))).all()
+    return [s for s in rows if s.occupancy < s.capacity]
+
+
+async def name_of(session: AsyncSession, desk: FocalDesk, shelter: Shelter) -> str:
+    key = await data_key_of(session, desk.store.vault, shelter)
+    return open_from(desk.store.vault, key, shelter, "name") or shelter.id
+
+
+async def place(
+    desk: FocalDesk,
+    channel: str,
+    user_id: str,
+    referral_id: str,
+    shelter_id: str,
+    *,
+    now: datetime,
+) -> bool:
+    """Place the survivor of the case held through ``referral_id`` at ``shelter_id``."""
+    async with desk.acting(channel, user_id):
+        async with transaction(desk.store.sessions) as session:
+            focal, referral, case = await _held(session, desk, channel, user_id, referral_id)
+            shelter = await session.get(Shelter, shelter_id)
+            if focal is None:
+                return False
+            if (
+                case is None
+                or shelter is None
+                or shelter not in await choices(session, case)
+                or await open_stay(session, case.id) is not None
+            ):
+                await desk.audit(session, "focal.forbidden", focal.id, case, now)
+                return False
+            session.add(
+                Placement(
+                    id=secrets.token_hex(16),
+                    case_id=case.id,
+                    shelter_id=shelter.id,
+                    by_focal_point_id=focal.id,
+                    placed_at=now,
+                )
+            )
+            shelter.occupancy, shelter.updated_at = shelter.occupancy + 1, now
+            session.add(shelter)
+            await desk.audit(session, "shelter.placed", focal.id, case, now)
+    desk.wake()
+    return True
+
+
+async def end_stay(
+    desk: FocalDesk, channel: str, user_id: str, referral_id: str, *, now: datetime
+) -> bool:
+    """End the open stay of the case held through ``referral_id``."""
+    async with desk.acting(channel, user_id):
+        async with transaction(desk.store.sessions) as session:
+            focal, _referral, case = await _held(session, desk, channel, user_id, referral_id)
+            if focal is None or case is None:
+                return False
+            ended = await end_open_stay(session, case.id, now)
+            await desk.audit(
+                session, "shelter.left" if ended else "focal.forbidden", focal.id, case, now
+            )
+    return ended
+
+
+async def end_open_stay(session: AsyncSession, case_id: str, now: datetime) -> bool:
+    """End a case's open stay, if any: the shelter counts one person fewer."""
+    stay = await open_stay(session, case_id)
+    if stay is None:
+        return False
+    stay.ended_at = now
+    shelter = await session.get(Shelter, stay.shelter_id)
+    if shelter is not None:
+        shelter.occupancy, shelter.updated_at = max(0, shelter.occupancy - 1), now
+        session.add(shelter)
+    session.add(stay)
+    return True
+
+
+async def _held(
+    session: AsyncSession, desk: FocalDesk, channel: str, user_id: str, referral_id: str
+) -> tuple[FocalPoint | None, Referral | None, Case | None]:
+    """The focal point acting and the case it may act on through ``referral_id``."""
+    focal = await desk.identify(session, channel, user_id)
+    referral = await session.get(Referral, referral_id)
+    case = await session.get(Case, referral.case_id) if referral else None
+    if focal is None or referral is None or case is None or not may_act(focal, referral, case):
+        return focal, None, None
+    return focal, referral, case
