@@ -1,0 +1,58 @@
+"""stats_ledger, with a backfill of the cases already stored
+
+Non-identifying tallies of case events that reports read instead of the case rows, so a
+period's figures survive retention (issue #20). See storage/ledger.py.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-05
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "stats_ledger",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("event", sa.String(length=16), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("opened", sa.Date(), nullable=False),
+        sa.Column("counted", sa.Boolean(), nullable=False),
+        sa.Column("urgency", sa.String(length=16), nullable=False),
+        sa.Column("province_code", sa.String(length=8), nullable=True),
+        sa.Column("commune_code", sa.String(length=8), nullable=True),
+        sa.Column("channel", sa.String(length=16), nullable=True),
+        sa.Column("reporter", sa.String(length=16), nullable=True),
+        sa.Column("category", sa.String(length=40), nullable=True),
+        sa.Column("context", sa.String(length=40), nullable=True),
+        sa.Column("age_band", sa.String(length=16), nullable=True),
+        sa.Column("sex", sa.String(length=16), nullable=True),
+        sa.Column("disability", sa.Boolean(), nullable=True),
+        sa.Column("ethnic_code", sa.String(length=8), nullable=True),
+        sa.Column("migrant", sa.Boolean(), nullable=True),
+        sa.Column("service", sa.String(length=32), nullable=True),
+        sa.Column("level", sa.Integer(), nullable=True),
+        sa.Column("level_from", sa.Integer(), nullable=True),
+        sa.Column("minutes", sa.Integer(), nullable=True),
+        sa.Column("within_sla", sa.Boolean(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_stats_ledger_opened", "stats_ledger", ["opened", "event"])
+    # The cases already stored get their rows now: their figures survive their deletion too.
+    from storage.ledger import backfill
+
+    backfill(op.get_bind())
+
+
+def downgrade() -> None:
+    op.drop_index("ix_stats_ledger_opened", table_name="stats_ledger")
+    op.drop_table("stats_ledger")
