@@ -144,6 +144,7 @@ def _sheet_name(table_id: str, used: set[str]) -> str:
         "escalations": "Leo thang",
         "coverage": "Độ bao phủ",
         "shelters": "Nơi tạm lánh",
+        "uncounted": "Không thống kê",
     }
     if table_id.startswith("reports_by_commune_month"):
         return "Theo xã và tháng"

@@ -76,6 +76,9 @@ async def test_counts_match_the_dataset(store) -> None:
     assert agg.by_place_month == dict(expected)
     assert agg.by_province_month()[(DAK_LAK, "2026-01")] == 15
     assert agg.by_province_month()[(GIA_LAI, "2026-12")] == 2  # 23:30 local on 31 Dec counts
+    # Without consent: one total by urgency, in no other table (their services and
+    # referrals neither).
+    assert agg.uncounted == {"immediate": 10}
     for dim in ("category", "reporter", "channel", "age_band", "sex", "urgency"):
         want = Counter((s.province, getattr(s, dim) or "unknown") for s in counted)
         assert agg.by_dimension[dim] == dict(want), dim
