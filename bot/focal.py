@@ -598,7 +598,11 @@ class FocalDesk:
         if action == T.ACK:
             # Stops the climb (pending deadlines cancelled) and is audited; twice is harmless.
             stopped = await escalation.acknowledge(
-                session, referral.id, focal.id, now, keyring=self.store.keyring,
+                session,
+                referral.id,
+                focal.id,
+                now,
+                keyring=self.store.keyring,
                 sla_minutes=self.sla_minutes,
             )
             await self._tell(session, focal, T.text(FOCAL_LANG, "focal.acked", ref=case.ref), now)

@@ -36,6 +36,7 @@ __all__ = [
     "UNKNOWN",
     "LOCAL_OFFSET",
     "Aggregates",
+    "PRESETS",
     "Period",
     "collect",
     "quantile",
@@ -60,6 +61,7 @@ LEDGER_COLUMNS_READ = (
     "event", "day", "opened", "counted", "province_code", "commune_code", "service", "level",
     "level_from", "minutes", "within_sla", *DIMENSIONS,
 )  # fmt: skip
+PRESETS = ("month", "half", "year", "action")
 COMMUNE_ROLES = ("primary", "backup", "commune_leadership", "police_desk")
 
 
@@ -81,6 +83,39 @@ class Period:
             raise ValueError("a commune's period names its province too")
         if self.as_of is not None and self.as_of < self.start:
             raise ValueError("the cut-off is before the period starts")
+
+    @classmethod
+    def preset(
+        cls,
+        kind: str,
+        year: int,
+        *,
+        month: int | None = None,
+        half: int | None = None,
+        province: str | None = None,
+        commune: str | None = None,
+        as_of: date | None = None,
+    ) -> Period:
+        """The plans' reporting periods: a ``month`` (1–12), a ``half`` year (1: January–June,
+        2: July–December), the ``year``, and the ``action`` month (15/11–15/12: the action
+        month for gender equality and against gender-based violence)."""
+        if kind == "year":
+            start, end = date(year, 1, 1), date(year, 12, 31)
+        elif kind == "half":
+            if half not in (1, 2):
+                raise ValueError("a half year is 1 or 2")
+            start = date(year, 1, 1) if half == 1 else date(year, 7, 1)
+            end = date(year, 6, 30) if half == 1 else date(year, 12, 31)
+        elif kind == "month":
+            if month is None or not 1 <= month <= 12:
+                raise ValueError("a month is 1 to 12")
+            start = date(year, month, 1)
+            end = (date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)) - timedelta(1)
+        elif kind == "action":
+            start, end = date(year, 11, 15), date(year, 12, 15)
+        else:
+            raise ValueError(f"unknown period {kind!r} (use {', '.join(PRESETS)})")
+        return cls(start, end, province, commune, as_of)
 
     @property
     def scope(self) -> str:
@@ -238,9 +273,7 @@ async def collect(
         .group_by(province_key, L.service)
     )
     for p, service, n in await _rows(session, stmt):
-        row = agg.services.setdefault(
-            _key(p), {"cases": 0, "any": 0, **dict.fromkeys(SERVICES, 0)}
-        )
+        row = agg.services.setdefault(_key(p), {"cases": 0, "any": 0, **dict.fromkeys(SERVICES, 0)})
         name = "any" if service == ANY_SERVICE else service
         if name in row and name != "cases":
             row[name] += int(n)

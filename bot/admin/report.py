@@ -76,7 +76,7 @@ def province_label(code: str) -> str:
     return found.name if found else code
 
 
-def _commune_label(code: str) -> str:
+def commune_label(code: str) -> str:
     if code == UNKNOWN:
         return "Không rõ"
     found = load_places().commune(PlaceCode.commune(code)) if code.isdigit() else None
@@ -205,7 +205,7 @@ def build_report(
                 f"reports_by_commune_month:{p}",
                 f"Số tin báo theo xã và tháng — {province_label(p)}",
                 "Xã/phường/đặc khu",
-                [(c, _commune_label(c)) for c in communes],
+                [(c, commune_label(c)) for c in communes],
                 month_cols,
                 commune_counts,
                 col_totals=by_month["cells"][i],

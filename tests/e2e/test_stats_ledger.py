@@ -127,8 +127,7 @@ async def exports(runtime, year: int) -> dict[str, object]:
         "csv": render(report, "csv"),
         "xlsx": xlsx_values(render(report, "xlsx")),
         # the raw counts too: the published ones hide 1-4 as "<5"
-        "raw": (agg.by_place_month, agg.by_dimension, agg.services, agg.referrals,
-                agg.uncounted),
+        "raw": (agg.by_place_month, agg.by_dimension, agg.services, agg.referrals, agg.uncounted),
     }
 
 
