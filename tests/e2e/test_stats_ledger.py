@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func
+import pytest
+from sqlalchemy import func, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.admin.export import compute_report, render, sla_from_settings, yearly_period
@@ -190,4 +192,9 @@ async def test_the_ledger_holds_nothing_that_leads_back_to_a_case(runtime, fake_
         assert identifier not in values
     for r in rows:
         assert len(r.id) == 32 and r.id != case.id  # a random UUID, not a sequence
+    # SQLite numbers a table's rows in insertion order unless it has no rowid.
+    async with runtime.store.engine.connect() as conn:
+        assert runtime.store.engine.dialect.name == "sqlite"
+        with pytest.raises(OperationalError, match="rowid"):
+            await conn.execute(text("SELECT rowid FROM stats_ledger"))
         assert str(r.day) == "2026-04-02" and str(r.opened) == "2026-04-02"

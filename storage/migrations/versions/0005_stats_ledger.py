@@ -45,6 +45,8 @@ def upgrade() -> None:
         sa.Column("minutes", sa.Integer(), nullable=True),
         sa.Column("within_sla", sa.Boolean(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
+        # SQLite: no hidden rowid numbering the rows in the order of the events.
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_stats_ledger_opened", "stats_ledger", ["opened", "event"])
     # The cases already stored get their rows now: their figures survive their deletion too.
