@@ -369,12 +369,9 @@ class StatsLedger(SQLModel, table=True):
     case is deleted, never joined back to it (random key, no case id, days not instants)."""
 
     __tablename__ = "stats_ledger"
-    # SQLite: WITHOUT ROWID, or its hidden rowid would number the rows in the order of
-    # the events, which a copy of the database could line up with the cases' own rowids.
-    __table_args__ = (
-        sa.Index("ix_stats_ledger_opened", "opened", "event"),
-        {"sqlite_with_rowid": False},
-    )
+    # On SQLite a trigger (migration 0005) gives each row a random rowid: the hidden one
+    # would number the rows in the order of the events, to be lined up with the cases'.
+    __table_args__ = (sa.Index("ix_stats_ledger_opened", "opened", "event"),)
     id: str = Field(primary_key=True, max_length=32)  # random UUID: no order to join by
     event: str = Field(
         max_length=16
