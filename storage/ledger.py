@@ -17,7 +17,7 @@ event is recorded where it happens: ``created`` in :func:`storage.cases.create_c
 there), ``escalated`` in the escalation tick, ``acknowledged`` in
 :func:`storage.escalation.acknowledge`, ``served``/``closed`` when a focal point closes a
 case (``bot.focal.FocalDesk._close``). :func:`backfill` writes the rows of cases stored
-before the ledger existed (migration 0005).
+before the ledger existed (migration 0007).
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def within(seconds: float, urgency: str | None, sla_minutes: Mapping[str, int]) 
 
 def backfill(connection: sa.Connection, *, sla_minutes: Mapping[str, int] | None = None) -> int:
     """Write the ledger rows of the cases already stored (a sync connection; migration
-    0005). Acknowledgements are judged against ``sla_minutes`` (the default SLA unless
+    0007). Acknowledgements are judged against ``sla_minutes`` (the default SLA unless
     given): the settings of the time are not known to a migration. Referrals are recorded
     at the rung they reached. Returns the number of rows written."""
     sla = dict(sla_minutes or DEFAULT_SLA_MINUTES)

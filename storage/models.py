@@ -369,7 +369,7 @@ class StatsLedger(SQLModel, table=True):
     case is deleted, never joined back to it (random key, no case id, days not instants)."""
 
     __tablename__ = "stats_ledger"
-    # On SQLite a trigger (migration 0005) gives each row a random rowid: the hidden one
+    # On SQLite a trigger (migration 0007) gives each row a random rowid: the hidden one
     # would number the rows in the order of the events, to be lined up with the cases'.
     __table_args__ = (sa.Index("ix_stats_ledger_opened", "opened", "event"),)
     id: str = Field(primary_key=True, max_length=32)  # random UUID: no order to join by

@@ -1,4 +1,4 @@
-"""Migration 0005 gives the cases already stored their statistics-ledger rows, so their
+"""Migration 0007 gives the cases already stored their statistics-ledger rows, so their
 figures survive their deletion like those of cases made after it."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ T0 = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # 03:00 on 3 March in Vietnam
 async def test_the_migration_backfills_the_cases_already_stored(database) -> None:
     engine = make_engine(database.url)
     try:
-        await migrate.upgrade(engine, "0004")
+        await migrate.upgrade(engine, "0006")
         case = dict(data_key_id="k", created_at=T0, updated_at=T0, channel="zalo",
                     reporter="survivor", place_scheme="2025", province_code="66",
                     commune_code="24121", category="rape", urgency="high", age_band="18-25",
