@@ -30,7 +30,7 @@ from bot.channel import Renderer
 from dialogs import actions as A
 from dialogs import events as E
 from dialogs import focal_texts as T
-from routing.access import may_act
+from routing.access import may_act, may_hand, may_read
 from routing.consent import consent_of, may_receive
 from routing.directory import CommuneSuggestion, Directory, Role
 from routing.ladder import after_hours, should_tell_survivor, urgent_alert_copies, wants_news
@@ -46,7 +46,14 @@ from routing.places import PlaceCode, load_places
 from storage import audit, conversations, escalation, ledger, media, outbox, refusals, retention
 from storage.db import after_commit, transaction
 from storage.keyring import PURPOSE_INVITE
-from storage.models import Case, CaseMessage, EscalationDeadline, FocalPoint, Referral
+from storage.models import (
+    Case,
+    CaseMessage,
+    CaseTask,
+    EscalationDeadline,
+    FocalPoint,
+    Referral,
+)
 from storage.records import data_key_of, open_from, seal_into
 from storage.store import Store
 
@@ -54,6 +61,9 @@ INVITE_TTL = timedelta(hours=72)
 _ENDED = ("closed", "transferred")  # referral states no one works on any more
 WEB = "web"
 WEB_SESSION_TTL = timedelta(hours=8)  # a web sign-in lasts a working day at most
+WEB_CODE_COMMAND = "/web"  # in a bound chat: send me a web sign-in code
+WEB_CODE_TTL = timedelta(minutes=10)
+NOTE = "note"  # a case message that is an internal note: never shown to the reporter
 BOUND_REFRESH_S = 30.0
 # The web session acting right now: its confirmations go to that page, not the chat.
 _ACTING_WEB_SESSION: ContextVar[str | None] = ContextVar("acting_web_session", default=None)
@@ -241,6 +251,13 @@ class FocalDesk:
             )
             row = (await session.exec(query)).first()
             if row is None or row.invite_expires_at is None or row.invite_expires_at < now:
+                row = None
+            elif channel == WEB:
+                row.invite_hash = row.invite_expires_at = None  # the invite is used up
+                session.add(row)
+            if row is None and channel == WEB:
+                row = await self._take_web_code(session, code, now)
+            if row is None:
                 self.invite_attempts.missed(actor)
                 await refusals.count(session, self.store.keyring, "focal.bad_invite", at=now)
                 await self._tell_chat(
@@ -249,8 +266,6 @@ class FocalDesk:
                 return InviteTried(None)
             if channel == WEB:
                 # A web sign-in opens a session beside the chat account; it binds nothing.
-                row.invite_hash = row.invite_expires_at = None
-                session.add(row)
                 await conversations.save(
                     session,
                     self.store.vault,
@@ -295,6 +310,42 @@ class FocalDesk:
             self._bound.add(identity)
         self._wake()
         return InviteTried(row.id)
+
+    async def _send_web_code(self, session: AsyncSession, focal: FocalPoint, now: datetime) -> None:
+        """A one-time web sign-in code, sent to the chat account bound to ``focal``: the
+        chat is the second factor, so a focal point signs in again without an
+        administrator. It opens a web session only (it binds no chat) and dies when used
+        or after WEB_CODE_TTL."""
+        code = new_invite_code()
+        await conversations.save(
+            session,
+            self.store.vault,
+            _web_code_key(self.store, code),
+            {"focal": focal.id},
+            now=now,
+            ttl=WEB_CODE_TTL,
+        )
+        await self._audit(
+            session, action="focal.web_code_sent", role="focal_point", actor_id=focal.id, now=now
+        )
+        minutes = int(WEB_CODE_TTL.total_seconds() // 60)
+        await self._tell(
+            session, focal, T.text(FOCAL_LANG, "focal.web_code", code=code, minutes=minutes), now
+        )
+
+    async def _take_web_code(
+        self, session: AsyncSession, code: str, now: datetime
+    ) -> FocalPoint | None:
+        """The active focal point an unexpired web sign-in code was sent to; the code dies."""
+        key = _web_code_key(self.store, code)
+        row, state = await conversations.load(session, self.store.vault, key)
+        if row is None:
+            return None
+        await conversations.shred(session, self.store.vault, key)
+        if not isinstance(state, dict) or row.expires_at < now:
+            return None
+        focal = await session.get(FocalPoint, str(state.get("focal") or ""))
+        return focal if focal is not None and focal.active else None
 
     async def sign_out(self, session: AsyncSession, session_id: str) -> None:
         """End a focal point's web session (its key is shredded)."""
@@ -718,6 +769,10 @@ class FocalDesk:
                 return False
             if not await self._first_delivery(session, channel, user_id, update, now):
                 return True  # applied before the crash that brought it again
+            if channel != WEB and body.strip().lower() == WEB_CODE_COMMAND:
+                await self._send_web_code(session, focal, now)
+                self._wake()
+                return True
             mode = await self._mode(session, focal)
             referral = await session.get(Referral, mode.get("ref", "")) if mode.get("ref") else None
             case = await session.get(Case, referral.case_id) if referral else None
@@ -809,6 +864,238 @@ class FocalDesk:
         if self.on_referral is not None:
             await self.on_referral(session, new, case, now)
 
+    # -- the province --------------------------------------------------------------------------
+
+    async def hand_case(
+        self, channel: str, user_id: str, case_id: str, target_id: str, *, now: datetime
+    ) -> bool:
+        """A province desk takes over an open case of its province (``target_id`` is its
+        own id) or gives it to another focal point there (:func:`routing.access.may_hand`).
+        The live referral ends as transferred and its holder is told; a case taken over
+        is acknowledged by the desk, one given away gets a card and a new deadline.
+        False, and audited, when the rule refuses."""
+        token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
+        try:
+            async with transaction(self.store.sessions) as session:
+                done = await self._hand_case(session, channel, user_id, case_id, target_id, now)
+        finally:
+            _ACTING_WEB_SESSION.reset(token)
+        self._wake()
+        return done
+
+    async def _hand_case(
+        self,
+        session: AsyncSession,
+        channel: str,
+        user_id: str,
+        case_id: str,
+        target_id: str,
+        now: datetime,
+    ) -> bool:
+        desk = await self.identify(session, channel, user_id)
+        case = await session.get(Case, case_id)
+        target = await session.get(FocalPoint, target_id)
+        if desk is None:
+            return False
+        if case is None or target is None or not may_hand(desk, case, target):
+            await self._audit(
+                session, action="focal.forbidden", role="focal_point", actor_id=desk.id,
+                case_id=case.id if case else None, now=now,
+            )  # fmt: skip
+            return False
+        live = select(Referral).where(Referral.case_id == case.id, Referral.status.not_in(_ENDED))
+        held = list((await session.exec(live)).all())
+        if any(r.focal_point_id == target.id and r.acknowledged_at for r in held):
+            return True  # already theirs, and taken
+        for referral in held:
+            referral.status, referral.closed_at = "transferred", now
+            session.add(referral)
+            holder = await session.get(FocalPoint, referral.focal_point_id)
+            if holder is not None and holder.id != target.id:
+                body = T.text(FOCAL_LANG, "focal.handed_away", ref=case.ref)
+                await self._send(session, holder, A.Send(body), now)
+        taking = target.id == desk.id
+        new = Referral(
+            id=secrets.token_hex(16),
+            case_id=case.id,
+            focal_point_id=target.id,
+            status="acknowledged" if taking else "notified",
+            level=max((r.level for r in held), default=0),
+            created_at=now,
+            notified_at=now,
+            acknowledged_at=now if taking else None,
+        )
+        case.assigned_focal_point_id = target.id
+        if taking and case.status in ("new", "notified", "transferred"):
+            case.status = "acknowledged"
+        elif not taking:
+            case.status = "transferred"
+        session.add_all([new, case])
+        await session.flush()
+        await self._audit(
+            session,
+            action="referral.taken_over" if taking else "referral.reassigned",
+            role="focal_point",
+            actor_id=desk.id,
+            case_id=case.id,
+            now=now,
+        )
+        report = await _report_view(session, self.store, case)
+        await self.send_card(session, new, case, report, now)
+        if not taking and self.on_referral is not None:
+            await self.on_referral(session, new, case, now)
+        await self._tell(
+            session,
+            desk,
+            T.text(FOCAL_LANG, "focal.taken" if taking else "focal.handed", ref=case.ref),
+            now,
+        )
+        return True
+
+    async def note(
+        self, channel: str, user_id: str, referral_id: str, body: str, *, now: datetime
+    ) -> bool:
+        """An internal note on a case (sealed like its messages): for the hotline's people
+        who may read the case, never relayed to the reporter. False when refused."""
+        token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
+        try:
+            async with transaction(self.store.sessions) as session:
+                focal = await self.identify(session, channel, user_id)
+                referral = await session.get(Referral, referral_id)
+                case = await session.get(Case, referral.case_id) if referral else None
+                if focal is None:
+                    return False
+                if referral is None or case is None or not may_act(focal, referral, case):
+                    await self._audit(
+                        session, action="focal.forbidden", role="focal_point",
+                        actor_id=focal.id, case_id=case.id if case else None, now=now,
+                    )  # fmt: skip
+                    return False
+                message = CaseMessage(
+                    id=secrets.token_hex(16),
+                    case_id=case.id,
+                    data_key_id=case.data_key_id,
+                    sender=NOTE,
+                    created_at=now,
+                )
+                key = await data_key_of(session, self.store.vault, case)
+                seal_into(self.store.vault, key, message, body={"texts": [body], "by": focal.id})
+                session.add(message)
+                await self._audit(
+                    session, action="focal.note", role="focal_point", actor_id=focal.id,
+                    case_id=case.id, now=now,
+                )  # fmt: skip
+                await self._tell(
+                    session, focal, T.text(FOCAL_LANG, "focal.noted", ref=case.ref), now
+                )
+        finally:
+            _ACTING_WEB_SESSION.reset(token)
+        self._wake()
+        return True
+
+    # -- follow-up tasks -------------------------------------------------------------------------
+
+    async def add_task(
+        self,
+        channel: str,
+        user_id: str,
+        referral_id: str,
+        body: str,
+        due_at: datetime,
+        *,
+        now: datetime,
+    ) -> bool:
+        """A follow-up on a case, for the focal point who sets it, reminded in their chat
+        once due (:meth:`remind_tasks`). Its words are sealed like the case's messages."""
+        token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
+        try:
+            async with transaction(self.store.sessions) as session:
+                focal = await self.identify(session, channel, user_id)
+                referral = await session.get(Referral, referral_id)
+                case = await session.get(Case, referral.case_id) if referral else None
+                if focal is None or referral is None or case is None:
+                    return False
+                if not may_act(focal, referral, case):
+                    await self._audit(
+                        session, action="focal.forbidden", role="focal_point",
+                        actor_id=focal.id, case_id=case.id, now=now,
+                    )  # fmt: skip
+                    return False
+                task = CaseTask(
+                    id=secrets.token_hex(16),
+                    case_id=case.id,
+                    data_key_id=case.data_key_id,
+                    focal_point_id=focal.id,
+                    created_at=now,
+                    due_at=due_at,
+                )
+                key = await data_key_of(session, self.store.vault, case)
+                seal_into(self.store.vault, key, task, body=body)
+                session.add(task)
+                await self._audit(
+                    session, action="focal.task_added", role="focal_point", actor_id=focal.id,
+                    case_id=case.id, now=now,
+                )  # fmt: skip
+        finally:
+            _ACTING_WEB_SESSION.reset(token)
+        return True
+
+    async def finish_task(self, channel: str, user_id: str, task_id: str, *, now: datetime) -> bool:
+        """Mark a task done: its assignee, or anyone who may act on its case."""
+        async with transaction(self.store.sessions) as session:
+            focal = await self.identify(session, channel, user_id)
+            task = await session.get(CaseTask, task_id)
+            if focal is None or task is None:
+                return False
+            if task.focal_point_id != focal.id:
+                case = await session.get(Case, task.case_id)
+                live = select(Referral).where(
+                    Referral.case_id == task.case_id, Referral.status.not_in(_ENDED)
+                )
+                referrals = (await session.exec(live)).all()
+                if case is None or not any(may_act(focal, r, case) for r in referrals):
+                    return False
+            task.done_at = now
+            session.add(task)
+            await self._audit(
+                session, action="focal.task_done", role="focal_point", actor_id=focal.id,
+                case_id=task.case_id, now=now,
+            )  # fmt: skip
+        return True
+
+    async def remind_tasks(self, *, now: datetime) -> int:
+        """Remind each open task's assignee in their chat once it is due (once only); the
+        tasks of closed cases are not reminded. The number reminded."""
+        due = (
+            select(CaseTask, Case)
+            .join(Case, Case.id == CaseTask.case_id)
+            .where(
+                CaseTask.done_at.is_(None),
+                CaseTask.reminded_at.is_(None),
+                CaseTask.due_at <= now,
+                Case.status.not_in(("closed", "withdrawn")),
+            )
+            .limit(500)
+        )
+        reminded = 0
+        async with transaction(self.store.sessions) as session:
+            for task, case in (await session.exec(due)).all():
+                task.reminded_at = now
+                session.add(task)
+                focal = await session.get(FocalPoint, task.focal_point_id)
+                if focal is None or not focal.active:
+                    continue
+                key = await data_key_of(session, self.store.vault, case)
+                body = open_from(self.store.vault, key, task, "body") or ""
+                text = T.text(FOCAL_LANG, "focal.task_due", ref=case.ref, task=body)
+                if await self._send(session, focal, A.Send(text), now):
+                    reminded += 1
+        self._wake()
+        return reminded
+
+    async def remind_tasks_now(self) -> int:
+        return await self.remind_tasks(now=datetime.now(UTC))
+
     # -- relay --------------------------------------------------------------------------------
 
     async def relay_to_survivor(
@@ -892,8 +1179,50 @@ class FocalDesk:
         await self._send(session, focal, A.Send(body, options), now)
         return True
 
+    async def reopen(self, channel: str, user_id: str, referral_id: str, *, now: datetime) -> bool:
+        """A closed case reopened from the inbox by the one who held it, or by its province
+        desk, to that holder (as when the reporter writes after closing). False when
+        refused or not closed."""
+        token = _ACTING_WEB_SESSION.set(user_id if channel == WEB else None)
+        try:
+            async with transaction(self.store.sessions) as session:
+                focal = await self.identify(session, channel, user_id)
+                referral = await session.get(Referral, referral_id)
+                case = await session.get(Case, referral.case_id) if referral else None
+                holder = (
+                    await session.get(FocalPoint, referral.focal_point_id) if referral else None
+                )
+                if focal is None:
+                    return False
+                allowed = (
+                    case is not None
+                    and holder is not None
+                    and case.status == "closed"
+                    and may_read(focal, referral, case)
+                    and (focal.id == holder.id or focal.role == Role.PROVINCE_DESK)
+                )
+                if not allowed or not await self._reopen(session, holder, case, now, by=focal):
+                    await self._audit(
+                        session, action="focal.forbidden", role="focal_point", actor_id=focal.id,
+                        case_id=case.id if case else None, now=now,
+                    )  # fmt: skip
+                    return False
+                await self._tell(
+                    session, focal, T.text(FOCAL_LANG, "focal.reopened_by_you", ref=case.ref), now
+                )
+        finally:
+            _ACTING_WEB_SESSION.reset(token)
+        self._wake()
+        return True
+
     async def _reopen(
-        self, session: AsyncSession, focal: FocalPoint, case: Case, now: datetime
+        self,
+        session: AsyncSession,
+        focal: FocalPoint,
+        case: Case,
+        now: datetime,
+        *,
+        by: FocalPoint | None = None,
     ) -> bool:
         """Reopen a closed case to its last holder while they are in the directory: their
         referral is notified again (back in their web inbox, to be acknowledged anew, with
@@ -919,7 +1248,8 @@ class FocalDesk:
         await self._audit(
             session,
             action="case.reopened",
-            role="survivor",
+            role="focal_point" if by else "survivor",
+            actor_id=by.id if by else None,
             case_id=case.id,
             now=now,
         )
@@ -1058,10 +1388,13 @@ class FocalDesk:
             return False
         return await self.tell_survivor(session, case, E.CaseNews(case.ref, "climbed"), event.now)
 
-    async def card_for(self, session: AsyncSession, referral: Referral, case: Case) -> A.Send:
-        """The card of a stored case (for an inbox), rebuilt from its sealed fields."""
+    async def card_for(
+        self, session: AsyncSession, referral: Referral, case: Case, *, fresh: bool = True
+    ) -> A.Send:
+        """The card of a stored case (for an inbox), rebuilt from its sealed fields;
+        ``fresh``: titled as a new report."""
         report = await _report_view(session, self.store, case)
-        return await self._card(session, referral, case, report)
+        return await self._card(session, referral, case, report, fresh=fresh)
 
     async def _card(
         self,
@@ -1071,6 +1404,7 @@ class FocalDesk:
         report: dict[str, Any] | None = None,
         *,
         recordings: int | None = None,
+        fresh: bool = True,
     ) -> A.Send:
         """The card, always rebuilt from the stored case (``report`` is ignored: the first
         card, a transfer's and an escalation's say the same). Only what the task needs;
@@ -1100,6 +1434,7 @@ class FocalDesk:
             phone=contact.get("phone") if content and contact.get("method") == "phone" else None,
             reason=await _card_reason(session, referral),
             recordings=recordings,
+            fresh=fresh,
         )
 
     def _facts(self, case: Case, view: dict[str, Any], content: bool) -> T.CardFacts:
@@ -1323,6 +1658,12 @@ class InviteTried:
 def _web_key(store: Store, session_id: str) -> str:
     """Where a focal point's web session is kept (a keyed hash of the session id)."""
     return "fw:" + conversations.conversation_key(store.vault, WEB, session_id)[:60]
+
+
+def _web_code_key(store: Store, code: str) -> str:
+    """Where a web sign-in code sent to a bound chat waits (a keyed hash of its digits)."""
+    digits = "".join(ch for ch in code if ch.isdigit())
+    return "fc:" + conversations.conversation_key(store.vault, "web-code", digits)[:60]
 
 
 def _mode_key(focal: FocalPoint) -> str:

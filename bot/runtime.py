@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 SHRED_EVERY_S = 600
 WEBHOOK_STORE_ATTEMPTS = 3
 RETENTION_EVERY_S = 3600
+TASKS_EVERY_S = 60  # a follow-up is reminded within a minute of its due time
 DIRECTORY_REFRESH_S = 300  # an import by `hotline directory import` shows up within this
 
 
@@ -127,6 +128,13 @@ class Runtime:
                 runtime.desk.retention_round_now,
                 "interval",
                 seconds=RETENTION_EVERY_S,
+                max_instances=1,
+                coalesce=True,
+            )
+            runtime.scheduler.add_job(
+                runtime.desk.remind_tasks_now,
+                "interval",
+                seconds=TASKS_EVERY_S,
                 max_instances=1,
                 coalesce=True,
             )

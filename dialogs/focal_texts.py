@@ -41,6 +41,27 @@ _CATEGORY = {
 }
 
 
+_ROLE = {
+    "primary": N_("focal.role.primary"),
+    "backup": N_("focal.role.backup"),
+    "commune_leadership": N_("focal.role.commune_leadership"),
+    "police_desk": N_("focal.role.police_desk"),
+    "province_desk": N_("focal.role.province_desk"),
+}
+
+
+def urgency_label(lang: str, urgency: str) -> str:
+    return translator(_lang(lang)).gettext(_URGENCY.get(urgency, _URGENCY["normal"]))
+
+
+def category_label(lang: str, category: str | None) -> str:
+    return translator(_lang(lang)).gettext(_CATEGORY[category]) if category in _CATEGORY else "—"
+
+
+def role_label(lang: str, role: str) -> str:
+    return translator(_lang(lang)).gettext(_ROLE[role]) if role in _ROLE else role
+
+
 # Why a card reached a rung above the first (not the urgency reasons, _REASON below).
 _ROUTED = {
     "escalated": N_("focal.card.escalated"),
@@ -214,12 +235,15 @@ def referral_card(
     level: int = 0,
     recordings: int = 0,
     reason: str | None = None,
+    fresh: bool = True,
 ) -> A.Send:
     """The card a focal point receives; ``account``/``phone``/``recordings`` and the
     location in ``facts`` only when consented. Recordings made in the web chat are played
-    in the web inbox only: the card says how many there are and where to listen."""
+    in the web inbox only: the card says how many there are and where to listen.
+    ``fresh``: titled as a new report; otherwise as a case (an inbox showing it later)."""
     tr = translator(_lang(lang))
-    lines = [tr.gettext(N_("focal.card.title"), ref=case_ref), *card_lines(lang, facts)]
+    title = N_("focal.card.title") if fresh else N_("focal.card.case")
+    lines = [tr.gettext(title, ref=case_ref), *card_lines(lang, facts)]
     if shelter:
         lines.append(tr.gettext(N_("focal.card.shelter"), shelter=shelter))
     # Why it reached this rung: climbed after a missed deadline, or sent straight here
@@ -303,6 +327,13 @@ MESSAGES = (
     N_("focal.bound"),
     N_("focal.bad_code"),
     N_("focal.invite.wait"),
+    N_("focal.web_code"),
+    N_("focal.taken"),
+    N_("focal.noted"),
+    N_("focal.task_due"),
+    N_("focal.reopened_by_you"),
+    N_("focal.handed"),
+    N_("focal.handed_away"),
     N_("focal.acked"),
     N_("focal.reply.prompt"),
     N_("focal.ask.prompt"),

@@ -310,6 +310,48 @@ PROMISES: tuple[Promise, ...] = (
         ),
     ),
     Promise(
+        "focal_web_code",
+        "focal",
+        "`/web` in the bound chat sends a one-time web sign-in code that works once, only on "
+        "the web, and only within its minutes.",
+        ("focal.bound", "focal.web_code"),
+        (
+            "tests/e2e/test_focal_web_code.py::"
+            "test_web_in_the_bound_telegram_chat_sends_a_code_that_signs_in_once",
+            "tests/e2e/test_focal_web_code.py::test_a_web_code_binds_no_other_chat",
+            "tests/e2e/test_focal_web_code.py::test_a_web_code_dies_after_its_time",
+            "tests/e2e/test_focal_web_code.py::test_web_in_a_bound_zalo_chat_sends_a_code",
+        ),
+    ),
+    Promise(
+        "focal_closed_until_deleted",
+        "focal",
+        "A closed case stays in the web inbox, read-only, and is deleted for good when its "
+        "keeping time ends.",
+        ("webf.readonly",),
+        (
+            _WEB + "test_focal_inbox.py::"
+            "test_a_closed_case_stays_findable_read_only_until_retention_deletes_it",
+        ),
+    ),
+    Promise(
+        "focal_note_internal",
+        "focal",
+        "An internal note stays with the hotline's support people: the reporter never sees it.",
+        ("webf.note_hint",),
+        (
+            _WEB + "test_focal_inbox.py::"
+            "test_an_internal_note_is_kept_on_the_case_and_never_reaches_the_reporter",
+        ),
+    ),
+    Promise(
+        "focal_task_reminder",
+        "focal",
+        "A follow-up set in the inbox is reminded once, when due, in the bound chat.",
+        ("webf.task_hint", "focal.task_due"),
+        ("tests/e2e/test_case_tasks.py::test_a_follow_up_is_reminded_once_in_the_chat_when_due",),
+    ),
+    Promise(
         "focal_pseudonymous",
         "focal",
         'The reporter sees a reply as from "the support person", never the focal point\'s name; '

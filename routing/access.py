@@ -8,6 +8,13 @@ organisation receive the case (:mod:`routing.consent`), and it is
 * the assignee of a referral still live (not closed, not transferred away), or
 * while the case is open, one of the case's commune, or its province's desk.
 
+A province desk may hand an open case of its province (:func:`may_hand`) to itself (take it
+over) or to another active focal point of the province that consent lets receive it.
+
+A focal point may read a case it can no longer act on (:func:`may_read`: the web inbox's
+closed cases, read-only until retention deletes them) when consent still lets it receive
+the case and it held that referral, or it is the case's province desk.
+
 Arguments are anything with the attributes of ``storage.models`` ``FocalPoint``,
 ``Referral`` and ``Case`` rows.
 """
@@ -18,10 +25,11 @@ from typing import Any
 
 from routing.consent import consent_of, may_receive
 
-__all__ = ["may_act"]
+__all__ = ["may_act", "may_hand", "may_read"]
 
 PROVINCE_DESK = "province_desk"
 _ENDED = ("closed", "transferred")
+_CLOSED_CASE = ("closed", "withdrawn")
 
 
 def may_act(focal: Any, referral: Any, case: Any) -> bool:
@@ -37,3 +45,31 @@ def may_act(focal: Any, referral: Any, case: Any) -> bool:
     if focal.role == PROVINCE_DESK:
         return True
     return focal.commune_code is not None and focal.commune_code == case.commune_code
+
+
+def may_read(focal: Any, referral: Any, case: Any) -> bool:
+    """Whether ``focal`` may read ``case`` (never act on it) through ``referral``: every
+    case it may act on, and the ended referrals it held or of its province's cases."""
+    if may_act(focal, referral, case):
+        return True
+    if not getattr(focal, "active", True):
+        return False
+    if not may_receive(consent_of(case), str(focal.role)):
+        return False
+    if referral.focal_point_id == focal.id:
+        return True
+    return focal.role == PROVINCE_DESK and focal.province_code == case.province_code
+
+
+def may_hand(desk: Any, case: Any, target: Any) -> bool:
+    """Whether province desk ``desk`` may give open ``case`` to ``target`` (itself: take
+    it over)."""
+    if not getattr(desk, "active", True) or desk.role != PROVINCE_DESK:
+        return False
+    if case.status in _CLOSED_CASE or not getattr(case, "consent_referral", False):
+        return False
+    if desk.province_code != case.province_code:
+        return False
+    if not getattr(target, "active", True) or target.province_code != case.province_code:
+        return False
+    return may_receive(consent_of(case), str(target.role))

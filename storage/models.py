@@ -168,7 +168,7 @@ class CaseMessage(SQLModel, table=True):
     )
     data_key_id: str = Field(foreign_key="data_keys.id", max_length=32)  # the case's key
     created_at: datetime = _when(default=True)
-    sender: str = Field(max_length=16)  # survivor | focal_point | system
+    sender: str = Field(max_length=16)  # survivor | focal_point | system | note (internal)
     body: bytes | None = _sealed()
 
 
@@ -276,6 +276,26 @@ class Referral(SQLModel, table=True):
     closed_at: datetime | None = _when(nullable=True)
 
 
+class CaseTask(SQLModel, table=True):
+    """A follow-up on a case, with a due time; its assignee is reminded once it falls due."""
+
+    __tablename__ = "case_tasks"
+    __table_args__ = (sa.Index("ix_case_tasks_open_due", "done_at", "reminded_at", "due_at"),)
+    id: str = Field(primary_key=True, max_length=32)
+    case_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(32), sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True, nullable=False
+        )
+    )
+    data_key_id: str = Field(foreign_key="data_keys.id", max_length=32)  # the case's key
+    focal_point_id: str = Field(foreign_key="focal_points.id", max_length=64)  # the assignee
+    created_at: datetime = _when(default=True)
+    due_at: datetime = _when()
+    done_at: datetime | None = _when(nullable=True)
+    reminded_at: datetime | None = _when(nullable=True)
+    body: bytes | None = _sealed()
+
+
 class EscalationDeadline(SQLModel, table=True):
     """A due time on a referral: a reminder, or an escalation to the next rung."""
 
@@ -325,6 +345,9 @@ class OutboxMessage(SQLModel, table=True):
         _active_outbox_index("ix_outbox_active_id", "id"),
         _active_outbox_index("ix_outbox_active_queue", "queue_key", "id"),
         _active_outbox_index("ix_outbox_active_due", "not_before"),
+        # the web chat reads a session's rows after the last id its page applied: an id
+        # is never used twice, also after its row was deleted (see storage.outbox)
+        {"sqlite_autoincrement": True},
     )
     id: int | None = Field(default=None, primary_key=True)
     data_key_id: str = Field(foreign_key="data_keys.id", max_length=32, index=True)
@@ -401,6 +424,7 @@ class StatsLedger(SQLModel, table=True):
 SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "cases": ("narrative", "details", "location", "contact", "reporter_address", "attachments"),
     "case_messages": ("body",),
+    "case_tasks": ("body",),
     "conversations": ("state",),
     "media": ("content", "mime"),
     "focal_points": ("display_name", "phone", "chat_address"),

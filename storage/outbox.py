@@ -30,6 +30,8 @@ MAX_ATTEMPTS = 20
 
 _TABLE = OutboxMessage.__table__
 _TOP_ID = sa_select(func.max(_TABLE.c.id))
+# SQLite's AUTOINCREMENT keeps the largest id ever used, deleted rows' too
+_SQLITE_USED = text("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'")
 _NEXT_ID = "outbox.next_id"  # in Session.info: (the transaction, its next free id)
 
 
@@ -37,8 +39,9 @@ async def allocate_ids(session: AsyncSession, count: int) -> list[int]:
     """Ids for new rows, known before the insert: the sealed payload's associated data
     includes the row id, so rows go in with one insert instead of insert + update.
 
-    PostgreSQL: from the table's own sequence. SQLite: after the largest id, which is safe
-    because the transaction holds the database's only write lock (``BEGIN IMMEDIATE``).
+    PostgreSQL: from the table's own sequence. SQLite: after the largest id ever used
+    (the table is AUTOINCREMENT, so a deleted row's id is never handed out again), which
+    is safe because the transaction holds the database's only write lock (``BEGIN IMMEDIATE``).
     Every outbox insert takes its ids here, so within one transaction the next free id is
     remembered rather than asked for again (a commit group's batch allocates a hundred
     times)."""
@@ -54,7 +57,9 @@ async def allocate_ids(session: AsyncSession, count: int) -> list[int]:
     if remembered is not None and remembered[0] is transaction:
         first = remembered[1]
     else:
-        first = ((await session.exec(_TOP_ID)).one()[0] or 0) + 1
+        top = (await session.exec(_TOP_ID)).one()[0] or 0
+        used = (await session.exec(_SQLITE_USED)).first()
+        first = max(top, used[0] if used else 0) + 1
     session.info[_NEXT_ID] = (transaction, first + count)
     return list(range(first, first + count))
 

@@ -450,7 +450,12 @@ async def neutral_page() -> HTMLResponse:
     return HTMLResponse(_page(_static("neutral.html"), DEFAULT, values))
 
 
-_ASSETS = {"chat.js": "text/javascript", "chat.css": "text/css", "focal.css": "text/css"}
+_ASSETS = {
+    "chat.js": "text/javascript",
+    "chat.css": "text/css",
+    "focal.css": "text/css",
+    "focal.js": "text/javascript",
+}
 
 
 @router.get("/static/{name}", include_in_schema=False)

@@ -18,6 +18,7 @@ from ``/focal/media/<id>``, under the same rule as the inbox, audited and never 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import secrets
@@ -26,8 +27,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import or_
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import func, or_
 from sqlmodel import select
 
 from bot.rate import Window
@@ -36,10 +37,11 @@ from bot.web.security import constant_equal
 from dialogs import focal_texts as T
 from dialogs.i18n import DEFAULT, translator
 from dialogs.web_texts import FOCAL
-from routing.access import may_act
+from routing.access import may_act, may_read
+from routing.duty import LOCAL_TZ
 from storage import audit, conversations, media
 from storage.db import transaction
-from storage.models import Case, CaseMessage, Media, Referral
+from storage.models import Case, CaseMessage, CaseTask, Media, Referral
 from storage.records import data_key_of, open_from
 
 SESSION_COOKIE = "lt_focal"
@@ -47,6 +49,9 @@ PRE_COOKIE = "lt_pre"
 SESSION_TTL = timedelta(hours=8)
 IDLE_TTL = timedelta(minutes=60)
 OPEN = ("new", "notified", "acknowledged", "in_progress")
+ENDED = ("closed", "transferred")
+FRESH = ("new", "notified")  # a case's card is titled "new report" only in these states
+CLOSED_SHOWN = 50
 LANG = DEFAULT
 
 router = APIRouter(prefix="/focal", include_in_schema=False)
@@ -89,7 +94,9 @@ def _session_key(store, token: str) -> str:
     return conversations.conversation_key(store.vault, "web-focal-session", token)
 
 
-async def _load_session(request: Request) -> dict[str, Any] | None:
+async def _load_session(request: Request, *, slide: bool = True) -> dict[str, Any] | None:
+    """The signed-in session, or None; ``slide``: a page the person opened keeps it alive
+    (the background check for updates does not)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token or len(token) > 64:
         return None
@@ -104,10 +111,9 @@ async def _load_session(request: Request) -> dict[str, Any] | None:
         if state.get("exp", 0) < now.timestamp() or row.expires_at < now:
             await conversations.shred(session, store.vault, key)
             return {"expired": True}
-        # sliding idle expiry, bounded by the absolute one
-        idle = min(now + IDLE_TTL, datetime.fromtimestamp(state["exp"], UTC))
-        row.expires_at = idle
-        session.add(row)
+        if slide:  # sliding idle expiry, bounded by the absolute one
+            row.expires_at = min(now + IDLE_TTL, datetime.fromtimestamp(state["exp"], UTC))
+            session.add(row)
     return state | {"token": token}
 
 
@@ -127,14 +133,18 @@ def _secure(request: Request) -> bool:
 # -- pages ----------------------------------------------------------------------------------------
 
 
-def _page(body: str, *, title: str | None = None) -> str:
+def _page(body: str, *, title: str | None = None, version: str | None = None) -> str:
+    """A page; with ``version`` (the inbox), a small script asks every little while
+    whether anything changed and offers to reload (never over a half-typed reply)."""
+    script = '<script src="/static/focal.js" defer></script>' if version is not None else ""
+    data = f' data-version="{_e(version)}"' if version is not None else ""
     return (
         '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex">'
         f"<title>{_e(title or _t('title'))}</title>"
-        '<link rel="stylesheet" href="/static/focal.css"></head>'
-        f"<body>{body}</body></html>"
+        f'<link rel="stylesheet" href="/static/focal.css">{script}</head>'
+        f"<body{data}>{body}</body></html>"
     )
 
 
@@ -164,66 +174,153 @@ def _signin_page(request: Request, message: str | None = None, status: int = 200
     return response
 
 
+async def _signed_in_focal(request: Request, state: dict[str, Any]) -> Any:
+    """The focal point of a live session, or None (signed out elsewhere, or revoked)."""
+    store = hotline_of(request).store
+    async with transaction(store.sessions) as session:
+        focal = await request.app.state.runtime.desk.identify(session, CHANNEL, state["uid"])
+        if focal is None or focal.id != state["fp"]:
+            await conversations.shred(session, store.vault, _session_key(store, state["token"]))
+            return None
+        return focal
+
+
+Rows = list[tuple[Referral, Case]]
+
+
+async def _visible(session, focal) -> tuple[Rows, Rows]:
+    """The referrals this focal point may act on, newest first, and the ended ones
+    (closed, transferred away) it may only read, one per case, under the one rule
+    (routing.access). The database narrows to its own referrals and its province's."""
+    query = (
+        select(Referral, Case)
+        .join(Case, Case.id == Referral.case_id)
+        .where(or_(Referral.focal_point_id == focal.id, Case.province_code == focal.province_code))
+        .order_by(Referral.created_at.desc())
+        .limit(2000)
+    )
+    rows = (await session.exec(query)).all()
+    live: Rows = [(r, c) for r, c in rows if r.status in OPEN and may_act(focal, r, c)]
+    ended: Rows = []
+    shown = {case.id for _r, case in live}
+    for referral, case in rows:
+        if referral.status in ENDED and case.id not in shown and may_read(focal, referral, case):
+            shown.add(case.id)
+            ended.append((referral, case))
+    return live, ended
+
+
+async def _version(session, rows: Rows) -> str:
+    """What the inbox shows, in a few bytes: which referrals, their states and how many
+    messages each case has (a new card, an acknowledgement or a message changes it)."""
+    ids = [case.id for _r, case in rows]
+    counts: dict[str, int] = {}
+    if ids:
+        query = (
+            select(CaseMessage.case_id, func.count())
+            .where(CaseMessage.case_id.in_(ids))
+            .group_by(CaseMessage.case_id)
+        )
+        counts = dict((await session.exec(query)).all())
+    digest = hashlib.sha256()
+    for referral, case in rows:
+        seen = f"{referral.id}:{referral.status}:{case.status}:{counts.get(case.id, 0)};"
+        digest.update(seen.encode())
+    return digest.hexdigest()[:16]
+
+
+def _signed_out(request: Request) -> Response:
+    response = _signin_page(request, _t("expired"))
+    response.delete_cookie(SESSION_COOKIE, path="/focal")
+    return response
+
+
 @router.get("", response_class=HTMLResponse)
-async def inbox(request: Request) -> Response:
+async def inbox(request: Request, ref: str = "") -> Response:
+    """The open cases this focal point may act on, then its closed ones, read-only;
+    ``ref`` finds one case by its reference."""
     state = await _load_session(request)
     if state is None:
         return _signin_page(request)
     if state.get("expired"):
-        response = _signin_page(request, _t("expired"))
-        response.delete_cookie(SESSION_COOKIE, path="/focal")
-        return response
-    hotline = hotline_of(request)
-    store = hotline.store
-    now = utcnow()
-    cards: list[str] = []
+        return _signed_out(request)
+    focal = await _signed_in_focal(request, state)
+    if focal is None:
+        return _signed_out(request)
+    store = hotline_of(request).store
+    desk = request.app.state.runtime.desk
+    wanted = ref.strip().upper()[:16]
     async with transaction(store.sessions) as session:
-        focal = await request.app.state.runtime.desk.identify(session, CHANNEL, state["uid"])
-        if focal is None or focal.id != state["fp"]:  # signed out elsewhere, or revoked
-            await conversations.shred(session, store.vault, _session_key(store, state["token"]))
-            response = _signin_page(request, _t("expired"))
-            response.delete_cookie(SESSION_COOKIE, path="/focal")
-            return response
-        # The cases this focal point may act on (routing.access.may_act, as in the chat):
-        # the database narrows to its own referrals and its province's, the rule decides.
-        query = (
-            select(Referral, Case)
-            .join(Case, Case.id == Referral.case_id)
-            .where(
-                Referral.status.in_(OPEN),
-                or_(
-                    Referral.focal_point_id == focal.id,
-                    Case.province_code == focal.province_code,
-                ),
-            )
-            .order_by(Referral.created_at.desc())
-            .limit(1000)
-        )
-        rows = [(r, c) for r, c in (await session.exec(query)).all() if may_act(focal, r, c)]
-        for referral, case in rows[:100]:
-            cards.append(
-                await _card(session, request.app.state.runtime.desk, referral, case, state["csrf"])
-            )
+        live, ended = await _visible(session, focal)
+        version = await _version(session, live)
+        if wanted:
+            live = [(r, c) for r, c in live if c.ref == wanted]
+            ended = [(r, c) for r, c in ended if c.ref == wanted]
+        cards = [await _card(session, desk, r, c, state["csrf"]) for r, c in live[:100]]
+        closed = [
+            await _card(session, desk, r, c, state["csrf"], readonly=True)
+            for r, c in ended[:CLOSED_SHOWN]
+        ]
         await audit.append(
             session,
             store.keyring,
             action="focal.web.inbox_viewed",
             actor_role="focal_point",
             actor_id=focal.id,
-            at=now,
+            at=utcnow(),
         )
     notices = await _notices(request, store, state["uid"])
     flash = "".join(f"<li>{_e(text)}</li>" for text in notices)
+    find = (
+        '<form method="get" action="/focal" class="find" role="search">'
+        f'<label for="ref">{_e(_t("find_ref"))}</label>'
+        f'<input id="ref" name="ref" value="{_e(wanted)}" maxlength="16" autocomplete="off">'
+        f'<button type="submit" class="quiet">{_e(_t("find"))}</button></form>'
+    )
+    closed_html = (
+        f'<details class="closed"{" open" if wanted else ""}><summary>'
+        f"{_e(_t('closed_cases'))} ({len(closed)})</summary>"
+        f'<p class="hint">{_e(_t("readonly"))}</p>' + "".join(closed) + "</details>"
+        if closed
+        else ""
+    )
     body = (
         '<header class="top">'
         f"<h1>{_e(_t('inbox'))}</h1>"
-        '<form method="post" action="/focal/signout">'
+        + (
+            f'<a href="/focal/province">{_e(_t("province"))}</a>'
+            if focal.role == "province_desk"
+            else ""
+        )
+        + '<form method="post" action="/focal/signout">'
         f'<input type="hidden" name="csrf" value="{_e(state["csrf"])}">'
         f'<button type="submit" class="quiet">{_e(_t("signout"))}</button></form></header>'
+        f'<p class="updated" role="status" hidden>{_e(_t("updated"))} '
+        f'<a href="/focal">{_e(_t("reload"))}</a></p>'
         + (f'<ul class="notices" role="status">{flash}</ul>' if flash else "")
+        + find
         + ("".join(cards) if cards else f'<p class="empty">{_e(_t("empty"))}</p>')
+        + closed_html
     )
-    return HTMLResponse(_page(body))
+    return HTMLResponse(_page(body, version=version))
+
+
+@router.get("/updates")
+async def updates(request: Request) -> Response:
+    """The inbox's version (:func:`_version`), for the page's check for news; it keeps no
+    idle session alive. 401 once the session is gone."""
+    headers = {"Cache-Control": "no-store"}
+    state = await _load_session(request, slide=False)
+    focal = None
+    if state is not None and not state.get("expired"):
+        focal = await _signed_in_focal(request, state)
+    if focal is None:
+        return JSONResponse({"v": None}, status_code=401, headers=headers)
+    store = hotline_of(request).store
+    async with transaction(store.sessions) as session:
+        live, _ended = await _visible(session, focal)
+        version = await _version(session, live)
+    return JSONResponse({"v": version}, headers=headers)
 
 
 _MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -294,10 +391,22 @@ async def _notices(request: Request, store, uid: str) -> list[str]:
     return texts[-3:]
 
 
-async def _card(session, desk, referral: Referral, case: Case, csrf: str) -> str:
+def _when(moment: datetime) -> str:
+    """A message's time as the focal point reads it (Viet Nam's clock)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    local = aware.astimezone(LOCAL_TZ)
+    return f'<time datetime="{_e(aware.isoformat(timespec="minutes"))}">{local:%H:%M %d/%m}</time>'
+
+
+async def _card(
+    session, desk, referral: Referral, case: Case, csrf: str, *, readonly: bool = False
+) -> str:
+    """A case's card, its recordings and messages (each with its time); with the actions
+    unless ``readonly`` (a closed case, kept findable until retention deletes it)."""
     vault = desk.store.vault
     key = await data_key_of(session, vault, case)
-    card = await desk.card_for(session, referral, case)
+    fresh = not readonly and referral.acknowledged_at is None and case.status in FRESH
+    card = await desk.card_for(session, referral, case, fresh=fresh)
     rows = (
         await session.exec(
             select(CaseMessage)
@@ -316,12 +425,15 @@ async def _card(session, desk, referral: Referral, case: Case, csrf: str) -> str
     thread = []
     for message in rows:
         body = open_from(vault, key, message, "body") or {}
-        who = "↗" if message.sender == "focal_point" else "↘"
+        who = {"focal_point": "↗", "note": "✎ " + _e(_t("note"))}.get(message.sender, "↘")
+        when = _when(message.created_at)
         for text in body.get("texts", []):
-            thread.append(f'<li class="{_e(message.sender)}">{who} {_e(text)}</li>')
+            thread.append(f'<li class="{_e(message.sender)}">{when} {who} {_e(text)}</li>')
         for media_id in media.media_ids_in(body.get("media")):
             if media_id in linked:
-                thread.append(f'<li class="{_e(message.sender)}">{who} {_player(media_id)}</li>')
+                thread.append(
+                    f'<li class="{_e(message.sender)}">{when} {who} {_player(media_id)}</li>'
+                )
     recordings = (
         f'<h3>{_e(_t("recordings"))}</h3><ul class="recordings">'
         + "".join(f"<li>{_player(m)}</li>" for m in reported)
@@ -333,12 +445,13 @@ async def _card(session, desk, referral: Referral, case: Case, csrf: str) -> str
     hidden = f'<input type="hidden" name="csrf" value="{_e(csrf)}">' + (
         f'<input type="hidden" name="referral" value="{rid}">'
     )
+    tasks = await _tasks_html(session, vault, key, case, hidden, readonly)
     services = "".join(
         f'<label class="check"><input type="checkbox" name="services" value="{_e(s)}"> '
         f"{_e(label)}</label>"
         for s, label in _service_labels()
     )
-    outcomes = "".join(
+    outcomes = f'<option value="">{_e(_t("pick_reason"))}</option>' + "".join(
         f'<option value="{_e(value)}">{_e(label)}</option>' for value, label in _outcome_labels()
     )
     ack = (
@@ -350,8 +463,9 @@ async def _card(session, desk, referral: Referral, case: Case, csrf: str) -> str
             f'<button type="submit" class="primary">{_e(_t("acknowledge"))}</button></form>'
         )
     )
-    return (
-        f'<article class="card urgency-{_e(case.urgency)}" data-ref="{_e(case.ref)}">'
+    head = (
+        f'<article class="card urgency-{_e(case.urgency)}{" readonly" if readonly else ""}" '
+        f'data-ref="{_e(case.ref)}">'
         f'<pre class="cardtext">{_card_html(card.text)}</pre>'
         f'<p class="status">{_e(_t("status"))}: {_e(_status(case.status))}</p>'
         + recordings
@@ -360,12 +474,30 @@ async def _card(session, desk, referral: Referral, case: Case, csrf: str) -> str
             if thread
             else ""
         )
-        + ack
-        + '<form method="post" action="/focal/act" class="block">'
+        + tasks
+    )
+    if readonly:
+        reopen = (
+            '<form method="post" action="/focal/act" class="inline">'
+            f'{hidden}<input type="hidden" name="action" value="reopen">'
+            f'<button type="submit">{_e(_t("reopen"))}</button></form>'
+            if case.status == "closed"
+            else ""
+        )
+        return head + reopen + "</article>"
+    return (
+        head + ack + '<form method="post" action="/focal/act" class="block">'
         f"{hidden}<label>{_e(_t('text'))}"
         '<textarea name="text" rows="3" maxlength="3000" required></textarea></label>'
         f'<button type="submit" name="action" value="reply">{_e(_t("reply"))}</button> '
         f'<button type="submit" name="action" value="ask">{_e(_t("ask"))}</button></form>'
+        "<details><summary>" + _e(_t("note_add")) + "</summary>"
+        '<form method="post" action="/focal/act" class="block">'
+        f'{hidden}<input type="hidden" name="action" value="note">'
+        f'<p class="hint">{_e(_t("note_hint"))}</p>'
+        f"<label>{_e(_t('note'))}"
+        '<textarea name="text" rows="2" maxlength="3000" required></textarea></label>'
+        f'<button type="submit">{_e(_t("note_add"))}</button></form></details>'
         "<details><summary>" + _e(_t("transfer")) + "</summary>"
         '<form method="post" action="/focal/act" class="block">'
         f'{hidden}<input type="hidden" name="action" value="transfer">'
@@ -376,10 +508,67 @@ async def _card(session, desk, referral: Referral, case: Case, csrf: str) -> str
         '<form method="post" action="/focal/act" class="block">'
         f'{hidden}<input type="hidden" name="action" value="close">'
         f"<fieldset><legend>{_e(_t('services'))}</legend>{services}</fieldset>"
-        f'<label>{_e(_t("outcome"))} <select name="outcome">{outcomes}</select></label>'
+        f'<label>{_e(_t("outcome"))} <select name="outcome" required>{outcomes}</select></label>'
+        '<label class="check"><input type="checkbox" name="confirm" value="yes" required> '
+        f"{_e(_t('confirm_close'))}</label>"
         f'<button type="submit">{_e(_t("close"))}</button></form></details>'
         "</article>"
     )
+
+
+async def _tasks_html(session, vault, key, case: Case, hidden: str, readonly: bool) -> str:
+    """A case's follow-ups (open ones first, each with its due time) and, unless
+    ``readonly``, a way to add one and to mark one done."""
+    query = (
+        select(CaseTask)
+        .where(CaseTask.case_id == case.id)
+        .order_by(CaseTask.done_at.is_not(None), CaseTask.due_at)
+        .limit(50)
+    )
+    items = []
+    for task in (await session.exec(query)).all():
+        body = open_from(vault, key, task, "body") or ""
+        done = (
+            f' <span class="done">✓ {_e(_t("task_done"))}</span>'
+            if task.done_at
+            else (
+                ""
+                if readonly
+                else '<form method="post" action="/focal/act" class="inline">'
+                f'{hidden}<input type="hidden" name="action" value="task_done">'
+                f'<input type="hidden" name="task" value="{_e(task.id)}">'
+                f'<button type="submit" class="quiet">{_e(_t("task_finish"))}</button></form>'
+            )
+        )
+        items.append(f"<li>{_when(task.due_at)} {_e(body)}{done}</li>")
+    listed = f'<ul class="tasks">{"".join(items)}</ul>' if items else ""
+    if readonly:
+        return f"<h3>{_e(_t('tasks'))}</h3>{listed}" if items else ""
+    return (
+        f"<h3>{_e(_t('tasks'))}</h3>{listed}"
+        "<details><summary>" + _e(_t("task_add")) + "</summary>"
+        '<form method="post" action="/focal/act" class="block">'
+        f'{hidden}<input type="hidden" name="action" value="task">'
+        f"<label>{_e(_t('task'))}"
+        '<input name="text" maxlength="300" required></label>'
+        f"<label>{_e(_t('task_due'))}"
+        '<input type="datetime-local" name="due" required></label>'
+        f'<p class="hint">{_e(_t("task_hint"))}</p>'
+        f'<button type="submit">{_e(_t("task_add"))}</button></form></details>'
+    )
+
+
+def _due(value: str, now: datetime) -> datetime | None:
+    """A due time typed in the form (Viet Nam's clock), in UTC; None when unreadable or
+    further than a year either way."""
+    try:
+        typed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if typed.tzinfo is None:
+        typed = typed.replace(tzinfo=LOCAL_TZ)
+    due = typed.astimezone(UTC)
+    return due if abs(due - now) <= timedelta(days=366) else None
 
 
 def _player(media_id: str) -> str:
@@ -410,6 +599,7 @@ def _outcome_labels() -> list[tuple[str, str]]:
 # -- actions ----------------------------------------------------------------------------------------
 
 MAX_FORM_BYTES = 16_384
+ACTIONS = ("ack", "reply", "ask", "transfer", "close", "note", "reopen", "task", "task_done")
 _REFERRAL = re.compile(r"^[0-9a-f]{1,32}$")
 
 
@@ -517,8 +707,9 @@ async def act(request: Request) -> Response:
     form = await _form(request)
     csrf, referral = _one(form, "csrf", 64), _one(form, "referral", 32)
     action, text = _one(form, "action", 16), _one(form, "text", 3000)
-    services, outcome = form.get("services", [])[:10], _one(form, "outcome", 16) or "served"
-    if not _REFERRAL.match(referral) or action not in ("ack", "reply", "ask", "transfer", "close"):
+    services, outcome = form.get("services", [])[:10], _one(form, "outcome", 16)
+    confirmed = _one(form, "confirm", 8) == "yes"
+    if not _REFERRAL.match(referral) or action not in ACTIONS:
         return HTMLResponse(_page(f"<p>{_e(_t('refused'))}</p>"), status_code=400)
     state = await _load_session(request)
     if state is None or state.get("expired"):
@@ -545,7 +736,27 @@ async def act(request: Request) -> Response:
         ok = await press(T.data(first, referral))
         if ok:
             ok = await desk.text(CHANNEL, uid, text, now=now)
+    elif action == "task":
+        due = _due(_one(form, "due", 32), now)
+        if not text or due is None:
+            note = f'<p class="note">{_e(_t("task_bad"))}</p>'
+            return HTMLResponse(_page(note + f'<a href="/focal">{_e(_t("back"))}</a>'), 400)
+        ok = await desk.add_task(CHANNEL, uid, referral, text, due, now=now)
+    elif action == "task_done":
+        task = _one(form, "task", 32)
+        ok = bool(_REFERRAL.match(task)) and await desk.finish_task(CHANNEL, uid, task, now=now)
+    elif action == "reopen":
+        ok = await desk.reopen(CHANNEL, uid, referral, now=now)
+    elif action == "note":
+        if not text:
+            return RedirectResponse("/focal", status_code=303)
+        ok = await desk.note(CHANNEL, uid, referral, text, now=now)
     elif action == "close":
+        if not confirmed or outcome not in ("served", *T.OUTCOMES):
+            # closing is confirmed, with a reason from the list (the form asks for both)
+            note = f'<p class="note">{_e(_t("need_reason"))}</p>'
+            back = f'<a href="/focal">{_e(_t("back"))}</a>'
+            return HTMLResponse(_page(note + back), status_code=400)
         ok = await press(T.data(T.CLOSE, referral))
         for service in services or []:
             if ok and service in T.SERVICES:

@@ -1,4 +1,4 @@
-"""The one authorization rule (routing.access.may_act), as a table."""
+"""The one authorization rule (routing.access.may_act, may_read), as tables."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from types import SimpleNamespace as NS
 
 import pytest
 
-from routing.access import may_act
+from routing.access import may_act, may_hand, may_read
 
 CASE = NS(status="notified", province_code="66", commune_code="24133",
           consent_referral=True, consent_orgs="health")  # fmt: skip
@@ -36,3 +36,45 @@ def fp(id, role="primary", commune="24133", province="66", active=True):
 )
 def test_may_act(focal, case, referral, allowed):
     assert may_act(focal, referral, case) is allowed
+
+
+CLOSED = NS(**{**vars(CASE), "status": "closed"})
+ENDED = NS(focal_point_id="a", status="closed")
+
+
+@pytest.mark.parametrize(
+    ("focal", "case", "referral", "allowed"),
+    [
+        (fp("a"), CASE, REFERRAL, True),  # what it may act on, it may read
+        (fp("a"), CLOSED, ENDED, True),  # the holder of a closed case
+        (fp("d", "province_desk", commune="22015"), CLOSED, ENDED, True),  # its desk
+        (fp("b", "backup"), CLOSED, ENDED, False),  # the commune's others: not once closed
+        (fp("f", "province_desk", province="52"), CLOSED, ENDED, False),
+        (fp("a", active=False), CLOSED, ENDED, False),  # revoked
+        (fp("a"), NS(**{**vars(CLOSED), "consent_referral": False}), ENDED, False),
+        (fp("p", "police_desk"), CLOSED, NS(focal_point_id="p", status="closed"), False),
+    ],
+)
+def test_may_read(focal, case, referral, allowed):
+    assert may_read(focal, referral, case) is allowed
+
+
+DESK = fp("d", "province_desk", commune="22015")
+
+
+@pytest.mark.parametrize(
+    ("desk", "case", "target", "allowed"),
+    [
+        (DESK, CASE, DESK, True),  # takes it over
+        (DESK, CASE, fp("b", "backup"), True),  # hands it to someone of the province
+        (DESK, CASE, fp("x", province="52"), False),  # not of the province
+        (DESK, CASE, fp("b", "backup", active=False), False),
+        (DESK, CASE, fp("p", "police_desk"), False),  # she did not agree to the police
+        (fp("a"), CASE, fp("a"), False),  # only a province desk
+        (fp("f", "province_desk", province="52"), CASE, fp("b"), False),  # another province
+        (DESK, CLOSED, DESK, False),
+        (DESK, NS(**{**vars(CASE), "consent_referral": False}), DESK, False),
+    ],
+)
+def test_may_hand(desk, case, target, allowed):
+    assert may_hand(desk, case, target) is allowed

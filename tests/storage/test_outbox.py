@@ -126,3 +126,18 @@ async def test_ids_follow_on_within_a_transaction_and_after_others_rows(store):
         (third,) = await outbox.allocate_ids(session, 1)
         top = (await session.exec(outbox._TOP_ID)).one()[0]
     assert third == top + 1
+
+
+async def test_an_id_is_never_handed_out_twice_after_rows_are_deleted(store):
+    """The web chat reads a session's rows after the last id its page applied and deletes
+    rows it has shown; a new row taking a deleted row's id would never reach the page."""
+    from sqlalchemy import delete
+
+    await _enqueue(store, "a", ["a1", "a2", "a3"])
+    async with transaction(store.sessions) as session:
+        top = (await session.exec(outbox._TOP_ID)).one()[0]
+        await session.exec(delete(OutboxMessage).where(OutboxMessage.queue_key == "a"))
+    await _enqueue(store, "a", ["after the purge"])
+    async with transaction(store.sessions) as session:
+        (new_id,) = (await session.exec(outbox._TOP_ID)).one()
+    assert new_id > top

@@ -18,6 +18,7 @@ from storage.models import (
     SEALED_COLUMNS,
     Case,
     CaseMessage,
+    CaseTask,
     Conversation,
     DataKey,
     FocalPoint,
@@ -61,6 +62,21 @@ async def _store_everything(store) -> dict[str, str]:
         )
         session.add(message)
 
+        task = CaseTask(
+            id="t1",
+            case_id=case.id,
+            data_key_id=case.data_key_id,
+            focal_point_id="fp-1",
+            created_at=NOW,
+            due_at=NOW,
+        )
+        seal_into(
+            store.vault,
+            await data_key_of(session, store.vault, case),
+            task,
+            body=canary("case_tasks", "body"),
+        )
+
         conversation = Conversation(
             key="k" * 64, data_key_id=key_id, expires_at=NOW + timedelta(days=3)
         )
@@ -80,6 +96,8 @@ async def _store_everything(store) -> dict[str, str]:
             **{c: canary("focal_points", c) for c in SEALED_COLUMNS["focal_points"]},
         )
         session.add(focal)
+        await session.flush()
+        session.add(task)  # assigned to the focal point, once it is there
 
         sh_key, sh_aead = await new_data_key(session, store.vault)
         shelter = Shelter(
@@ -161,6 +179,8 @@ async def test_canaries_never_reach_disk_or_logs_in_plaintext(store, database: D
             message = await session.get(CaseMessage, "m1")
             aead = await data_key_of(session, store.vault, case)
             assert open_from(store.vault, aead, message, "body") == canary("case_messages", "body")
+            task = await session.get(CaseTask, "t1")
+            assert open_from(store.vault, aead, task, "body") == canary("case_tasks", "body")
             conversation = (await session.exec(select(Conversation))).one()
             state = open_all(
                 store.vault, await data_key_of(session, store.vault, conversation), conversation

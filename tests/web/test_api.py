@@ -283,9 +283,8 @@ def test_a_focal_point_sees_and_acts_on_only_their_referrals(live, person):
         assert case.ref not in inbox.text and "CANARY-NOT-YOURS" not in inbox.text
         csrf = re.search(r'name="csrf" value="([^"]+)"', inbox.text).group(1)
         for action in ("ack", "close"):
-            refused = client.post(
-                "/focal/act", data={"csrf": csrf, "referral": rid, "action": action}
-            )
+            form = {"csrf": csrf, "referral": rid, "action": action}
+            refused = client.post("/focal/act", data=form | {"outcome": "served", "confirm": "yes"})
             assert refused.status_code == 403
         out = client.post("/focal/signout", data={"csrf": csrf})
         assert 'name="code"' in out.text  # signed out: the sign-in form again

@@ -137,10 +137,12 @@ def _reported_and_closed(live, person, client: httpx.Client):
     inbox = _signin(live, client, invite)
     assert case.ref in inbox.text
     csrf = re.search(r'name="csrf" value="([^"]+)"', inbox.text).group(1)
-    closed = client.post(
-        "/focal/act", data={"csrf": csrf, "referral": referral.id, "action": "close"}
-    )
-    assert closed.status_code == 200 and f'data-ref="{case.ref}"' not in closed.text  # gone
+    form = {"csrf": csrf, "referral": referral.id, "action": "close"}
+    closed = client.post("/focal/act", data=form | {"outcome": "served", "confirm": "yes"})
+    assert closed.status_code == 200
+    # no longer to act on: only read-only, among the closed cases
+    assert f'readonly" data-ref="{case.ref}"' in closed.text
+    assert closed.text.count(f'data-ref="{case.ref}"') == 1
     return code, case
 
 

@@ -46,7 +46,7 @@ def test_a_plain_message_after_a_reply_reaches_the_web_inbox(live, person):
         page = client.get("/focal").text
         assert "CANARY-WEB-IN-PLACE Tôi ổn." in page  # on the case, in the inbox
 
-        assert _act(client, page, ref, "close").status_code == 200
+        assert _act(client, page, ref, "close", outcome="served", confirm="yes").status_code == 200
         reporter.say("CANARY-WEB-AFTER-CLOSE")
         assert news_text("vi", "closed") in reporter.text()
         assert TR.gettext("tie.gone") in reporter.messages[-1]["text"]
