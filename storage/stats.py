@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Date, and_, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.ledger import ANY_SERVICE, LOCAL_OFFSET
@@ -192,12 +192,25 @@ def _key(value: Any) -> str:
 L = StatsLedger
 
 
-def _where(period: Period, event: str, *, counted: bool = True):
+FULL_SCAN_DAYS = 45
+
+
+def _opened(period: Period, dialect: str):
+    if dialect == "sqlite" and (period.end - period.start).days >= FULL_SCAN_DAYS:
+        # A long period reads most rows: one sequential scan beats an index walk with a
+        # lookup per row (scattered: the rowids are random). Unary "+" keeps SQLite's
+        # planner off the index on ``opened``.
+        return literal_column("+stats_ledger.opened", type_=Date())
+    return L.opened
+
+
+def _where(period: Period, event: str, *, counted: bool = True, dialect: str = ""):
+    opened = _opened(period, dialect)
     conditions = [
         L.event == event,
         L.counted.is_(counted),
-        L.opened >= period.start,
-        L.opened <= period.end,
+        opened >= period.start,
+        opened <= period.end,
     ]
     if period.as_of is not None:
         conditions.append(L.day <= period.as_of)
@@ -225,7 +238,8 @@ async def collect(
     shown beside the acknowledgements; whether each was within its SLA was recorded then.
     """
     agg = Aggregates(period=period, at=at, sla_minutes=dict(sla_minutes))
-    created = _where(period, "created")
+    dialect = session.bind.dialect.name
+    created = _where(period, "created", dialect=dialect)
     # Reports by commune and month: one filtered count per month, grouped by commune.
     province_key = func.coalesce(L.province_code, "")
     commune_key = func.coalesce(L.commune_code, "")
@@ -269,7 +283,7 @@ async def collect(
     # Services: one "served" row per service a report reached, and one "any" row.
     stmt = (
         select(province_key, L.service, func.count())
-        .where(_where(period, "served"))
+        .where(_where(period, "served", dialect=dialect))
         .group_by(province_key, L.service)
     )
     for p, service, n in await _rows(session, stmt):
@@ -284,7 +298,7 @@ async def collect(
     if period.commune is None:  # their rows name no commune
         stmt = (
             select(L.urgency, func.count())
-            .where(_where(period, "created", counted=False))
+            .where(_where(period, "created", counted=False, dialect=dialect))
             .group_by(L.urgency)
         )
         agg.uncounted = {_key(u): int(n) for u, n in await _rows(session, stmt)}
@@ -302,14 +316,15 @@ async def _referrals(session: AsyncSession, agg: Aggregates, period: Period) -> 
     those that left, and the unacknowledged ones are those minus the acknowledged.
     """
     urgency = func.coalesce(L.urgency, "")
+    dialect = session.bind.dialect.name
     net: dict[tuple[str, int], int] = defaultdict(int)
-    stmt = (select(urgency, L.level, func.count()).where(_where(period, "referred"))
+    stmt = (select(urgency, L.level, func.count()).where(_where(period, "referred", dialect=dialect))
             .group_by(urgency, L.level))  # fmt: skip
     for u, level, n in await _rows(session, stmt):
         net[(_key(u), int(level or 0))] += int(n)
     stmt = (
         select(urgency, L.level_from, L.level, func.count())
-        .where(_where(period, "escalated"))
+        .where(_where(period, "escalated", dialect=dialect))
         .group_by(urgency, L.level_from, L.level)
     )
     for u, level_from, level, n in await _rows(session, stmt):
@@ -317,7 +332,7 @@ async def _referrals(session: AsyncSession, agg: Aggregates, period: Period) -> 
         net[(_key(u), int(level or 0))] += int(n)
     stmt = (
         select(urgency, L.level, L.minutes, L.within_sla, func.count())
-        .where(_where(period, "acknowledged"))
+        .where(_where(period, "acknowledged", dialect=dialect))
         .group_by(urgency, L.level, L.minutes, L.within_sla)
     )
     for u, level, minutes, within, n in await _rows(session, stmt):
