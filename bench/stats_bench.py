@@ -1,14 +1,16 @@
-"""The yearly statistics report over a million cases, on SQLite and PostgreSQL.
+"""The yearly statistics report over a million ledger rows, on SQLite and PostgreSQL.
 
 Run: ``python bench/stats_bench.py [--rows 1000000] [--backends sqlite,postgresql]``.
 
-Seeds ``--rows`` synthetic cases spread over all 3,321 communes and the 12 months of 2026
-(90 % with consent to statistics, about half with a referral, a focal point in most
-communes and a shelter in every third), then times the full yearly report as
-``hotline stats report`` makes it: the SQL aggregates (:func:`storage.stats.collect`),
-suppression and tables (:func:`bot.admin.report.build_report`) and the XLSX workbook.
-Seeding bypasses the ORM (SQLite: ``executemany``; PostgreSQL: ``COPY``) and is not timed;
-the tables are ANALYZEd after the load, as autovacuum would.
+Seeds ``--rows`` synthetic rows of the statistics ledger (:mod:`storage.ledger`): reports
+spread over all 3,321 communes and the 12 months of 2026, 90 % counted; about half
+referred, most of those acknowledged, some escalated, served and closed (about three rows
+a report), plus a focal point in most communes and a shelter in every third. Then it times
+the full yearly report as ``hotline stats report`` makes it: the SQL aggregates over the
+ledger (:func:`storage.stats.collect`), suppression and tables
+(:func:`bot.admin.report.build_report`) and the XLSX workbook. Seeding bypasses the ORM
+(SQLite: ``executemany``; PostgreSQL: ``COPY``) and is not timed; the tables are ANALYZEd
+after the load, as autovacuum would.
 
 Goals: ≤ 5 s on PostgreSQL, ≤ 15 s on SQLite. PostgreSQL runs in a private role and
 schema on ``HOTLINE_TEST_PG_URL`` (default the local test server), dropped after.
@@ -25,7 +27,8 @@ import sqlite3
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,13 +49,11 @@ from tests.postgres import PG_URL, pg_admin  # noqa: E402
 
 SLA = {"immediate": 10, "high": 60, "normal": 1440}
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC) - timedelta(hours=7)
-CASE_COLUMNS = (
-    "id", "ref", "data_key_id", "created_at", "updated_at", "channel", "reporter",
-    "place_scheme", "province_code", "commune_code", "category", "urgency", "age_band", "sex",
-    "disability", "status", "escalation_level", "consent_referral", "consent_stats", "services",
+LEDGER_COLUMNS = (
+    "id", "event", "day", "opened", "counted", "urgency", "province_code", "commune_code",
+    "channel", "reporter", "category", "context", "age_band", "sex", "disability",
+    "ethnic_code", "migrant", "service", "level", "level_from", "minutes", "within_sla",
 )  # fmt: skip
-REFERRAL_COLUMNS = ("id", "case_id", "focal_point_id", "status", "level", "created_at",
-                    "acknowledged_at")  # fmt: skip
 FP_COLUMNS = ("id", "data_key_id", "place_scheme", "province_code", "commune_code", "role",
               "languages", "duty_hours", "active", "updated_at")  # fmt: skip
 SHELTER_COLUMNS = ("id", "data_key_id", "place_scheme", "province_code", "commune_code", "kind",
@@ -61,37 +62,60 @@ SHELTER_COLUMNS = ("id", "data_key_id", "place_scheme", "province_code", "commun
 
 
 def synthesize(rows: int, key_id: str, seed: int = 8):
-    """Deterministic rows: (cases, referrals, focal points, shelters) as tuples."""
+    """Deterministic rows: (ledger rows, focal points, shelters) as tuples."""
     rng = random.Random(seed)
     communes = load_places().communes
     weights = [rng.choice((1, 1, 2, 3, 5)) for _ in communes]  # uneven commune sizes
-    picks = rng.choices(range(len(communes)), weights=weights, k=rows)
     cats = ("rape", "sexual_assault", "physical_assault", "forced_marriage",
             "denial_of_resources", "psychological_abuse", None)  # fmt: skip
     ages = ("0-11", "12-17", "18-25", "26-40", "41-60", "61+", None)
-    services = (None, "medical", "medical,psychosocial", "legal", "shelter,police",
-                "information", "psychosocial,legal,shelter")  # fmt: skip
-    year_s = 365 * 86400
+    services = ((), ("medical",), ("medical", "psychosocial"), ("legal",), ("shelter", "police"),
+                ("information",), ("psychosocial", "legal", "shelter"))  # fmt: skip
+    first = date(2026, 1, 1)
     now = YEAR_START + timedelta(days=366)
-    cases, referrals = [], []
-    for n, k in enumerate(picks):
-        c = communes[k]
-        created = YEAR_START + timedelta(seconds=rng.randrange(year_s))
+    ledger: list[tuple] = []
+    picks = iter(rng.choices(range(len(communes)), weights=weights, k=rows))  # ≥ 1 row each
+    while len(ledger) < rows:
+        c = communes[next(picks)]
+        opened = first + timedelta(days=rng.randrange(365))
         urgency = rng.choice(("immediate", "high", "normal", "normal"))
-        case_id = f"{n:032x}"
-        cases.append((
-            case_id, f"B{n:09d}", key_id, created, created, rng.choice(("telegram", "zalo", "web")),
-            rng.choice(("survivor", "survivor", "witness")), "2025", c.province_code.code,
-            c.code.code, rng.choice(cats), urgency, rng.choice(ages),
-            rng.choice(("female", "female", "female", "male", "other", None)),
-            rng.choice((True, False, False, False, None)), "closed", 0, True,
-            rng.random() < 0.9, rng.choice(services),
-        ))  # fmt: skip
+        counted = rng.random() < 0.9
+        base = (urgency, c.province_code.code)
+        if not counted:
+            ledger.append((uuid.uuid4().hex, "created", opened, opened, False, *base,
+                           *(None,) * 15))  # fmt: skip
+            continue
+        attrs = (c.code.code, rng.choice(("telegram", "zalo", "web")),
+                 rng.choice(("survivor", "survivor", "witness")), rng.choice(cats), None,
+                 rng.choice(ages), rng.choice(("female", "female", "female", "male", "other",
+                                               None)),
+                 rng.choice((True, False, False, False, None)), None, None)  # fmt: skip
+
+        def row(event, day, service=None, level=None, level_from=None, minutes=None,
+                within=None, attrs=attrs, base=base, opened=opened):  # fmt: skip
+            return (uuid.uuid4().hex, event, day, opened, True, *base, *attrs, service, level,
+                    level_from, minutes, within)  # fmt: skip
+
+        ledger.append(row("created", opened))
         if rng.random() < 0.5:
-            minutes = rng.expovariate(1 / {"immediate": 8, "high": 45, "normal": 900}[urgency])
-            ack = None if rng.random() < 0.05 else created + timedelta(minutes=minutes)
-            referrals.append((f"r{n:031x}", case_id, f"fp{k}", "acknowledged",
-                              rng.choice((0, 0, 0, 1, 1, 2, 3)), created, ack))  # fmt: skip
+            ledger.append(row("referred", opened, level=0))
+            level = 0
+            for _ in range(rng.choice((0, 0, 0, 1, 1, 2, 3))):
+                ledger.append(row("escalated", opened, level=level + 1, level_from=level))
+                level += 1
+            if rng.random() < 0.95:
+                mean = {"immediate": 8, "high": 45, "normal": 900}[urgency]
+                minutes = int(rng.expovariate(1 / mean))
+                ledger.append(row("acknowledged", opened + timedelta(days=minutes // 1440),
+                                  level=level, minutes=minutes,
+                                  within=minutes <= SLA[urgency]))  # fmt: skip
+                given = rng.choice(services)
+                closed = min(opened + timedelta(days=rng.randrange(30)), date(2026, 12, 31))
+                ledger.append(row("closed", closed))
+                if given:
+                    ledger.append(row("served", closed, service="any"))
+                ledger.extend(row("served", closed, service=s) for s in given)
+    del ledger[rows:]
     fps, shelters = [], []
     for k, c in enumerate(communes):
         fps.append((f"fp{k}", key_id, "2025", c.province_code.code, c.code.code, "primary",
@@ -102,27 +126,31 @@ def synthesize(rows: int, key_id: str, seed: int = 8):
             shelters.append((f"sh{k}", key_id, "2025", c.province_code.code, c.code.code,
                              "trusted_address", cap, rng.randint(0, cap), False, False, "vi",
                              now))  # fmt: skip
-    return cases, referrals, fps, shelters
+    return ledger, fps, shelters
 
 
 def _sqlite_value(v):
     if isinstance(v, datetime):
         return v.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(v, date):
+        return v.isoformat()
     if isinstance(v, bool):
         return int(v)
     return v
 
 
+def _tables(data):
+    ledger, fps, shelters = data
+    return (("focal_points", FP_COLUMNS, fps), ("shelters", SHELTER_COLUMNS, shelters),
+            ("stats_ledger", LEDGER_COLUMNS, ledger))  # fmt: skip
+
+
 def load_sqlite(path: Path, data) -> None:
-    cases, referrals, fps, shelters = data
     db = sqlite3.connect(path)
     try:
         db.execute("PRAGMA foreign_keys=OFF")
         with db:
-            for table, cols, rows in (("focal_points", FP_COLUMNS, fps),
-                                      ("shelters", SHELTER_COLUMNS, shelters),
-                                      ("cases", CASE_COLUMNS, cases),
-                                      ("referrals", REFERRAL_COLUMNS, referrals)):  # fmt: skip
+            for table, cols, rows in _tables(data):
                 marks = ",".join("?" * len(cols))
                 db.executemany(
                     f"INSERT INTO {table} ({','.join(cols)}) VALUES ({marks})",
@@ -134,13 +162,9 @@ def load_sqlite(path: Path, data) -> None:
 
 
 async def load_postgres(store, data) -> None:
-    cases, referrals, fps, shelters = data
     async with store.engine.connect() as conn:
         raw = (await conn.get_raw_connection()).driver_connection
-        for table, cols, rows in (("focal_points", FP_COLUMNS, fps),
-                                  ("shelters", SHELTER_COLUMNS, shelters),
-                                  ("cases", CASE_COLUMNS, cases),
-                                  ("referrals", REFERRAL_COLUMNS, referrals)):  # fmt: skip
+        for table, cols, rows in _tables(data):
             await raw.copy_records_to_table(table, records=rows, columns=list(cols))
         await raw.execute("ANALYZE")
 
@@ -167,8 +191,8 @@ async def run(backend: str, rows: int, workdir: Path, repeat: int) -> None:
         else:
             await load_postgres(store, data)
         seeded = time.perf_counter() - t0
-        print(f"{backend}: seeded {len(data[0]):,} cases, {len(data[1]):,} referrals, "
-              f"{len(data[2]):,} focal points, {len(data[3]):,} shelters in {seeded:.1f} s")  # fmt: skip
+        print(f"{backend}: seeded {len(data[0]):,} ledger rows, {len(data[1]):,} focal points, "
+              f"{len(data[2]):,} shelters in {seeded:.1f} s")  # fmt: skip
         del data
         period = yearly_period(2026)
         at = YEAR_START + timedelta(days=330, hours=10)
@@ -195,7 +219,7 @@ async def run(backend: str, rows: int, workdir: Path, repeat: int) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000, help="synthetic cases")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="synthetic ledger rows")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=2, help="report runs per backend")
     args = parser.parse_args()

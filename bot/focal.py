@@ -44,7 +44,7 @@ from routing.matching import (
     province_desk_for,
 )
 from routing.places import PlaceCode, load_places
-from storage import audit, conversations, escalation, media, outbox, refusals, retention
+from storage import audit, conversations, escalation, ledger, media, outbox, refusals, retention
 from storage.db import after_commit, transaction
 from storage.keyring import PURPOSE_INVITE
 from storage.models import (
@@ -93,6 +93,8 @@ class FocalDesk:
     on_referral: Callable[[AsyncSession, Referral, Case, datetime], Any] | None = None
     on_wake: Callable[[], None] | None = None
     retention: timedelta = timedelta(days=90)
+    # Acknowledgement SLA by urgency (settings), for the statistics ledger's within-SLA flag.
+    sla_minutes: dict[str, int] | None = None
     # The service's Hotline.deliver: news for a survivor's chat, shown as her engine decides.
     deliver: Callable[..., Any] | None = None
     draft_ttl: timedelta = dialogs.DEFAULT_TTL  # a chat's conversation, kept at least this long
@@ -657,7 +659,12 @@ class FocalDesk:
         if action == T.ACK:
             # Stops the climb (pending deadlines cancelled) and is audited; twice is harmless.
             stopped = await escalation.acknowledge(
-                session, referral.id, focal.id, now, keyring=self.store.keyring
+                session,
+                referral.id,
+                focal.id,
+                now,
+                keyring=self.store.keyring,
+                sla_minutes=self.sla_minutes,
             )
             await self._tell(session, focal, T.text(FOCAL_LANG, "focal.acked", ref=case.ref), now)
             if stopped:  # the first acknowledgement only
@@ -721,6 +728,15 @@ class FocalDesk:
     ) -> None:
         referral.status, referral.closed_at = "closed", now
         case.status, case.closed_at, case.outcome = "closed", now, outcome
+        # The ledger counts each service once per report, even if it is reopened and closed
+        # again; "any" marks the first time it reached a service at all.
+        before = {s for s in (case.services or "").split(",") if s}
+        new = [s for s in services if s not in before]
+        tallies = [ledger.row_for("closed", case, at=now)]
+        if new and not before:
+            tallies.append(ledger.row_for("served", case, at=now, service=ledger.ANY_SERVICE))
+        tallies += [ledger.row_for("served", case, at=now, service=s) for s in new]
+        await ledger.record_rows(session, tallies)
         case.services = ",".join(services) or None
         case.retain_until = retention.retain_until(now, self.retention)
         session.add_all([referral, case])

@@ -95,6 +95,7 @@ class Runtime:
             runtime.current_directory,
             retention=timedelta(days=settings.retention_days),
             draft_ttl=hotline.draft_ttl,
+            sla_minutes=dict(LadderConfig.from_settings(settings).sla_minutes),
         )
         runtime.desk.on_referral = runtime.schedule_escalation
         runtime.desk.deliver = hotline.deliver  # news for a survivor's chat, through her engine

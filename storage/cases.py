@@ -18,7 +18,7 @@ from sqlalchemy import delete
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import audit
+from storage import audit, ledger
 from storage.keyring import PURPOSE_RECEIPT
 from storage.models import Case, CaseMessage, DataKey, Media, Receipt, Referral
 from storage.records import data_key_of, new_data_key, open_all, seal_into
@@ -99,6 +99,7 @@ async def create_case(
     code = new_receipt_code()
     session.add(case)
     await session.flush()  # the case exists before the receipt that points at it
+    await ledger.record(session, "created", case, at=now)
     session.add(
         Receipt(
             code_hash=vault.lookup_hash(PURPOSE_RECEIPT, code.replace(" ", "")),

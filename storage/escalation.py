@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -48,7 +48,7 @@ from routing.access import may_act
 from routing.directory import home_province_of
 from routing.ladder import LadderConfig, OnDuty, default_on_duty
 from routing.places import PlaceCode
-from storage import audit
+from storage import audit, ledger
 from storage.db import transaction
 from storage.keyring import Keyring
 from storage.models import (
@@ -127,6 +127,14 @@ class CaseView:
     reporter_address: bytes | None
     consent_referral: bool
     consent_orgs: str | None
+    # for the statistics ledger's "escalated" rows (coded, non-identifying)
+    created_at: datetime
+    channel: str
+    category: str | None
+    age_band: str | None
+    sex: str | None
+    disability: bool | None
+    consent_stats: bool
 
 
 @dataclass(frozen=True)
@@ -225,6 +233,8 @@ async def schedule_referral(
     ]
     session.add_all(rows)
     await session.flush()
+    if case is not None:  # every referral passes here once, with its first rung
+        await ledger.record(session, "referred", case, at=now, level=level)
     return rows
 
 
@@ -235,8 +245,12 @@ async def acknowledge(
     now: datetime,
     *,
     keyring: Keyring,
+    sla_minutes: Mapping[str, int] | None = None,
 ) -> bool:
     """A focal point acknowledges a referral: the climb stops (pending rows cancelled).
+
+    The statistics ledger records it with its whole minutes since the referral and whether
+    that is within ``sla_minutes`` for the case's urgency (default: the default SLA).
 
     Returns True when this call stopped the climb, False when the referral was no longer
     open (already acknowledged, closed…: acknowledging twice is harmless). Raises
@@ -257,6 +271,12 @@ async def acknowledge(
         return False
     referral.status = "acknowledged"
     referral.acknowledged_at = now
+    seconds = (now - referral.created_at).total_seconds()
+    await ledger.record(
+        session, "acknowledged", case, at=now, level=referral.level,
+        minutes=max(int(seconds // 60), 0),
+        within_sla=ledger.within(seconds, case.urgency, sla_minutes or ladder.DEFAULT_SLA_MINUTES),
+    )  # fmt: skip
     referral.focal_point_id = focal.id
     session.add(referral)
     if case.status in ("new", "notified"):
@@ -429,7 +449,9 @@ _REFERRAL_COLS = (_R.c.id, _R.c.case_id, _R.c.focal_point_id, _R.c.status, _R.c.
 _CASE_COLS = (_C.c.id, _C.c.ref, _C.c.data_key_id, _C.c.urgency, _C.c.province_code,
               _C.c.commune_code, _C.c.reporter, _C.c.status, _C.c.assigned_focal_point_id,
               _C.c.escalation_level, _C.c.contact, _C.c.reporter_address,
-              _C.c.consent_referral, _C.c.consent_orgs)  # fmt: skip
+              _C.c.consent_referral, _C.c.consent_orgs, _C.c.created_at, _C.c.channel,
+              _C.c.category, _C.c.age_band, _C.c.sex, _C.c.disability,
+              _C.c.consent_stats)  # fmt: skip
 
 
 async def _claim(
@@ -561,6 +583,7 @@ async def _apply_batch(
     case_updates: list[dict[str, Any]] = []
     events: list[EscalationEvent] = []
     audits: list[tuple[str, str]] = []  # (action, case id)
+    tallies: list[dict[str, Any]] = []  # statistics ledger rows of the climbs
 
     for deadline, referral, case in rows:
         if referral.status not in OPEN_STATUSES or deadline.level != referral.level:
@@ -630,6 +653,9 @@ async def _apply_batch(
             for p in planned
         )
         climbed_referrals.append(referral.id)
+        if step.level != previous:
+            tallies.append(ledger.row_for("escalated", case, at=now, level=step.level,
+                                          level_from=previous))  # fmt: skip
         events.append(
             EscalationEvent(
                 kind=_event_kind(step, deadline.kind),
@@ -678,6 +704,7 @@ async def _apply_batch(
         await session.exec(_CASE_CLIMB, params=case_updates)
     if new_rows:
         await session.exec(insert(_D), params=new_rows)
+    await ledger.record_rows(session, tallies)
     if events:
         await notifier(session, events)
     await audit.append_many(

@@ -1,13 +1,16 @@
-"""Statistics aggregates, computed in SQL from plaintext, non-identifying columns only.
+"""Statistics aggregates, computed in SQL from the statistics ledger only.
 
-Nothing here reads a sealed column or opens a data key (DESIGN §3): every query names its
-columns explicitly, and :data:`CASE_COLUMNS_READ` lists the ``cases`` columns used (a test
-checks that none is sealed). Only cases with ``consent_stats`` count (DESIGN §4).
-Everything is a ``GROUP BY``: the number of rows returned depends on the number of
-places, months and codes, not on the number of cases.
+Reports read :class:`storage.models.StatsLedger` (see :mod:`storage.ledger`), never the
+case rows: a period's figures are the same before and after its cases are deleted by
+retention. Counted rows (consent to be counted) give every breakdown; uncounted reports
+give one total by urgency, nothing more (DESIGN §4). Everything is a ``GROUP BY``: the
+number of rows returned depends on the number of places, months and codes, not on the
+number of rows in the ledger.
 
-The results are raw counts: publishing them needs :mod:`routing.suppression` first
-(``bot.admin.report`` does that). Months are calendar months in Vietnam local time (UTC+7).
+A period selects reports by the local day they were made (``opened``); ``as_of`` leaves
+out what happened after a cut-off day (a report "as of 25/11" re-run later gives the same
+figures). The results are raw counts: publishing them needs :mod:`routing.suppression`
+first (``bot.admin.report`` does that). Months are calendar months in Vietnam local time.
 """
 
 from __future__ import annotations
@@ -15,16 +18,17 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, cast, func, literal, select, text
+from sqlalchemy import Date, and_, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Case, FocalPoint, Referral, Shelter, UTCDateTime
+from storage.ledger import ANY_SERVICE, LOCAL_OFFSET
+from storage.models import FocalPoint, Shelter, StatsLedger
 
 __all__ = [
-    "CASE_COLUMNS_READ",
+    "LEDGER_COLUMNS_READ",
     "DIMENSIONS",
     "DIMENSION_VALUES",
     "SERVICES",
@@ -32,12 +36,12 @@ __all__ = [
     "UNKNOWN",
     "LOCAL_OFFSET",
     "Aggregates",
+    "PRESETS",
     "Period",
     "collect",
     "quantile",
 ]
 
-LOCAL_OFFSET = timezone(timedelta(hours=7), "ICT")  # Vietnam: UTC+7, no DST since 1975
 UNKNOWN = "unknown"
 DIMENSIONS = ("category", "reporter", "channel", "age_band", "sex", "disability", "urgency")
 SERVICES = ("medical", "psychosocial", "legal", "shelter", "police", "information")
@@ -53,44 +57,79 @@ DIMENSION_VALUES: dict[str, tuple[str | bool, ...]] = {
     "urgency": URGENCIES,
 }  # fmt: skip
 """The coded values of each dimension (``dialogs/report.py``); anything else is UNKNOWN."""
-CASE_COLUMNS_READ = (
-    "created_at", "consent_stats", "province_code", "commune_code", "id", "services",
-    *DIMENSIONS,
+LEDGER_COLUMNS_READ = (
+    "event", "day", "opened", "counted", "province_code", "commune_code", "service", "level",
+    "level_from", "minutes", "within_sla", *DIMENSIONS,
 )  # fmt: skip
+PRESETS = ("month", "half", "year", "action")
 COMMUNE_ROLES = ("primary", "backup", "commune_leadership", "police_desk")
 
 
 @dataclass(frozen=True)
 class Period:
-    """Local calendar dates ``start``..``end`` (both included), optionally one province."""
+    """Reports made on local days ``start``..``end`` (both included), as known on the
+    ``as_of`` day (included; default: now), in one commune, one province or the nation."""
 
     start: date
     end: date
     province: str | None = None
+    commune: str | None = None
+    as_of: date | None = None
 
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise ValueError("the period ends before it starts")
+        if self.commune is not None and self.province is None:
+            raise ValueError("a commune's period names its province too")
+        if self.as_of is not None and self.as_of < self.start:
+            raise ValueError("the cut-off is before the period starts")
+
+    @classmethod
+    def preset(
+        cls,
+        kind: str,
+        year: int,
+        *,
+        month: int | None = None,
+        half: int | None = None,
+        province: str | None = None,
+        commune: str | None = None,
+        as_of: date | None = None,
+    ) -> Period:
+        """The plans' reporting periods: a ``month`` (1–12), a ``half`` year (1: January–June,
+        2: July–December), the ``year``, and the ``action`` month (15/11–15/12: the action
+        month for gender equality and against gender-based violence)."""
+        if kind == "year":
+            start, end = date(year, 1, 1), date(year, 12, 31)
+        elif kind == "half":
+            if half not in (1, 2):
+                raise ValueError("a half year is 1 or 2")
+            start = date(year, 1, 1) if half == 1 else date(year, 7, 1)
+            end = date(year, 6, 30) if half == 1 else date(year, 12, 31)
+        elif kind == "month":
+            if month is None or not 1 <= month <= 12:
+                raise ValueError("a month is 1 to 12")
+            start = date(year, month, 1)
+            end = (date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)) - timedelta(1)
+        elif kind == "action":
+            start, end = date(year, 11, 15), date(year, 12, 15)
+        else:
+            raise ValueError(f"unknown period {kind!r} (use {', '.join(PRESETS)})")
+        return cls(start, end, province, commune, as_of)
 
     @property
-    def start_utc(self) -> datetime:
-        return datetime.combine(self.start, time(), LOCAL_OFFSET).astimezone(UTC)
+    def scope(self) -> str:
+        return "commune" if self.commune else "province" if self.province else "nation"
 
-    @property
-    def end_utc(self) -> datetime:
-        """Exclusive: local midnight after ``end``."""
-        nxt = self.end + timedelta(days=1)
-        return datetime.combine(nxt, time(), LOCAL_OFFSET).astimezone(UTC)
-
-    def month_bounds(self) -> list[tuple[str, datetime, datetime]]:
-        """Each month of the period (``YYYY-MM``) with its UTC bounds, clipped to the period."""
+    def month_days(self) -> list[tuple[str, date, date]]:
+        """Each month of the period (``YYYY-MM``) with its first and last local day,
+        clipped to the period."""
         out = []
         for m in self.months():
             y, mo = int(m[:4]), int(m[5:])
             nxt = date(y + 1, 1, 1) if mo == 12 else date(y, mo + 1, 1)
-            lo = datetime.combine(max(date(y, mo, 1), self.start), time(), LOCAL_OFFSET)
-            hi = datetime.combine(min(nxt, self.end + timedelta(days=1)), time(), LOCAL_OFFSET)
-            out.append((m, lo.astimezone(UTC), hi.astimezone(UTC)))
+            out.append((m, max(date(y, mo, 1), self.start),
+                        min(nxt - timedelta(days=1), self.end)))  # fmt: skip
         return out
 
     def months(self) -> list[str]:
@@ -115,6 +154,8 @@ class Aggregates:
     """province → {"cases", "any", each service} → cases."""
     referrals: dict[tuple[str, int, int | None, bool], int] = field(default_factory=dict)
     """(urgency, level reached, whole minutes to acknowledge or None, within SLA) → referrals."""
+    uncounted: dict[str, int] = field(default_factory=dict)
+    """urgency → reports whose person did not agree to be counted (nothing else is known)."""
     sla_minutes: dict[str, int] = field(default_factory=dict)
     communes_with_focal_point: set[str] = field(default_factory=set)
     communes_on_duty: set[str] = field(default_factory=set)
@@ -140,14 +181,6 @@ class Aggregates:
         return dict(out)
 
 
-def _seconds_between(dialect: str, later, earlier):
-    if dialect == "sqlite":
-        return cast(func.strftime("%s", later), Integer) - cast(
-            func.strftime("%s", earlier), Integer
-        )
-    return cast(func.floor(func.extract("epoch", later - earlier)), Integer)
-
-
 def _key(value: Any) -> str:
     if value is None or value == "":
         return UNKNOWN
@@ -156,27 +189,35 @@ def _key(value: Any) -> str:
     return str(value)
 
 
+L = StatsLedger
+
+
 FULL_SCAN_DAYS = 45
 
 
-def _case_filter(period: Period, dialect: str):
+def _opened(period: Period, dialect: str):
     if dialect == "sqlite" and (period.end - period.start).days >= FULL_SCAN_DAYS:
         # A long period reads most rows: one sequential scan beats an index walk with a
-        # row lookup per case. Unary "+" keeps SQLite's planner off the created_at index.
-        span = text("+cases.created_at >= :stats_start AND +cases.created_at < :stats_end")
-        span = span.bindparams(
-            bindparam("stats_start", period.start_utc, type_=UTCDateTime()),
-            bindparam("stats_end", period.end_utc, type_=UTCDateTime()),
-        )
-        conditions = [Case.consent_stats.is_(True), span]
-    else:
-        conditions = [
-            Case.consent_stats.is_(True),
-            Case.created_at >= period.start_utc,
-            Case.created_at < period.end_utc,
-        ]
+        # lookup per row (scattered: the rowids are random). Unary "+" keeps SQLite's
+        # planner off the index on ``opened``.
+        return literal_column("+stats_ledger.opened", type_=Date())
+    return L.opened
+
+
+def _where(period: Period, event: str, *, counted: bool = True, dialect: str = ""):
+    opened = _opened(period, dialect)
+    conditions = [
+        L.event == event,
+        L.counted.is_(counted),
+        opened >= period.start,
+        opened <= period.end,
+    ]
+    if period.as_of is not None:
+        conditions.append(L.day <= period.as_of)
     if period.province:
-        conditions.append(Case.province_code == period.province)
+        conditions.append(L.province_code == period.province)
+    if period.commune:
+        conditions.append(L.commune_code == period.commune)
     return and_(*conditions)
 
 
@@ -193,57 +234,42 @@ async def collect(
 ) -> Aggregates:
     """All indicators' raw counts for ``period``; ``at`` is when on-duty cover is judged.
 
-    ``sla_minutes`` maps urgency → acknowledgement SLA in minutes (from the settings).
+    ``sla_minutes`` maps urgency → acknowledgement SLA in minutes (from the settings), as
+    shown beside the acknowledgements; whether each was within its SLA was recorded then.
     """
-    dialect = session.bind.dialect.name
     agg = Aggregates(period=period, at=at, sla_minutes=dict(sla_minutes))
-    where = _case_filter(period, dialect)
-    # Reports by commune and month: one filtered count per month (bounds in local time),
-    # grouped by commune (a few thousand groups). Grouping on expressions keeps SQLite
-    # sorting a sequential scan rather than walking an index with a lookup per row.
-    province_key = func.coalesce(Case.province_code, "")
-    commune_key = func.coalesce(Case.commune_code, "")
-    bounds = period.month_bounds()
-    per_month = [
-        func.count().filter(and_(Case.created_at >= lo, Case.created_at < hi))
-        for _m, lo, hi in bounds
-    ]
-    stmt = select(commune_key, province_key, *per_month).where(where)
+    dialect = session.bind.dialect.name
+    created = _where(period, "created", dialect=dialect)
+    # Reports by commune and month: one filtered count per month, grouped by commune.
+    province_key = func.coalesce(L.province_code, "")
+    commune_key = func.coalesce(L.commune_code, "")
+    bounds = period.month_days()
+    per_month = [func.count().filter(and_(L.opened >= lo, L.opened <= hi))
+                 for _m, lo, hi in bounds]  # fmt: skip
+    stmt = select(commune_key, province_key, *per_month).where(created)
     for c, p, *counts in await _rows(session, stmt.group_by(commune_key, province_key)):
         for (m, _lo, _hi), n in zip(bounds, counts, strict=True):
             if n:
                 agg.by_place_month[(_key(p), _key(c), m)] = int(n)
 
-    # Every breakdown and the services, in one scan grouped by province and services list
-    # (the lists are combinations of six codes: few groups): one filtered count per coded
-    # value. Values outside the codes (and NULL) are the remainder, counted as UNKNOWN.
-    # (Each GROUP BY costs a sort of the cases on SQLite: two in all.)
+    # Every breakdown in one scan grouped by province: one filtered count per coded value.
+    # Values outside the codes (and NULL) are the remainder, counted as UNKNOWN.
     measures: list[tuple[str, str, Any]] = []
     for dim, values in DIMENSION_VALUES.items():
-        column = getattr(Case, dim)
+        column = getattr(L, dim)
         for v in values:
             measures.append((dim, _key(v), column.is_(v) if isinstance(v, bool) else column == v))
     stmt = (
-        select(
-            province_key,
-            Case.services,
-            func.count(),
-            *[func.count().filter(c) for _, _, c in measures],
-        )  # fmt: skip
-        .where(where)
-        .group_by(province_key, Case.services)
+        select(province_key, func.count(), *[func.count().filter(c) for _, _, c in measures])
+        .where(created)
+        .group_by(province_key)
     )
     agg.by_dimension = {d: {} for d in DIMENSIONS}
-    for p, services, total, *counts in await _rows(session, stmt):
+    for p, total, *counts in await _rows(session, stmt):
         p = _key(p)
+        agg.services.setdefault(p, {"cases": 0, "any": 0, **dict.fromkeys(SERVICES, 0)})
+        agg.services[p]["cases"] += int(total)
         known: dict[str, int] = defaultdict(int)
-        row = agg.services.setdefault(p, {"cases": 0, "any": 0, **dict.fromkeys(SERVICES, 0)})
-        row["cases"] += total
-        given = {code.strip() for code in (services or "").split(",")} - {""}
-        if given:
-            row["any"] += total
-        for code in given & set(SERVICES):
-            row[code] += total
         for (dim, value, _c), n in zip(measures, counts, strict=True):
             known[dim] += n
             if n:
@@ -254,32 +280,69 @@ async def collect(
                 table = agg.by_dimension[dim]
                 table[(p, UNKNOWN)] = table.get((p, UNKNOWN), 0) + int(total - known[dim])
 
-    # Referrals: time to acknowledgement, SLA, rung reached.
-    seconds = _seconds_between(dialect, Referral.acknowledged_at, Referral.created_at)
-    sla_seconds = case(
-        *[(Case.urgency == u, literal(60 * int(sla_minutes[u]))) for u in sla_minutes],
-        else_=literal(60 * int(max(sla_minutes.values()))),
-    )
-    minutes = case(
-        (Referral.acknowledged_at.is_(None), None),
-        else_=cast(func.floor(seconds / 60.0), Integer),
-    ).label("minutes")
-    within = case(
-        (and_(Referral.acknowledged_at.is_not(None), seconds <= sla_seconds), 1), else_=0
-    ).label("within")
+    # Services: one "served" row per service a report reached, and one "any" row.
     stmt = (
-        select(Case.urgency, Referral.level, minutes, within, func.count())
-        .select_from(Referral)
-        .join(Case, Case.id == Referral.case_id)
-        .where(where)
-        .group_by(Case.urgency, Referral.level, minutes, within)
+        select(province_key, L.service, func.count())
+        .where(_where(period, "served", dialect=dialect))
+        .group_by(province_key, L.service)
     )
-    for u, level, mins, w, n in await _rows(session, stmt):
-        key = (_key(u), int(level), None if mins is None else max(int(mins), 0), bool(w))
-        agg.referrals[key] = agg.referrals.get(key, 0) + n
+    for p, service, n in await _rows(session, stmt):
+        row = agg.services.setdefault(_key(p), {"cases": 0, "any": 0, **dict.fromkeys(SERVICES, 0)})
+        name = "any" if service == ANY_SERVICE else service
+        if name in row and name != "cases":
+            row[name] += int(n)
+
+    await _referrals(session, agg, period)
+
+    # Reports not to be counted: one total by urgency, nothing more.
+    if period.commune is None:  # their rows name no commune
+        stmt = (
+            select(L.urgency, func.count())
+            .where(_where(period, "created", counted=False, dialect=dialect))
+            .group_by(L.urgency)
+        )
+        agg.uncounted = {_key(u): int(n) for u, n in await _rows(session, stmt)}
 
     await _coverage(session, agg, period, at)
     return agg
+
+
+async def _referrals(session: AsyncSession, agg: Aggregates, period: Period) -> None:
+    """Referrals by (urgency, rung reached, minutes to acknowledge, within SLA).
+
+    A referral starts on a rung (``referred``) and each climb moves it (``escalated``,
+    from → to); an acknowledgement stops the climb and carries its rung, minutes and SLA
+    flag. So the referrals resting on a rung are those that started or arrived there minus
+    those that left, and the unacknowledged ones are those minus the acknowledged.
+    """
+    urgency = func.coalesce(L.urgency, "")
+    dialect = session.bind.dialect.name
+    net: dict[tuple[str, int], int] = defaultdict(int)
+    stmt = (select(urgency, L.level, func.count()).where(_where(period, "referred", dialect=dialect))
+            .group_by(urgency, L.level))  # fmt: skip
+    for u, level, n in await _rows(session, stmt):
+        net[(_key(u), int(level or 0))] += int(n)
+    stmt = (
+        select(urgency, L.level_from, L.level, func.count())
+        .where(_where(period, "escalated", dialect=dialect))
+        .group_by(urgency, L.level_from, L.level)
+    )
+    for u, level_from, level, n in await _rows(session, stmt):
+        net[(_key(u), int(level_from or 0))] -= int(n)
+        net[(_key(u), int(level or 0))] += int(n)
+    stmt = (
+        select(urgency, L.level, L.minutes, L.within_sla, func.count())
+        .where(_where(period, "acknowledged", dialect=dialect))
+        .group_by(urgency, L.level, L.minutes, L.within_sla)
+    )
+    for u, level, minutes, within, n in await _rows(session, stmt):
+        key = (_key(u), int(level or 0), max(int(minutes or 0), 0), bool(within))
+        agg.referrals[key] = agg.referrals.get(key, 0) + int(n)
+        net[(key[0], key[1])] -= int(n)
+    for (u, level), n in net.items():
+        if n > 0:
+            key = (u, level, None, False)
+            agg.referrals[key] = agg.referrals.get(key, 0) + n
 
 
 async def _coverage(session: AsyncSession, agg: Aggregates, period: Period, at: datetime) -> None:

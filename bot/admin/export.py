@@ -25,6 +25,8 @@ from storage.stats import Period, collect
 __all__ = [
     "FORMATS",
     "compute_report",
+    "period_from",
+    "scope_of",
     "render",
     "render_csv",
     "render_json",
@@ -51,6 +53,59 @@ def sla_from_settings(settings: Any) -> dict[str, int]:
 def yearly_period(year: int, province: str | None = None) -> Period:
     """The reporting year: 1 January to 31 December (local dates)."""
     return Period(date(year, 1, 1), date(year, 12, 31), province)
+
+
+def scope_of(province: str | None, commune: str | None) -> tuple[str | None, str | None]:
+    """(province, commune) codes of a report's scope, checked against the place list: a
+    commune names its own province; a province given with it must be that one. Raises
+    ``ValueError``."""
+    from routing.places import PlaceCode, PlaceCodeError, load_places
+
+    places = load_places()
+    if province is not None:
+        try:
+            code = PlaceCode.parse(province)
+        except PlaceCodeError:
+            raise ValueError(f"not a province code: {province!r}") from None
+        if not code.is_province or places.province(code) is None:
+            raise ValueError(f"unknown province code: {province!r}")
+        province = code.code
+    if commune is None:
+        return province, None
+    try:
+        found = places.commune(PlaceCode.commune(commune.strip()))
+    except (PlaceCodeError, ValueError):
+        found = None
+    if found is None:
+        raise ValueError(f"unknown commune code: {commune!r}")
+    if province is not None and province != found.province_code.code:
+        raise ValueError(f"commune {commune!r} is not in province {province!r}")
+    return found.province_code.code, found.code.code
+
+
+def period_from(
+    *,
+    preset: str | None = None,
+    year: int | None = None,
+    month: int | None = None,
+    half: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    province: str | None = None,
+    commune: str | None = None,
+    as_of: date | None = None,
+) -> Period:
+    """A report's period from the CLI's or the web page's choices: a preset (with its year)
+    or explicit dates, a scope, a cut-off. Raises ``ValueError``."""
+    province, commune = scope_of(province, commune)
+    if preset:
+        if year is None:
+            raise ValueError("a preset period needs its year")
+        return Period.preset(preset, year, month=month, half=half, province=province,
+                             commune=commune, as_of=as_of)  # fmt: skip
+    if date_from is None or date_to is None:
+        raise ValueError("give a preset period or both dates")
+    return Period(date_from, date_to, province, commune, as_of)
 
 
 async def compute_report(
@@ -144,6 +199,7 @@ def _sheet_name(table_id: str, used: set[str]) -> str:
         "escalations": "Leo thang",
         "coverage": "Độ bao phủ",
         "shelters": "Nơi tạm lánh",
+        "uncounted": "Không thống kê",
     }
     if table_id.startswith("reports_by_commune_month"):
         return "Theo xã và tháng"
@@ -190,8 +246,11 @@ def render_xlsx(report: Mapping[str, Any]) -> bytes:
         (report["title_vi"], None),
         ("Kỳ báo cáo", f"{period['from']} – {period['to']}"),
         ("Tỉnh/thành phố", period["province"] or "Toàn quốc"),
+        *([("Xã/phường/đặc khu", period["commune"])] if period.get("commune") else []),
+        ("Tính đến ngày", period.get("as_of") or report["generated_at"][:10]),
         ("Ngày lập", report["generated_at"]),
-        ("Phạm vi", "Chỉ tính các tin báo có đồng ý cho thống kê ẩn danh"),
+        ("Phạm vi", "Chỉ tính các tin báo có đồng ý cho thống kê ẩn danh; các tin báo khác "
+                    "chỉ được đếm tổng số theo mức độ khẩn cấp"),
         ("Quy tắc che số liệu",
          "Số từ 1 đến 4 ghi là <5; ô bị che bổ sung ghi là x (để không suy ra được ô nhỏ)"),
     ]  # fmt: skip
@@ -262,17 +321,10 @@ def _date(text: str) -> date:
 
 
 def _province(code: str | None) -> str | None:
-    if code is None:
-        return None
-    from routing.places import PlaceCode, PlaceCodeError, load_places
-
     try:
-        place = PlaceCode.parse(code)
-    except PlaceCodeError:
-        raise typer.BadParameter(f"not a province code: {code!r}") from None
-    if not place.is_province or load_places().province(place) is None:
-        raise typer.BadParameter(f"unknown province code: {code!r}")
-    return place.code
+        return scope_of(code, None)[0]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def _write(data: bytes, output: Path | None, fmt: str) -> None:
@@ -312,34 +364,61 @@ def _run_export(period: Period, fmt: str, output: Path | None, action: str) -> N
     _write(render(report, fmt), output, fmt)
 
 
+_PRESET_HELP = "month, half, year or action (15/11–15/12); with --year."
+_AS_OF_HELP = "Cut-off day (YYYY-MM-DD): only what happened until then (e.g. 2026-11-25)."
+
+
+def _cli_period(preset, year, month, half, date_from, date_to, province, commune, as_of) -> Period:
+    try:
+        return period_from(
+            preset=preset, year=year, month=month, half=half,
+            date_from=_date(date_from) if date_from else None,
+            date_to=_date(date_to) if date_to else None,
+            province=province, commune=commune, as_of=_date(as_of) if as_of else None,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 @stats_app.command("export")
 def export_command(
-    date_from: str = typer.Option(..., "--from", help="First day (YYYY-MM-DD, Vietnam time)."),
-    date_to: str = typer.Option(..., "--to", help="Last day, included (YYYY-MM-DD)."),
+    date_from: str | None = typer.Option(None, "--from", help="First day (YYYY-MM-DD)."),
+    date_to: str | None = typer.Option(None, "--to", help="Last day, included (YYYY-MM-DD)."),
+    preset: str | None = typer.Option(None, "--period", help=_PRESET_HELP),
+    year: int | None = typer.Option(None, "--year", help="The preset's year."),
+    month: int | None = typer.Option(None, "--month", help="With --period month: 1–12."),
+    half: int | None = typer.Option(None, "--half", help="With --period half: 1 or 2."),
+    as_of: str | None = typer.Option(None, "--as-of", help=_AS_OF_HELP),
     province: str | None = typer.Option(None, "--province", help="Province code, e.g. 66."),
+    commune: str | None = typer.Option(None, "--commune", help="Commune code: its own report."),
     fmt: str = typer.Option("json", "--format", help="csv, xlsx or json."),
     output: Path | None = typer.Option(None, "--output", "-o", help="File to write."),
 ) -> None:
-    """Export the indicators for a period: counts by place, month and category, services,
+    """Export the indicators for a period (dates, or a preset with its year), for a
+    commune, a province or the nation: counts by place, month and category, services,
     acknowledgement times, escalations, coverage, shelters (small counts suppressed)."""
     if fmt not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
-    try:
-        period = Period(_date(date_from), _date(date_to), _province(province))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+    period = _cli_period(preset, year, month, half, date_from, date_to, province, commune, as_of)
     _run_export(period, fmt, output, "stats.exported")
 
 
 @stats_app.command("report")
 def report_command(
-    year: int = typer.Option(..., "--year", help="Reporting year (1 Jan – 31 Dec)."),
+    year: int = typer.Option(..., "--year", help="Reporting year."),
+    preset: str = typer.Option("year", "--period", help=_PRESET_HELP),
+    month: int | None = typer.Option(None, "--month", help="With --period month: 1–12."),
+    half: int | None = typer.Option(None, "--half", help="With --period half: 1 or 2."),
+    as_of: str | None = typer.Option(None, "--as-of", help=_AS_OF_HELP),
     province: str | None = typer.Option(None, "--province", help="Province code, e.g. 66."),
+    commune: str | None = typer.Option(None, "--commune", help="Commune code: its own report."),
     output: Path = typer.Option(..., "--output", "-o", help="XLSX file to write."),
 ) -> None:
-    """Write the yearly report as an XLSX workbook with Vietnamese headings, ready to send
-    (communes to the province by 25–30 November, the province to the ministry by 5 December)."""
-    _run_export(yearly_period(year, _province(province)), "xlsx", output, "stats.report")
+    """Write a report as an XLSX workbook with Vietnamese headings, ready to send: the
+    year by default (communes to the province by 25–30 November, the province to the
+    ministry by 5 December: use --as-of for the figures known on the due day)."""
+    period = _cli_period(preset, year, month, half, None, None, province, commune, as_of)
+    _run_export(period, "xlsx", output, "stats.report")
 
 
 @stats_app.command("token")

@@ -76,7 +76,7 @@ def province_label(code: str) -> str:
     return found.name if found else code
 
 
-def _commune_label(code: str) -> str:
+def commune_label(code: str) -> str:
     if code == UNKNOWN:
         return "Không rõ"
     found = load_places().commune(PlaceCode.commune(code)) if code.isdigit() else None
@@ -197,13 +197,15 @@ def build_report(
         else:
             communes = []
         communes += sorted({c for c, _m in commune_counts} - set(communes))
+        if period.commune:  # a commune's own report: its row only
+            communes = [c for c in communes if c == period.commune]
         # The province's months and total, as the first table publishes them.
         tables.append(
             _count_table(
                 f"reports_by_commune_month:{p}",
                 f"Số tin báo theo xã và tháng — {province_label(p)}",
                 "Xã/phường/đặc khu",
-                [(c, _commune_label(c)) for c in communes],
+                [(c, commune_label(c)) for c in communes],
                 month_cols,
                 commune_counts,
                 col_totals=by_month["cells"][i],
@@ -231,12 +233,15 @@ def build_report(
     tables.append(_escalation_table(agg))
     tables.append(_coverage_table(agg, provinces))
     tables.append(_shelter_table(agg, prov_rows))
+    tables.append(_uncounted_table(agg))
     return {
         "title_vi": "Báo cáo thống kê đường dây Lên Tiếng",
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
-                   "province": period.province},
+                   "province": period.province, "commune": period.commune,
+                   "scope": period.scope,
+                   "as_of": period.as_of.isoformat() if period.as_of else None},
         "generated_at": generated_at.isoformat(),
-        "counted": "cases with consent to statistics only",
+        "counted": "cases with consent to statistics only; the others as one total by urgency",
         "suppression": {"small": "<5", "hidden": HIDDEN_LABEL,
                         "rule": "counts 1-4 shown as <5; complementary cells shown as x"},
         "not_available": NOT_AVAILABLE,
@@ -395,4 +400,21 @@ def _shelter_table(agg: Aggregates, prov_rows: list[tuple[str, str]]) -> dict[st
         "rows": [{"code": r, "label": lab} for r, lab in prov_rows],
         "columns": [{"code": c, "label": lab} for c, lab in cols],
         "cells": cells, "row_totals": None, "col_totals": total, "total": None,
+    }  # fmt: skip
+
+
+def _uncounted_table(agg: Aggregates) -> dict[str, Any]:
+    """Reports whose person did not agree to be counted: one total by urgency, nothing more
+    (danger alerts too, which do not ask). Not by commune: their tallies name none."""
+    urgencies = [*URGENCIES, *sorted(set(agg.uncounted) - set(URGENCIES))]
+    v = suppress_vector([agg.uncounted.get(u, 0) for u in urgencies], fixed_margins=True)
+    return {
+        "id": "uncounted", "kind": "counts",
+        "title_vi": "Tin báo không đồng ý cho thống kê (chỉ tổng số, theo mức độ khẩn cấp)",
+        "row_heading_vi": "Mức độ khẩn cấp",
+        "rows": [{"code": u, "label": LABELS_VI["urgency"].get(u, u)} for u in urgencies],
+        "columns": [{"code": "reports", "label": "Số tin báo"}],
+        "cells": [[x] for x in v.published_values()],
+        "row_totals": None, "col_totals": [v.published_total()], "total": None,
+        "available": agg.period.commune is None,
     }  # fmt: skip

@@ -24,8 +24,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.admin import charts, sessions
-from bot.admin.export import FORMATS, compute_report, render, sla_from_settings, table_blocks
-from bot.admin.report import province_label
+from bot.admin.export import (
+    FORMATS,
+    compute_report,
+    period_from,
+    render,
+    sla_from_settings,
+    table_blocks,
+)
+from bot.admin.report import commune_label, province_label
 from bot.admin.tokens import Officer, TokenRegistry
 from storage import audit, refusals
 from storage.db import transaction
@@ -111,21 +118,28 @@ def _today_local(now: datetime) -> date:
 
 
 def _period(officer: Officer, params: dict[str, str], now: datetime) -> Period:
+    """The period asked (a preset with its year, or dates; default: this year so far), for
+    a commune, a province or the nation, as of a cut-off day. A province officer's scope
+    is their province (a commune of it at most). Raises ``ValueError``."""
     today = _today_local(now)
-    start = date.fromisoformat(params["from"]) if params.get("from") else date(today.year, 1, 1)
-    end = date.fromisoformat(params["to"]) if params.get("to") else today
-    province = officer.province or (params.get("province") or None)
-    if province is not None:
-        from routing.places import PlaceCode, PlaceCodeError, load_places
 
-        try:
-            code = PlaceCode.parse(province)
-        except PlaceCodeError:
-            raise ValueError("province code") from None
-        if not code.is_province or load_places().province(code) is None:
-            raise ValueError("unknown province")
-        province = code.code
-    return Period(start, end, province)
+    def number(name: str) -> int | None:
+        return int(params[name]) if params.get(name) else None
+
+    def day(name: str) -> date | None:
+        return date.fromisoformat(params[name]) if params.get(name) else None
+
+    province = officer.province or (params.get("province") or None)
+    preset = params.get("period") or None
+    if preset is None and not params.get("from"):
+        start = date(today.year, 1, 1)
+    else:
+        start = day("from")
+    return period_from(
+        preset=preset, year=number("year") or today.year, month=number("month"),
+        half=number("half"), date_from=start, date_to=day("to") or today,
+        province=province, commune=params.get("commune") or None, as_of=day("as_of"),
+    )  # fmt: skip
 
 
 async def _report(
@@ -228,9 +242,30 @@ def render_charts(report: dict[str, Any]) -> list[str]:
 def _stats_page(officer: Officer, report: dict[str, Any], params: dict[str, str]) -> str:
     period = report["period"]
     where = province_label(period["province"]) if period["province"] else "toàn quốc"
+    if period.get("commune"):
+        where = f"{commune_label(period['commune'])}, {where}"
     query = f"from={period['from']}&amp;to={period['to']}"
-    if period["province"]:
-        query += f"&amp;province={period['province']}"
+    for key in ("province", "commune", "as_of"):
+        if period.get(key):
+            query += f"&amp;{key}={escape(period[key])}"
+    as_of = f" Số liệu tính đến hết ngày {escape(period['as_of'])}." if period.get("as_of") else ""
+    presets = "".join(
+        f'<option value="{v}"{" selected" if params.get("period") == v else ""}>{label}</option>'
+        for v, label in (("", "Theo ngày"), ("month", "Tháng"), ("half", "6 tháng"),
+                         ("year", "Năm"), ("action", "Tháng hành động (15/11–15/12)"))
+    )  # fmt: skip
+    preset_fields = (
+        f'<label>Kỳ <select name="period">{presets}</select></label> '
+        f'<label>Năm <input name="year" size="4" value="{escape(params.get("year", ""))}"></label> '
+        f'<label>Tháng <input name="month" size="2" value="{escape(params.get("month", ""))}">'
+        "</label> "
+        f'<label>Nửa năm (1/2) <input name="half" size="1" value="{escape(params.get("half", ""))}">'
+        "</label> "
+        f'<label>Tính đến ngày <input type="date" name="as_of" '
+        f'value="{escape(period.get("as_of") or "")}"></label> '
+        f'<label>Xã (mã) <input name="commune" size="5" '
+        f'value="{escape(period.get("commune") or "")}"></label> '
+    )
     links = " · ".join(
         f'<a href="/admin/stats/export?format={f}&amp;{query}">{f.upper()}</a>' for f in FORMATS
     )
@@ -242,13 +277,13 @@ def _stats_page(officer: Officer, report: dict[str, Any], params: dict[str, str]
     )
     parts = [
         f"<h1>Thống kê Lên Tiếng — {escape(where)}</h1>",
-        f'<p class="note">Kỳ: {escape(period["from"])} – {escape(period["to"])}. '
+        f'<p class="note">Kỳ: {escape(period["from"])} – {escape(period["to"])}.{as_of} '
         "Chỉ tính tin báo có đồng ý thống kê. Số từ 1 đến 4 ghi là &lt;5; ô che bổ sung ghi "
         f"là x. Cán bộ: {escape(officer.id)}.</p>",
         '<form method="get" action="/admin/stats"><fieldset>'
         f'<label>Từ ngày <input type="date" name="from" value="{escape(period["from"])}"></label> '
         f'<label>Đến ngày <input type="date" name="to" value="{escape(period["to"])}"></label> '
-        f'{province_field} <button type="submit">Xem</button></fieldset></form>',
+        f'{province_field} {preset_fields}<button type="submit">Xem</button></fieldset></form>',
         f"<p>Tải về: {links}</p>",
         '<form class="inline" method="post" action="/admin/stats/sign-out">'
         '<button type="submit">Đăng xuất</button></form>',

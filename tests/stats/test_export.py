@@ -138,7 +138,14 @@ def test_cli_export_and_report(cli, database, tmp_path) -> None:
                  "--format", "json", "-o", str(out))  # fmt: skip
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
-    assert data["period"] == {"from": "2026-01-01", "to": "2026-12-31", "province": DAK_LAK}
+    assert data["period"] == {
+        "from": "2026-01-01",
+        "to": "2026-12-31",
+        "province": DAK_LAK,
+        "commune": None,
+        "scope": "province",
+        "as_of": None,
+    }
     by_month = data["tables"][0]
     assert [r["code"] for r in by_month["rows"]] == [DAK_LAK]
     result = cli("export", "--from", "2026-01-01", "--to", "2026-03-31", "--format", "csv",

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from bot.admin.report import build_report
 from storage.db import transaction
 from storage.models import SEALED_COLUMNS
-from storage.stats import CASE_COLUMNS_READ, Period, collect, quantile
+from storage.stats import LEDGER_COLUMNS_READ, Period, collect, quantile
 from tests.stats.helpers import (
     DAK_LAK,
     GIA_LAI,
@@ -76,6 +76,9 @@ async def test_counts_match_the_dataset(store) -> None:
     assert agg.by_place_month == dict(expected)
     assert agg.by_province_month()[(DAK_LAK, "2026-01")] == 15
     assert agg.by_province_month()[(GIA_LAI, "2026-12")] == 2  # 23:30 local on 31 Dec counts
+    # Without consent: one total by urgency, in no other table (their services and
+    # referrals neither).
+    assert agg.uncounted == {"immediate": 10}
     for dim in ("category", "reporter", "channel", "age_band", "sex", "urgency"):
         want = Counter((s.province, getattr(s, dim) or "unknown") for s in counted)
         assert agg.by_dimension[dim] == dict(want), dim
@@ -113,10 +116,13 @@ async def test_counts_match_the_dataset(store) -> None:
 
     # Never a sealed column, never a data key.
     sealed = [c for cols in SEALED_COLUMNS.values() for c in cols]
-    assert not set(CASE_COLUMNS_READ) & set(sealed)
+    assert not set(LEDGER_COLUMNS_READ) & set(sealed)
     sql = "\n".join(statements).lower()
     for column in sealed + ["data_keys", "wrapped"]:
         assert not re.search(rf"\b{column}\b", sql), column
+    # Reports read only the ledger: never the case or referral rows retention deletes.
+    for table in ("cases", "referrals"):
+        assert not re.search(rf"\b(from|join) {table}\b", sql), table
 
 
 async def test_published_report(store) -> None:
