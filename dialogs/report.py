@@ -16,7 +16,9 @@ Shape (``schema`` 1)::
                   online, workplace, trafficking, within_72h],
       "perpetrator": str|None, "when": "now"|"last_72h"|"this_month"|"earlier"|None,
       "age_band": "0-11"|"12-17"|"18-25"|"26-40"|"41-60"|"61+"|None,
-      "sex": "female"|"male"|"other"|None, "disability": bool|None, "ethnic_group": str|None,
+      "sex": "female"|"male"|"other"|None, "disability": bool|None,
+      "ethnic_code": GSO code "01".."54"|None, "migrant": bool|None (both only when
+                     counted: consent.statistics),
       "place": {"commune_code"?, "commune_name"?, "province_name"?, "lat"?, "lon"?},
       "needs": [...],
       "consent": {"referral": {"value": bool, "at": ISO|None},
@@ -39,6 +41,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from dialogs import ethnic
 from dialogs.flows import DANGER_QUESTIONS, STEPS, reporter_of
 from dialogs.triage import triage
 
@@ -62,7 +65,7 @@ def _value(step_id: str, code: Any) -> Any:
         return None
     for o in STEPS[step_id].options:
         if o.code == code:
-            return o.code if o.value is None and o.code not in ("u",) else o.value
+            return o.code if o.value is None and o.code not in ("u", "pns") else o.value
     return None
 
 
@@ -179,6 +182,7 @@ def build_report(st: dict, now: datetime) -> dict[str, Any]:
         }
         reporter = reporter_of(st)
 
+    counted = flow == "sv" and consent["statistics"]["value"] is True
     return {
         "schema": 1,
         "flow": {"sv": "survivor", "wt": "witness", "dg": "danger"}[flow],
@@ -194,7 +198,9 @@ def build_report(st: dict, now: datetime) -> dict[str, Any]:
         "age_band": age,
         "sex": _value("sv.sex", a.get("sex")) if flow == "sv" else None,
         "disability": _value("sv.dis", a.get("disability")) if flow == "sv" else None,
-        "ethnic_group": _value("sv.eth", a.get("ethnic")) if flow == "sv" else None,
+        # Kept only when she agreed to be counted, and only as codes (DESIGN §4).
+        "ethnic_code": ethnic.gso_code(a.get("ethnic")) if counted else None,
+        "migrant": _value("sv.mig", a.get("migrant")) if counted else None,
         "place": place,
         "needs": _values("sv.needs", a.get("needs")) if flow == "sv" else [],
         "consent": consent,

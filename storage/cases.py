@@ -61,6 +61,8 @@ class NewCase:
     age_band: str | None = None
     sex: str | None = None
     disability: bool | None = None
+    ethnic_code: str | None = None  # only with consent_stats (dialogs.report)
+    migrant: bool | None = None  # only with consent_stats
     consent_referral: bool = False
     consent_orgs: str | None = None
     consent_stats: bool = False
@@ -88,6 +90,9 @@ async def create_case(
         age_band=new.age_band,
         sex=new.sex,
         disability=new.disability,
+        # one rule in one place: stored only when she agreed to be counted
+        ethnic_code=new.ethnic_code if new.consent_stats else None,
+        migrant=new.migrant if new.consent_stats else None,
         consent_referral=new.consent_referral,
         consent_referral_at=now,
         consent_orgs=new.consent_orgs,

@@ -120,6 +120,11 @@ class Case(SQLModel, table=True):
     age_band: str | None = Field(default=None, max_length=16)
     sex: str | None = Field(default=None, max_length=16)
     disability: bool | None = None
+    # The plans' priority groups, as codes, and only when she agreed to be counted
+    # (consent_stats): GSO ethnic group "01".."54" (dialogs.ethnic), moved from another
+    # province for work or study.
+    ethnic_code: str | None = Field(default=None, max_length=2)
+    migrant: bool | None = None
     status: str = Field(default="new", max_length=16, index=True)
     assigned_focal_point_id: str | None = Field(default=None, max_length=64, index=True)
     escalation_level: int = 0
