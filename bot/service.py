@@ -478,6 +478,7 @@ def _new_case(report: dict[str, Any], turn: _Turn) -> cases.NewCase:
         disability=report.get("disability"),
         ethnic_code=report.get("ethnic_code"),
         migrant=report.get("migrant"),
+        contexts=",".join(report.get("counted_contexts") or ()) or None,
         consent_referral=bool((consent.get("referral") or {}).get("value")),
         consent_orgs=",".join((consent.get("organisations") or {}).get("value") or []) or None,
         consent_stats=bool((consent.get("statistics") or {}).get("value")),

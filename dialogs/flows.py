@@ -80,6 +80,8 @@ TYPES = (
     Opt("online", N_("type.online_violence"), value="online_violence"),
     Opt("work", N_("type.workplace_harassment"), value="workplace_sexual_harassment"),
     Opt("traff", N_("type.trafficking"), value="trafficking"),
+    Opt("kin", N_("type.consanguineous_marriage"), value="consanguineous_marriage"),
+    Opt("school", N_("type.school"), value="school_violence"),
 )
 WHEN = (
     Opt("now", N_("when.now"), note=(N_("note.now"), N_("note.72h")), value="now"),

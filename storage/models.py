@@ -125,6 +125,9 @@ class Case(SQLModel, table=True):
     # province for work or study.
     ethnic_code: str | None = Field(default=None, max_length=2)
     migrant: bool | None = None
+    # The plans' contexts beside the GBVIMS category, comma-separated, also only when
+    # counted: trafficking, child_or_forced_marriage, online, workplace, school.
+    contexts: str | None = Field(default=None, max_length=120)
     status: str = Field(default="new", max_length=16, index=True)
     assigned_focal_point_id: str | None = Field(default=None, max_length=64, index=True)
     escalation_level: int = 0

@@ -96,6 +96,7 @@ def expected_survivor_report(lang, at, phone=True):
         "disability": False,
         "ethnic_code": "12",
         "migrant": False,
+        "counted_contexts": [],
         "place": {
             "commune_code": "24121",
             "commune_name": "Phường Ea Tu",
@@ -220,6 +221,7 @@ def test_witness_flow_child_in_danger(lang):
         "disability": None,
         "ethnic_code": None,
         "migrant": None,
+        "counted_contexts": [],
         "place": {
             "commune_code": "24100",
             "commune_name": "Xã Hòa Phú",

@@ -1,6 +1,7 @@
 """Ethnic group and migrant status over Telegram (issue 20): asked with her province's
 groups first, kept on the case only as codes and only when she agreed to be counted; the
-words she typed are never kept, and the focal point's card shows neither."""
+words she typed are never kept, and the focal point's card shows neither. The plans'
+contexts (here: school) are kept beside the category on the same terms."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ async def report(runtime, fake_bot_api, *, counted: bool) -> tuple[Case, dict, s
     await person.tap("safe")
     await person.tap("me")
     await person.tap("phys")
+    await person.tap("school", same_screen=True)  # a context the plans count
     await person.tap("done", same_screen=True)
     await person.tap("partner")
     await person.tap("month")
@@ -107,6 +109,7 @@ async def test_counted_attributes_are_kept_as_codes_only_with_consent(
     case, opened, card = await report(runtime, fake_bot_api, counted=True)
     assert case.consent_stats is True
     assert case.ethnic_code == "14" and case.migrant is True
+    assert case.contexts == "school" and case.category == "physical_assault"
     _assert_not_shown_or_kept(runtime, opened, card, caplog.text)
 
 
@@ -118,5 +121,5 @@ async def test_without_consent_nothing_of_them_is_kept(
     caplog.set_level(logging.DEBUG)
     case, opened, card = await report(runtime, fake_bot_api, counted=False)
     assert case.consent_stats is False
-    assert case.ethnic_code is None and case.migrant is None
+    assert case.ethnic_code is None and case.migrant is None and case.contexts is None
     _assert_not_shown_or_kept(runtime, opened, card, caplog.text)
