@@ -8,7 +8,7 @@ The schema itself is created only by the Alembic migrations in ``storage/migrati
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -262,6 +262,41 @@ class Shelter(SQLModel, table=True):
     # sealed
     name: bytes | None = _sealed()
     location: bytes | None = _sealed()
+
+
+class TrainingRecord(SQLModel, table=True):
+    """A course a focal point took (the plans' "cán bộ … được tập huấn"), recorded on the
+    web by a province officer. No name: the focal point's id, the course and its date."""
+
+    __tablename__ = "training_records"
+    id: int | None = Field(default=None, primary_key=True)
+    focal_point_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(64),
+            sa.ForeignKey("focal_points.id", ondelete="CASCADE"),
+            index=True,
+            nullable=False,
+        )
+    )
+    province_code: str = Field(max_length=8, index=True)
+    course: str = Field(max_length=120)
+    held_on: date = Field(sa_column=sa.Column(sa.Date(), nullable=False, index=True))
+    recorded_by: str = Field(max_length=64)  # the officer's id
+    recorded_at: datetime = _when(default=True, precision=MINUTE)
+
+
+class CommunicationActivity(SQLModel, table=True):
+    """A communication activity a province ran (kind, date, how many people it reached)."""
+
+    __tablename__ = "communication_activities"
+    id: int | None = Field(default=None, primary_key=True)
+    province_code: str = Field(max_length=8, index=True)
+    commune_code: str | None = Field(default=None, max_length=8, index=True)
+    kind: str = Field(max_length=32)  # storage.training.ACTIVITY_KINDS
+    held_on: date = Field(sa_column=sa.Column(sa.Date(), nullable=False, index=True))
+    reach: int = 0
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime = _when(default=True, precision=MINUTE)
 
 
 class Referral(SQLModel, table=True):

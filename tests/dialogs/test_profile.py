@@ -32,7 +32,9 @@ def at_ethnic(province: str | None = "Đắk Lắk", lang: str | None = None) ->
         bot.tap("skip")
     else:
         bot.text("Ea Tu")
-        bot.send(E.PlaceCandidates(({"code": "24121", "name": "Ea Tu", "province_name": province},)))
+        bot.send(
+            E.PlaceCandidates(({"code": "24121", "name": "Ea Tu", "province_name": province},))
+        )
         bot.tap("c0")
     for code in ("skip", "skip", "skip"):  # age, sex, disability
         bot.tap(code)

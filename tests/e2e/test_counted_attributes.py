@@ -83,18 +83,18 @@ async def report(runtime, fake_bot_api, *, counted: bool) -> tuple[Case, dict, s
     return case, opened, card
 
 
-def _raw_database(runtime) -> bytes:
-    folder = Path(runtime.settings.database_url.split("///")[1]).parent
+def _raw_database(started) -> bytes:
+    folder = Path(started.settings.database_url.split("///")[1]).parent
     return b"".join(p.read_bytes() for p in folder.glob("hotline.db*"))
 
 
-def _assert_not_shown_or_kept(runtime, opened: dict, card: str, logs: str) -> None:
+def _assert_not_shown_or_kept(started, opened: dict, card: str, logs: str) -> None:
     # the focal point sees neither answer
     for shown in (vi("eth.sedang"), vi("sum.ethnic"), vi("sum.migrant")):
         assert shown not in card, shown
     # nothing of them is sealed in the case either: the codes are the only copy
     assert "ethnic" not in str(opened["details"]) and "migrant" not in str(opened["details"])
-    raw = _raw_database(runtime)
+    raw = _raw_database(started)
     for word in (UNKNOWN_WORD, TYPED_GROUP, "xo dang", vi("eth.sedang")):
         assert word.encode() not in raw, word
         assert word not in logs, word

@@ -126,7 +126,7 @@ def test_the_web_chat_asks_for_nothing_it_cannot_take(live, person):
         other: WebPerson = person(lang)
         for code in ("safe", "me", "skip", "skip", "skip"):
             other.tap(code)
-        for _ in range(6 + 1 + 4):  # danger questions, place, about
+        for _ in range(6 + 1 + 5):  # danger questions, place, about
             other.tap("skip")
         for code in ("done", "n", "n", "none", "done"):
             other.tap(code)
