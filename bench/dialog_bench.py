@@ -44,6 +44,7 @@ SURVIVOR = [
     ("tap", "f"),
     ("tap", "n"),
     ("tap", "ede"),
+    ("tap", "n"),
     ("tap", "med"),
     ("tap", "done"),
     ("tap", "y"),

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from bot.admin.records import records_router
 from bot.admin.router import stats_router
 from bot.body_limit import BodyLimitASGI
 from bot.health import health_router
@@ -64,6 +65,7 @@ def create_app(
     app.include_router(webhook.router)
     app.include_router(zalo_webhook.router)
     app.include_router(stats_router())
+    app.include_router(records_router())
     app.include_router(health_router(settings.metrics))
     return app
 

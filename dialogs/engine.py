@@ -489,7 +489,11 @@ def _step_opts(c: _Ctx, step: Step) -> list[tuple[str, str]]:
     if kind == "account":
         out.append(("done", tr.gettext(N_("opt.done"))))
         return out
-    for o in step.options:
+    options = step.options
+    if step.shown is not None:
+        by_code = {o.code: o for o in step.options}
+        options = tuple(by_code[x] for x in step.shown(st.get("a") or {}) if x in by_code)
+    for o in options:
         out.append((o.code, tr.gettext(o.label)))
     if step.skip:
         out.append(("skip", tr.gettext(N_("opt.skip"))))
@@ -910,6 +914,15 @@ def _on_text(c: _Ctx, raw: str) -> None:
     if data:
         _apply_data(c, data)
         return
+    if step.typed is not None:
+        # a typed answer is kept only as the code it means; the words themselves never are
+        meant = step.typed(stripped)
+        if meant is not None:
+            _answer(c, step, meant, meant)
+            return
+        if step.typed_miss:
+            _reprompt(c, step.typed_miss)
+            return
     if kind in ("choice", "receipt") and _in_place(c, stripped):
         return
     if kind == "place":

@@ -20,9 +20,11 @@ Targets starting with ``@`` are special: ``@back`` returns to where the person w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
+from dialogs import ethnic
 from dialogs.i18n import N_
 
 
@@ -53,6 +55,12 @@ class Step:
     overlay: bool = False  # help, language, info…: "@back" returns to the draft
     sink: str = "draft"  # account: "draft" (report) or "fu" (follow-up)
     danger: bool = False  # numbers in the text already
+    # choice: the option codes shown, from the answers (default: all ``options``, in order);
+    # the others are still accepted, e.g. from a typed name
+    shown: Callable[[dict], tuple[str, ...]] | None = None
+    # choice: a typed text that is no option's label -> the option code it means, or None
+    typed: Callable[[str], str | None] | None = None
+    typed_miss: str | None = None  # note when ``typed`` finds nothing (default: as any text)
 
 
 # --- option sets ----------------------------------------------------------------------
@@ -60,6 +68,7 @@ class Step:
 YES = Opt("y", N_("opt.yes"), value=True)
 NO = Opt("n", N_("opt.no"), value=False)
 UNSURE = Opt("u", N_("opt.unsure"), value=None)
+PREFER_NOT = Opt(ethnic.PREFER_NOT, N_("opt.prefer_not"), value=None)
 
 TYPES = (
     Opt("rape", N_("type.rape"), value="rape"),
@@ -71,6 +80,8 @@ TYPES = (
     Opt("online", N_("type.online_violence"), value="online_violence"),
     Opt("work", N_("type.workplace_harassment"), value="workplace_sexual_harassment"),
     Opt("traff", N_("type.trafficking"), value="trafficking"),
+    Opt("kin", N_("type.consanguineous_marriage"), value="consanguineous_marriage"),
+    Opt("school", N_("type.school"), value="school_violence"),
 )
 WHEN = (
     Opt("now", N_("when.now"), note=(N_("note.now"), N_("note.72h")), value="now"),
@@ -98,15 +109,11 @@ SEX = (
     Opt("m", N_("sex.male"), value="male"),
     Opt("o", N_("sex.other"), value="other"),
 )
+# All 54 groups are accepted; a screen shows her province's first (dialogs.ethnic).
 ETHNIC = (
-    Opt("kinh", N_("eth.kinh"), value="kinh"),
-    Opt("ede", N_("eth.ede"), value="ede"),
-    Opt("jrai", N_("eth.jrai"), value="jrai"),
-    Opt("mnong", N_("eth.mnong"), value="mnong"),
-    Opt("bahnar", N_("eth.bahnar"), value="bahnar"),
-    Opt("hmong", N_("eth.hmong"), value="hmong"),
-    Opt("khmer", N_("eth.khmer"), value="khmer"),
-    Opt("other", N_("eth.other"), value="other"),
+    *(Opt(slug, label, value=slug) for _gso, slug, label in ethnic.GROUPS),
+    Opt(ethnic.OTHER, N_("eth.other"), value=None),
+    PREFER_NOT,
 )
 NEEDS = (
     Opt("med", N_("need.medical"), value="medical"),
@@ -363,14 +370,41 @@ STEPS_LIST: list[Step] = [
         next="sv.eth",
         group="about",
     ),
+    # Ethnic group and migrant status are the plans' priority groups: asked here, kept
+    # (as codes) only when she agrees to be counted (dialogs.report), never sealed away.
     _s(
         "sv.eth",
         "choice",
-        N_("sv.eth"),
+        (N_("sv.eth"), N_("eth.why")),
         field="ethnic",
         options=ETHNIC,
+        shown=ethnic.shown_for,
+        typed=ethnic.match,
+        branch={ethnic.OTHER: "sv.eth_other"},
+        next="sv.mig",
         skip=True,
+        group="about",
+    ),
+    _s(
+        "sv.eth_other",
+        "choice",
+        N_("eth.type"),
+        field="ethnic",
+        options=(Opt(ethnic.OTHER, N_("eth.other_unnamed"), value=None), PREFER_NOT),
+        typed=ethnic.match,
+        typed_miss=N_("eth.unknown"),
+        next="sv.mig",
+        skip=True,
+        group="about",
+    ),
+    _s(
+        "sv.mig",
+        "choice",
+        N_("sv.mig"),
+        field="migrant",
+        options=(YES, NO, PREFER_NOT),
         next="sv.needs",
+        skip=True,
         group="about",
     ),
     _s(
@@ -775,6 +809,7 @@ SUMMARY = {
         (N_("sum.sex"), "sex", "sv.sex"),
         (N_("sum.disability"), "disability", "sv.dis"),
         (N_("sum.ethnic"), "ethnic", "sv.eth"),
+        (N_("sum.migrant"), "migrant", "sv.mig"),
         (N_("sum.needs"), "needs", "sv.needs"),
         (N_("sum.share"), "referral", "sv.share"),
         (N_("sum.orgs"), "orgs", "sv.orgs"),
@@ -865,6 +900,9 @@ def check() -> None:
             assert s.when[0], s.id
     for field, step_id, _label, _sign in DANGER_QUESTIONS:
         assert STEPS[step_id].field == field and STEPS[step_id].skip, step_id
+    codes = {o.code for o in STEPS["sv.eth"].options}
+    for groups in (*ethnic.SHORTLISTS.values(), ethnic.DEFAULT_SHORTLIST):
+        assert set(groups) <= codes, groups
     for flow, rows in FIX.items():
         for _code, _label, target in rows:
             assert target in STEPS and STEPS[target].id.startswith(flow)

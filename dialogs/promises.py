@@ -68,6 +68,18 @@ PROMISES: tuple[Promise, ...] = (
         ("ask.phone",),
         (_TG + "test_survivor_reports_from_start_to_receipt",),
     ),
+    Promise(
+        "counted_only_with_consent",
+        "survivor",
+        "Her ethnic group and whether she moved from another province are kept only if she "
+        "agrees to be counted, only as codes (never the words she typed), and the people who "
+        "help her do not see them.",
+        ("eth.why", "sv.mig"),
+        (
+            "tests/e2e/test_counted_attributes.py::test_counted_attributes_are_kept_as_codes_only_with_consent",
+            "tests/e2e/test_counted_attributes.py::test_without_consent_nothing_of_them_is_kept",
+        ),
+    ),
     # -- danger --------------------------------------------------------------------------------
     Promise(
         "danger_numbers_first",

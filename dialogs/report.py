@@ -11,12 +11,16 @@ Shape (``schema`` 1)::
       "category": GBVIMS type (rape, sexual_assault, physical_assault, forced_marriage,
                   denial_of_resources, psychological_abuse) or "unknown",
       "types": [every type ticked, incl. online_violence, workplace_sexual_harassment,
-                trafficking],
+                trafficking, consanguineous_marriage, school_violence],
       "context": [derived: intimate_partner, child, child_sexual_abuse, early_marriage,
-                  online, workplace, trafficking, within_72h],
+                  child_or_forced_marriage, consanguineous_marriage, online, workplace,
+                  trafficking, school, within_72h],
+      "counted_contexts": [COUNTED_CONTEXTS in context, only when counted],
       "perpetrator": str|None, "when": "now"|"last_72h"|"this_month"|"earlier"|None,
       "age_band": "0-11"|"12-17"|"18-25"|"26-40"|"41-60"|"61+"|None,
-      "sex": "female"|"male"|"other"|None, "disability": bool|None, "ethnic_group": str|None,
+      "sex": "female"|"male"|"other"|None, "disability": bool|None,
+      "ethnic_code": GSO code "01".."54"|None, "migrant": bool|None (both only when
+                     counted: consent.statistics),
       "place": {"commune_code"?, "commune_name"?, "province_name"?, "lat"?, "lon"?},
       "needs": [...],
       "consent": {"referral": {"value": bool, "at": ISO|None},
@@ -39,6 +43,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from dialogs import ethnic
 from dialogs.flows import DANGER_QUESTIONS, STEPS, reporter_of
 from dialogs.triage import triage
 
@@ -50,10 +55,16 @@ GBVIMS_ORDER = (
     "denial_of_resources",
     "psychological_abuse",
 )
-# Non-contact harassment, online or at work, is psychological/emotional abuse in GBVIMS when
-# nothing higher in the tree applies; trafficking is a context, not a type.
-_HARASSMENT = ("online_violence", "workplace_sexual_harassment")
+# Non-contact harassment, online, at work or at school, is psychological/emotional abuse in
+# GBVIMS when nothing higher in the tree applies; trafficking is a context, not a type. Being
+# made to marry a blood relative (Marriage and Family Law 2014, art. 5) is a forced marriage.
+_HARASSMENT = ("online_violence", "workplace_sexual_harassment", "school_violence")
 _SEXUAL = ("rape", "sexual_assault")
+_MARRIAGE = ("forced_marriage", "consanguineous_marriage")
+
+# The contexts the provincial plans report beside the GBVIMS types, in their column order:
+# the report's ``counted_contexts`` (and the case's ``contexts``) hold these only.
+COUNTED_CONTEXTS = ("trafficking", "child_or_forced_marriage", "online", "workplace", "school")
 
 
 def _value(step_id: str, code: Any) -> Any:
@@ -62,7 +73,7 @@ def _value(step_id: str, code: Any) -> Any:
         return None
     for o in STEPS[step_id].options:
         if o.code == code:
-            return o.code if o.value is None and o.code not in ("u",) else o.value
+            return o.code if o.value is None and o.code not in ("u", "pns") else o.value
     return None
 
 
@@ -75,7 +86,7 @@ def _values(step_id: str, codes: list | None) -> list:
 
 def category_of(types: list[str]) -> str:
     for t in GBVIMS_ORDER:
-        if t in types:
+        if t in types or (t == "forced_marriage" and "consanguineous_marriage" in types):
             return t
     if any(t in types for t in _HARASSMENT):
         return "psychological_abuse"
@@ -114,12 +125,17 @@ def build_report(st: dict, now: datetime) -> dict[str, Any]:
         context.append("child")
         if any(t in types for t in _SEXUAL):
             context.append("child_sexual_abuse")
-        if "forced_marriage" in types:
+        if any(t in types for t in _MARRIAGE):
             context.append("early_marriage")
+    if any(t in types for t in _MARRIAGE):
+        context.append("child_or_forced_marriage")
+    if "consanguineous_marriage" in types:
+        context.append("consanguineous_marriage")
     for t, c in (
         ("online_violence", "online"),
         ("workplace_sexual_harassment", "workplace"),
         ("trafficking", "trafficking"),
+        ("school_violence", "school"),
     ):
         if t in types:
             context.append(c)
@@ -179,6 +195,8 @@ def build_report(st: dict, now: datetime) -> dict[str, Any]:
         }
         reporter = reporter_of(st)
 
+    # What is kept only for statistics is kept only when she agreed to be counted.
+    counted = consent["statistics"]["value"] is True
     return {
         "schema": 1,
         "flow": {"sv": "survivor", "wt": "witness", "dg": "danger"}[flow],
@@ -194,7 +212,10 @@ def build_report(st: dict, now: datetime) -> dict[str, Any]:
         "age_band": age,
         "sex": _value("sv.sex", a.get("sex")) if flow == "sv" else None,
         "disability": _value("sv.dis", a.get("disability")) if flow == "sv" else None,
-        "ethnic_group": _value("sv.eth", a.get("ethnic")) if flow == "sv" else None,
+        # Kept only when she agreed to be counted, and only as codes (DESIGN §4).
+        "ethnic_code": ethnic.gso_code(a.get("ethnic")) if counted and flow == "sv" else None,
+        "migrant": _value("sv.mig", a.get("migrant")) if counted and flow == "sv" else None,
+        "counted_contexts": [c for c in COUNTED_CONTEXTS if c in context] if counted else [],
         "place": place,
         "needs": _values("sv.needs", a.get("needs")) if flow == "sv" else [],
         "consent": consent,

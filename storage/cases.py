@@ -61,6 +61,10 @@ class NewCase:
     age_band: str | None = None
     sex: str | None = None
     disability: bool | None = None
+    # Only when she agreed to be counted: the report carries them only then (dialogs.report).
+    ethnic_code: str | None = None
+    migrant: bool | None = None
+    contexts: str | None = None  # comma-separated, of dialogs.report.COUNTED_CONTEXTS
     consent_referral: bool = False
     consent_orgs: str | None = None
     consent_stats: bool = False
@@ -88,6 +92,9 @@ async def create_case(
         age_band=new.age_band,
         sex=new.sex,
         disability=new.disability,
+        ethnic_code=new.ethnic_code,
+        migrant=new.migrant,
+        contexts=new.contexts,
         consent_referral=new.consent_referral,
         consent_referral_at=now,
         consent_orgs=new.consent_orgs,

@@ -37,8 +37,8 @@ __all__ = ["EVENTS", "LOCAL_OFFSET", "backfill", "local_day", "record", "record_
 LOCAL_OFFSET = timezone(timedelta(hours=7), "ICT")  # Vietnam: UTC+7, no DST since 1975
 EVENTS = ("created", "referred", "escalated", "acknowledged", "served", "closed")
 ANY_SERVICE = "any"  # a "served" row meaning: this report reached at least one service
-# The report's coded attributes copied into a counted row (plaintext columns of ``cases``;
-# ethnic_code, migrant and context are filled by the intake once it asks them).
+# The report's coded attributes copied into a counted row (plaintext columns of ``cases``,
+# kept there only when she agreed to be counted).
 ATTRIBUTES = ("province_code", "commune_code", "channel", "reporter", "category", "urgency",
               "age_band", "sex", "disability", "ethnic_code", "migrant", "context")  # fmt: skip
 DEFAULT_SLA_MINUTES = {"immediate": 10, "high": 60, "normal": 24 * 60}
@@ -91,6 +91,7 @@ def row_for(
         return row  # nothing more of a report whose person did not agree to be counted
     for name in ATTRIBUTES:
         row[name] = _get(case, name)
+    row["context"] = row["context"] or _get(case, "contexts")  # a case's contexts, "a,b"
     row.update(service=service, level=level, level_from=level_from, minutes=minutes,
                within_sla=within_sla)  # fmt: skip
     return row

@@ -120,6 +120,14 @@ class Case(SQLModel, table=True):
     age_band: str | None = Field(default=None, max_length=16)
     sex: str | None = Field(default=None, max_length=16)
     disability: bool | None = None
+    # The plans' priority groups, as codes, and only when she agreed to be counted
+    # (consent_stats): GSO ethnic group "01".."54" (dialogs.ethnic), moved from another
+    # province for work or study.
+    ethnic_code: str | None = Field(default=None, max_length=2)
+    migrant: bool | None = None
+    # The plans' contexts beside the GBVIMS category, comma-separated, also only when
+    # counted: trafficking, child_or_forced_marriage, online, workplace, school.
+    contexts: str | None = Field(default=None, max_length=120)
     status: str = Field(default="new", max_length=16, index=True)
     assigned_focal_point_id: str | None = Field(default=None, max_length=64, index=True)
     escalation_level: int = 0
@@ -254,6 +262,41 @@ class Shelter(SQLModel, table=True):
     # sealed
     name: bytes | None = _sealed()
     location: bytes | None = _sealed()
+
+
+class TrainingRecord(SQLModel, table=True):
+    """A course a focal point took (the plans' "cán bộ … được tập huấn"), recorded on the
+    web by a province officer. No name: the focal point's id, the course and its date."""
+
+    __tablename__ = "training_records"
+    id: int | None = Field(default=None, primary_key=True)
+    focal_point_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(64),
+            sa.ForeignKey("focal_points.id", ondelete="CASCADE"),
+            index=True,
+            nullable=False,
+        )
+    )
+    province_code: str = Field(max_length=8, index=True)
+    course: str = Field(max_length=120)
+    held_on: date = Field(sa_column=sa.Column(sa.Date(), nullable=False, index=True))
+    recorded_by: str = Field(max_length=64)  # the officer's id
+    recorded_at: datetime = _when(default=True, precision=MINUTE)
+
+
+class CommunicationActivity(SQLModel, table=True):
+    """A communication activity a province ran (kind, date, how many people it reached)."""
+
+    __tablename__ = "communication_activities"
+    id: int | None = Field(default=None, primary_key=True)
+    province_code: str = Field(max_length=8, index=True)
+    commune_code: str | None = Field(default=None, max_length=8, index=True)
+    kind: str = Field(max_length=32)  # storage.training.ACTIVITY_KINDS
+    held_on: date = Field(sa_column=sa.Column(sa.Date(), nullable=False, index=True))
+    reach: int = 0
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime = _when(default=True, precision=MINUTE)
 
 
 class Referral(SQLModel, table=True):
@@ -447,7 +490,7 @@ class StatsLedger(SQLModel, table=True):
     channel: str | None = Field(default=None, max_length=16)
     reporter: str | None = Field(default=None, max_length=16)
     category: str | None = Field(default=None, max_length=40)
-    context: str | None = Field(default=None, max_length=40)
+    context: str | None = Field(default=None, max_length=120)  # the case's contexts, "a,b"
     age_band: str | None = Field(default=None, max_length=16)
     sex: str | None = Field(default=None, max_length=16)
     disability: bool | None = None

@@ -32,6 +32,7 @@ NOT_PROMISES: dict[str, str] = {
     "status.transferred": "a status label, read from the case's stored status",
     "place.not_found": "'không tìm thấy': nothing found, nothing promised",
     "fu.not_found": "'không tìm thấy': nothing found, nothing promised",
+    "eth.unknown": "'chưa tìm thấy': nothing found, nothing promised",
     "focal.transfer.none": "'không tìm thấy': nothing found, nothing promised",
     "resume.q": "'chỗ đã dừng': where she stopped; a question",
     "note.strangled": "medical advice ('mới thấy': symptoms may show later)",

@@ -131,7 +131,7 @@ def test_bad_phone_and_good_phone():
     bot.tap("skip")
     skip_danger_questions(bot)
     bot.tap("skip")
-    for _ in range(4):
+    for _ in range(5):
         bot.tap("skip")
     bot.tap("done")  # needs
     bot.tap("n")  # no sharing

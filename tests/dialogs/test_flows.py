@@ -52,6 +52,7 @@ def survivor_answers(bot: Bot, phone=True):
     bot.tap("f")
     bot.tap("n")  # disability: no
     bot.tap("ede")
+    bot.tap("n")  # not moved from another province
     bot.tap("med")
     bot.tap("legal")
     bot.tap("done")
@@ -93,7 +94,9 @@ def expected_survivor_report(lang, at, phone=True):
         "age_band": "26-40",
         "sex": "female",
         "disability": False,
-        "ethnic_group": "ede",
+        "ethnic_code": "12",
+        "migrant": False,
+        "counted_contexts": [],
         "place": {
             "commune_code": "24121",
             "commune_name": "Phường Ea Tu",
@@ -216,7 +219,9 @@ def test_witness_flow_child_in_danger(lang):
         "age_band": None,
         "sex": None,
         "disability": None,
-        "ethnic_group": None,
+        "ethnic_code": None,
+        "migrant": None,
+        "counted_contexts": [],
         "place": {
             "commune_code": "24100",
             "commune_name": "Xã Hòa Phú",

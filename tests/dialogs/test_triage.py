@@ -35,7 +35,7 @@ def finish(bot: Bot, story: str = "") -> dict:
     """From the place question to the sent report (place skipped, chat contact)."""
     assert bot.step == "sv.where"
     bot.tap("skip")
-    for _ in range(4):
+    for _ in range(5):
         bot.tap("skip")
     bot.tap("done")  # needs
     bot.tap("y")  # referral
@@ -105,7 +105,7 @@ def test_a_yes_to_strangulation_advises_a_doctor_and_the_summary_lists_the_signs
         assert bot.step == step_id
         bot.tap(answer_rest.get(sign, "skip"))
     bot.tap("skip")  # place
-    for _ in range(4):
+    for _ in range(5):
         bot.tap("skip")
     bot.tap("done")
     bot.tap("n")

@@ -48,7 +48,7 @@ def _report(stack: Stack, orgs: tuple[str, ...]) -> Case:
     for code in ("safe", "me", "phys", "psy", "done", "partner", "72h", *DANGER_SKIPPED):
         person.tap(code)
     person.say("buon ma thuot")
-    for code in ("c0", "a26", "f", "n", "ede", "med", "done", "y", *orgs, "done", "y", "chat"):
+    for code in ("c0", "a26", "f", "n", "ede", "n", "med", "done", "y", *orgs, "done", "y", "chat"):
         person.tap(code)
     person.say(STORY)
     person.tap("done")

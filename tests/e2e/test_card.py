@@ -139,7 +139,7 @@ async def test_a_survivor_card_says_who_when_the_danger_signs_and_the_safe_times
     await person.tap("skip")  # pregnant: prefers not to say
     person.say("buon ma thuot")
     await person.tap("c0")
-    for code in ("a26", "f", "n", "ede"):
+    for code in ("a26", "f", "n", "ede", "n"):
         await person.tap(code)
     await person.tap("done", same_screen=True)  # no needs ticked
     await person.tap("y")

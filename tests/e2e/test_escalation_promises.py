@@ -49,7 +49,7 @@ async def _report(person: TelegramPerson, orgs: tuple[str, ...]) -> None:
         await person.tap(code)
     person.say("buon ma thuot")
     await person.tap("c0")
-    for code in ("a26", "f", "n", "ede"):
+    for code in ("a26", "f", "n", "ede", "n"):
         await person.tap(code)
     await person.tap("done")  # no needs
     tr = translator("vi")

@@ -77,7 +77,7 @@ async def report_from_buon_ma_thuot(person: TelegramPerson) -> str:
         await person.tap(code)
     person.say("buon ma thuot")
     await person.tap("c0")
-    for code in ("a26", "f", "n", "ede"):
+    for code in ("a26", "f", "n", "ede", "n"):
         await person.tap(code)
     await person.tap("shelter")
     await person.tap("done", same_screen=True)

@@ -116,7 +116,7 @@ async def to_the_place(person: TelegramPerson) -> None:
 
 async def after_the_place(person: TelegramPerson) -> str:
     """Shelter wanted, referral agreed, contact through the chat, sent."""
-    for code in ("a26", "f", "n", "ede"):
+    for code in ("a26", "f", "n", "ede", "n"):
         await person.tap(code)
     await person.tap("shelter")
     await person.tap("done", same_screen=True)

@@ -52,7 +52,7 @@ async def report_with_chat_contact(person: TelegramPerson, lang: str = "vi") -> 
     for code in DANGER_SKIPPED:
         await person.tap(code)
     person.say("buon ma thuot")
-    for code in ("c0", "a26", "f", "n", "ede", "med"):
+    for code in ("c0", "a26", "f", "n", "ede", "n", "med"):
         await person.tap(code)
     await person.tap("done", same_screen=True)
     await person.tap("y")

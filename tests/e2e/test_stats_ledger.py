@@ -62,7 +62,7 @@ async def report(person: TelegramPerson, *, counted: bool) -> None:
         await person.tap(code)
     person.say("buon ma thuot")
     await person.tap("c0")
-    for code in ("a26", "f", "n", "ede"):
+    for code in ("a26", "f", "n", "ede", "n"):
         await person.tap(code)
     await person.tap("shelter")
     await person.tap("done", same_screen=True)

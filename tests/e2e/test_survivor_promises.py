@@ -292,7 +292,7 @@ async def test_what_a_step_does_not_need_is_not_kept(runtime, fake_bot_api):  # 
     for code in DANGER_SKIPPED:
         await person.tap(code)
     person.say("buon ma thuot")
-    for code in ("c0", "a26", "f", "n", "ede"):
+    for code in ("c0", "a26", "f", "n", "ede", "n"):
         await person.tap(code)
     await person.tap("done")
     await person.tap("y")
@@ -343,7 +343,7 @@ async def test_a_focal_point_transfers_a_case(runtime, fake_bot_api):  # noqa: F
 
 async def _to_the_account(person: TelegramPerson, *, place: bool = True) -> None:
     """No needs, referral agreed with no organisation, no statistics, no contact."""
-    for code in ("a26", "f", "n", "ede"):
+    for code in ("a26", "f", "n", "ede", "n"):
         await person.tap(code)
     await person.tap("done")
     await person.tap("y")

@@ -69,6 +69,7 @@ async def survivor_report(person: TelegramPerson, *, phone: bool = True) -> None
     await person.tap("f")
     await person.tap("n")
     await person.tap("ede")
+    await person.tap("n")  # not moved from another province
     await person.tap("med")
     await person.tap("done", same_screen=True)
     await person.tap("y")

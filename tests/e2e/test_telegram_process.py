@@ -142,7 +142,7 @@ async def test_killed_mid_report_the_conversation_goes_on(tmp_path, fake_bot_api
         await person.tap(code)
     person.say("buon ma thuot")
     await person.tap("c0")
-    for code in ("a26", "f", "n", "ede"):
+    for code in ("a26", "f", "n", "ede", "n"):
         await person.tap(code)
     await person.tap("med")
     await person.tap("done", same_screen=True)

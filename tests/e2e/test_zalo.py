@@ -101,6 +101,7 @@ async def survivor_report(person: ZaloPerson) -> None:
     await person.choose("f")
     await person.choose("n")
     await person.choose("ede")
+    await person.choose("n")  # not moved from another province
     await person.choose("med")
     await person.choose("done")
     await person.choose("y")
@@ -428,7 +429,7 @@ async def zalo_report_from_buon_ma_thuot(survivor: ZaloPerson) -> None:
     for code in ("safe", "me", "phys", "done", "partner", "72h", *DANGER_SKIPPED):
         await survivor.choose(code)
     survivor.say("buon ma thuot")
-    for code in ("c0", "a26", "f", "n", "ede", "shelter", "done", "y", "health"):
+    for code in ("c0", "a26", "f", "n", "ede", "n", "shelter", "done", "y", "health"):
         await survivor.choose(code)
     for code in ("done", "y", "chat"):
         await survivor.choose(code)

@@ -40,7 +40,7 @@ def report(walk: Walk, place, contact: str = "chat") -> None:
     for code in ("safe", "me", "phys", "done", "partner", "72h", *DANGER_SKIPPED):
         tap(walk, code)
     place(walk)
-    for code in ("a26", "f", "n", "ede", "med", "done", "y", "health", "done", "y", contact):
+    for code in ("a26", "f", "n", "kinh", "n", "med", "done", "y", "health", "done", "y", contact):
         tap(walk, code)
     walk.type("Anh ấy đánh tôi tối qua.")
     tap(walk, "done")

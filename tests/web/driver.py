@@ -137,7 +137,7 @@ def to_the_account(person, *, chat: bool = False) -> None:
     for code in ("safe", "me", "phys", "psy", "done", "partner", "72h", *DANGER_SKIPPED):
         person.tap(code)
     person.say("buon ma thuot")
-    for code in ("c0", "a26", "f", "n", "ede", "med", "done", "y", "health", "done", "y"):
+    for code in ("c0", "a26", "f", "n", "ede", "n", "med", "done", "y", "health", "done", "y"):
         person.tap(code)
     if chat:
         person.tap("chat")

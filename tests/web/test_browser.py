@@ -92,7 +92,7 @@ def to_the_account_in_the_page(person: PagePerson, *, chat: bool) -> None:
     person.say("buon ma thuot")
     person.tap("c0")
     person.shot("flow-place")
-    for code in ("a26", "f", "n", "ede", "med"):
+    for code in ("a26", "f", "n", "ede", "n", "med"):
         person.tap(code)
     person.tap("done", same_screen=True)
     person.tap("y")

@@ -66,7 +66,7 @@ def test_strangled_and_afraid_to_go_home_is_high_and_the_inbox_says_why(live, pe
         someone.tap(answer)
     assert vi("note.strangled") in someone.text()  # see a doctor: injuries can be hidden
     someone.say("buon ma thuot")
-    for code in ("c0", "a26", "f", "n", "ede", "done", "y", "health", "done", "n", "chat"):
+    for code in ("c0", "a26", "f", "n", "ede", "n", "done", "y", "health", "done", "n", "chat"):
         someone.tap(code)
     someone.say("Anh ấy bóp cổ tôi… tôi không dám về nhà.")
     someone.tap("done")
@@ -126,7 +126,7 @@ def test_the_web_chat_asks_for_nothing_it_cannot_take(live, person):
         other: WebPerson = person(lang)
         for code in ("safe", "me", "skip", "skip", "skip"):
             other.tap(code)
-        for _ in range(6 + 1 + 4):  # danger questions, place, about
+        for _ in range(6 + 1 + 5):  # danger questions, place, about
             other.tap("skip")
         for code in ("done", "n", "n", "none", "done"):
             other.tap(code)

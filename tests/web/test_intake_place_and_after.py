@@ -91,7 +91,20 @@ def _to_the_place(someone) -> None:
 
 
 def _after_the_place(someone) -> None:
-    for code in ("a26", "f", "n", "ede", "shelter", "done", "y", "health", "done", "y", "chat"):
+    for code in (
+        "a26",
+        "f",
+        "n",
+        "ede",
+        "n",
+        "shelter",
+        "done",
+        "y",
+        "health",
+        "done",
+        "y",
+        "chat",
+    ):
         _tap(someone, code)
     _ok(someone, {"kind": "text", "text": "CANARY-WEB-PLACE"})
     for code in ("done", "done", "send"):

@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=16), nullable=True),
         sa.Column("reporter", sa.String(length=16), nullable=True),
         sa.Column("category", sa.String(length=40), nullable=True),
-        sa.Column("context", sa.String(length=40), nullable=True),
+        sa.Column("context", sa.String(length=120), nullable=True),
         sa.Column("age_band", sa.String(length=16), nullable=True),
         sa.Column("sex", sa.String(length=16), nullable=True),
         sa.Column("disability", sa.Boolean(), nullable=True),
