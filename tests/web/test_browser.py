@@ -263,8 +263,8 @@ def test_survivor_records_a_voice_message_and_the_focal_point_plays_it(
         page.wait_for_selector("#mic.rec", timeout=TIMEOUT_MS)  # recording, visibly
         assert page.get_attribute("#mic", "aria-pressed") == "true"
         assert page.inner_text("#status") == tr.gettext("web.voice_recording")
-        page.wait_for_function(  # let the clock pass one second, then stop
-            "() => /1:|0:0[1-9]/.test(document.getElementById('mic-label').textContent)",
+        page.wait_for_function(  # let the clock pass two seconds, then stop
+            "() => /1:|0:0[2-9]/.test(document.getElementById('mic-label').textContent)",
             timeout=TIMEOUT_MS,
         )
         person.shot("recording")
@@ -295,7 +295,9 @@ def test_survivor_records_a_voice_message_and_the_focal_point_plays_it(
         assert served.status == 200 and served.headers["content-type"] == "audio/webm"
         assert served.headers["cache-control"] == "no-store"
         assert audio.sniff(served.body()) == audio.WEBM
-        assert audio.duration_s(audio.WEBM, served.body()) >= 1.0  # what the microphone gave
+        # The clock starts before the recorder's first block: a second of margin keeps the check
+        # about what the microphone gave, not about how fast a loaded machine starts recording.
+        assert audio.duration_s(audio.WEBM, served.body()) >= 1.0
         focal.evaluate("a => a.play()", player)
         focal.wait_for_function(  # it plays: time advances, no media error
             "a => a.error === null && (a.currentTime > 0.3 || a.ended)",
