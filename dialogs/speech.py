@@ -156,6 +156,17 @@ def audio_for_text(text: str, lang: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def audio_for_label(label: str, lang: str) -> str | None:
+    """The audio file of a choice's label as a channel shows it (a multi-choice's tick or box
+    before it is not part of the words)."""
+    found = audio_for_text(label, lang)
+    if not found:
+        head, _, rest = label.partition(" ")
+        if rest and not any(ch.isalnum() for ch in head):
+            found = audio_for_text(rest, lang)
+    return found[0] if len(found) == 1 else None
+
+
 def clear_cache() -> None:
     _files.cache_clear()
     _by_text.cache_clear()
