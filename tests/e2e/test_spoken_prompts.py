@@ -1,34 +1,19 @@
-"""Spoken prompts end to end (issue 21): on Telegram a person who chose "nghe" gets each
-prompt's committed audio as a voice message beside its text (fake Bot API); on Zalo, whose
-Bot Platform has no voice, she is told so in one line and offered the web chat (fake Zalo)."""
+"""Spoken prompts end to end on Telegram (issue 21): a person who chose "nghe" gets each
+prompt's committed audio as a voice message beside its text (fake Bot API). Zalo:
+tests/e2e/test_spoken_prompts_zalo.py."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from bot.runtime import Runtime
 from dialogs import actions as A
 from dialogs import speech
 from dialogs.i18n import locales_dir, translator
 from tests.e2e.driver import TelegramPerson
-from tests.e2e.test_telegram import settings_for
-from tests.e2e.test_zalo import settings_for as zalo_settings_for
-from tests.e2e.zalo_driver import ZaloPerson, numbered
-from tests.fakes.zalo_api import FakeZaloAPI
+from tests.e2e.test_telegram import runtime
+
+__all__ = ["runtime"]  # the fixtures, shared with the channel's own tests
 
 USER = 738_000_415_990
 VI = translator("vi")
-
-
-@pytest.fixture
-async def runtime(tmp_path, fake_bot_api) -> AsyncIterator[Runtime]:
-    started = await Runtime.start(settings_for(tmp_path, fake_bot_api))
-    try:
-        yield started
-    finally:
-        await started.stop()
 
 
 def _audio(msgid: str) -> bytes:
@@ -105,38 +90,3 @@ async def test_turning_nghe_off_stops_the_voice_messages(runtime, fake_bot_api):
     await person.tap("safe")
     await person.offered("me")
     assert len(fake_bot_api.calls("sendVoice", chat_id=USER + 3)) == 3
-
-
-# -- Zalo ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake_zalo() -> AsyncIterator[FakeZaloAPI]:
-    fake = FakeZaloAPI().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture
-async def zalo_runtime(tmp_path, fake_zalo) -> AsyncIterator[Runtime]:
-    started = await Runtime.start(zalo_settings_for(tmp_path, fake_zalo))
-    try:
-        yield started
-    finally:
-        await started.stop()
-
-
-async def test_nghe_on_zalo_says_in_one_line_that_zalo_has_no_voice(zalo_runtime, fake_zalo):
-    person = ZaloPerson(fake_zalo, "9b1e7c3a5d2f4e6a8c0b")
-    person.say("xin chào")
-    first = await person.offered("safe")
-    listen = VI.gettext(speech.OPT_LISTEN)
-    assert listen in [label for _n, label in numbered(first.text)]
-    await person.choose("ear")
-    told = await person.wait_text(VI.gettext("ch.novoice.listen"))
-    assert VI.gettext("listen.on") not in told.text  # nothing claims a voice message comes
-    assert "\n" not in VI.gettext("ch.novoice.listen")  # one short line
-    assert VI.gettext("start.safe") in told.text  # and the question is asked again
-    assert not [c.method for c in fake_zalo.calls() if "oice" in c.method or "udio" in c.method]
