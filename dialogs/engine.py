@@ -326,7 +326,7 @@ def _exit(c: _Ctx) -> None:
         st["r"] = s
     st["s"] = "exited"
     st["n"] += 1
-    for k in ("pc", "fx", "fa", "fm", "tie", "hn"):  # whoever writes next may not be her
+    for k in ("pc", "fx", "fa", "fm", "tie", "hn", "ear"):  # whoever writes next may not be her
         st.pop(k, None)
     if st.get("w") not in ("submit",):
         st.pop("w", None)

@@ -103,3 +103,14 @@ def test_nghe_on_the_first_screen_turns_reading_aloud_on_and_off():
     bot.tap_global(A.LISTEN)  # still understood from an older message
     assert "ear" not in bot.state and not any(s.speak for s in bot.sends)
     assert bot.step == "sv.what"
+
+
+def test_quick_exit_turns_reading_aloud_off_for_whoever_holds_the_phone_next():
+    bot = Bot()
+    bot.cmd("start")
+    bot.tap_global(A.LISTEN)
+    assert all(s.speak for s in bot.sends)
+    bot.tap_global(A.EXIT)
+    assert not any(s.speak for s in bot.sends)
+    bot.cmd("start")  # nothing is read out loud to the next person unless she asks again
+    assert bot.sends and not any(s.speak for s in bot.sends)
