@@ -23,7 +23,7 @@ import unicodedata
 from functools import cache, lru_cache
 
 from dialogs import channel_texts
-from dialogs.flows import ROLE_PROMPTS, STEPS_LIST, flow_of
+from dialogs.flows import FIX, ROLE_PROMPTS, STEPS_LIST, flow_of
 from dialogs.i18n import DEFAULT, LANGUAGES, N_, Translator, locales_dir, translator
 
 AUDIO_DIR = "audio"
@@ -41,19 +41,17 @@ LISTEN_STEPS = ("start", "menu", "resume")
 
 # The steps a survivor or a witness passes through besides the report flows themselves.
 _SHARED_STEPS = ("start", "later", "menu", "resume", "sos", "fix", "receipt", "done")
-# Texts the engine shows around a report's steps (the summary's lines, the skip button…).
+# Texts the engine shows around a report's steps: the summary's lines, the buttons every
+# screen has, what it says about a place or an account, and its kind re-prompts.
 _EXTRA = (
-    "who.sees",
-    "rc.warn",
-    "opt.skip",
-    "opt.done",
-    "opt.not_sure",
-    "opt.sos",
-    "opt.exit",
-    OPT_LISTEN,
-    OPT_LISTEN_OFF,
-    LISTEN_ON,
-    LISTEN_OFF,
+    *("who.sees", "rc.warn", "rc.again", "rc.deleted", "rc.desk_alert", "rc.desk_report"),
+    *("opt.skip", "opt.done", "opt.not_sure", "opt.retry", "opt.sos", "opt.exit"),
+    *(OPT_LISTEN, OPT_LISTEN_OFF, LISTEN_ON, LISTEN_OFF),
+    *("place.pick", "place.keep", "place.none_of_these", "place.have_location"),
+    *("place.not_found", "place.none_near", "place.retype", "place.short"),
+    *("acc.more", "acc.full", "sending.text", "wait.text", "note.failed"),
+    *("bad.choose", "bad.stale", "bad.empty", "bad.too_long", "bad.location"),
+    *("bad.media", "bad.phone", "bad.contact"),
 )
 
 
@@ -80,6 +78,7 @@ def spoken_ids() -> tuple[str, ...]:
     for (step_id, _who), prompt in ROLE_PROMPTS.items():
         if step_id in _SHARED_STEPS or flow_of(step_id) is not None:
             out.extend(prompt)
+    out.extend(label for rows in FIX.values() for _code, label, _step in rows)
     out.extend(_EXTRA)
     swaps = dict(channel_texts.WEB.replace)
     out.extend(swaps[i] for i in list(out) if i in swaps)
