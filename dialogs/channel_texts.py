@@ -91,6 +91,7 @@ WEB = ChannelTexts(
         ("wt.acc", N_("ch.web.wt_acc")),
         ("fu.add", N_("ch.web.fu_add")),
         ("info.digital", N_("ch.web.digital")),
+        ("listen.on", N_("ch.web.listen")),  # the page reads out; it sends no voice message
     ),
 )
 

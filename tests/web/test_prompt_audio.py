@@ -117,4 +117,6 @@ def test_after_nghe_each_new_message_reads_itself_out(live, page):
         timeout=TIMEOUT_MS,
     )
     heard = page.evaluate("() => window.__played.map(a => new URL(a.src).pathname)")
-    assert heard[0] == _url("listen.on")  # the note that it is on, then the question
+    assert heard[0] == _url("ch.web.listen")  # the note that it is on, then the question
+    note = page.inner_text("#log .msg.bot[data-speak] .text")
+    assert VI.gettext("ch.web.listen") in note and VI.gettext("listen.on") not in note
