@@ -114,3 +114,45 @@ def test_quick_exit_turns_reading_aloud_off_for_whoever_holds_the_phone_next():
     assert not any(s.speak for s in bot.sends)
     bot.cmd("start")  # nothing is read out loud to the next person unless she asks again
     assert bot.sends and not any(s.speak for s in bot.sends)
+
+
+def test_the_generator_makes_what_is_missing_and_removes_only_stale_synthesised_files(
+    tmp_path, monkeypatch
+):
+    from dialogs import speech_build
+
+    made: list[str] = []
+
+    def fake_render(text, target):  # espeak-ng is a developer's tool, not the tests'
+        made.append(target.name)
+        target.write_bytes(b"OggS" + text.encode())
+
+    monkeypatch.setattr(speech_build, "render", fake_render)
+    need = wanted("vi")
+    kept = next(iter(need))
+    (tmp_path / kept).write_bytes(b"OggS already made")
+    (tmp_path / "sv.who.0123456789.ogg").write_bytes(b"OggS an older text")
+    (tmp_path / "sv.who.0123456789.rec.ogg").write_bytes(b"OggS a person's recording")
+    counts = speech_build.build("vi", tmp_path)
+    assert counts[:3] == (len(need) - 1, 1, 1)
+    assert kept not in made and len(made) == len(need) - 1
+    assert not (tmp_path / "sv.who.0123456789.ogg").exists()
+    assert (tmp_path / "sv.who.0123456789.rec.ogg").exists()  # recordings are never touched
+    assert speech_build.build("vi", tmp_path)[:3] == (0, len(need), 0)  # nothing left to do
+
+
+def test_a_persons_recording_of_the_current_text_is_preferred(tmp_path, monkeypatch):
+    digest = speech.text_hash(translator("vi").gettext("start.safe"))
+    folder = tmp_path / "vi" / "audio"
+    folder.mkdir(parents=True)
+    for name in (f"start.safe.{digest}.ogg", f"start.safe.{digest}.rec.ogg"):
+        (folder / name).write_bytes(b"OggS")
+    (folder / "menu.q.0123456789.rec.ogg").write_bytes(b"OggS")  # of an older text
+    monkeypatch.setattr(speech, "locales_dir", lambda: tmp_path)
+    speech.clear_cache()
+    try:
+        assert speech.audio_file("start.safe", "vi") == f"vi/audio/start.safe.{digest}.rec.ogg"
+        assert speech.audio_file("menu.q", "vi") is None
+    finally:
+        monkeypatch.undo()
+        speech.clear_cache()
