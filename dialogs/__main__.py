@@ -1,4 +1,5 @@
-"""``python -m dialogs status|extract|update``: catalog completeness and maintenance."""
+"""``python -m dialogs status|extract|update|audio``: catalog completeness and maintenance,
+and the spoken prompts' audio (``audio``, see docs/spoken-prompts.md)."""
 
 from dialogs.i18n import main
 

@@ -14,7 +14,8 @@ from dialogs._types import Serialisable
 EXIT = "x"  # quick exit
 SOS = "sos"  # emergency numbers
 LANG = "lang"  # change language
-GLOBAL_DATA = frozenset({EXIT, SOS, LANG})
+LISTEN = "ear"  # hear the prompts ("nghe"): on and off
+GLOBAL_DATA = frozenset({EXIT, SOS, LANG, LISTEN})
 
 TAG_PROMPT = "prompt"  # the current question (multi-select toggles edit it)
 TAG_RECEIPT = "receipt"  # the message holding the receipt code
@@ -43,13 +44,16 @@ def _opts(v):
 class Send(Action):
     """Send a message. ``tag`` lets a later ``Edit``/``DeleteTracked`` find it.
     ``request_location``/``request_contact``: offer the channel's share-location/contact
-    button where it has one. Every message sent must be tracked by the caller for quick exit."""
+    button where it has one. Every message sent must be tracked by the caller for quick exit.
+    ``speak``: the person chose to hear the prompts; a channel that can send voice sends the
+    text's audio beside it (:func:`dialogs.speech.audio_for_text`)."""
 
     text: str
     options: tuple[Option, ...] = ()
     request_location: bool = False
     request_contact: bool = False
     tag: str | None = None
+    speak: bool = False
 
     _convert_options = staticmethod(_opts)
 

@@ -55,6 +55,8 @@ CLAIMS: dict[str, tuple[tuple[str, str], ...]] = {
         (N_("cap.voice.text_voice_photo"), N_("cap.novoice.text_photo")),
         (N_("cap.voice.text_or_voice"), N_("cap.novoice.text_photo")),
         (N_("cap.voice.bad_media"), N_("cap.novoice.bad_media")),
+        # dialogs.speech.LISTEN_ON: a person who chose to listen where no voice can be sent
+        ("listen.on", N_("ch.novoice.listen")),
     ),
 }
 
@@ -89,6 +91,7 @@ WEB = ChannelTexts(
         ("wt.acc", N_("ch.web.wt_acc")),
         ("fu.add", N_("ch.web.fu_add")),
         ("info.digital", N_("ch.web.digital")),
+        ("listen.on", N_("ch.web.listen")),  # the page reads out; it sends no voice message
     ),
 )
 

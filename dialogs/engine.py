@@ -24,11 +24,13 @@ No clock reads, no randomness, no I/O. The state is a small JSON-serialisable di
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from dialogs import actions as A
 from dialogs import commands as C
 from dialogs import events as E
+from dialogs import speech
 from dialogs.flows import (
     DANGER_QUESTIONS,
     FIX,
@@ -192,6 +194,7 @@ def handle(state: dict | None, event: E.Event, now: datetime, *, ttl: timedelta 
     st = _restore(state, now, ttl, cmds)
     c = _Ctx(st, now, acts, cmds)
     _dispatch(c, event)
+    acts[:] = _spoken(st, acts)
     if not isinstance(event, E.CaseNews) or state is None:  # news is not the person's touch
         st["t"] = c.ts
     return st, acts, cmds
@@ -308,6 +311,8 @@ def _global(c: _Ctx, data: str) -> None:
         _exit(c)
     elif data == A.SOS:
         _overlay(c, "sos")
+    elif data == A.LISTEN:
+        _listen(c)
     else:
         _overlay(c, "lang")
 
@@ -321,7 +326,7 @@ def _exit(c: _Ctx) -> None:
         st["r"] = s
     st["s"] = "exited"
     st["n"] += 1
-    for k in ("pc", "fx", "fa", "fm", "tie", "hn"):  # whoever writes next may not be her
+    for k in ("pc", "fx", "fa", "fm", "tie", "hn", "ear"):  # whoever writes next may not be her
         st.pop(k, None)
     if st.get("w") not in ("submit",):
         st.pop("w", None)
@@ -512,7 +517,7 @@ def _options(c: _Ctx, step: Step | None = None) -> list[A.Option]:
     step = step or _step(c)
     tok = _tok(c.st)
     out = [A.Option(f"{tok}.{code}", label) for code, label in _step_opts(c, step)]
-    out += _global_opts(c.tr)
+    out += _listen_opts(c, step) + _global_opts(c.tr)
     return out
 
 
@@ -1354,3 +1359,35 @@ def _danger_summary(tr: Translator, a: dict) -> str:
     if said:
         return "; ".join(said)
     return tr.gettext(N_("opt.no") if "n" in answers else N_("sum.skipped"))
+
+
+# --- listening ("nghe") ----------------------------------------------------------------------
+
+
+def _listen(c: _Ctx) -> None:
+    """Turn hearing the prompts on or off, say so, and show the question again (so it is
+    heard at once)."""
+    st = c.st
+    note = speech.LISTEN_OFF if st.pop("ear", None) else speech.LISTEN_ON
+    if note == speech.LISTEN_ON:
+        st["ear"] = 1
+    if not st["s"] or st["s"] == "exited":
+        _entry(c, (note,))
+    else:
+        _reprompt(c, note)
+
+
+def _listen_opts(c: _Ctx, step: Step) -> list[A.Option]:
+    """The "nghe" button, on the first screens only (found without reading, not on every
+    question)."""
+    if step.id not in speech.LISTEN_STEPS:
+        return []
+    label = speech.OPT_LISTEN_OFF if c.st.get("ear") else speech.OPT_LISTEN
+    return [A.Option(A.LISTEN, c.tr.gettext(label))]
+
+
+def _spoken(st: dict, acts: list) -> list:
+    """Every message of a person who chose to listen asks the channel for its audio."""
+    if not st.get("ear"):
+        return acts
+    return [replace(a, speak=True) if isinstance(a, A.Send) else a for a in acts]

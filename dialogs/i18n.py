@@ -420,6 +420,10 @@ def main(argv: list[str] | None = None) -> int:
     if cmd == "update":
         update_catalogs()
         return 0
+    if cmd == "audio":
+        from dialogs.speech_build import main as audio
+
+        return audio(argv[1:])
     if cmd == "extract":
         _write_po(extract_template(), locales_dir() / f"{DOMAIN}.pot")
         return 0

@@ -34,6 +34,9 @@ CHAT = {
     "voice_short": N_("web.voice_short"),
     "voice_too_long": N_("web.voice_too_long"),
     "voice_bad": N_("web.voice_bad"),
+    # the play button on a message whose words can be heard (dialogs.speech)
+    "listen": N_("web.listen"),
+    "listen_stop": N_("web.listen_stop"),
 }
 
 # --- the neutral page a quick exit lands on --------------------------------------------------

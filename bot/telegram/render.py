@@ -5,6 +5,8 @@ well under Telegram's 64). A step that asks for a location uses a one-time reply
 instead (Telegram allows one keyboard per message): the location button plus the options
 as word buttons, which the engine accepts as typed option words.
 Edits and deletions name a *tag*; the sender resolves tags to message ids when it sends.
+A person who chose to listen ("nghe") gets each prompt's audio as voice messages after its
+text (``sendVoice`` naming a committed file, :mod:`dialogs.speech`; the transport uploads it).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from bot.channel import Call, Capabilities
 from dialogs import actions as A
+from dialogs import speech
 
 CAPABILITIES = Capabilities(
     inline_buttons=True,
@@ -27,6 +30,7 @@ CAPABILITIES = Capabilities(
 LOCATION_BUTTON = "📍"
 CONTACT_BUTTON = "📞"
 _SHORT_LABEL = 16
+PROMPT_AUDIO = "prompt_audio"  # sendVoice: the committed file (under locales/) to upload
 
 
 def inline_keyboard(options: tuple[A.Option, ...]) -> dict[str, Any] | None:
@@ -88,7 +92,13 @@ class TelegramRenderer:
                     params["reply_markup"] = inline_keyboard(action.options)
                 if action.tag:
                     params["tag"] = action.tag
-                return [Call("sendMessage", params)]
+                calls = [Call("sendMessage", params)]
+                if action.speak:
+                    calls += [
+                        Call("sendVoice", {"chat_id": chat_id, PROMPT_AUDIO: name})
+                        for name in speech.audio_for_text(action.text, lang)
+                    ]
+                return calls
             case A.Edit():
                 params = {"chat_id": chat_id, "tag": action.tag, "text": _clip(action.text)}
                 markup = inline_keyboard(action.options)

@@ -4,10 +4,13 @@ A 429 carries ``retry_after``; a 5xx, a timeout or a dropped connection means th
 was not carried out (or its answer was lost) and is retried. A 400/403 is final, except
 the harmless ones (a message already gone, or not modified) which count as done.
 Error texts from Telegram are not logged: they can quote the message.
+A prompt's audio (``sendVoice`` with :data:`bot.telegram.render.PROMPT_AUDIO`) is uploaded
+from the committed file the first time and sent by Telegram's file id after that.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiogram import Bot
@@ -23,11 +26,14 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.methods import SendVoice
 from aiogram.methods.base import Response
-from aiogram.types import TelegramObject
+from aiogram.types import BufferedInputFile, TelegramObject
 
 from bot.channel import Refused, RetryLater
+from bot.telegram.render import PROMPT_AUDIO
 from bot.telegram.session import StoredCall
+from dialogs.i18n import locales_dir
 
 
 class SentMessage(TelegramObject):
@@ -62,6 +68,7 @@ _METHODS: dict[str, type[StoredCall]] = {
 }
 # Pinned: pydantic caches a parametrised generic only weakly (see runner._ANSWER_TYPES).
 _ANSWER_TYPES = tuple(Response[method.__returning__] for method in _METHODS.values())
+_AUDIO_NAME = re.compile(r"[a-z]{2,3}/audio/[A-Za-z0-9_.+-]+\.ogg")
 # 400 answers that mean there is nothing left to do.
 _DONE_ANYWAY = (
     "message is not modified",
@@ -75,14 +82,32 @@ class TelegramTransport:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        self.voice_ids: dict[str, str] = {}  # prompt audio file -> Telegram's file id
+
+    def _prompt_voice(self, params: dict[str, Any]) -> SendVoice:
+        name = params.get(PROMPT_AUDIO)
+        if not isinstance(name, str) or not _AUDIO_NAME.fullmatch(name):
+            raise Refused("sendVoice: not a prompt's audio")
+        known = self.voice_ids.get(name)
+        if known is not None:
+            return SendVoice(chat_id=params["chat_id"], voice=known)
+        try:
+            data = (locales_dir() / name).read_bytes()
+        except OSError:
+            raise Refused("sendVoice: the prompt's audio is not installed") from None
+        return SendVoice(chat_id=params["chat_id"], voice=BufferedInputFile(data, "prompt.ogg"))
 
     async def call(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
         try:
-            builder = _METHODS[method]
+            request = (
+                self._prompt_voice(params)
+                if method == "sendVoice"
+                else _METHODS[method].model_validate(params)
+            )
         except KeyError:
             raise Refused(f"unknown method {method}") from None
         try:
-            answer = await self.bot(builder.model_validate(params))
+            answer = await self.bot(request)
         except TelegramRetryAfter as exc:
             raise RetryLater(exc.retry_after, "429") from None
         except TelegramEntityTooLarge:  # a network error in aiogram's tree, but final
@@ -99,5 +124,8 @@ class TelegramTransport:
             raise Refused(f"{method}: {type(exc).__name__}") from None
         except TelegramAPIError as exc:  # e.g. a 429 without retry_after
             raise RetryLater(None, type(exc).__name__) from None
+        voice = getattr(answer, "voice", None)
+        if voice is not None and method == "sendVoice":
+            self.voice_ids[params[PROMPT_AUDIO]] = voice.file_id
         message_id = getattr(answer, "message_id", None)
         return {"message_id": message_id} if message_id is not None else None

@@ -264,6 +264,7 @@ class EventIn(BaseModel):
 class OptionOut(BaseModel):
     data: str
     label: str
+    audio: str | None = None  # where its label can be heard (bot.web.prompt_audio)
 
 
 class Op(BaseModel):
@@ -277,6 +278,8 @@ class Op(BaseModel):
     options: list[OptionOut] = []
     location: bool = False
     tag: str | None = None
+    audio: list[str] = []  # where the message can be heard, in order (bot.web.prompt_audio)
+    speak: bool = False  # the person chose to listen: the page reads it out by itself
 
 
 class OpsOut(BaseModel):
@@ -314,6 +317,8 @@ def _op(row_id: int, method: str, payload: dict[str, Any]) -> dict[str, Any] | N
             "options": [o for o in (options or []) if isinstance(o, dict)],
             "location": bool(payload.get("location")),
             "tag": payload.get("tag"),
+            "audio": [a for a in payload.get("audio") or () if isinstance(a, str)],
+            "speak": bool(payload.get("speak")),
         }
     if method == "delete":
         return {"id": row_id, "op": "delete", "lang": lang, "tag": payload.get("tag")}
@@ -452,6 +457,7 @@ async def neutral_page() -> HTMLResponse:
 
 _ASSETS = {
     "chat.js": "text/javascript",
+    "listen.js": "text/javascript",
     "chat.css": "text/css",
     "focal.css": "text/css",
     "focal.js": "text/javascript",

@@ -6,6 +6,9 @@ tag, ``delete`` removes the messages with a tag, ``clear`` removes every message
 engine's quick exit). Every operation carries the reader's language so the page's own
 labels follow a language change. Texts that ask for what the web chat cannot take
 (photos, files) are swapped for honest ones (:data:`dialogs.channel_texts.WEB`).
+A message whose words can be heard carries the addresses of its audio (``audio``, served by
+:mod:`bot.web.prompt_audio`), and so does each choice; ``speak`` when the person chose to
+listen, so the page reads each new message out by itself.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from bot.channel import Call, Capabilities
 from dialogs import actions as A
-from dialogs import channel_texts
+from dialogs import channel_texts, speech
 
 CHANNEL = "web"
 MAX_TEXT = 8000
@@ -29,8 +32,21 @@ CAPABILITIES = Capabilities(
 )
 
 
-def _options(options: tuple[A.Option, ...]) -> list[dict[str, str]]:
-    return [{"data": option.data, "label": option.label} for option in options]
+def _options(options: tuple[A.Option, ...], lang: str) -> list[dict[str, str]]:
+    out = []
+    for option in options:
+        item = {"data": option.data, "label": option.label}
+        heard = speech.audio_for_label(option.label, lang)
+        if heard:
+            item["audio"] = audio_url(heard)
+        out.append(item)
+    return out
+
+
+def audio_url(name: str) -> str:
+    """Where the page fetches a prompt's audio (``<lang>/audio/<file>`` under locales/)."""
+    lang, _, file = name.partition("/audio/")
+    return f"/audio/{lang}/{file}"
 
 
 def _clip(text: str) -> str:
@@ -49,7 +65,12 @@ class WebRenderer:
         match action:
             case A.Send():
                 text = channel_texts.adapt(channel_texts.WEB, action.text, lang)
-                params = {"text": _clip(text), "options": _options(action.options)}
+                params = {"text": _clip(text), "options": _options(action.options, lang)}
+                heard = speech.audio_for_text(text, lang)
+                if heard:
+                    params["audio"] = [audio_url(name) for name in heard]
+                if action.speak:
+                    params["speak"] = True
                 if action.request_location:
                     params["location"] = True
                 if action.tag:
@@ -58,7 +79,7 @@ class WebRenderer:
             case A.Edit():
                 text = channel_texts.adapt(channel_texts.WEB, action.text, lang)
                 params = {"tag": action.tag, "text": _clip(text)}
-                params["options"] = _options(action.options)
+                params["options"] = _options(action.options, lang)
                 return [Call("edit", params | {"lang": lang})]
             case A.DeleteTracked(tag=None):
                 return [Call("clear", {"lang": lang})]

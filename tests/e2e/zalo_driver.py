@@ -46,6 +46,8 @@ def labels_by_code(lang: str) -> dict[str, frozenset[str]]:
         ("x", "opt.exit"),
         ("sos", "opt.sos"),
         ("lang", "opt.lang"),
+        ("ear", "opt.listen"),
+        ("ear", "opt.listen_off"),
     ]:
         found[code].add(tr.gettext(msgid))
     for code, name in LANG_NAMES.items():

@@ -65,6 +65,7 @@
       b.type = "button";
       b.textContent = o.label;
       b.setAttribute("data-choice", o.data);
+      if (o.audio) b.setAttribute("data-audio", o.audio);
       if (o.label.length > 16) b.className = "wide";
       row.appendChild(b);
     });
@@ -84,6 +85,8 @@
       var box = document.createElement("div");
       box.className = "msg bot";
       if (op.tag) box.setAttribute("data-tag", op.tag);
+      if (op.audio) box.setAttribute("data-audio", op.audio.join(" ")); /* listen.js */
+      if (op.speak) box.setAttribute("data-speak", "1");
       var p = document.createElement("div");
       p.className = "text"; p.textContent = op.text;
       box.appendChild(p);

@@ -1,0 +1,171 @@
+"""Spoken prompts: which texts are heard, and the audio file that says a text now (no codecs).
+
+Audio files live beside the catalogs, ``locales/<lang>/audio/<text id>.<hash>.ogg``
+(Ogg/Opus, what Telegram's ``sendVoice`` plays and browsers play), where ``<hash>`` is
+:func:`text_hash` of the text the file says. A file is used only while its hash is the hash
+of the text the catalog has *now*: a changed text is never read out with its old words, it
+is silent until the audio is made again (``python -m dialogs audio``, see
+``docs/spoken-prompts.md``; a test names the texts whose audio is missing or stale).
+A recording made by a person (the translators' workshop) is ``<text id>.<hash>.rec.ogg`` and
+is preferred to the synthesised one of the same text.
+
+Vietnamese is the only language with audio today; another language has audio only where its
+own directory has files for its own texts, never Vietnamese audio for a fallback text.
+
+The directory listing is read once per process, like the catalogs (:mod:`dialogs.i18n`);
+the lookups are pure functions of it and of the catalog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from functools import cache, lru_cache
+
+from dialogs import channel_texts
+from dialogs.flows import FIX, ROLE_PROMPTS, STEPS_LIST, flow_of
+from dialogs.i18n import DEFAULT, LANGUAGES, N_, Translator, locales_dir, translator
+
+AUDIO_DIR = "audio"
+SUFFIX = ".ogg"
+RECORDED = ".rec"
+HASH_LEN = 10
+
+# Listening ("nghe"): the option that turns it on and off, and what is said when it does.
+# Shown on the first screens (a person who cannot read must find it without reading).
+OPT_LISTEN = N_("opt.listen")
+OPT_LISTEN_OFF = N_("opt.listen_off")
+LISTEN_ON = N_("listen.on")
+LISTEN_OFF = N_("listen.off")
+LISTEN_STEPS = ("start", "menu", "resume")
+
+# The steps a survivor or a witness passes through besides the report flows themselves.
+_SHARED_STEPS = ("start", "later", "menu", "resume", "sos", "fix", "receipt", "done")
+# Texts the engine shows around a report's steps: the summary's lines, the buttons every
+# screen has, what it says about a place or an account, and its kind re-prompts.
+_EXTRA = (
+    *("who.sees", "rc.warn", "rc.again", "rc.deleted", "rc.desk_alert", "rc.desk_report"),
+    *("opt.skip", "opt.done", "opt.not_sure", "opt.retry", "opt.sos", "opt.exit"),
+    *(OPT_LISTEN, OPT_LISTEN_OFF, LISTEN_ON, LISTEN_OFF),
+    *("place.pick", "place.keep", "place.none_of_these", "place.have_location"),
+    *("place.not_found", "place.none_near", "place.retype", "place.short"),
+    *("acc.more", "acc.full", "sending.text", "wait.text", "note.failed"),
+    *("bad.choose", "bad.stale", "bad.empty", "bad.too_long", "bad.location"),
+    *("bad.media", "bad.phone", "bad.contact"),
+)
+
+
+def text_hash(text: str) -> str:
+    """The short hash of a text that an audio file's name carries."""
+    norm = unicodedata.normalize("NFC", text).strip()
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:HASH_LEN]
+
+
+def spoken_ids() -> tuple[str, ...]:
+    """The text ids of the survivor and witness flows that are heard, in flow order: every
+    step's prompt, the notes its choices bring, each choice's label, and the web chat's own
+    version of a prompt it swaps (:data:`dialogs.channel_texts.WEB`). Texts with
+    placeholders (a count, a code) are filled in at run time and cannot be made ahead."""
+    out: list[str] = []
+    for step in STEPS_LIST:
+        if step.id not in _SHARED_STEPS and flow_of(step.id) is None:
+            continue
+        out.extend(step.prompt)
+        for option in step.options:
+            notes = (option.note,) if isinstance(option.note, str) else (option.note or ())
+            out.extend(notes)
+            out.append(option.label)
+    for (step_id, _who), prompt in ROLE_PROMPTS.items():
+        if step_id in _SHARED_STEPS or flow_of(step_id) is not None:
+            out.extend(prompt)
+    out.extend(label for rows in FIX.values() for _code, label, _step in rows)
+    out.extend(_EXTRA)
+    swaps = dict(channel_texts.WEB.replace)
+    out.extend(swaps[i] for i in list(out) if i in swaps)
+    vi = translator(DEFAULT)
+    seen: dict[str, None] = {}
+    for msgid in out:
+        if msgid not in seen and "{" not in vi.gettext(msgid):
+            seen[msgid] = None
+    return tuple(seen)
+
+
+@cache
+def _files(lang: str) -> dict[str, dict[str, str]]:
+    """``{text id: {hash: file name}}`` of ``locales/<lang>/audio`` (recordings win)."""
+    folder = locales_dir() / lang / AUDIO_DIR
+    found: dict[str, dict[str, str]] = {}
+    if lang not in LANGUAGES or not folder.is_dir():
+        return found
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(SUFFIX))
+    for name in sorted(names, key=lambda n: n.endswith(RECORDED + SUFFIX)):  # .rec last
+        stem = name[: -len(SUFFIX)].removesuffix(RECORDED)
+        msgid, _, digest = stem.rpartition(".")
+        if msgid and len(digest) == HASH_LEN:
+            found.setdefault(msgid, {})[digest] = name
+    return found
+
+
+def audio_file(msgid: str, lang: str) -> str | None:
+    """The file (``<lang>/audio/<name>``, under ``locales/``) that says ``msgid``'s current
+    text in ``lang``, or None (no audio, or only for an older text)."""
+    tr = translator(lang)
+    if lang not in LANGUAGES or msgid not in tr._chain[0].messages:  # noqa: SLF001
+        return None  # a fallback text is another language's: not read out as this one
+    name = _files(lang).get(msgid, {}).get(text_hash(tr.gettext(msgid)))
+    return f"{lang}/{AUDIO_DIR}/{name}" if name else None
+
+
+@lru_cache(maxsize=32)
+def _by_text(tr: Translator) -> dict[str, str]:
+    """Current text -> audio file, for the texts of ``tr``'s language that have audio now."""
+    out: dict[str, str] = {}
+    for msgid in _files(tr.lang):
+        found = audio_file(msgid, tr.lang)
+        if found:
+            out[unicodedata.normalize("NFC", tr.gettext(msgid)).strip()] = found
+    return out
+
+
+_MAX_PARAGRAPHS = 12  # the longest spoken text has fewer blank-line-separated paragraphs
+
+
+def audio_for_text(text: str, lang: str) -> tuple[str, ...]:
+    """The audio files that say a message, in order: the message (as the engine joins texts,
+    by blank lines) is matched paragraph by paragraph against the texts that have audio,
+    longest run first. Parts without audio (a count, a place name) are skipped, so what is
+    heard is the fixed words of the prompt."""
+    if lang not in LANGUAGES:
+        return ()
+    known = _by_text(translator(lang))
+    if not known:
+        return ()
+    paras = [p.strip() for p in unicodedata.normalize("NFC", text).split("\n\n")]
+    out: list[str] = []
+    i = 0
+    while i < len(paras):
+        for j in range(min(len(paras), i + _MAX_PARAGRAPHS), i, -1):
+            found = known.get("\n\n".join(paras[i:j]))
+            if found:
+                out.append(found)
+                i = j
+                break
+        else:
+            i += 1
+    return tuple(out)
+
+
+def audio_for_label(label: str, lang: str) -> str | None:
+    """The audio file of a choice's label as a channel shows it (a multi-choice's tick or box
+    before it is not part of the words)."""
+    found = audio_for_text(label, lang)
+    if not found:
+        head, _, rest = label.partition(" ")
+        if rest and not any(ch.isalnum() for ch in head):
+            found = audio_for_text(rest, lang)
+    return found[0] if len(found) == 1 else None
+
+
+def clear_cache() -> None:
+    _files.cache_clear()
+    _by_text.cache_clear()
