@@ -187,6 +187,7 @@ class TelegramChannel(Channel):
         seen = [
             Message(m.text or "", _buttons(m.buttons), m.message_id)
             for m in self.stack.telegram.sent_messages(self.user_id)
+            if m.kind != "voice"  # a prompt read aloud ("nghe") repeats the screen before it
         ]
         # A step asking for a location shows a reply keyboard (its options as words);
         # Telegram keeps it under the chat, not on the message.
