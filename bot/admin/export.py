@@ -17,7 +17,16 @@ from typing import Any
 
 import typer
 
-from bot.admin.report import NOT_AVAILABLE, TOTAL_VI, build_report
+from bot.admin.report import (
+    NOT_AVAILABLE,
+    OFFICIAL,
+    TOTAL_VI,
+    build_report,
+    commune_label,
+    province_label,
+    table_group,
+)
+from routing.indicators import GROUPS
 from storage import audit
 from storage.db import transaction
 from storage.stats import Period, collect
@@ -118,15 +127,19 @@ async def compute_report(
     actor_id: str | None = None,
     action: str = "stats.exported",
     communes: bool = True,
+    kind: str = "public",
 ) -> dict[str, Any]:
-    """Aggregate, suppress and build the report; the access is audited in one transaction."""
+    """Aggregate, suppress (a public report) and build the report; the access is audited in
+    one transaction (an official report's under its own action: ``<action>.official``)."""
+    if kind == OFFICIAL:
+        action = f"{action}.official"
     async with transaction(store.sessions) as session:
         agg = await collect(session, period, at=now, sla_minutes=dict(sla_minutes))
         await audit.append(
             session, store.keyring, action=action, actor_role=actor_role, actor_id=actor_id,
             at=now,
         )  # fmt: skip
-    return build_report(agg, generated_at=now, communes=communes)
+    return build_report(agg, generated_at=now, communes=communes, kind=kind)
 
 
 # Rendering ---------------------------------------------------------------------------
@@ -157,11 +170,13 @@ def render_json(report: Mapping[str, Any]) -> str:
 
 
 def render_csv(report: Mapping[str, Any]) -> str:
-    """Long format: one line per published value (table, row, column, value)."""
+    """Long format: one line per published value (table, row, column, value), each with the
+    report's kind (public or official: the label), period and cut-off."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["table", "title", "row_code", "row_label", "column_code",
-                     "column_label", "value"])  # fmt: skip
+                     "column_label", "value", "report", "period"])  # fmt: skip
+    label, when = report.get("label_vi") or "", period_line(report)
     for t in report["tables"]:
         cols = [(c["code"], c["label"]) for c in t["columns"]]
         if t.get("row_totals") is not None:
@@ -180,53 +195,44 @@ def render_csv(report: Mapping[str, Any]) -> str:
         for (rc, rl), line in zip(rows, data, strict=True):
             for (cc, cl), value in zip(cols, line, strict=True):
                 writer.writerow([t["id"], t["title_vi"], rc, rl, cc, cl,
-                                 "" if value is None else value])  # fmt: skip
+                                 "" if value is None else value, label, when])  # fmt: skip
     return out.getvalue()
 
 
-def _sheet_name(table_id: str, used: set[str]) -> str:
-    names = {
-        "reports_by_province_month": "Theo tỉnh và tháng",
-        "reports_by_category": "Loại bạo lực",
-        "reports_by_reporter": "Người báo",
-        "reports_by_channel": "Kênh",
-        "reports_by_age_band": "Nhóm tuổi",
-        "reports_by_sex": "Giới tính",
-        "reports_by_disability": "Khuyết tật",
-        "reports_by_urgency": "Mức khẩn cấp",
-        "services": "Dịch vụ",
-        "acknowledgement": "Thời gian xác nhận",
-        "escalations": "Leo thang",
-        "coverage": "Độ bao phủ",
-        "shelters": "Nơi tạm lánh",
-        "uncounted": "Không thống kê",
-    }
-    if table_id.startswith("reports_by_commune_month"):
-        return "Theo xã và tháng"
-    name = names.get(table_id, table_id)[:31]
-    base, n = name, 2
-    while name in used and not table_id.startswith("reports_by_commune_month"):
-        name = f"{base[:28]} {n}"
-        n += 1
-    return name
+def period_line(report: Mapping[str, Any]) -> str:
+    """The report's period, scope and cut-off in one line (on every sheet and page)."""
+    period = report["period"]
+    where = "Toàn quốc"
+    if period.get("province"):
+        where = f"{province_label(period['province'])} ({period['province']})"
+    if period.get("commune"):
+        where = f"{commune_label(period['commune'])} ({period['commune']}), {where}"
+    as_of = period.get("as_of") or report["generated_at"][:10]
+    return (f"Kỳ báo cáo: {period['from']} – {period['to']}; tính đến hết ngày {as_of}; "
+            f"phạm vi: {where}; lập lúc {report['generated_at']}")  # fmt: skip
 
 
 def render_xlsx(report: Mapping[str, Any]) -> bytes:
-    """The report as a workbook with Vietnamese headings, one sheet per indicator.
+    """The report as a workbook with Vietnamese headings, one sheet per indicator group
+    (:data:`routing.indicators.GROUPS`), each opening with the report's kind (public or
+    official), its period and cut-off, then its tables one block after another.
 
-    The commune tables share one sheet, one block per province. A hidden sheet
-    ``_bang`` indexes every table (id, sheet, first row) for machines reading it back.
-    Written in openpyxl's streaming (write-only) mode: rows are appended in order.
+    A hidden sheet ``_bang`` indexes every table (id, sheet, first row) for machines
+    reading it back. Written in openpyxl's streaming (write-only) mode: rows are appended
+    in order. Pages print landscape, one page wide.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
 
     bold, title_font = Font(bold=True), Font(bold=True, size=12)
+    label_font = Font(bold=True, size=12, color="9C0006")
     head_fill = PatternFill("solid", fgColor="DDE7F0")
     head_align = Alignment(wrap_text=True, vertical="top")
     right = Alignment(horizontal="right")
     wb = Workbook(write_only=True)
+    label = report.get("label_vi") or ""
+    when = period_line(report)
 
     def styled(ws, value, *, font=None, fill=None, alignment=None):
         cell = WriteOnlyCell(ws, value=value)
@@ -238,8 +244,19 @@ def render_xlsx(report: Mapping[str, Any]) -> bytes:
             cell.alignment = alignment
         return cell
 
-    cover = wb.create_sheet("Tổng quan")
-    cover.column_dimensions["A"].width = 34
+    def new_sheet(name: str):
+        ws = wb.create_sheet(name)
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = "1:2"  # the kind and the period on every printed page
+        ws.column_dimensions["A"].width = 34
+        ws.append([styled(ws, label, font=label_font)])
+        ws.append([styled(ws, when, font=bold)])
+        return ws
+
+    cover = new_sheet("Tổng quan")
     cover.column_dimensions["B"].width = 90
     period = report["period"]
     lines = [
@@ -249,47 +266,54 @@ def render_xlsx(report: Mapping[str, Any]) -> bytes:
         *([("Xã/phường/đặc khu", period["commune"])] if period.get("commune") else []),
         ("Tính đến ngày", period.get("as_of") or report["generated_at"][:10]),
         ("Ngày lập", report["generated_at"]),
+        ("Loại báo cáo", label),
         ("Phạm vi", "Chỉ tính các tin báo có đồng ý cho thống kê ẩn danh; các tin báo khác "
                     "chỉ được đếm tổng số theo mức độ khẩn cấp"),
         ("Quy tắc che số liệu",
+         "Số liệu chính xác, không che" if report.get("kind") == "official" else
          "Số từ 1 đến 4 ghi là <5; ô bị che bổ sung ghi là x (để không suy ra được ô nhỏ)"),
     ]  # fmt: skip
+    for item in report.get("indicators", ()):
+        target = f"mục tiêu {item['target']:g}%" if item.get("target") is not None else ""
+        lines.append((item["name_vi"], target + (f" ({item['source']})" if target else "")))
     for item in report.get("not_available", NOT_AVAILABLE):
-        lines.append((f"Chưa có: {item['title_vi']}",
-                      "Cần thay đổi cấu trúc dữ liệu (hiện được mã hóa)"))  # fmt: skip
+        lines.append((f"Chưa có: {item['title_vi']}", item.get("reason", "")))
     for k, v in lines:
         cover.append([styled(cover, k, font=bold)] + ([] if v is None else [v]))
     index = wb.create_sheet(INDEX_SHEET)
     index.sheet_state = "hidden"
     index.append(["table", "sheet", "title_row"])
+    names = dict(GROUPS)
     sheets: dict[str, Any] = {}
     next_row: dict[str, int] = {}
-    for t in report["tables"]:
-        name = _sheet_name(t["id"], set(sheets) - {"Theo xã và tháng"})
-        if name not in sheets:
-            sheets[name] = ws = wb.create_sheet(name)
-            ws.column_dimensions["A"].width = 34
-            next_row[name] = 1
-        ws = sheets[name]
-        r0 = next_row[name]
-        if r0 > 1:
-            ws.append([])  # a blank line between blocks
-        ws.append([styled(ws, t["title_vi"], font=title_font)])
-        header, body = table_blocks(t)
-        ws.append([styled(ws, h, font=bold, fill=head_fill, alignment=head_align) for h in header])
-        for k, line in enumerate(body):
-            total = k == len(body) - 1 and bool(line) and line[0] == TOTAL_VI
-            row = []
-            for c, v in enumerate(line):
-                align = right if isinstance(v, str) and c > 0 else None
-                if total or align is not None:
-                    row.append(styled(ws, v, font=bold if total else None, alignment=align))
-                else:
-                    row.append(v)
-            ws.append(row)
-        start = r0 + (1 if r0 > 1 else 0)
-        index.append([t["id"], name, start])
-        next_row[name] = start + 2 + len(body)
+    for group, _name in GROUPS:  # the groups' order, whatever the tables' order
+        for t in report["tables"]:
+            if t.get("group", table_group(t["id"])) != group:
+                continue
+            name = names[group][:31]
+            if name not in sheets:
+                sheets[name] = new_sheet(name)
+                next_row[name] = 2  # the last row written
+            ws = sheets[name]
+            ws.append([])  # a blank line before each block
+            start = next_row[name] + 2  # the title's row
+            ws.append([styled(ws, t["title_vi"], font=title_font)])
+            header, body = table_blocks(t)
+            ws.append(
+                [styled(ws, h, font=bold, fill=head_fill, alignment=head_align) for h in header]
+            )
+            for k, line in enumerate(body):
+                total = k == len(body) - 1 and bool(line) and line[0] == TOTAL_VI
+                row = []
+                for c, v in enumerate(line):
+                    align = right if isinstance(v, str) and c > 0 else None
+                    if total or align is not None:
+                        row.append(styled(ws, v, font=bold if total else None, alignment=align))
+                    else:
+                        row.append(v)
+                ws.append(row)
+            index.append([t["id"], name, start])
+            next_row[name] = start + 1 + len(body)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
