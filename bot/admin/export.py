@@ -344,13 +344,6 @@ def _date(text: str) -> date:
         raise typer.BadParameter(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def _province(code: str | None) -> str | None:
-    try:
-        return scope_of(code, None)[0]
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
 def _write(data: bytes, output: Path | None, fmt: str) -> None:
     if output is None:
         if fmt == "xlsx":
@@ -361,7 +354,32 @@ def _write(data: bytes, output: Path | None, fmt: str) -> None:
     typer.echo(f"Written: {output}", err=True)
 
 
-def _run_export(period: Period, fmt: str, output: Path | None, action: str) -> None:
+def official_officer(settings: Any, token: str | None, period: Period) -> Any:
+    """The officer whose restricted token allows the official report of ``period``'s
+    scope. Raises ``ValueError`` (said as it is) otherwise."""
+    from bot.admin.tokens import TokenRegistry
+
+    configured = getattr(settings, "admin_tokens", None)
+    if configured is not None and hasattr(configured, "get_secret_value"):
+        configured = configured.get_secret_value()
+    registry = TokenRegistry.parse(configured) if configured else TokenRegistry.from_env()
+    officer = registry.verify(token)
+    if officer is None or not officer.official:
+        raise ValueError("the official report needs a restricted (official) token: --token")
+    if not officer.covers(period.province, period.commune):
+        raise ValueError(f"this token's scope is the {officer.scope} it names, not this report's")
+    return officer
+
+
+def _run_export(
+    period: Period,
+    fmt: str,
+    output: Path | None,
+    action: str,
+    *,
+    official: bool = False,
+    token: str | None = None,
+) -> None:
     import asyncio
 
     from bot.settings import get_settings
@@ -369,13 +387,20 @@ def _run_export(period: Period, fmt: str, output: Path | None, action: str) -> N
     from storage.store import open_store
 
     settings = get_settings()
+    officer_id = None
+    if official:
+        try:
+            officer_id = official_officer(settings, token, period).id
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
 
     async def main() -> dict[str, Any]:
         store = await open_store(settings.database_url, settings.key_source(), create_key=False)
         try:
             return await compute_report(
                 store, period, sla_minutes=sla_from_settings(settings),
-                now=datetime.now(UTC), actor_role="cli", action=action,
+                now=datetime.now(UTC), actor_role="cli", actor_id=officer_id, action=action,
+                kind=OFFICIAL if official else "public",
             )  # fmt: skip
         finally:
             await store.close()
@@ -389,6 +414,11 @@ def _run_export(period: Period, fmt: str, output: Path | None, action: str) -> N
 
 
 _PRESET_HELP = "month, half, year or action (15/11–15/12); with --year."
+_OFFICIAL_HELP = (
+    "The official report: exact counts, for the responsible agency only, "
+    "labelled so on every sheet; needs --token (an official token)."
+)
+_TOKEN_HELP = "A restricted token (hotline stats token --official) covering the report's scope."
 _AS_OF_HELP = "Cut-off day (YYYY-MM-DD): only what happened until then (e.g. 2026-11-25)."
 
 
@@ -417,6 +447,8 @@ def export_command(
     commune: str | None = typer.Option(None, "--commune", help="Commune code: its own report."),
     fmt: str = typer.Option("json", "--format", help="csv, xlsx or json."),
     output: Path | None = typer.Option(None, "--output", "-o", help="File to write."),
+    official: bool = typer.Option(False, "--official", help=_OFFICIAL_HELP),
+    token: str | None = typer.Option(None, "--token", help=_TOKEN_HELP),
 ) -> None:
     """Export the indicators for a period (dates, or a preset with its year), for a
     commune, a province or the nation: counts by place, month and category, services,
@@ -424,7 +456,7 @@ def export_command(
     if fmt not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
     period = _cli_period(preset, year, month, half, date_from, date_to, province, commune, as_of)
-    _run_export(period, fmt, output, "stats.exported")
+    _run_export(period, fmt, output, "stats.exported", official=official, token=token)
 
 
 @stats_app.command("report")
@@ -437,12 +469,14 @@ def report_command(
     province: str | None = typer.Option(None, "--province", help="Province code, e.g. 66."),
     commune: str | None = typer.Option(None, "--commune", help="Commune code: its own report."),
     output: Path = typer.Option(..., "--output", "-o", help="XLSX file to write."),
+    official: bool = typer.Option(False, "--official", help=_OFFICIAL_HELP),
+    token: str | None = typer.Option(None, "--token", help=_TOKEN_HELP),
 ) -> None:
     """Write a report as an XLSX workbook with Vietnamese headings, ready to send: the
     year by default (communes to the province by 25–30 November, the province to the
     ministry by 5 December: use --as-of for the figures known on the due day)."""
     period = _cli_period(preset, year, month, half, None, None, province, commune, as_of)
-    _run_export(period, "xlsx", output, "stats.report")
+    _run_export(period, "xlsx", output, "stats.report", official=official, token=token)
 
 
 @stats_app.command("token")
@@ -451,11 +485,22 @@ def token_command(
     province: str | None = typer.Option(
         None, "--province", help="Province the officer may see; omit for national."
     ),
+    commune: str | None = typer.Option(
+        None, "--commune", help="Commune code: the officer sees that commune only."
+    ),
+    official: bool = typer.Option(
+        False, "--official", help="A restricted token: may also get the official report."
+    ),
 ) -> None:
-    """Issue a sign-in token for /admin/stats. Prints the token once and the entry to
-    append to HOTLINE_ADMIN_TOKENS (only its hash is kept there)."""
+    """Issue a sign-in token for /admin/stats, scoped to a commune, a province or the
+    nation. Prints the token once and the entry to append to HOTLINE_ADMIN_TOKENS (only
+    its hash is kept there)."""
     from bot.admin.tokens import issue_token
 
-    token, entry = issue_token(officer, _province(province))
+    try:
+        province, commune = scope_of(province, commune)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    token, entry = issue_token(officer, province, commune=commune, official=official)
     typer.echo(f"Token (give it to the officer, it is not stored): {token}")
     typer.echo(f"Append to HOTLINE_ADMIN_TOKENS (comma-separated): {entry}")

@@ -474,6 +474,8 @@ def _ack_table(agg: Aggregates) -> dict[str, Any]:
             all_hist[m] += n
 
     def times(hist: dict[int, int], ack: int) -> list[Any]:
+        if ack == 0 and _THRESHOLD.get() == 1:
+            return [None, None]  # exact: nothing to time
         if ack < (MIN_FOR_TIMES if _THRESHOLD.get() > 1 else 1):
             return [HIDDEN_LABEL, HIDDEN_LABEL]
         return [quantile(hist, 0.5), quantile(hist, 0.9)]
