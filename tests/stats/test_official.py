@@ -156,8 +156,7 @@ def test_token_scopes_parse_and_cover() -> None:
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-def test_cli_official_report_needs_a_covering_official_token(cli, database, tmp_path,
-                                                            monkeypatch) -> None:  # fmt: skip
+def test_cli_official_report_needs_a_covering_token(cli, database, tmp_path, monkeypatch):  # noqa: F811
     async def prepare() -> None:
         store = await open_store(database.url, cli.source)
         try:
