@@ -23,19 +23,10 @@ from storage.store import open_store
 from tests.stats.helpers import DAK_LAK, GIA_LAI, SATURDAY, A, B, build_spec, seed
 from tests.stats.test_admin_web import make_app
 from tests.stats.test_export import cli  # noqa: F401 - the fixture
+from tests.stats.test_indicators import _cell, _table
 
 SLA = {"immediate": 10, "high": 60, "normal": 1440}
 YEAR = "from=2026-01-01&to=2026-12-31"
-
-
-def _table(report, tid):
-    return next(t for t in report["tables"] if t["id"] == tid)
-
-
-def _cell(table, row, col):
-    i = [r["code"] for r in table["rows"]].index(row)
-    j = [c["code"] for c in table["columns"]].index(col)
-    return table["cells"][i][j]
 
 
 async def _actions(store) -> list[tuple[str, str | None]]:

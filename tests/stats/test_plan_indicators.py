@@ -25,6 +25,7 @@ from storage.models import CommunicationActivity, FocalPoint, Shelter, TrainingR
 from storage.stats import Period, collect
 from tests.stats.helpers import DAK_LAK, GIA_LAI, SATURDAY, A, B, C, P, build_spec, seed
 from tests.stats.test_admin_web import make_app
+from tests.stats.test_indicators import _cell, _table
 
 SLA = {"immediate": 10, "high": 60, "normal": 1440}
 YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))
@@ -84,16 +85,6 @@ async def test_the_plans_indicators_are_counted(store) -> None:
         agg = await collect(session, cut, at=SATURDAY, sla_minutes=SLA)
     assert agg.training == {DAK_LAK: (3, 2)} and agg.trainings_held == {DAK_LAK: 1}
     assert agg.communication == {(DAK_LAK, "meeting"): (1, 120), (DAK_LAK, "online"): (1, 5000)}
-
-
-def _table(report, tid):
-    return next(t for t in report["tables"] if t["id"] == tid)
-
-
-def _cell(table, row, col):
-    i = [r["code"] for r in table["rows"]].index(row)
-    j = [c["code"] for c in table["columns"]].index(col)
-    return table["cells"][i][j]
 
 
 async def test_every_indicator_in_every_format(store) -> None:
