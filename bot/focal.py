@@ -33,6 +33,7 @@ from dialogs import events as E
 from dialogs import focal_texts as T
 from routing.access import may_act, may_hand, may_read
 from routing.consent import consent_of, may_receive
+from routing.deadlines import due as deadlines_due
 from routing.directory import CommuneSuggestion, Directory, Role
 from routing.ladder import after_hours, should_tell_survivor, urgent_alert_copies, wants_news
 from routing.matching import (
@@ -44,7 +45,17 @@ from routing.matching import (
     province_desk_for,
 )
 from routing.places import PlaceCode, load_places
-from storage import audit, conversations, escalation, ledger, media, outbox, refusals, retention
+from storage import (
+    audit,
+    conversations,
+    escalation,
+    ledger,
+    media,
+    outbox,
+    refusals,
+    reminders,
+    retention,
+)
 from storage.db import after_commit, transaction
 from storage.keyring import PURPOSE_INVITE
 from storage.models import (
@@ -98,6 +109,9 @@ class FocalDesk:
     # The service's Hotline.deliver: news for a survivor's chat, shown as her engine decides.
     deliver: Callable[..., Any] | None = None
     draft_ttl: timedelta = dialogs.DEFAULT_TTL  # a chat's conversation, kept at least this long
+    # Reporting deadlines (day, month) the province desks are reminded of a week before
+    # (HOTLINE_STATS_DEADLINES, routing.deadlines).
+    stats_deadlines: tuple[tuple[int, int], ...] = ()
     # Invite codes tried, per sender and overall: chats and the web sign-in alike.
     invite_attempts: AttemptLimiter = field(default_factory=AttemptLimiter)
     # Keyed identities of bound chat accounts, re-read every BOUND_REFRESH_S (see is_focal).
@@ -1155,6 +1169,39 @@ class FocalDesk:
 
     async def remind_tasks_now(self) -> int:
         return await self.remind_tasks(now=datetime.now(UTC))
+
+    async def remind_deadlines(self, *, now: datetime) -> int:
+        """A week before each reporting deadline, remind every province's desk once, in its
+        bound chat through the outbox (:func:`routing.deadlines.due`). A province whose
+        desk has no bound chat yet is reminded when one binds, until the deadline's eve.
+        The number of messages queued."""
+        deadlines = deadlines_due(self.stats_deadlines, ledger.local_day(now))
+        if not deadlines:
+            return 0
+        sent = 0
+        async with transaction(self.store.sessions) as session:
+            desks = (await session.exec(select(FocalPoint).where(
+                FocalPoint.role == Role.PROVINCE_DESK, FocalPoint.active == True,  # noqa: E712
+            ).order_by(FocalPoint.province_code, FocalPoint.id))).all()  # fmt: skip
+            by_province: dict[str, list[FocalPoint]] = {}
+            for focal in desks:
+                by_province.setdefault(focal.province_code, []).append(focal)
+            for deadline in deadlines:
+                text = T.text(FOCAL_LANG, "focal.stats_deadline", deadline=f"{deadline:%d/%m/%Y}",
+                              as_of=deadline.isoformat())  # fmt: skip
+                for province, focals in by_province.items():
+                    if not await reminders.claim(session, deadline, province, now=now):
+                        continue  # reminded already (or by another worker now)
+                    told = [await self._send(session, focal, A.Send(text), now) for focal in focals]
+                    if any(told):
+                        sent += sum(told)
+                    else:  # no desk reachable yet: try again at the next round
+                        await reminders.release(session, deadline, province)
+        self._wake()
+        return sent
+
+    async def remind_deadlines_now(self) -> int:
+        return await self.remind_deadlines(now=datetime.now(UTC))
 
     # -- relay --------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from bot.service import Hotline
 from bot.settings import Settings
 from bot.telegram.render import TelegramRenderer
 from routing.directory import Directory
+from routing.deadlines import parse_deadlines
 from routing.ladder import LadderConfig
 from storage import conversations, keys
 from storage.db import transaction
@@ -39,6 +40,7 @@ SHRED_EVERY_S = 600
 WEBHOOK_STORE_ATTEMPTS = 3
 RETENTION_EVERY_S = 3600
 TASKS_EVERY_S = 60  # a follow-up is reminded within a minute of its due time
+DEADLINES_EVERY_S = 3600  # reporting-deadline reminders: looked for hourly
 DIRECTORY_REFRESH_S = 300  # an import by `hotline directory import` shows up within this
 
 
@@ -97,6 +99,7 @@ class Runtime:
             draft_ttl=hotline.draft_ttl,
             sla_minutes=dict(LadderConfig.from_settings(settings).sla_minutes),
         )
+        runtime.desk.stats_deadlines = parse_deadlines(settings.stats_deadlines)
         runtime.desk.on_referral = runtime.schedule_escalation
         runtime.desk.deliver = hotline.deliver  # news for a survivor's chat, through her engine
         hotline.on_case_created = runtime.desk.refer
@@ -137,6 +140,14 @@ class Runtime:
                 seconds=TASKS_EVERY_S,
                 max_instances=1,
                 coalesce=True,
+            )
+            runtime.scheduler.add_job(
+                runtime.desk.remind_deadlines_now,
+                "interval",
+                seconds=DEADLINES_EVERY_S,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=utcnow(),
             )
             runtime.scheduler.add_job(
                 runtime.reload_directory,

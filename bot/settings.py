@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     draft_ttl_hours: int = 72
     # Closed cases are kept this many days, then deleted and crypto-shredded.
     retention_days: int = 90
+    # Reporting deadlines, day/month every year ("25/11,30/5"): each province desk is
+    # reminded once, a week before each (routing.deadlines). Empty: no reminders.
+    stats_deadlines: str = "25/11,30/5"
     # A worker re-reads the key file this often (at most 20 s; and on SIGHUP) to follow a
     # key rotation; `hotline keys retire` waits until every running worker has.
     key_file_refresh_s: float = 10.0

@@ -420,4 +420,5 @@ MESSAGES = (
     N_("focal.inbox.title"),
     N_("focal.retention"),
     N_("focal.reminder"),
+    N_("focal.stats_deadline"),
 )

@@ -142,8 +142,8 @@ def backfill(connection: sa.Connection, *, sla_minutes: Mapping[str, int] | None
     referrals = sa.Table("referrals", meta, autoload_with=connection)
     ledger = sa.Table("stats_ledger", meta, autoload_with=connection)
     case_cols = [c for c in cases.c if c.name in
-                 (*ATTRIBUTES, "id", "created_at", "updated_at", "consent_stats", "services",
-                  "closed_at")]  # fmt: skip
+                 (*ATTRIBUTES, "contexts", "id", "created_at", "updated_at", "consent_stats",
+                  "services", "closed_at")]  # fmt: skip
     by_id: dict[str, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
     for found in connection.execute(sa.select(*case_cols)).mappings():

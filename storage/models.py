@@ -503,6 +503,15 @@ class StatsLedger(SQLModel, table=True):
     within_sla: bool | None = None  # acknowledged: within the SLA of its urgency
 
 
+class StatsReminder(SQLModel, table=True):
+    """A reporting deadline the province desk of a province was reminded of (once)."""
+
+    __tablename__ = "stats_reminders"
+    deadline: date = Field(sa_column=sa.Column(sa.Date(), primary_key=True))
+    province_code: str = Field(primary_key=True, max_length=8)
+    sent_at: datetime = _when(default=True)
+
+
 SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "cases": ("narrative", "details", "location", "contact", "reporter_address", "attachments"),
     "case_messages": ("body",),

@@ -21,11 +21,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, func, literal_column, select
+from sqlalchemy import Date, and_, distinct, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.ethnic import GSO_CODE
+from dialogs.report import COUNTED_CONTEXTS
+from routing.indicators import PRIORITY_GROUPS
 from storage.ledger import ANY_SERVICE, LOCAL_OFFSET
-from storage.models import FocalPoint, Shelter, StatsLedger
+from storage.models import (
+    CommunicationActivity,
+    FocalPoint,
+    Shelter,
+    StatsLedger,
+    TrainingRecord,
+)
 
 __all__ = [
     "LEDGER_COLUMNS_READ",
@@ -36,6 +45,8 @@ __all__ = [
     "UNKNOWN",
     "LOCAL_OFFSET",
     "Aggregates",
+    "CONTEXTS",
+    "PRIORITY",
     "PRESETS",
     "Period",
     "collect",
@@ -43,7 +54,8 @@ __all__ = [
 ]
 
 UNKNOWN = "unknown"
-DIMENSIONS = ("category", "reporter", "channel", "age_band", "sex", "disability", "urgency")
+DIMENSIONS = ("category", "reporter", "channel", "age_band", "sex", "disability", "migrant",
+              "urgency")  # fmt: skip
 SERVICES = ("medical", "psychosocial", "legal", "shelter", "police", "information")
 URGENCIES = ("immediate", "high", "normal")
 DIMENSION_VALUES: dict[str, tuple[str | bool, ...]] = {
@@ -54,12 +66,16 @@ DIMENSION_VALUES: dict[str, tuple[str | bool, ...]] = {
     "age_band": ("0-11", "12-17", "18-25", "26-40", "41-60", "61+"),
     "sex": ("female", "male", "other"),
     "disability": (True, False),
+    "migrant": (True, False),
     "urgency": URGENCIES,
 }  # fmt: skip
 """The coded values of each dimension (``dialogs/report.py``); anything else is UNKNOWN."""
+CONTEXTS = COUNTED_CONTEXTS  # a counted row's ``context`` is some of them, "a,b"
+KINH = GSO_CODE["kinh"]  # a report with another coded ethnic group is an ethnic minority's
+PRIORITY = tuple(code for code, _name in PRIORITY_GROUPS)
 LEDGER_COLUMNS_READ = (
     "event", "day", "opened", "counted", "province_code", "commune_code", "service", "level",
-    "level_from", "minutes", "within_sla", *DIMENSIONS,
+    "level_from", "minutes", "within_sla", "ethnic_code", "context", *DIMENSIONS,
 )  # fmt: skip
 PRESETS = ("month", "half", "year", "action")
 COMMUNE_ROLES = ("primary", "backup", "commune_leadership", "police_desk")
@@ -162,6 +178,22 @@ class Aggregates:
     communes_with_shelter: set[str] = field(default_factory=set)
     shelters: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     """province → (shelters, capacity, occupancy)."""
+    ethnic: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(province, GSO ethnic code or UNKNOWN) → reports."""
+    contexts: dict[str, dict[str, int]] = field(default_factory=dict)
+    """province → context (``CONTEXTS``) → reports (a report may have several)."""
+    priority: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    """province → priority group (``PRIORITY``) → (reports, reports that reached a service)."""
+    shelter_kinds: dict[tuple[str, str], tuple[int, int, int, int]] = field(default_factory=dict)
+    """(province, kind) → (places, communes with one, capacity, occupancy)."""
+    communes_by_kind: dict[str, set[str]] = field(default_factory=dict)
+    """shelter kind → communes with at least one."""
+    training: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """province → (active focal points, those trained by the period's end)."""
+    trainings_held: dict[str, int] = field(default_factory=dict)
+    """province → courses attended within the period."""
+    communication: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    """(province, activity kind) → (activities within the period, people reached)."""
 
     # Derived views --------------------------------------------------------------------
     def total_cases(self) -> int:
@@ -252,45 +284,74 @@ async def collect(
             if n:
                 agg.by_place_month[(_key(p), _key(c), m)] = int(n)
 
-    # Every breakdown in one scan grouped by province: one filtered count per coded value.
-    # Values outside the codes (and NULL) are the remainder, counted as UNKNOWN.
+    # Every breakdown in one scan grouped by province and ethnic group: one filtered count
+    # per coded value. Values outside the codes (and NULL) are the remainder, counted as
+    # UNKNOWN. Contexts are a list ("a,b"): one filtered count each.
     measures: list[tuple[str, str, Any]] = []
     for dim, values in DIMENSION_VALUES.items():
         column = getattr(L, dim)
         for v in values:
             measures.append((dim, _key(v), column.is_(v) if isinstance(v, bool) else column == v))
+    listed = literal_column("','") + func.coalesce(L.context, "") + literal_column("','")
+    for c in CONTEXTS:
+        measures.append(("context", c, listed.like(f"%,{c},%")))
+    ethnic_key = func.coalesce(L.ethnic_code, "")
     stmt = (
-        select(province_key, func.count(), *[func.count().filter(c) for _, _, c in measures])
+        select(province_key, ethnic_key, func.count(),
+               *[func.count().filter(c) for _, _, c in measures])
         .where(created)
-        .group_by(province_key)
-    )
+        .group_by(province_key, ethnic_key)
+    )  # fmt: skip
     agg.by_dimension = {d: {} for d in DIMENSIONS}
-    for p, total, *counts in await _rows(session, stmt):
+    for p, ethnic, total, *counts in await _rows(session, stmt):
         p = _key(p)
         agg.services.setdefault(p, {"cases": 0, "any": 0, **dict.fromkeys(SERVICES, 0)})
         agg.services[p]["cases"] += int(total)
+        ethnic = _key(ethnic)
+        agg.ethnic[(p, ethnic)] = agg.ethnic.get((p, ethnic), 0) + int(total)
+        groups = agg.priority.setdefault(p, dict.fromkeys(PRIORITY, (0, 0)))
+        if ethnic not in (UNKNOWN, KINH):
+            n, served = groups["ethnic_minority"]
+            groups["ethnic_minority"] = (n + int(total), served)
         known: dict[str, int] = defaultdict(int)
         for (dim, value, _c), n in zip(measures, counts, strict=True):
+            if dim == "context":
+                if n:
+                    row = agg.contexts.setdefault(p, dict.fromkeys(CONTEXTS, 0))
+                    row[value] += int(n)
+                continue
             known[dim] += n
             if n:
                 table = agg.by_dimension[dim]
                 table[(p, value)] = table.get((p, value), 0) + int(n)
+            if value == "yes" and dim in PRIORITY:
+                n0, served = groups[dim]
+                groups[dim] = (n0 + int(n), served)
         for dim in DIMENSIONS:
             if total - known[dim]:
                 table = agg.by_dimension[dim]
                 table[(p, UNKNOWN)] = table.get((p, UNKNOWN), 0) + int(total - known[dim])
 
-    # Services: one "served" row per service a report reached, and one "any" row.
+    # Services: one "served" row per service a report reached, and one "any" row, which
+    # also counts the priority groups served.
+    served_by = {"ethnic_minority": and_(L.ethnic_code.is_not(None), L.ethnic_code != KINH),
+                 "migrant": L.migrant.is_(True), "disability": L.disability.is_(True)}  # fmt: skip
     stmt = (
-        select(province_key, L.service, func.count())
+        select(province_key, L.service, func.count(),
+               *[func.count().filter(served_by[g]) for g in PRIORITY])
         .where(_where(period, "served", dialect=dialect))
         .group_by(province_key, L.service)
-    )
-    for p, service, n in await _rows(session, stmt):
-        row = agg.services.setdefault(_key(p), {"cases": 0, "any": 0, **dict.fromkeys(SERVICES, 0)})
+    )  # fmt: skip
+    for p, service, n, *in_groups in await _rows(session, stmt):
+        p = _key(p)
+        row = agg.services.setdefault(p, {"cases": 0, "any": 0, **dict.fromkeys(SERVICES, 0)})
         name = "any" if service == ANY_SERVICE else service
         if name in row and name != "cases":
             row[name] += int(n)
+        if name == "any":
+            groups = agg.priority.setdefault(p, dict.fromkeys(PRIORITY, (0, 0)))
+            for g, k in zip(PRIORITY, in_groups, strict=True):
+                groups[g] = (groups[g][0], groups[g][1] + int(k))
 
     await _referrals(session, agg, period)
 
@@ -380,6 +441,65 @@ async def _coverage(session: AsyncSession, agg: Aggregates, period: Period, at: 
     )
     for p, n, cap, occ in await _rows(session, stmt):
         agg.shelters[_key(p)] = (int(n), int(cap or 0), int(occ or 0))
+    stmt = (
+        select(Shelter.province_code, Shelter.kind, func.count(),
+               func.count(distinct(Shelter.commune_code)), func.sum(Shelter.capacity),
+               func.sum(Shelter.occupancy))
+        .where(*sh_where)
+        .group_by(Shelter.province_code, Shelter.kind)
+    )  # fmt: skip
+    for p, kind, n, communes, cap, occ in await _rows(session, stmt):
+        agg.shelter_kinds[(_key(p), kind)] = (int(n), int(communes), int(cap or 0), int(occ or 0))
+    stmt = select(Shelter.kind, Shelter.commune_code).where(*sh_where).distinct()
+    for kind, commune in await _rows(session, stmt):
+        agg.communes_by_kind.setdefault(kind, set()).add(commune)
+    await _capacity(session, agg, period)
+
+
+async def _capacity(session: AsyncSession, agg: Aggregates, period: Period) -> None:
+    """Training of the active focal points (trained by the period's end or its cut-off) and
+    the communication activities held within the period (:mod:`storage.training`)."""
+    last = min(period.end, period.as_of) if period.as_of else period.end
+    fp_where = [FocalPoint.active.is_(True)]
+    tr_where = [TrainingRecord.held_on >= period.start, TrainingRecord.held_on <= last]
+    act_where = [CommunicationActivity.held_on >= period.start,
+                 CommunicationActivity.held_on <= last]  # fmt: skip
+    if period.province:
+        fp_where.append(FocalPoint.province_code == period.province)
+        tr_where.append(TrainingRecord.province_code == period.province)
+        act_where.append(CommunicationActivity.province_code == period.province)
+    if period.commune:
+        fp_where.append(FocalPoint.commune_code == period.commune)
+        act_where.append(CommunicationActivity.commune_code == period.commune)
+    trained = (
+        select(TrainingRecord.focal_point_id)
+        .where(TrainingRecord.held_on <= last)
+        .group_by(TrainingRecord.focal_point_id)
+        .subquery()
+    )
+    stmt = (
+        select(FocalPoint.province_code, func.count(), func.count(trained.c.focal_point_id))
+        .outerjoin(trained, trained.c.focal_point_id == FocalPoint.id)
+        .where(*fp_where)
+        .group_by(FocalPoint.province_code)
+    )
+    for p, n, done in await _rows(session, stmt):
+        agg.training[_key(p)] = (int(n), int(done))
+    stmt = select(TrainingRecord.province_code, func.count()).where(*tr_where)
+    if period.commune:
+        stmt = stmt.join(FocalPoint, FocalPoint.id == TrainingRecord.focal_point_id).where(
+            FocalPoint.commune_code == period.commune
+        )
+    for p, n in await _rows(session, stmt.group_by(TrainingRecord.province_code)):
+        agg.trainings_held[_key(p)] = int(n)
+    stmt = (
+        select(CommunicationActivity.province_code, CommunicationActivity.kind, func.count(),
+               func.sum(CommunicationActivity.reach))
+        .where(*act_where)
+        .group_by(CommunicationActivity.province_code, CommunicationActivity.kind)
+    )  # fmt: skip
+    for p, kind, n, reach in await _rows(session, stmt):
+        agg.communication[(_key(p), kind)] = (int(n), int(reach or 0))
 
 
 def quantile(histogram: dict[int, int], q: float) -> int | None:

@@ -17,7 +17,16 @@ from typing import Any
 
 import typer
 
-from bot.admin.report import NOT_AVAILABLE, TOTAL_VI, build_report
+from bot.admin.report import (
+    NOT_AVAILABLE,
+    OFFICIAL,
+    TOTAL_VI,
+    build_report,
+    commune_label,
+    province_label,
+    table_group,
+)
+from routing.indicators import GROUPS
 from storage import audit
 from storage.db import transaction
 from storage.stats import Period, collect
@@ -118,15 +127,19 @@ async def compute_report(
     actor_id: str | None = None,
     action: str = "stats.exported",
     communes: bool = True,
+    kind: str = "public",
 ) -> dict[str, Any]:
-    """Aggregate, suppress and build the report; the access is audited in one transaction."""
+    """Aggregate, suppress (a public report) and build the report; the access is audited in
+    one transaction (an official report's under its own action: ``<action>.official``)."""
+    if kind == OFFICIAL:
+        action = f"{action}.official"
     async with transaction(store.sessions) as session:
         agg = await collect(session, period, at=now, sla_minutes=dict(sla_minutes))
         await audit.append(
             session, store.keyring, action=action, actor_role=actor_role, actor_id=actor_id,
             at=now,
         )  # fmt: skip
-    return build_report(agg, generated_at=now, communes=communes)
+    return build_report(agg, generated_at=now, communes=communes, kind=kind)
 
 
 # Rendering ---------------------------------------------------------------------------
@@ -157,11 +170,13 @@ def render_json(report: Mapping[str, Any]) -> str:
 
 
 def render_csv(report: Mapping[str, Any]) -> str:
-    """Long format: one line per published value (table, row, column, value)."""
+    """Long format: one line per published value (table, row, column, value), each with the
+    report's kind (public or official: the label), period and cut-off."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["table", "title", "row_code", "row_label", "column_code",
-                     "column_label", "value"])  # fmt: skip
+                     "column_label", "value", "report", "period"])  # fmt: skip
+    label, when = report.get("label_vi") or "", period_line(report)
     for t in report["tables"]:
         cols = [(c["code"], c["label"]) for c in t["columns"]]
         if t.get("row_totals") is not None:
@@ -180,53 +195,44 @@ def render_csv(report: Mapping[str, Any]) -> str:
         for (rc, rl), line in zip(rows, data, strict=True):
             for (cc, cl), value in zip(cols, line, strict=True):
                 writer.writerow([t["id"], t["title_vi"], rc, rl, cc, cl,
-                                 "" if value is None else value])  # fmt: skip
+                                 "" if value is None else value, label, when])  # fmt: skip
     return out.getvalue()
 
 
-def _sheet_name(table_id: str, used: set[str]) -> str:
-    names = {
-        "reports_by_province_month": "Theo tỉnh và tháng",
-        "reports_by_category": "Loại bạo lực",
-        "reports_by_reporter": "Người báo",
-        "reports_by_channel": "Kênh",
-        "reports_by_age_band": "Nhóm tuổi",
-        "reports_by_sex": "Giới tính",
-        "reports_by_disability": "Khuyết tật",
-        "reports_by_urgency": "Mức khẩn cấp",
-        "services": "Dịch vụ",
-        "acknowledgement": "Thời gian xác nhận",
-        "escalations": "Leo thang",
-        "coverage": "Độ bao phủ",
-        "shelters": "Nơi tạm lánh",
-        "uncounted": "Không thống kê",
-    }
-    if table_id.startswith("reports_by_commune_month"):
-        return "Theo xã và tháng"
-    name = names.get(table_id, table_id)[:31]
-    base, n = name, 2
-    while name in used and not table_id.startswith("reports_by_commune_month"):
-        name = f"{base[:28]} {n}"
-        n += 1
-    return name
+def period_line(report: Mapping[str, Any]) -> str:
+    """The report's period, scope and cut-off in one line (on every sheet and page)."""
+    period = report["period"]
+    where = "Toàn quốc"
+    if period.get("province"):
+        where = f"{province_label(period['province'])} ({period['province']})"
+    if period.get("commune"):
+        where = f"{commune_label(period['commune'])} ({period['commune']}), {where}"
+    as_of = period.get("as_of") or report["generated_at"][:10]
+    return (f"Kỳ báo cáo: {period['from']} – {period['to']}; tính đến hết ngày {as_of}; "
+            f"phạm vi: {where}; lập lúc {report['generated_at']}")  # fmt: skip
 
 
 def render_xlsx(report: Mapping[str, Any]) -> bytes:
-    """The report as a workbook with Vietnamese headings, one sheet per indicator.
+    """The report as a workbook with Vietnamese headings, one sheet per indicator group
+    (:data:`routing.indicators.GROUPS`), each opening with the report's kind (public or
+    official), its period and cut-off, then its tables one block after another.
 
-    The commune tables share one sheet, one block per province. A hidden sheet
-    ``_bang`` indexes every table (id, sheet, first row) for machines reading it back.
-    Written in openpyxl's streaming (write-only) mode: rows are appended in order.
+    A hidden sheet ``_bang`` indexes every table (id, sheet, first row) for machines
+    reading it back. Written in openpyxl's streaming (write-only) mode: rows are appended
+    in order. Pages print landscape, one page wide.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
 
     bold, title_font = Font(bold=True), Font(bold=True, size=12)
+    label_font = Font(bold=True, size=12, color="9C0006")
     head_fill = PatternFill("solid", fgColor="DDE7F0")
     head_align = Alignment(wrap_text=True, vertical="top")
     right = Alignment(horizontal="right")
     wb = Workbook(write_only=True)
+    label = report.get("label_vi") or ""
+    when = period_line(report)
 
     def styled(ws, value, *, font=None, fill=None, alignment=None):
         cell = WriteOnlyCell(ws, value=value)
@@ -238,8 +244,19 @@ def render_xlsx(report: Mapping[str, Any]) -> bytes:
             cell.alignment = alignment
         return cell
 
-    cover = wb.create_sheet("Tổng quan")
-    cover.column_dimensions["A"].width = 34
+    def new_sheet(name: str):
+        ws = wb.create_sheet(name)
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = "1:2"  # the kind and the period on every printed page
+        ws.column_dimensions["A"].width = 34
+        ws.append([styled(ws, label, font=label_font)])
+        ws.append([styled(ws, when, font=bold)])
+        return ws
+
+    cover = new_sheet("Tổng quan")
     cover.column_dimensions["B"].width = 90
     period = report["period"]
     lines = [
@@ -249,47 +266,54 @@ def render_xlsx(report: Mapping[str, Any]) -> bytes:
         *([("Xã/phường/đặc khu", period["commune"])] if period.get("commune") else []),
         ("Tính đến ngày", period.get("as_of") or report["generated_at"][:10]),
         ("Ngày lập", report["generated_at"]),
+        ("Loại báo cáo", label),
         ("Phạm vi", "Chỉ tính các tin báo có đồng ý cho thống kê ẩn danh; các tin báo khác "
                     "chỉ được đếm tổng số theo mức độ khẩn cấp"),
         ("Quy tắc che số liệu",
+         "Số liệu chính xác, không che" if report.get("kind") == "official" else
          "Số từ 1 đến 4 ghi là <5; ô bị che bổ sung ghi là x (để không suy ra được ô nhỏ)"),
     ]  # fmt: skip
+    for item in report.get("indicators", ()):
+        target = f"mục tiêu {item['target']:g}%" if item.get("target") is not None else ""
+        lines.append((item["name_vi"], target + (f" ({item['source']})" if target else "")))
     for item in report.get("not_available", NOT_AVAILABLE):
-        lines.append((f"Chưa có: {item['title_vi']}",
-                      "Cần thay đổi cấu trúc dữ liệu (hiện được mã hóa)"))  # fmt: skip
+        lines.append((f"Chưa có: {item['title_vi']}", item.get("reason", "")))
     for k, v in lines:
         cover.append([styled(cover, k, font=bold)] + ([] if v is None else [v]))
     index = wb.create_sheet(INDEX_SHEET)
     index.sheet_state = "hidden"
     index.append(["table", "sheet", "title_row"])
+    names = dict(GROUPS)
     sheets: dict[str, Any] = {}
     next_row: dict[str, int] = {}
-    for t in report["tables"]:
-        name = _sheet_name(t["id"], set(sheets) - {"Theo xã và tháng"})
-        if name not in sheets:
-            sheets[name] = ws = wb.create_sheet(name)
-            ws.column_dimensions["A"].width = 34
-            next_row[name] = 1
-        ws = sheets[name]
-        r0 = next_row[name]
-        if r0 > 1:
-            ws.append([])  # a blank line between blocks
-        ws.append([styled(ws, t["title_vi"], font=title_font)])
-        header, body = table_blocks(t)
-        ws.append([styled(ws, h, font=bold, fill=head_fill, alignment=head_align) for h in header])
-        for k, line in enumerate(body):
-            total = k == len(body) - 1 and bool(line) and line[0] == TOTAL_VI
-            row = []
-            for c, v in enumerate(line):
-                align = right if isinstance(v, str) and c > 0 else None
-                if total or align is not None:
-                    row.append(styled(ws, v, font=bold if total else None, alignment=align))
-                else:
-                    row.append(v)
-            ws.append(row)
-        start = r0 + (1 if r0 > 1 else 0)
-        index.append([t["id"], name, start])
-        next_row[name] = start + 2 + len(body)
+    for group, _name in GROUPS:  # the groups' order, whatever the tables' order
+        for t in report["tables"]:
+            if t.get("group", table_group(t["id"])) != group:
+                continue
+            name = names[group][:31]
+            if name not in sheets:
+                sheets[name] = new_sheet(name)
+                next_row[name] = 2  # the last row written
+            ws = sheets[name]
+            ws.append([])  # a blank line before each block
+            start = next_row[name] + 2  # the title's row
+            ws.append([styled(ws, t["title_vi"], font=title_font)])
+            header, body = table_blocks(t)
+            ws.append(
+                [styled(ws, h, font=bold, fill=head_fill, alignment=head_align) for h in header]
+            )
+            for k, line in enumerate(body):
+                total = k == len(body) - 1 and bool(line) and line[0] == TOTAL_VI
+                row = []
+                for c, v in enumerate(line):
+                    align = right if isinstance(v, str) and c > 0 else None
+                    if total or align is not None:
+                        row.append(styled(ws, v, font=bold if total else None, alignment=align))
+                    else:
+                        row.append(v)
+                ws.append(row)
+            index.append([t["id"], name, start])
+            next_row[name] = start + 1 + len(body)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -320,13 +344,6 @@ def _date(text: str) -> date:
         raise typer.BadParameter(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def _province(code: str | None) -> str | None:
-    try:
-        return scope_of(code, None)[0]
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
 def _write(data: bytes, output: Path | None, fmt: str) -> None:
     if output is None:
         if fmt == "xlsx":
@@ -337,7 +354,32 @@ def _write(data: bytes, output: Path | None, fmt: str) -> None:
     typer.echo(f"Written: {output}", err=True)
 
 
-def _run_export(period: Period, fmt: str, output: Path | None, action: str) -> None:
+def official_officer(settings: Any, token: str | None, period: Period) -> Any:
+    """The officer whose restricted token allows the official report of ``period``'s
+    scope. Raises ``ValueError`` (said as it is) otherwise."""
+    from bot.admin.tokens import TokenRegistry
+
+    configured = getattr(settings, "admin_tokens", None)
+    if configured is not None and hasattr(configured, "get_secret_value"):
+        configured = configured.get_secret_value()
+    registry = TokenRegistry.parse(configured) if configured else TokenRegistry.from_env()
+    officer = registry.verify(token)
+    if officer is None or not officer.official:
+        raise ValueError("the official report needs a restricted (official) token: --token")
+    if not officer.covers(period.province, period.commune):
+        raise ValueError(f"this token's scope is the {officer.scope} it names, not this report's")
+    return officer
+
+
+def _run_export(
+    period: Period,
+    fmt: str,
+    output: Path | None,
+    action: str,
+    *,
+    official: bool = False,
+    token: str | None = None,
+) -> None:
     import asyncio
 
     from bot.settings import get_settings
@@ -345,13 +387,20 @@ def _run_export(period: Period, fmt: str, output: Path | None, action: str) -> N
     from storage.store import open_store
 
     settings = get_settings()
+    officer_id = None
+    if official:
+        try:
+            officer_id = official_officer(settings, token, period).id
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
 
     async def main() -> dict[str, Any]:
         store = await open_store(settings.database_url, settings.key_source(), create_key=False)
         try:
             return await compute_report(
                 store, period, sla_minutes=sla_from_settings(settings),
-                now=datetime.now(UTC), actor_role="cli", action=action,
+                now=datetime.now(UTC), actor_role="cli", actor_id=officer_id, action=action,
+                kind=OFFICIAL if official else "public",
             )  # fmt: skip
         finally:
             await store.close()
@@ -365,6 +414,11 @@ def _run_export(period: Period, fmt: str, output: Path | None, action: str) -> N
 
 
 _PRESET_HELP = "month, half, year or action (15/11–15/12); with --year."
+_OFFICIAL_HELP = (
+    "The official report: exact counts, for the responsible agency only, "
+    "labelled so on every sheet; needs --token (an official token)."
+)
+_TOKEN_HELP = "A restricted token (hotline stats token --official) covering the report's scope."
 _AS_OF_HELP = "Cut-off day (YYYY-MM-DD): only what happened until then (e.g. 2026-11-25)."
 
 
@@ -393,6 +447,8 @@ def export_command(
     commune: str | None = typer.Option(None, "--commune", help="Commune code: its own report."),
     fmt: str = typer.Option("json", "--format", help="csv, xlsx or json."),
     output: Path | None = typer.Option(None, "--output", "-o", help="File to write."),
+    official: bool = typer.Option(False, "--official", help=_OFFICIAL_HELP),
+    token: str | None = typer.Option(None, "--token", help=_TOKEN_HELP),
 ) -> None:
     """Export the indicators for a period (dates, or a preset with its year), for a
     commune, a province or the nation: counts by place, month and category, services,
@@ -400,7 +456,7 @@ def export_command(
     if fmt not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
     period = _cli_period(preset, year, month, half, date_from, date_to, province, commune, as_of)
-    _run_export(period, fmt, output, "stats.exported")
+    _run_export(period, fmt, output, "stats.exported", official=official, token=token)
 
 
 @stats_app.command("report")
@@ -413,12 +469,14 @@ def report_command(
     province: str | None = typer.Option(None, "--province", help="Province code, e.g. 66."),
     commune: str | None = typer.Option(None, "--commune", help="Commune code: its own report."),
     output: Path = typer.Option(..., "--output", "-o", help="XLSX file to write."),
+    official: bool = typer.Option(False, "--official", help=_OFFICIAL_HELP),
+    token: str | None = typer.Option(None, "--token", help=_TOKEN_HELP),
 ) -> None:
     """Write a report as an XLSX workbook with Vietnamese headings, ready to send: the
     year by default (communes to the province by 25–30 November, the province to the
     ministry by 5 December: use --as-of for the figures known on the due day)."""
     period = _cli_period(preset, year, month, half, None, None, province, commune, as_of)
-    _run_export(period, "xlsx", output, "stats.report")
+    _run_export(period, "xlsx", output, "stats.report", official=official, token=token)
 
 
 @stats_app.command("token")
@@ -427,11 +485,22 @@ def token_command(
     province: str | None = typer.Option(
         None, "--province", help="Province the officer may see; omit for national."
     ),
+    commune: str | None = typer.Option(
+        None, "--commune", help="Commune code: the officer sees that commune only."
+    ),
+    official: bool = typer.Option(
+        False, "--official", help="A restricted token: may also get the official report."
+    ),
 ) -> None:
-    """Issue a sign-in token for /admin/stats. Prints the token once and the entry to
-    append to HOTLINE_ADMIN_TOKENS (only its hash is kept there)."""
+    """Issue a sign-in token for /admin/stats, scoped to a commune, a province or the
+    nation. Prints the token once and the entry to append to HOTLINE_ADMIN_TOKENS (only
+    its hash is kept there)."""
     from bot.admin.tokens import issue_token
 
-    token, entry = issue_token(officer, _province(province))
+    try:
+        province, commune = scope_of(province, commune)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    token, entry = issue_token(officer, province, commune=commune, official=official)
     typer.echo(f"Token (give it to the officer, it is not stored): {token}")
     typer.echo(f"Append to HOTLINE_ADMIN_TOKENS (comma-separated): {entry}")

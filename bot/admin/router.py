@@ -32,7 +32,7 @@ from bot.admin.export import (
     sla_from_settings,
     table_blocks,
 )
-from bot.admin.report import commune_label, province_label
+from bot.admin.report import KINDS, OFFICIAL, PUBLIC, commune_label, province_label
 from bot.admin.tokens import Officer, TokenRegistry
 from storage import audit, refusals
 from storage.db import transaction
@@ -63,6 +63,7 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0 20px}
 th,td{border:1px solid #ccd5de;padding:3px 7px;text-align:right}
 th:first-child,td:first-child{text-align:left}thead th{background:#e6eef5}
 tr.total td{font-weight:600}.note{color:#555;font-size:13px}
+.label{font-weight:600}.label.official{color:#9c0006;border:2px solid #9c0006;padding:6px}
 form.inline{display:inline}fieldset{border:1px solid #ccd5de;padding:8px 12px}
 .charts svg{display:block;margin:12px 0 24px;max-width:100%;height:auto}
 """
@@ -129,7 +130,10 @@ def _period(officer: Officer, params: dict[str, str], now: datetime) -> Period:
     def day(name: str) -> date | None:
         return date.fromisoformat(params[name]) if params.get(name) else None
 
+    # The officer's own scope wins over what is asked: a province's officer gets their
+    # province (or a commune of it), a commune's officer their commune only.
     province = officer.province or (params.get("province") or None)
+    commune = officer.commune or (params.get("commune") or None)
     preset = params.get("period") or None
     if preset is None and not params.get("from"):
         start = date(today.year, 1, 1)
@@ -138,19 +142,45 @@ def _period(officer: Officer, params: dict[str, str], now: datetime) -> Period:
     return period_from(
         preset=preset, year=number("year") or today.year, month=number("month"),
         half=number("half"), date_from=start, date_to=day("to") or today,
-        province=province, commune=params.get("commune") or None, as_of=day("as_of"),
+        province=province, commune=commune, as_of=day("as_of"),
     )  # fmt: skip
 
 
+class Refused(Exception):
+    """An official report asked with a token that may not get it."""
+
+
+def _kind(officer: Officer, params: dict[str, str]) -> str:
+    """``public`` by default; ``official`` only for a restricted (official) token."""
+    kind = params.get("kind") or PUBLIC
+    if kind not in KINDS:
+        raise ValueError(kind)
+    if kind == OFFICIAL and not officer.official:
+        raise Refused
+    return kind
+
+
 async def _report(
-    request: Request, officer: Officer, period: Period, action: str, communes: bool = True
+    request: Request,
+    officer: Officer,
+    period: Period,
+    action: str,
+    communes: bool = True,
+    kind: str = PUBLIC,
 ) -> dict:
+    if not officer.covers(period.province, period.commune):  # never reached: _period
+        raise Refused
     runtime = request.app.state.runtime
     return await compute_report(
         runtime.store, period, sla_minutes=sla_from_settings(runtime.settings),
         now=datetime.now(UTC), actor_role="province_officer", actor_id=officer.id,
-        action=action, communes=communes,
+        action=action, communes=communes, kind=kind,
     )  # fmt: skip
+
+
+def _refused() -> HTMLResponse:
+    return _page("<h1>Không được phép</h1><p>Báo cáo chính thức chỉ dành cho mã truy cập "
+                 "của cơ quan có trách nhiệm.</p>", 403)  # fmt: skip
 
 
 def _table(t: dict[str, Any]) -> str:
@@ -248,6 +278,8 @@ def _stats_page(officer: Officer, report: dict[str, Any], params: dict[str, str]
     for key in ("province", "commune", "as_of"):
         if period.get(key):
             query += f"&amp;{key}={escape(period[key])}"
+    if report.get("kind") == OFFICIAL:
+        query += f"&amp;kind={OFFICIAL}"
     as_of = f" Số liệu tính đến hết ngày {escape(period['as_of'])}." if period.get("as_of") else ""
     presets = "".join(
         f'<option value="{v}"{" selected" if params.get("period") == v else ""}>{label}</option>'
@@ -275,16 +307,30 @@ def _stats_page(officer: Officer, report: dict[str, Any], params: dict[str, str]
         else '<label>Tỉnh (mã) <input name="province" size="3" '
         f'value="{escape(period["province"] or "")}"></label>'
     )
+    official = report.get("kind") == OFFICIAL
+    other = ""
+    if officer.official:  # a restricted token may switch between the two reports
+        switch = PUBLIC if official else OFFICIAL
+        name = "Báo cáo công khai" if official else "Báo cáo chính thức"
+        other = (f' · <a href="/admin/stats?{query.replace("&amp;kind=official", "")}'
+                 f'&amp;kind={switch}">{name}</a>')  # fmt: skip
     parts = [
+        f'<p class="label{" official" if official else ""}" role="note">'
+        f"{escape(report.get('label_vi', ''))}</p>",
         f"<h1>Thống kê Lên Tiếng — {escape(where)}</h1>",
         f'<p class="note">Kỳ: {escape(period["from"])} – {escape(period["to"])}.{as_of} '
-        "Chỉ tính tin báo có đồng ý thống kê. Số từ 1 đến 4 ghi là &lt;5; ô che bổ sung ghi "
-        f"là x. Cán bộ: {escape(officer.id)}.</p>",
+        "Chỉ tính tin báo có đồng ý thống kê. "
+        + (
+            "Số liệu chính xác, không che. "
+            if official
+            else "Số từ 1 đến 4 ghi là &lt;5; ô che bổ sung ghi là x. "
+        )
+        + f"Cán bộ: {escape(officer.id)}.</p>",
         '<form method="get" action="/admin/stats"><fieldset>'
         f'<label>Từ ngày <input type="date" name="from" value="{escape(period["from"])}"></label> '
         f'<label>Đến ngày <input type="date" name="to" value="{escape(period["to"])}"></label> '
         f'{province_field} {preset_fields}<button type="submit">Xem</button></fieldset></form>',
-        f"<p>Tải về: {links}</p>",
+        f"<p>Tải về: {links}{other}</p>",
         '<form class="inline" method="post" action="/admin/stats/sign-out">'
         '<button type="submit">Đăng xuất</button></form>',
         '<section class="charts">',
@@ -315,13 +361,17 @@ def stats_router() -> APIRouter:
         params = dict(request.query_params)
         try:
             period = _period(officer, params, datetime.now(UTC))
+            kind = _kind(officer, params)
         except ValueError:
             return _page("<h1>Yêu cầu không hợp lệ</h1><p>Ngày dạng YYYY-MM-DD, mã tỉnh 2 số.</p>",
                          400)  # fmt: skip
+        except Refused:
+            return _refused()
         # The national page leaves the 3,321 commune rows to the downloads.
         report = await _report(
-            request, officer, period, "stats.viewed", communes=period.province is not None
-        )
+            request, officer, period, "stats.viewed", communes=period.province is not None,
+            kind=kind,
+        )  # fmt: skip
         return _page(_stats_page(officer, report, params))
 
     @router.get("/admin/stats/export", include_in_schema=False)
@@ -331,12 +381,18 @@ def stats_router() -> APIRouter:
             return _sign_in_page()
         if format not in FORMATS:
             return _page("<h1>Định dạng không hợp lệ</h1>", 400)
+        params = dict(request.query_params)
         try:
-            period = _period(officer, dict(request.query_params), datetime.now(UTC))
+            period = _period(officer, params, datetime.now(UTC))
+            kind = _kind(officer, params)
         except ValueError:
             return _page("<h1>Yêu cầu không hợp lệ</h1>", 400)
-        report = await _report(request, officer, period, "stats.exported")
-        name = f"thong-ke-{period.start}-{period.end}{'-' + period.province if period.province else ''}.{format}"
+        except Refused:
+            return _refused()
+        report = await _report(request, officer, period, "stats.exported", kind=kind)
+        scope = "".join(f"-{x}" for x in (period.province, period.commune) if x)
+        prefix = "bao-cao-chinh-thuc" if kind == OFFICIAL else "thong-ke"
+        name = f"{prefix}-{period.start}-{period.end}{scope}.{format}"
         headers = dict(SECURITY_HEADERS)
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return Response(render(report, format), media_type=MEDIA[format], headers=headers)

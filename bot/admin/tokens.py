@@ -2,9 +2,13 @@
 
 A token is 256 random bits (``lt_…``), shown once by ``hotline stats token``. Only its
 SHA-256 is configured, in ``HOTLINE_ADMIN_TOKENS``: comma-separated entries
-``officer_id:province:sha256hex`` (province ``*`` = national). A leaked configuration
-gives no usable token; revoking an officer is removing the entry. Officer ids are
-pseudonymous (no names): they go into the audit log.
+``officer_id:scope:sha256hex[:official]``. The scope is ``*`` (the nation), a province
+code (``66``) or a province and one of its communes (``66/24121``): the officer sees
+reports of that scope or narrower, never another commune's or the province's from a
+commune token. ``:official`` marks a restricted token that may also get the official
+report (exact counts, audited). A leaked configuration gives no usable token; revoking an
+officer is removing the entry. Officer ids are pseudonymous (no names): they go into the
+audit log.
 """
 
 from __future__ import annotations
@@ -21,22 +25,42 @@ ENV_VAR = "HOTLINE_ADMIN_TOKENS"
 NATIONAL = "*"
 
 
+OFFICIAL = "official"
+
+
 @dataclass(frozen=True)
 class Officer:
     id: str
     province: str | None  # None: every province
+    commune: str | None = None  # a commune's officer: that commune only
+    official: bool = False  # may get the official report (exact counts)
+
+    @property
+    def scope(self) -> str:
+        return "commune" if self.commune else "province" if self.province else "nation"
+
+    def covers(self, province: str | None, commune: str | None) -> bool:
+        """Whether a report of this scope (province, commune) is within the officer's."""
+        if self.province is not None and province != self.province:
+            return False
+        return self.commune is None or commune == self.commune
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(officer: str, province: str | None) -> tuple[str, str]:
-    """A new token and its configuration entry."""
+def issue_token(
+    officer: str, province: str | None, *, commune: str | None = None, official: bool = False
+) -> tuple[str, str]:
+    """A new token and its configuration entry (a commune names its province too)."""
     if not officer or any(ch in officer for ch in ":, \t\n"):
         raise ValueError("officer id: no spaces, colons or commas")
+    if commune is not None and province is None:
+        raise ValueError("a commune's token names its province too")
+    scope = f"{province}/{commune}" if commune else province or NATIONAL
     token = "lt_" + secrets.token_urlsafe(32)
-    return token, f"{officer}:{province or NATIONAL}:{token_hash(token)}"
+    return token, f"{officer}:{scope}:{token_hash(token)}" + (f":{OFFICIAL}" if official else "")
 
 
 class TokenRegistry:
@@ -53,10 +77,14 @@ class TokenRegistry:
             if not raw:
                 continue
             parts = raw.split(":")
-            if len(parts) != 3 or len(parts[2]) != 64:
-                raise ValueError(f"{ENV_VAR}: an entry is not officer:province:sha256")
-            officer, province, digest = parts
-            entries[digest.lower()] = Officer(officer, None if province == NATIONAL else province)
+            if len(parts) not in (3, 4) or len(parts[2]) != 64 or parts[3:] not in ([], [OFFICIAL]):
+                raise ValueError(f"{ENV_VAR}: an entry is not officer:scope:sha256[:official]")
+            officer, scope, digest = parts[:3]
+            province, _, commune = scope.partition("/")
+            entries[digest.lower()] = Officer(
+                officer, None if province == NATIONAL else province, commune or None,
+                official=parts[3:] == [OFFICIAL],
+            )  # fmt: skip
         return cls(entries)
 
     @classmethod

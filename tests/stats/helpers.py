@@ -41,6 +41,9 @@ class SynthCase:
     disability: bool | None = False
     urgency: str = "normal"
     services: str | None = None
+    ethnic_code: str | None = None
+    migrant: bool | None = None
+    contexts: str | None = None
     # referral: (minutes to acknowledge or None, level reached)
     referral: tuple[int | None, int] | None = None
 
@@ -65,17 +68,21 @@ def build_spec() -> list[SynthCase]:
         )
     for i in range(7):
         spec.append(
-            SynthCase(DAK_LAK, A, local(2026, 2, 1 + i), age_band="12-17", services="legal")
-        )
+            SynthCase(DAK_LAK, A, local(2026, 2, 1 + i), age_band="12-17", services="legal",
+                      contexts="online,workplace" if i < 6 else "school")
+        )  # fmt: skip
     # Commune B: 3 in January (a small cell), 20 in March.
     for i in range(3):
         spec.append(
-            SynthCase(DAK_LAK, B, local(2026, 1, 10 + i), urgency="high", services="shelter,police")
-        )
+            SynthCase(DAK_LAK, B, local(2026, 1, 10 + i), urgency="high", services="shelter,police",
+                      contexts="trafficking", migrant=True)
+        )  # fmt: skip
+    # 12 Ê Đê (GSO 12), 8 Kinh; the last 3 migrants
     for i in range(20):
         spec.append(
-            SynthCase(DAK_LAK, B, local(2026, 3, 1 + i), channel="web", services="information")
-        )
+            SynthCase(DAK_LAK, B, local(2026, 3, 1 + i), channel="web", services="information",
+                      ethnic_code="12" if i < 12 else "01", migrant=i >= 17)
+        )  # fmt: skip
     # Commune C: 9 in March, unknown age and sex.
     for i in range(9):
         spec.append(
@@ -92,8 +99,9 @@ def build_spec() -> list[SynthCase]:
     # Gia Lai: 6 in January, 2 in December; one just past the year's end (local time).
     for i in range(6):
         spec.append(SynthCase(GIA_LAI, P, local(2026, 1, 5 + i), services="medical"))
-    spec.append(SynthCase(GIA_LAI, P, local(2026, 12, 31, 23, 30)))
-    spec.append(SynthCase(GIA_LAI, P, local(2026, 12, 1)))
+    # two Jrai (GSO 10), with no service yet
+    spec.append(SynthCase(GIA_LAI, P, local(2026, 12, 31, 23, 30), ethnic_code="10"))
+    spec.append(SynthCase(GIA_LAI, P, local(2026, 12, 1), ethnic_code="10", migrant=False))
     spec.append(SynthCase(GIA_LAI, P, local(2027, 1, 1, 0, 30)))  # outside the period
     spec.append(SynthCase(GIA_LAI, P, local(2025, 12, 31, 23, 59)))  # outside the period
     # No consent to statistics: never counted.
@@ -136,7 +144,8 @@ async def seed(session, vault, spec: list[SynthCase]) -> None:
             urgency=s.urgency, age_band=s.age_band, sex=s.sex, disability=s.disability,
             status="closed" if s.services else "new", escalation_level=0,
             consent_referral=True, consent_stats=s.consent,
-            consent_stats_at=s.created, services=s.services,
+            consent_stats_at=s.created, services=s.services, ethnic_code=s.ethnic_code,
+            migrant=s.migrant, contexts=s.contexts,
         ))  # fmt: skip
         if s.referral is not None:
             minutes, level = s.referral

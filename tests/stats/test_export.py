@@ -23,6 +23,7 @@ from bot.admin.export import (
 )
 from bot.admin.tokens import TokenRegistry, issue_token
 from bot.settings import get_settings
+from routing.indicators import GROUPS
 from storage import audit
 from storage.db import transaction
 from storage.keys import KeySource
@@ -90,8 +91,15 @@ async def _same_numbers(report) -> None:
         assert got == [_norm(line) for line in body], t["id"]
         flat = [("" if v is None else str(v)) for line in body for v in line[1:]]
         assert csv_values[t["id"]] == flat, t["id"]
-    assert "Tổng quan" in wb.sheetnames and "Theo tỉnh và tháng" in wb.sheetnames
-    assert wb["Tổng quan"]["A1"].value.startswith("Báo cáo thống kê")
+    # One sheet per indicator group, each with the report's kind, period and cut-off.
+    assert wb.sheetnames == ["Tổng quan", INDEX_SHEET, *(name for _g, name in GROUPS)]
+    for name in wb.sheetnames:
+        if name != INDEX_SHEET:
+            assert wb[name]["A1"].value == report["label_vi"], name
+            assert wb[name]["A2"].value.startswith("Kỳ báo cáo: 2026-01-01 – 2026-12-31; "
+                                                   "tính đến hết ngày "), name  # fmt: skip
+    assert wb["Tổng quan"]["A3"].value.startswith("Báo cáo thống kê")
+    assert all(r[7] == report["label_vi"] and r[8].startswith("Kỳ báo cáo") for r in rows)
 
 
 async def test_export_is_audited(store) -> None:
@@ -155,7 +163,7 @@ def test_cli_export_and_report(cli, database, tmp_path) -> None:
     result = cli("report", "--year", "2026", "-o", str(xlsx))
     assert result.exit_code == 0, result.output
     cover = load_workbook(xlsx, read_only=True)["Tổng quan"]
-    assert cover["B2"].value == "2026-01-01 – 2026-12-31"
+    assert cover["B4"].value == "2026-01-01 – 2026-12-31"
     for bad in (["--format", "pdf"], ["--province", "99"], ["--from", "2026-13-01"]):
         args = {"--from": "2026-01-01", "--to": "2026-12-31"}
         it = iter(bad)
