@@ -73,6 +73,14 @@
     return !!(codes.send && codes.fix);
   }
 
+  /* A question with answers to tap (the emergency, language and exit options come with
+     every message and do not count). */
+  var GLOBAL = { "sos": 1, "lang": 1, "x": 1 };
+  function offersChoice(op) {
+    if (op.location) return true;
+    return (op.options || []).some(function (o) { return !GLOBAL[o.data]; });
+  }
+
   /* The newest question is what the screen shows: with options, its first line at the top
      of the conversation; without, the end of the conversation. */
   function scrollToTop(box) {
@@ -130,8 +138,8 @@
       var p = document.createElement("div");
       p.className = "text"; linkify(p, op.text);
       box.appendChild(p);
-      var asks = (op.options && op.options.length) || op.location;
-      if (asks) dropOlderOptions();
+      if ((op.options && op.options.length) || op.location) dropOlderOptions();
+      var asks = offersChoice(op);
       if (isSummary(op)) {  /* an edited summary replaces the old one */
         var old = log.querySelectorAll(".msg.bot[data-summary]");
         for (var k = 0; k < old.length; k++) old[k].parentNode.removeChild(old[k]);
@@ -257,7 +265,11 @@
     }
     var shown = log.querySelectorAll(".msg.bot");
     var newest = shown[shown.length - 1];
-    if (newest && newest.querySelector(".opts")) scrollToTop(newest); else scrollToEnd();
+    if (newest && newest.querySelector("button[data-choice*='.'], [data-location]")) {
+      scrollToTop(newest);
+    } else {
+      scrollToEnd();
+    }
   }
 
   function begin() {
