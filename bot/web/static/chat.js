@@ -84,7 +84,7 @@
   /* The newest question is what the screen shows: with options, its first line at the top
      of the conversation; without, the end of the conversation. */
   function scrollToTop(box) {
-    log.scrollTop = box.offsetTop - log.offsetTop - 8;
+    log.scrollTop = Math.max(0, box.offsetTop - log.offsetTop - 12);
   }
   function scrollToEnd() { log.scrollTop = log.scrollHeight; }
 
