@@ -46,6 +46,14 @@ _FO = "tests/e2e/test_focal.py::"
 _WEB = "tests/web/"
 
 PROMISES: tuple[Promise, ...] = (
+    Promise(
+        "web_history_tip",
+        "reporter",
+        "On first load the web chat shows a one-line, dismissible tip: open the page in a private "
+        "tab, and how to clear the history in Android's Chrome and in Zalo's own browser.",
+        ("web.tip", "web.tip_android", "web.tip_zalo"),
+        (_WEB + "test_phone.py::test_a_dismissible_safety_tip_on_first_load",),
+    ),
     # -- before sending: who will see it -----------------------------------------------------
     Promise(
         "who_sees",

@@ -24,6 +24,11 @@ CHAT = {
     "busy": N_("web.busy"),
     "noscript": N_("web.noscript"),
     "you": N_("web.you"),
+    # the safety tip shown on first load (dismissible): private tab, clearing the history
+    "tip": N_("web.tip"),
+    "tip_android": N_("web.tip_android"),
+    "tip_zalo": N_("web.tip_zalo"),
+    "tip_close": N_("web.tip_close"),
     # voice messages (the microphone button shows only where the browser can record)
     "voice": N_("web.voice"),
     "voice_stop": N_("web.voice_stop"),

@@ -29,10 +29,11 @@ def install_web(
     app: FastAPI, *, limits: Limits | None = None, session_ttl: timedelta | None = None
 ) -> WebState:
     """Add the web chat and focal inbox routes and the security headers to ``app``."""
-    from bot.web import chat, prompt_audio, voice
+    from bot.web import assets, chat, prompt_audio, voice
 
     state = WebState(limits, session_ttl)
     app.state.web = state
+    app.include_router(assets.router)
     app.include_router(chat.router)
     app.include_router(voice.router)
     app.include_router(prompt_audio.router)

@@ -24,6 +24,7 @@ import re
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal
 
@@ -33,9 +34,10 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import delete, update
 from sqlmodel import select
 
+import dialogs
 from bot.rate import Window
 from bot.service import Hotline, Inbound
-from bot.web import audio
+from bot.web import assets, audio, bubbles
 from bot.web.render import CHANNEL, WebRenderer
 from bot.web.security import AddressKeyer, Limits, b64, constant_equal
 from dialogs import events as E
@@ -435,12 +437,40 @@ def _lang_of(lang: str | None) -> str:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def chat_page(lang: str | None = None) -> HTMLResponse:
+async def chat_page(request: Request, lang: str | None = None) -> Response:
+    """The chat page with its first screen already in it (readable, and its emergency
+    numbers callable, before the script has loaded), gzipped."""
     lang = _lang_of(lang)
     texts = texts_for(lang)
     voice = {"max_ms": audio.MAX_SECONDS * 1000, "max_bytes": audio.MAX_BYTES}
     data = _script_json({"lang": lang, "texts": texts, "languages": LANG_NAMES, "voice": voice})
-    return HTMLResponse(_page(_static("chat.html"), lang, texts, {"texts_json": data}))
+    raw = {
+        "texts_json": data,
+        "first": first_screen(lang),
+        "css": assets.url("chat.css"),
+        "js": assets.url("chat.js"),
+        "listen": assets.url("listen.js"),
+        "sos_links": bubbles.emergency_links(),
+    }
+    body = _page(_static("chat.html"), lang, texts, raw)
+    return assets.respond(request, body.encode(), "text/html; charset=utf-8")
+
+
+@cache
+def first_screen(lang: str) -> str:
+    """The messages a new session starts with, as the page would render them: the pure
+    engine's answer to ``start`` through the web renderer. The page's script replaces them
+    with the session's own (the same texts and buttons) once it has one."""
+    _state, actions, _commands = dialogs.handle(
+        None, E.Command(name="start", arg=lang), datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    renderer = WebRenderer()
+    out = []
+    for action in actions:
+        for call in renderer.render(action, "-", incoming=[], lang=lang):
+            if call.method == "send":
+                out.append(bubbles.message_html(call.params, pre=True))
+    return "".join(out)
 
 
 @router.get("/favicon.ico", include_in_schema=False)
@@ -452,23 +482,8 @@ async def favicon() -> Response:
 async def neutral_page() -> HTMLResponse:
     tr = translator(DEFAULT)
     values = {name: tr.gettext(msgid) for name, msgid in NEUTRAL.items()}
-    return HTMLResponse(_page(_static("neutral.html"), DEFAULT, values))
-
-
-_ASSETS = {
-    "chat.js": "text/javascript",
-    "listen.js": "text/javascript",
-    "chat.css": "text/css",
-    "focal.css": "text/css",
-    "focal.js": "text/javascript",
-}
-
-
-@router.get("/static/{name}", include_in_schema=False)
-async def asset(name: str) -> Response:
-    if name not in _ASSETS:
-        raise HTTPException(404)
-    return Response(_static(name), media_type=_ASSETS[name] + "; charset=utf-8")
+    raw = {"css": assets.url("chat.css")}
+    return HTMLResponse(_page(_static("neutral.html"), DEFAULT, values, raw))
 
 
 @router.get("/api/chat/texts", tags=["chat"])

@@ -33,6 +33,7 @@ from sqlmodel import select
 
 from bot import agencies, shelters
 from bot.rate import Window
+from bot.web import assets
 from bot.web.chat import CHANNEL, hotline_of, read_ops, web_state
 from bot.web.security import constant_equal
 from dialogs import focal_texts as T
@@ -137,14 +138,16 @@ def _secure(request: Request) -> bool:
 def _page(body: str, *, title: str | None = None, version: str | None = None) -> str:
     """A page; with ``version`` (the inbox), a small script asks every little while
     whether anything changed and offers to reload (never over a half-typed reply)."""
-    script = '<script src="/static/focal.js" defer></script>' if version is not None else ""
+    script = ""
+    if version is not None:
+        script = f'<script src="{assets.url("focal.js")}" defer></script>'
     data = f' data-version="{_e(version)}"' if version is not None else ""
     return (
         '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex">'
         f"<title>{_e(title or _t('title'))}</title>"
-        f'<link rel="stylesheet" href="/static/focal.css">{script}</head>'
+        f'<link rel="stylesheet" href="{assets.url("focal.css")}">{script}</head>'
         f"<body{data}>{body}</body></html>"
     )
 

@@ -15,6 +15,10 @@
   var last = 0;
   var exiting = false;
   var polling = null;
+  var refused = 0;      /* 401s in a row: the session is dropped only after two */
+  var insertAt = null;  /* while the first screen is put back in place of the pre-rendered one */
+  var EMERGENCY = { "113": 1, "114": 1, "115": 1, "111": 1 };
+  var CODE_RE = /(\d{4}[ -]?){3}\d{4}/;
 
   function setStatus(key) {
     showStatus(key ? texts[key] || "" : "");
@@ -37,15 +41,52 @@
       body: body === undefined ? undefined : JSON.stringify(body)
     }).then(function (r) {
       if (r.status === 429) { var e = new Error("busy"); e.busy = true; throw e; }
-      if (r.status === 401) { var g = new Error("gone"); g.gone = true; throw g; }
+      if (r.status === 401) { refused += 1; var g = new Error("gone"); g.gone = true; throw g; }
       if (!r.ok) throw new Error("http " + r.status);
+      refused = 0;
       return r.status === 204 ? null : r.json();
     });
   }
 
   /* -- rendering ------------------------------------------------------------------ */
 
-  function bubbles() { return log.querySelectorAll(".msg.bot"); }
+  /* Text with each emergency number standing alone made a tel: link (never a part of a
+     longer number: a phone number, a receipt code). bot/web/bubbles.py does the same. */
+  function linkify(parent, text) {
+    var runs = /\d+(?:[ .\-]\d+)*/g, at = 0, m;
+    while ((m = runs.exec(text)) !== null) {
+      if (!EMERGENCY[m[0]]) continue;
+      if (m.index > at) parent.appendChild(document.createTextNode(text.slice(at, m.index)));
+      var a = document.createElement("a");
+      a.className = "tel"; a.href = "tel:" + m[0]; a.textContent = m[0];
+      parent.appendChild(a);
+      at = m.index + m[0].length;
+    }
+    if (at < text.length) parent.appendChild(document.createTextNode(text.slice(at)));
+  }
+
+  function codeOf(data) { var i = data.lastIndexOf("."); return i < 0 ? "" : data.slice(i + 1); }
+
+  function isSummary(op) {
+    var codes = {};
+    (op.options || []).forEach(function (o) { codes[codeOf(o.data)] = 1; });
+    return !!(codes.send && codes.fix);
+  }
+
+  /* A question with answers to tap (the emergency, language and exit options come with
+     every message and do not count). */
+  var GLOBAL = { "sos": 1, "lang": 1, "x": 1 };
+  function offersChoice(op) {
+    if (op.location) return true;
+    return (op.options || []).some(function (o) { return !GLOBAL[o.data]; });
+  }
+
+  /* The newest question is what the screen shows: with options, its first line at the top
+     of the conversation; without, the end of the conversation. */
+  function scrollToTop(box) {
+    log.scrollTop = Math.max(0, box.offsetTop - log.offsetTop - 12);
+  }
+  function scrollToEnd() { log.scrollTop = log.scrollHeight; }
 
   function fillOptions(box, op) {
     var old = box.querySelector(".opts");
@@ -61,12 +102,22 @@
       row.appendChild(loc);
     }
     opts.forEach(function (o) {
+      if (o.data === "sos") {  /* the emergency numbers: links that call, not a button */
+        var p = document.createElement("p");
+        p.className = "sosopt";
+        linkify(p, o.label);
+        row.appendChild(p);
+        return;
+      }
       var b = document.createElement("button");
       b.type = "button";
       b.textContent = o.label;
       b.setAttribute("data-choice", o.data);
       if (o.audio) b.setAttribute("data-audio", o.audio);
-      if (o.label.length > 16) b.className = "wide";
+      var code = o.data.indexOf(".") > 0 ? codeOf(o.data) : "";
+      if (code === "send") b.className = "primary wide";
+      else if (code === "done") b.className = "done wide";
+      else if (o.label.length > 16) b.className = "wide";
       row.appendChild(b);
     });
     box.appendChild(row);
@@ -88,17 +139,25 @@
       if (op.audio) box.setAttribute("data-audio", op.audio.join(" ")); /* listen.js */
       if (op.speak) box.setAttribute("data-speak", "1");
       var p = document.createElement("div");
-      p.className = "text"; p.textContent = op.text;
+      p.className = "text"; linkify(p, op.text);
       box.appendChild(p);
       if ((op.options && op.options.length) || op.location) dropOlderOptions();
+      var asks = offersChoice(op);
+      if (isSummary(op)) {  /* an edited summary replaces the old one */
+        var old = log.querySelectorAll(".msg.bot[data-summary]");
+        for (var k = 0; k < old.length; k++) old[k].parentNode.removeChild(old[k]);
+        box.setAttribute("data-summary", "1");
+      }
       fillOptions(box, op);
+      if (insertAt) { log.insertBefore(box, insertAt); return; }
       log.appendChild(box);
-      box.scrollIntoView({ block: "end" });
+      if (asks) scrollToTop(box); else scrollToEnd();
     } else if (op.op === "edit") {
       var all = log.querySelectorAll('.msg.bot[data-tag="' + cssEscape(op.tag) + '"]');
       if (!all.length) { op.op = "send"; last = op.id - 1; apply(op); return; }
       var target = all[all.length - 1];
-      target.querySelector(".text").textContent = op.text;
+      var body = target.querySelector(".text");
+      body.textContent = ""; linkify(body, op.text);
       fillOptions(target, op);
     } else if (op.op === "delete") {
       var tagged = log.querySelectorAll('[data-tag="' + cssEscape(op.tag) + '"]');
@@ -120,8 +179,16 @@
     box.className = "msg me";
     box.textContent = text;
     log.appendChild(box);
-    box.scrollIntoView({ block: "end" });
+    scrollToEnd();
+    return box;
   }
+
+  function shortLabel(text) {
+    text = String(text || "").replace(/\s+/g, " ").replace(/^\s+|\s+$/g, "");
+    return text.length > 48 ? text.slice(0, 47) + "\u2026" : text;
+  }
+
+  function drop(node) { if (node && node.parentNode) node.parentNode.removeChild(node); }
 
   function switchLanguage(next) {
     lang = next;
@@ -153,7 +220,7 @@
     return api("POST", "/api/chat/event", { seq: mySeq, after: last, event: event.body })
       .then(function (answer) { setStatus(null); applyAll(answer); })
       .catch(function (err) {
-        if (err.gone) { restart(); return; }
+        if (err.gone && refused >= 2) { restart(); return; }
         setStatus(err.busy ? "busy" : "offline");
         if (retries < 5 && !exiting) {
           return new Promise(function (ok) { setTimeout(ok, 2000 * (retries + 1)); })
@@ -176,24 +243,49 @@
     polling = mine;
     api("GET", "/api/chat/poll?wait=25&after=" + last)
       .then(function (answer) { setStatus(null); applyAll(answer); return 0; })
-      .catch(function (err) { if (err.gone) { restart(); return -1; } return 3000; })
+      .catch(function (err) {
+        /* one refusal may be a proxy's or a restarting server's: ask again before giving up
+           the session (and with it the way back to her report's answers) */
+        if (err.gone) { if (refused >= 2) { restart(); return -1; } return 1000; }
+        return 3000;
+      })
       .then(function (pause) {
         if (pause < 0 || polling !== mine) return;
         setTimeout(longPoll, pause);
       });
   }
 
+  /* The first screen came rendered in the page: the session's own messages (the same texts
+     and buttons) take its place, above anything she did meanwhile. */
+  function replacePre(answer) {
+    var pre = log.querySelectorAll("[data-pre]");
+    if (pre.length) {
+      insertAt = pre[0];
+      try { applyAll(answer); } finally { insertAt = null; }
+      for (var i = 0; i < pre.length; i++) drop(pre[i]);
+    } else {
+      applyAll(answer);
+    }
+    var shown = log.querySelectorAll(".msg.bot");
+    var newest = shown[shown.length - 1];
+    if (newest && newest.querySelector("button[data-choice*='.'], [data-location]")) {
+      scrollToTop(newest);
+    } else {
+      scrollToEnd();
+    }
+  }
+
   function begin() {
     return api("POST", "/api/chat/start", { lang: lang }).then(function (answer) {
       sid = answer.session; seq = 0;
       store.setItem("c.s", sid); store.setItem("c.q", "0");
-      applyAll(answer);
+      replacePre(answer);
     });
   }
 
   function restart() {
     store.removeItem("c.s"); store.removeItem("c.q");
-    sid = null; last = 0; log.textContent = "";
+    sid = null; last = 0; refused = 0; log.textContent = "";
     begin().then(longPoll).catch(function () { setStatus("offline"); });
   }
 
@@ -316,7 +408,8 @@
       headers: { "Accept": "application/json", "X-Session": sid, "Content-Type": blob.type },
       body: blob
     }).then(function (r) {
-      if (r.status === 401) { var g = new Error("gone"); g.gone = true; throw g; }
+      if (r.status === 401) { refused += 1; var g = new Error("gone"); g.gone = true; throw g; }
+      refused = 0;
       if (r.status === 429) { var b = new Error("busy"); b.busy = true; throw b; }
       if (r.status === 413 || r.status === 415) {
         var fallback = texts[r.status === 413 ? "voice_too_long" : "voice_bad"];
@@ -327,7 +420,7 @@
       if (!r.ok) throw new Error("http " + r.status);
       return r.json().then(function (answer) { setStatus(null); applyAll(answer); });
     }).catch(function (err) {
-      if (err.gone) { restart(); return; }
+      if (err.gone && refused >= 2) { restart(); return; }
       setStatus(err.busy ? "busy" : "offline");
       if (retries < 3 && !exiting) {
         return new Promise(function (ok) { setTimeout(ok, 2000 * (retries + 1)); })
@@ -371,6 +464,7 @@
     var choice = b.getAttribute("data-choice");
     if (choice === null) return;
     if (choice === "x") { quickExit(); return; }
+    echo(shortLabel(b.textContent));  /* what she answered stays in the conversation */
     say({ kind: "choice", data: choice });
   });
 
@@ -389,8 +483,10 @@
     var text = input.value.replace(/^\s+|\s+$/g, "");
     if (!text || exiting) return;
     input.value = "";
-    echo(text);
-    say({ kind: "text", text: text });
+    var mine = echo(text);
+    var done = say({ kind: "text", text: text });
+    /* a receipt code typed to follow up leaves the screen once it has been used */
+    if (CODE_RE.test(text)) done.then(function () { drop(mine); }, function () { drop(mine); });
   });
 
   input.addEventListener("keydown", function (ev) {
@@ -404,10 +500,19 @@
     if (ev.key === "Escape") quickExit();  /* Esc is a quick exit too, as on many hotlines */
   });
 
+  /* the safety tip: on first load, until she closes it (for this tab) */
+  var tip = document.getElementById("tip");
+  if (store.getItem("c.t")) tip.hidden = true;
+  document.getElementById("tip-close").addEventListener("click", function () {
+    tip.hidden = true;
+    try { store.setItem("c.t", "1"); } catch (e) {}
+  });
+
   var ready = sid
-    ? api("GET", "/api/chat/poll?after=0").then(applyAll).catch(function (err) {
+    ? api("GET", "/api/chat/poll?after=0").then(replacePre).catch(function (err) {
         if (err.gone) { restart(); } else { setStatus("offline"); }
       })
     : begin().catch(function () { setStatus("offline"); });
+  queue = ready;  /* a tap on the first screen before the session exists waits for it */
   ready.then(longPoll);
 })();
