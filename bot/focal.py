@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +25,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import dialogs
-from bot import agencies, deliveries, shelters
+from bot import agencies, case_plan, deliveries, shelters
 from bot.attempts import AttemptLimiter
 from bot.channel import Renderer
 from dialogs import actions as A
@@ -1484,11 +1484,14 @@ class FocalDesk:
         # web recordings linked to the case: the card says where to listen to them
         if recordings is None:
             recordings = await media.count_for_case(session, case.id) if content else 0
+        facts = replace(  # the risk check is for the hotline's own people (bot.case_plan)
+            self._facts(case, view, content), risk=await case_plan.risk_yes(session, self, case)
+        )
         return T.referral_card(
             FOCAL_LANG,
             referral_id=referral.id,
             case_ref=case.ref,
-            facts=self._facts(case, view, content),
+            facts=facts,
             shelter=shelter_name,
             account=account if content else None,
             phone=contact.get("phone") if content and contact.get("method") == "phone" else None,

@@ -63,7 +63,7 @@ async def place(
     """Place the survivor of the case held through ``referral_id`` at ``shelter_id``."""
     async with desk.acting(channel, user_id):
         async with transaction(desk.store.sessions) as session:
-            focal, referral, case = await _held(session, desk, channel, user_id, referral_id)
+            focal, referral, case = await held(session, desk, channel, user_id, referral_id)
             shelter = await session.get(Shelter, shelter_id)
             if focal is None:
                 return False
@@ -97,7 +97,7 @@ async def end_stay(
     """End the open stay of the case held through ``referral_id``."""
     async with desk.acting(channel, user_id):
         async with transaction(desk.store.sessions) as session:
-            focal, _referral, case = await _held(session, desk, channel, user_id, referral_id)
+            focal, _referral, case = await held(session, desk, channel, user_id, referral_id)
             if focal is None or case is None:
                 return False
             ended = await end_open_stay(session, case.id, now)
@@ -121,7 +121,7 @@ async def end_open_stay(session: AsyncSession, case_id: str, now: datetime) -> b
     return True
 
 
-async def _held(
+async def held(
     session: AsyncSession, desk: FocalDesk, channel: str, user_id: str, referral_id: str
 ) -> tuple[FocalPoint | None, Referral | None, Case | None]:
     """The focal point acting and the case it may act on through ``referral_id``."""

@@ -361,6 +361,28 @@ class AgencyReferral(SQLModel, table=True):
     served_at: datetime | None = _when(nullable=True)
 
 
+class CasePlan(SQLModel, table=True):
+    """A case's plan beside its tasks: the focal point's short risk check (answers sealed;
+    dialogs.risk) and the safety plan (a few sealed fields). One row per case, under the
+    case's data key."""
+
+    __tablename__ = "case_plans"
+    id: str = Field(primary_key=True, max_length=32)
+    case_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(32),
+            sa.ForeignKey("cases.id", ondelete="CASCADE"),
+            unique=True,
+            nullable=False,
+        )
+    )
+    data_key_id: str = Field(foreign_key="data_keys.id", max_length=32)  # the case's key
+    risk_checked_at: datetime | None = _when(nullable=True)
+    plan_updated_at: datetime | None = _when(nullable=True)
+    risk: bytes | None = _sealed()
+    safety_plan: bytes | None = _sealed()
+
+
 class Placement(SQLModel, table=True):
     """A survivor placed at a shelter for a case: while it lasts the shelter counts one
     more person (``shelters.occupancy``), which matching reads."""
@@ -507,6 +529,7 @@ SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "cases": ("narrative", "details", "location", "contact", "reporter_address", "attachments"),
     "case_messages": ("body",),
     "case_tasks": ("body",),
+    "case_plans": ("risk", "safety_plan"),
     "conversations": ("state",),
     "media": ("content", "mime"),
     "focal_points": ("display_name", "phone", "chat_address"),

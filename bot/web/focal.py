@@ -31,8 +31,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import func, or_
 from sqlmodel import select
 
-from bot import agencies, shelters
+from bot import agencies, case_plan, shelters
 from bot.rate import Window
+from bot.web import case_plan as web_plan
 from bot.web.chat import CHANNEL, hotline_of, read_ops, web_state
 from bot.web.security import constant_equal
 from dialogs import focal_texts as T
@@ -449,6 +450,7 @@ async def _card(
     tasks = await _tasks_html(session, vault, key, case, hidden, readonly)
     agency_html = await _agencies_html(session, desk, referral, case, hidden, readonly)
     stay_html = await _stay_html(session, desk, case, hidden, readonly)
+    plan_html = await web_plan.card_html(session, desk, case, hidden, readonly)
     services = "".join(
         f'<label class="check"><input type="checkbox" name="services" value="{_e(s)}"> '
         f"{_e(label)}</label>"
@@ -477,6 +479,7 @@ async def _card(
             if thread
             else ""
         )
+        + plan_html
         + agency_html
         + stay_html
         + tasks
@@ -679,7 +682,7 @@ def _outcome_labels() -> list[tuple[str, str]]:
 MAX_FORM_BYTES = 16_384
 ACTIONS = (
     "ack", "reply", "ask", "transfer", "close", "note", "reopen", "task", "task_done", "agency",
-    "place", "leave",
+    "place", "leave", "risk", "plan",
 )  # fmt: skip
 _REFERRAL = re.compile(r"^[0-9a-f]{1,32}$")
 
@@ -820,6 +823,12 @@ async def act(request: Request) -> Response:
     elif action == "place":
         shelter = _one(form, "shelter", 64)
         ok = await shelters.place(desk, CHANNEL, uid, referral, shelter, now=now)
+    elif action == "risk":
+        answers = web_plan.answers_of(form)
+        ok = await case_plan.check_risk(desk, CHANNEL, uid, referral, answers, now=now)
+    elif action == "plan":
+        plan = web_plan.plan_of(form)
+        ok = await case_plan.save_plan(desk, CHANNEL, uid, referral, plan, now=now)
     elif action == "leave":
         ok = await shelters.end_stay(desk, CHANNEL, uid, referral, now=now)
     elif action == "agency":
