@@ -478,6 +478,8 @@ class FocalDesk:
         if self.on_referral is not None:  # sets the rung, which the card names
             await self.on_referral(session, referral, case, now)
         await self.send_card(session, referral, case, report, now)
+        child = bool(report.get("child_protection"))  # the child-protection pathway too
+        await agencies.refer_child(session, self, referral, case, child, now)
         if case.urgency == "immediate" and match.rung is not Rung.PROVINCE_DESK:
             await self._alert_desk(session, referral, case, report, match, now)
         # The urgent alert: the commune's police desks at once too, if she agreed. The
@@ -1022,11 +1024,13 @@ class FocalDesk:
         actor_id: str | None,
         case: Case | None,
         now: datetime,
+        *,
+        role: str = "focal_point",
     ) -> None:
         await self._audit(
             session,
             action=action,
-            role="focal_point",
+            role=role,
             actor_id=actor_id,
             case_id=case.id if case else None,
             now=now,
