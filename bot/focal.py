@@ -25,7 +25,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import dialogs
-from bot import agencies, case_plan, deliveries, shelters
+from bot import agencies, case_plan, deliveries, shelter_managers, shelters
 from bot.attempts import AttemptLimiter
 from bot.channel import Renderer
 from dialogs import actions as A
@@ -784,6 +784,10 @@ class FocalDesk:
                 return True  # applied before the crash that brought it again
             if channel != WEB and body.strip().lower() == WEB_CODE_COMMAND:
                 await self._send_web_code(session, focal, now)
+                self._wake()
+                return True
+            if focal.role == shelter_managers.MANAGER:  # a number: people staying now
+                await shelter_managers.chat_text(session, self, focal, body, now)
                 self._wake()
                 return True
             mode = await self._mode(session, focal)

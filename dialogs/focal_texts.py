@@ -442,4 +442,7 @@ MESSAGES = (
     N_("focal.risk.saved"),
     N_("focal.risk.screened_in"),
     N_("focal.plan.saved"),
+    N_("shelter.help"),
+    N_("shelter.occupancy_set"),
+    N_("shelter.full_flag"),
 )

@@ -31,9 +31,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import func, or_
 from sqlmodel import select
 
-from bot import agencies, case_plan, shelters
+from bot import agencies, case_plan, shelter_managers, shelters
 from bot.rate import Window
 from bot.web import case_plan as web_plan
+from bot.web import shelter_manager as web_shelter
 from bot.web.chat import CHANNEL, hotline_of, read_ops, web_state
 from bot.web.security import constant_equal
 from dialogs import focal_texts as T
@@ -259,6 +260,8 @@ async def inbox(request: Request, ref: str = "") -> Response:
             live = [(r, c) for r, c in live if c.ref == wanted]
             ended = [(r, c) for r, c in ended if c.ref == wanted]
         cards = [await _card(session, desk, r, c, state["csrf"]) for r, c in live[:100]]
+        if focal.role == shelter_managers.MANAGER:  # its shelter's occupancy, not cases
+            cards.insert(0, await web_shelter.section(session, desk, focal, state["csrf"]))
         closed = [
             await _card(session, desk, r, c, state["csrf"], readonly=True)
             for r, c in ended[:CLOSED_SHOWN]
@@ -682,7 +685,7 @@ def _outcome_labels() -> list[tuple[str, str]]:
 MAX_FORM_BYTES = 16_384
 ACTIONS = (
     "ack", "reply", "ask", "transfer", "close", "note", "reopen", "task", "task_done", "agency",
-    "place", "leave", "risk", "plan",
+    "place", "leave", "risk", "plan", "occupancy",
 )  # fmt: skip
 _REFERRAL = re.compile(r"^[0-9a-f]{1,32}$")
 
@@ -823,6 +826,8 @@ async def act(request: Request) -> Response:
     elif action == "place":
         shelter = _one(form, "shelter", 64)
         ok = await shelters.place(desk, CHANNEL, uid, referral, shelter, now=now)
+    elif action == "occupancy":
+        ok = await shelter_managers.web_set(desk, CHANNEL, uid, text, now=now)
     elif action == "risk":
         answers = web_plan.answers_of(form)
         ok = await case_plan.check_risk(desk, CHANNEL, uid, referral, answers, now=now)
