@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dialogs import actions as A
 from dialogs import focal_texts as T
 from routing.access import may_refer, may_serve
-from routing.directory import AGENCY_ROLES
+from routing.directory import AGENCY_ROLES, Role
 from storage.db import transaction
 from storage.models import AgencyReferral, Case, FocalPoint, Referral
 from storage.records import data_key_of, open_from
@@ -103,28 +103,67 @@ async def refer(
             ):
                 await desk.audit(session, "focal.forbidden", focal.id, case, now)
                 return False
-            live = select(AgencyReferral).where(
-                AgencyReferral.case_id == case.id,
-                AgencyReferral.agency_id == agency.id,
-                AgencyReferral.status.in_(("sent", "accepted")),
-            )
-            if (await session.exec(live)).first() is None:
-                row = AgencyReferral(
-                    id=secrets.token_hex(16),
-                    case_id=case.id,
-                    agency_id=agency.id,
-                    by_focal_point_id=focal.id,
-                    created_at=now,
-                )
-                session.add(row)
-                await session.flush()
-                await desk.audit(session, "agency.referred", focal.id, case, now)
-                await desk.send(session, agency, await _card(session, desk, row, case), now)
+            await _send_to(session, desk, focal, case, agency, now)
             name = await name_of(session, desk, agency)
             text = T.text(LANG, "focal.agency.sent", agency=name, ref=case.ref)
             await desk.tell(session, focal, text, now)
     desk.wake()
     return True
+
+
+async def _send_to(
+    session: AsyncSession,
+    desk: FocalDesk,
+    focal: FocalPoint,
+    case: Case,
+    agency: FocalPoint,
+    now: datetime,
+    *,
+    role: str = "focal_point",
+) -> AgencyReferral | None:
+    """A new referral of ``case`` to ``agency`` by ``focal`` (checked by the caller), its
+    card sent to the agency's chat; None when one is live already."""
+    live = select(AgencyReferral).where(
+        AgencyReferral.case_id == case.id,
+        AgencyReferral.agency_id == agency.id,
+        AgencyReferral.status.in_(("sent", "accepted")),
+    )
+    if (await session.exec(live)).first() is not None:
+        return None
+    row = AgencyReferral(
+        id=secrets.token_hex(16),
+        case_id=case.id,
+        agency_id=agency.id,
+        by_focal_point_id=focal.id,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    await desk.audit(session, "agency.referred", focal.id, case, now, role=role)
+    await desk.send(session, agency, await _card(session, desk, row, case), now)
+    return row
+
+
+async def refer_child(
+    session: AsyncSession,
+    desk: FocalDesk,
+    referral: Referral,
+    case: Case,
+    child: bool,
+    now: datetime,
+) -> AgencyReferral | None:
+    """A child's case (``child``: under 18, or a witness said the victim is a child) goes
+    to the child-protection pathway as well, at intake: to the first child-protection
+    agency of its province that the focal point it was referred to may refer it to
+    (:func:`routing.access.may_refer`: only with her consent to that kind of
+    organisation). None when there is none, or she did not agree."""
+    focal = await session.get(FocalPoint, referral.focal_point_id)
+    if not child or focal is None:
+        return None
+    for agency in await eligible(session, focal, referral, case):
+        if agency.role == Role.CHILD_PROTECTION:
+            return await _send_to(session, desk, focal, case, agency, now, role="system")
+    return None
 
 
 async def answer(

@@ -329,6 +329,26 @@ def focal_invite(focal_point_id: str = typer.Argument(..., help="The focal point
     typer.echo("Give it only to that person; it works once.")
 
 
+@focal_app.command("shelter-manager")
+def focal_shelter_manager(shelter_id: str = typer.Argument(..., help="The shelter's id.")) -> None:
+    """Print a one-time code for the shelter's manager (`/focal CODE` to the bot, 72 h): it
+    keeps the shelter's occupancy from its chat or the web inbox."""
+    from bot import shelter_managers
+    from bot.focal import INVITE_TTL
+
+    async def invite(desk):
+        manager = await shelter_managers.add_manager(desk, shelter_id, now=_now())
+        return manager, await desk.invite(manager, now=_now())
+
+    manager, code = _run(lambda: _with_desk(invite))
+    expires = _now() + INVITE_TTL
+    typer.echo(
+        f"Invite code for {manager} (manager of {shelter_id}): {code} "
+        f"(valid until {expires:%Y-%m-%d %H:%M} UTC)"
+    )
+    typer.echo("Give it only to that person; it works once.")
+
+
 @focal_app.command("revoke")
 def focal_revoke(focal_point_id: str = typer.Argument(..., help="The focal point's id.")) -> None:
     """End every way in at once: chat account, web sessions, open invite; no new cases."""

@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +25,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import dialogs
-from bot import agencies, deliveries, shelters
+from bot import agencies, case_plan, deliveries, shelter_managers, shelters
 from bot.attempts import AttemptLimiter
 from bot.channel import Renderer
 from dialogs import actions as A
@@ -492,6 +492,8 @@ class FocalDesk:
         if self.on_referral is not None:  # sets the rung, which the card names
             await self.on_referral(session, referral, case, now)
         await self.send_card(session, referral, case, report, now)
+        child = bool(report.get("child_protection"))  # the child-protection pathway too
+        await agencies.refer_child(session, self, referral, case, child, now)
         if case.urgency == "immediate" and match.rung is not Rung.PROVINCE_DESK:
             await self._alert_desk(session, referral, case, report, match, now)
         # The urgent alert: the commune's police desks at once too, if she agreed. The
@@ -798,6 +800,10 @@ class FocalDesk:
                 await self._send_web_code(session, focal, now)
                 self._wake()
                 return True
+            if focal.role == shelter_managers.MANAGER:  # a number: people staying now
+                await shelter_managers.chat_text(session, self, focal, body, now)
+                self._wake()
+                return True
             mode = await self._mode(session, focal)
             referral = await session.get(Referral, mode.get("ref", "")) if mode.get("ref") else None
             case = await session.get(Case, referral.case_id) if referral else None
@@ -1036,11 +1042,13 @@ class FocalDesk:
         actor_id: str | None,
         case: Case | None,
         now: datetime,
+        *,
+        role: str = "focal_point",
     ) -> None:
         await self._audit(
             session,
             action=action,
-            role="focal_point",
+            role=role,
             actor_id=actor_id,
             case_id=case.id if case else None,
             now=now,
@@ -1531,11 +1539,14 @@ class FocalDesk:
         # web recordings linked to the case: the card says where to listen to them
         if recordings is None:
             recordings = await media.count_for_case(session, case.id) if content else 0
+        facts = replace(  # the risk check is for the hotline's own people (bot.case_plan)
+            self._facts(case, view, content), risk=await case_plan.risk_yes(session, self, case)
+        )
         return T.referral_card(
             FOCAL_LANG,
             referral_id=referral.id,
             case_ref=case.ref,
-            facts=self._facts(case, view, content),
+            facts=facts,
             shelter=shelter_name,
             account=account if content else None,
             phone=contact.get("phone") if content and contact.get("method") == "phone" else None,

@@ -17,7 +17,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import rate
+from bot import rate, shelter_managers
 from bot.escalation_scheduler import EscalationScheduler
 from bot.focal import FocalDesk
 from bot.metrics import Metrics
@@ -41,6 +41,7 @@ WEBHOOK_STORE_ATTEMPTS = 3
 RETENTION_EVERY_S = 3600
 TASKS_EVERY_S = 60  # a follow-up is reminded within a minute of its due time
 DEADLINES_EVERY_S = 3600  # reporting-deadline reminders: looked for hourly
+FULL_SHELTERS_EVERY_S = 3600  # a shelter full for more than a day is flagged within the hour
 DIRECTORY_REFRESH_S = 300  # an import by `hotline directory import` shows up within this
 
 
@@ -148,6 +149,14 @@ class Runtime:
                 max_instances=1,
                 coalesce=True,
                 next_run_time=utcnow(),
+            )
+            runtime.scheduler.add_job(
+                shelter_managers.flag_full_now,
+                "interval",
+                args=[runtime.desk],
+                seconds=FULL_SHELTERS_EVERY_S,
+                max_instances=1,
+                coalesce=True,
             )
             runtime.scheduler.add_job(
                 runtime.reload_directory,

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from routing.access import may_act
 from routing.consent import consent_of, may_receive
 from storage.db import transaction
+from storage.directory_store import count
 from storage.models import Case, FocalPoint, Placement, Referral, Shelter
 from storage.records import data_key_of, open_from
 
@@ -63,7 +64,7 @@ async def place(
     """Place the survivor of the case held through ``referral_id`` at ``shelter_id``."""
     async with desk.acting(channel, user_id):
         async with transaction(desk.store.sessions) as session:
-            focal, referral, case = await _held(session, desk, channel, user_id, referral_id)
+            focal, referral, case = await held(session, desk, channel, user_id, referral_id)
             shelter = await session.get(Shelter, shelter_id)
             if focal is None:
                 return False
@@ -84,7 +85,7 @@ async def place(
                     placed_at=now,
                 )
             )
-            shelter.occupancy, shelter.updated_at = shelter.occupancy + 1, now
+            count(shelter, shelter.occupancy + 1, now)
             session.add(shelter)
             await desk.audit(session, "shelter.placed", focal.id, case, now)
     desk.wake()
@@ -97,7 +98,7 @@ async def end_stay(
     """End the open stay of the case held through ``referral_id``."""
     async with desk.acting(channel, user_id):
         async with transaction(desk.store.sessions) as session:
-            focal, _referral, case = await _held(session, desk, channel, user_id, referral_id)
+            focal, _referral, case = await held(session, desk, channel, user_id, referral_id)
             if focal is None or case is None:
                 return False
             ended = await end_open_stay(session, case.id, now)
@@ -115,13 +116,13 @@ async def end_open_stay(session: AsyncSession, case_id: str, now: datetime) -> b
     stay.ended_at = now
     shelter = await session.get(Shelter, stay.shelter_id)
     if shelter is not None:
-        shelter.occupancy, shelter.updated_at = max(0, shelter.occupancy - 1), now
+        count(shelter, shelter.occupancy - 1, now)
         session.add(shelter)
     session.add(stay)
     return True
 
 
-async def _held(
+async def held(
     session: AsyncSession, desk: FocalDesk, channel: str, user_id: str, referral_id: str
 ) -> tuple[FocalPoint | None, Referral | None, Case | None]:
     """The focal point acting and the case it may act on through ``referral_id``."""

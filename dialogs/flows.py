@@ -129,6 +129,8 @@ ORGS = (
     Opt("police", N_("org.police"), value="police"),
     Opt("legal", N_("org.legal"), value="legal_aid"),
     Opt("shelter", N_("org.shelter"), value="shelter"),
+    Opt("women", N_("org.womens_union"), value="womens_union"),
+    Opt("school", N_("org.education"), value="education"),
 )
 CONTACT = (
     Opt("chat", N_("contact.chat"), value="chat"),

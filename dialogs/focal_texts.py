@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from dialogs import actions as A
 from dialogs import flows as F
+from dialogs import risk as R
 from dialogs.i18n import DEFAULT, LANGUAGES, N_, translator
 
 PREFIX = "fp:"
@@ -115,6 +116,9 @@ class CardFacts:
     contact: str | None = None  # chat | phone | none
     safe_times: str | None = None
     needs: tuple[str, ...] = ()
+    # The focal point's risk check (dialogs.risk): the questions answered "yes", or None
+    # when it was never done. For the hotline's own people only (not on agency cards).
+    risk: tuple[str, ...] | None = None
 
 
 def shows_content(consent_referral: bool) -> bool:
@@ -220,7 +224,22 @@ def card_lines(lang: str, facts: CardFacts) -> list[str]:
             needs=", ".join(t(_SERVICE[n]) for n in facts.needs if n in _SERVICE) or "—",
         )
     )
+    if facts.risk is not None:
+        lines.append(risk_line(lang, facts.risk))
     return lines
+
+
+_RISK_SIGN = {code: label for code, _question, label in R.QUESTIONS}
+
+
+def risk_line(lang: str, said_yes: tuple[str, ...]) -> str:
+    """The risk check's result in one line: screened in or not, and the "yes" answers."""
+    t = translator(_lang(lang)).gettext
+    signs = "; ".join(t(_RISK_SIGN[c]) for c in said_yes if c in _RISK_SIGN) or "—"
+    answers = {c: "yes" for c in said_yes}
+    if R.screened_in(answers):
+        return t(N_("focal.card.risk_high"), signs=signs)
+    return t(N_("focal.card.risk_checked"), signs=signs)
 
 
 def referral_card(
@@ -421,4 +440,10 @@ MESSAGES = (
     N_("focal.retention"),
     N_("focal.reminder"),
     N_("focal.stats_deadline"),
+    N_("focal.risk.saved"),
+    N_("focal.risk.screened_in"),
+    N_("focal.plan.saved"),
+    N_("shelter.help"),
+    N_("shelter.occupancy_set"),
+    N_("shelter.full_flag"),
 )

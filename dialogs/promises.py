@@ -385,6 +385,21 @@ PROMISES: tuple[Promise, ...] = (
         ),
     ),
     Promise(
+        "focal_case_plan",
+        "focal",
+        "A risk check's 'yes' to a weapon, a threat to kill, fear of being killed or "
+        "strangulation (or to both last questions) makes the case's urgency High, as the "
+        "inbox says; the safety plan is kept sealed like notes and shown only to the "
+        "hotline's people who may act on the case.",
+        ("webf.risk_hint", "webf.plan_hint", "focal.risk.screened_in"),
+        (
+            "tests/web/test_case_plan.py::"
+            "test_a_risk_check_raises_urgency_and_the_safety_plan_is_kept_sealed",
+            "tests/web/test_case_plan.py::"
+            "test_answers_that_do_not_screen_in_lower_nothing_and_others_are_refused",
+        ),
+    ),
+    Promise(
         "focal_pseudonymous",
         "focal",
         'The reporter sees a reply as from "the support person", never the focal point\'s name; '

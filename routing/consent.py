@@ -2,7 +2,8 @@
 
 A survivor (or witness) agrees to two things on the agreement screen: to be referred at all
 (``sv.share``/``wt.share``), and which kinds of organisation may receive the report besides
-the hotline's own people (``sv.orgs``: health, social, police, legal aid, shelter). The
+the hotline's own people (``sv.orgs``: health, social, police, legal aid, shelter, women's union,
+education). The
 hotline's own people are the commune focal point, its backups, the commune leadership and
 the province desk (``who.sees``). The police desk is an organisation of its own: it stands
 on the ladder only for cases whose reporter ticked "police" (the danger flow's alert
@@ -35,7 +36,9 @@ __all__ = [
     "share_with",
 ]
 
-ORGANISATIONS = ("health", "social", "police", "legal_aid", "shelter")
+ORGANISATIONS = (
+    "health", "social", "police", "legal_aid", "shelter", "womens_union", "education",
+)  # fmt: skip
 
 # The organisation kind each focal point role belongs to; None: the hotline's own people,
 # covered by the consent to be referred (``who.sees``).
@@ -49,6 +52,8 @@ ORGANISATION_OF_ROLE: dict[str, str | None] = {
     "legal_aid": "legal_aid",
     "social_protection": "social",
     "child_protection": "social",
+    "womens_union": "womens_union",  # its own consent: not "social" (since issue 19)
+    "education": "education",  # a school or the education office: only if she agreed
 }
 
 

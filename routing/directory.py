@@ -48,10 +48,19 @@ class Role(StrEnum):
     LEGAL_AID = "legal_aid"  # Trung tâm trợ giúp pháp lý
     SOCIAL_PROTECTION = "social_protection"  # social protection centres
     CHILD_PROTECTION = "child_protection"  # child protection services (111)
+    WOMENS_UNION = "womens_union"  # Hội Liên hiệp Phụ nữ
+    EDUCATION = "education"  # schools and the education office
 
 
 AGENCY_ROLES: frozenset[Role] = frozenset(
-    {Role.HEALTH, Role.LEGAL_AID, Role.SOCIAL_PROTECTION, Role.CHILD_PROTECTION}
+    {
+        Role.HEALTH,
+        Role.LEGAL_AID,
+        Role.SOCIAL_PROTECTION,
+        Role.CHILD_PROTECTION,
+        Role.WOMENS_UNION,
+        Role.EDUCATION,
+    }
 )
 
 

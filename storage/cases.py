@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit, ledger
 from storage.keyring import PURPOSE_RECEIPT
-from storage.models import Case, CaseMessage, DataKey, Media, Receipt, Referral
+from storage.models import Case, CaseMessage, CasePlan, DataKey, Media, Receipt, Referral
 from storage.records import data_key_of, new_data_key, open_all, seal_into
 from storage.sealing import Vault
 
@@ -150,10 +150,10 @@ async def delete_case(
     actor_role: str,
     actor_id: str | None = None,
 ) -> None:
-    """Hard-delete a case and everything attached (messages, receipt, referrals, recordings),
-    and destroy its data key; audited."""
+    """Hard-delete a case and everything attached (messages, plan, receipt, referrals,
+    recordings), and destroy its data key; audited."""
     case_id, key_id = case.id, case.data_key_id
-    for model in (CaseMessage, Receipt, Referral, Media):
+    for model in (CaseMessage, CasePlan, Receipt, Referral, Media):
         await session.exec(delete(model).where(model.case_id == case_id))
     await session.exec(delete(Case).where(Case.id == case_id))
     await session.exec(delete(DataKey).where(DataKey.id == key_id))

@@ -237,6 +237,8 @@ class FocalPoint(SQLModel, table=True):
     # Web sessions opened before this are dead, even after a new invite.
     revoked_at: datetime | None = _when(nullable=True)
     updated_at: datetime = _when(default=True)
+    # A shelter manager (role "shelter_manager", bot.shelters): the shelter it keeps.
+    shelter_id: str | None = Field(default=None, max_length=64, index=True)
     # sealed
     display_name: bytes | None = _sealed()
     phone: bytes | None = _sealed()
@@ -259,6 +261,8 @@ class Shelter(SQLModel, table=True):
     wheelchair_accessible: bool = False
     languages: str = Field(default="vi", max_length=100)
     updated_at: datetime = _when(default=True)
+    full_since: datetime | None = _when(nullable=True)  # full (no free place) since then
+    full_flagged_at: datetime | None = _when(nullable=True)  # the province desk was told
     # sealed
     name: bytes | None = _sealed()
     location: bytes | None = _sealed()
@@ -359,6 +363,28 @@ class AgencyReferral(SQLModel, table=True):
     created_at: datetime = _when(default=True)
     answered_at: datetime | None = _when(nullable=True)
     served_at: datetime | None = _when(nullable=True)
+
+
+class CasePlan(SQLModel, table=True):
+    """A case's plan beside its tasks: the focal point's short risk check (answers sealed;
+    dialogs.risk) and the safety plan (a few sealed fields). One row per case, under the
+    case's data key."""
+
+    __tablename__ = "case_plans"
+    id: str = Field(primary_key=True, max_length=32)
+    case_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(32),
+            sa.ForeignKey("cases.id", ondelete="CASCADE"),
+            unique=True,
+            nullable=False,
+        )
+    )
+    data_key_id: str = Field(foreign_key="data_keys.id", max_length=32)  # the case's key
+    risk_checked_at: datetime | None = _when(nullable=True)
+    plan_updated_at: datetime | None = _when(nullable=True)
+    risk: bytes | None = _sealed()
+    safety_plan: bytes | None = _sealed()
 
 
 class Placement(SQLModel, table=True):
@@ -516,6 +542,7 @@ SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "cases": ("narrative", "details", "location", "contact", "reporter_address", "attachments"),
     "case_messages": ("body",),
     "case_tasks": ("body",),
+    "case_plans": ("risk", "safety_plan"),
     "conversations": ("state",),
     "media": ("content", "mime"),
     "focal_points": ("display_name", "phone", "chat_address"),

@@ -31,9 +31,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import func, or_
 from sqlmodel import select
 
-from bot import agencies, shelters
+from bot import agencies, case_plan, shelter_managers, shelters
 from bot.rate import Window
 from bot.web import assets
+from bot.web import case_plan as web_plan
+from bot.web import shelter_manager as web_shelter
 from bot.web.chat import CHANNEL, hotline_of, read_ops, web_state
 from bot.web.security import constant_equal
 from dialogs import focal_texts as T
@@ -261,6 +263,8 @@ async def inbox(request: Request, ref: str = "") -> Response:
             live = [(r, c) for r, c in live if c.ref == wanted]
             ended = [(r, c) for r, c in ended if c.ref == wanted]
         cards = [await _card(session, desk, r, c, state["csrf"]) for r, c in live[:100]]
+        if focal.role == shelter_managers.MANAGER:  # its shelter's occupancy, not cases
+            cards.insert(0, await web_shelter.section(session, desk, focal, state["csrf"]))
         closed = [
             await _card(session, desk, r, c, state["csrf"], readonly=True)
             for r, c in ended[:CLOSED_SHOWN]
@@ -452,6 +456,7 @@ async def _card(
     tasks = await _tasks_html(session, vault, key, case, hidden, readonly)
     agency_html = await _agencies_html(session, desk, referral, case, hidden, readonly)
     stay_html = await _stay_html(session, desk, case, hidden, readonly)
+    plan_html = await web_plan.card_html(session, desk, case, hidden, readonly)
     services = "".join(
         f'<label class="check"><input type="checkbox" name="services" value="{_e(s)}"> '
         f"{_e(label)}</label>"
@@ -480,6 +485,7 @@ async def _card(
             if thread
             else ""
         )
+        + plan_html
         + agency_html
         + stay_html
         + tasks
@@ -682,7 +688,7 @@ def _outcome_labels() -> list[tuple[str, str]]:
 MAX_FORM_BYTES = 16_384
 ACTIONS = (
     "ack", "reply", "ask", "transfer", "close", "note", "reopen", "task", "task_done", "agency",
-    "place", "leave",
+    "place", "leave", "risk", "plan", "occupancy",
 )  # fmt: skip
 _REFERRAL = re.compile(r"^[0-9a-f]{1,32}$")
 
@@ -823,6 +829,14 @@ async def act(request: Request) -> Response:
     elif action == "place":
         shelter = _one(form, "shelter", 64)
         ok = await shelters.place(desk, CHANNEL, uid, referral, shelter, now=now)
+    elif action == "occupancy":
+        ok = await shelter_managers.web_set(desk, CHANNEL, uid, text, now=now)
+    elif action == "risk":
+        answers = web_plan.answers_of(form)
+        ok = await case_plan.check_risk(desk, CHANNEL, uid, referral, answers, now=now)
+    elif action == "plan":
+        plan = web_plan.plan_of(form)
+        ok = await case_plan.save_plan(desk, CHANNEL, uid, referral, plan, now=now)
     elif action == "leave":
         ok = await shelters.end_stay(desk, CHANNEL, uid, referral, now=now)
     elif action == "agency":

@@ -35,8 +35,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-def _report(stack: Stack, orgs: tuple[str, ...]) -> Case:
-    """A survivor's web report in Buôn Ma Thuột, agreeing to ``orgs`` besides referral."""
+def _report(stack: Stack, orgs: tuple[str, ...], *, age: str = "a26") -> Case:
+    """A survivor's web report in Buôn Ma Thuột, agreeing to ``orgs`` besides referral;
+    ``age``: the age band's option."""
 
     async def refs() -> set[str]:
         async with transaction(stack.store.sessions) as session:
@@ -48,7 +49,7 @@ def _report(stack: Stack, orgs: tuple[str, ...]) -> Case:
     for code in ("safe", "me", "phys", "psy", "done", "partner", "72h", *DANGER_SKIPPED):
         person.tap(code)
     person.say("buon ma thuot")
-    for code in ("c0", "a26", "f", "n", "ede", "n", "med", "done", "y", *orgs, "done", "y", "chat"):
+    for code in ("c0", age, "f", "n", "ede", "n", "med", "done", "y", *orgs, "done", "y", "chat"):
         person.tap(code)
     person.say(STORY)
     person.tap("done")

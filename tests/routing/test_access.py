@@ -78,3 +78,20 @@ DESK = fp("d", "province_desk", commune="22015")
 )
 def test_may_hand(desk, case, target, allowed):
     assert may_hand(desk, case, target) is allowed
+
+
+def test_womens_union_and_education_need_their_own_consent():
+    from types import SimpleNamespace as NS
+
+    from routing.access import may_refer
+
+    focal = NS(id="p", role="primary", province_code="66", commune_code="1", active=True)
+    referral = NS(focal_point_id="p", status="acknowledged")
+    for role, org in (("womens_union", "womens_union"), ("education", "education")):
+        agency = NS(id="a", role=role, province_code="66", active=True)
+        social = NS(status="acknowledged", province_code="66", commune_code="1",
+                    consent_referral=True, consent_orgs="social,health")  # fmt: skip
+        agreed = NS(status="acknowledged", province_code="66", commune_code="1",
+                    consent_referral=True, consent_orgs=org)  # fmt: skip
+        assert not may_refer(focal, referral, social, agency)
+        assert may_refer(focal, referral, agreed, agency)

@@ -81,7 +81,8 @@ def test_errors_in_both_files_are_all_collected():
     )
     assert messages(result) == [
         "focal_points.csv:3:role: bad role 'chief' (one of: primary, backup, "
-        "commune_leadership, police_desk, province_desk, health, legal_aid, social_protection, child_protection)",
+        "commune_leadership, police_desk, province_desk, health, legal_aid, social_protection, "
+        "child_protection, womens_union, education)",
         "focal_points.csv:3:duty_hours: no HH:MM-HH:MM time range in 'Mon-Fri 7-17' of "
         "'Mon-Fri 7-17'",
         "shelters.csv:3:kind: bad kind 'hotel' (one of: community_shelter, trusted_address, "
