@@ -123,6 +123,27 @@ def test_the_first_screen_starts_at_its_beginning_and_is_in_the_page_before_its_
     shots(page, "first-screen")
 
 
+def test_a_tap_on_the_first_screen_before_the_session_exists_is_answered(live, phone, shots):
+    """The first usable moment (bench/lighthouse_bench.py) is when the script is wired, not
+    when the session is: a tap made while the session is still being opened waits for it."""
+    page = phone.new_page()
+    held = []
+    page.route("**/api/chat/start", lambda route: held.append(route))  # held back
+    page.goto(live.url + "/?lang=vi")
+    page.wait_for_function("() => performance.getEntriesByName('chat-live').length === 1")
+    assert len(held) == 1 and page.locator("[data-pre]").count() > 0  # no session yet
+    page.click("#log button[data-choice$='.safe']")
+    held[0].continue_()
+    page.wait_for_function("() => document.querySelectorAll('#log .msg.me').length === 1")
+    assert page.locator("#log .msg.me").inner_text() == VI.gettext("opt.safe_yes")
+    page.wait_for_function(  # the tap was answered: the next question, under her answer
+        "() => document.querySelector('#log .msg.me ~ .msg.bot button[data-choice$=\".me\"]')",
+        timeout=TIMEOUT_MS,
+    )
+    assert page.locator("[data-pre]").count() == 0
+    shots(page, "tapped-before-session")
+
+
 def test_the_newest_question_shows_its_first_line_and_a_typed_answer_the_end(live, phone, shots):
     page = phone.new_page()
     person = PagePerson(page, shots)

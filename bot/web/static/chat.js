@@ -508,6 +508,8 @@
     try { store.setItem("c.t", "1"); } catch (e) {}
   });
 
+  /* From here a tap is answered (queued until the session exists): the first usable moment. */
+  if (window.performance && performance.mark) performance.mark("chat-live");
   var ready = sid
     ? api("GET", "/api/chat/poll?after=0").then(replacePre).catch(function (err) {
         if (err.gone) { restart(); } else { setStatus("offline"); }
