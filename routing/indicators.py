@@ -35,7 +35,7 @@ class Indicator:
     code: str
     name_vi: str  # as the plans name it
     target: float | None = None  # percent; None: no target in the plans
-    source: str | None = None  # the plan that sets the target
+    source: str | None = None  # the plan that sets the target, in Vietnamese: it is printed
 
     @property
     def title_vi(self) -> str:
@@ -51,8 +51,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "Tỷ lệ nạn nhân bị bạo lực trên cơ sở giới được phát hiện được tiếp cận ít nhất "
         "một trong các dịch vụ hỗ trợ cơ bản",
         90.0,
-        "Nghị quyết 28/NQ-CP, Chiến lược quốc gia về bình đẳng giới 2021–2030 (80% in "
-        "2025, 90% in 2030)",
+        "Nghị quyết 28/NQ-CP, Chiến lược quốc gia về bình đẳng giới 2021–2030 (80% năm "
+        "2025, 90% năm 2030)",
     ),
     Indicator(
         "acknowledged_within_sla",
@@ -62,13 +62,13 @@ INDICATORS: tuple[Indicator, ...] = (
         "communes_online",
         "Số xã, phường tiếp nhận tin báo, tố giác về bạo lực qua kênh trực tuyến",
         100.0,
-        "as the coverage table set it before (to check against the plans)",
+        "kế hoạch của tỉnh: mọi xã, phường (chưa đối chiếu với văn bản)",
     ),
     Indicator(
         "communes_with_safe_place",
         "Số xã, phường có nhà tạm lánh hoặc địa chỉ tin cậy tại cộng đồng",
         100.0,
-        "as the coverage table set it before (to check against the plans)",
+        "kế hoạch của tỉnh: mọi xã, phường (chưa đối chiếu với văn bản)",
     ),
     Indicator("shelter_occupancy", "Công suất sử dụng nhà tạm lánh, địa chỉ tin cậy"),
     Indicator(
@@ -80,7 +80,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Tỷ lệ cán bộ làm công tác phòng, chống bạo lực gia đình, bạo lực trên cơ sở giới "
         "được tập huấn, bồi dưỡng kiến thức, kỹ năng",
         80.0,
-        'issue 20, quoting the plans: "80% cán bộ … được tập huấn"',
+        "kế hoạch của tỉnh: “80% cán bộ … được tập huấn” (chưa đối chiếu với văn bản)",
     ),
     Indicator(
         "communication",
