@@ -121,6 +121,7 @@ def expected_survivor_report(lang, at, phone=True):
         "child_protection": False,
         "witness": None,
         "language": lang,
+        "preferred_language": lang,
         "created_at": at["created"],
         "free_text": {
             "account": ["Anh ấy đánh tôi tối qua.", "Tôi sợ về nhà."],
@@ -244,6 +245,7 @@ def test_witness_flow_child_in_danger(lang):
             "danger_now": True,
         },
         "language": lang,
+        "preferred_language": lang,
         "created_at": bot.now.isoformat(timespec="seconds"),
         "free_text": {"account": ["Tôi nghe tiếng cháu khóc mỗi tối."], "media": []},
     }
