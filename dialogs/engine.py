@@ -29,9 +29,9 @@ import math
 from datetime import datetime, timedelta
 
 from dialogs import actions as A
-from dialogs import languages
 from dialogs import commands as C
 from dialogs import events as E
+from dialogs import languages
 from dialogs.flows import (
     DANGER_QUESTIONS,
     FIX,
