@@ -217,31 +217,30 @@ def _danger_steps(then: str) -> list[Step]:
     return steps
 
 
+# The answers to the safety question, the same on the first message and on its "read more".
+SAFE = (
+    Opt("safe", N_("opt.safe_yes")),
+    Opt("danger", N_("opt.safe_danger")),
+    Opt("later", N_("opt.safe_later")),
+)
+SAFE_BRANCH = {"safe": "menu", "danger": "dg.loc", "later": "later"}
+
 STEPS_LIST: list[Step] = [
     # 1. start, language and safety first
     _s(
         "start",
         "choice",
         (N_("start.intro"), N_("start.safe")),
-        options=(
-            Opt("safe", N_("opt.safe_yes")),
-            Opt("danger", N_("opt.safe_danger")),
-            Opt("later", N_("opt.safe_later")),
-            Opt("more", N_("opt.read_more")),
-        ),
-        branch={"safe": "menu", "danger": "dg.loc", "later": "later", "more": "start.more"},
+        options=(*SAFE, Opt("more", N_("opt.read_more"))),
+        branch={**SAFE_BRANCH, "more": "start.more"},
     ),
     # the rest of the first message, one tap away: who sees, where messages stay, quick exit
     _s(
         "start.more",
         "choice",
         (N_("start.more"), N_("start.safe")),
-        options=(
-            Opt("safe", N_("opt.safe_yes")),
-            Opt("danger", N_("opt.safe_danger")),
-            Opt("later", N_("opt.safe_later")),
-        ),
-        branch={"safe": "menu", "danger": "dg.loc", "later": "later"},
+        options=SAFE,
+        branch=SAFE_BRANCH,
     ),
     _s("later", "choice", N_("later.text"), options=(Opt("ok", N_("opt.can_talk")),), next="menu"),
     _s(
