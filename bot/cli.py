@@ -379,12 +379,16 @@ def escalations_list() -> None:
 
 @i18n_app.command("status")
 def i18n_status() -> None:
-    """Print how complete each language's catalog is (untranslated entries fall back to vi)."""
-    from dialogs import catalog_status
+    """Print per language the survivor texts translated and reviewed, and whether the language
+    is offered as full (100% reviewed; otherwise as a support person who speaks it)."""
+    from dialogs.languages import statuses
 
-    for lang, translated, total, fuzzy in catalog_status():
-        share = translated / total if total else 0.0
-        typer.echo(f"{lang:4} {translated:4}/{total} {share:6.1%}  fuzzy {fuzzy}")
+    for st in statuses():
+        offered = "full" if st.full else "helper only"
+        typer.echo(
+            f"{st.lang:4} translated {st.translated:4}/{st.total}  "
+            f"reviewed {st.reviewed:4}/{st.total}  {offered}"
+        )
 
 
 def _now():

@@ -445,7 +445,7 @@ class FocalDesk:
             directory,
             commune_code=commune,
             location=location,
-            language=report.get("language"),
+            language=_language(report),
             now=now,
             roles=roles,
         )
@@ -459,7 +459,7 @@ class FocalDesk:
             needs = ShelterNeeds(
                 children=(report.get("age_band") in ("0-11", "12-17")),
                 wheelchair=bool(report.get("disability")),
-                language=report.get("language"),
+                language=_language(report),
             )
             shelter = match_shelter(
                 directory,
@@ -551,7 +551,7 @@ class FocalDesk:
         desk = province_desk_for(
             self.directory(),
             match.focal_point.province_code,
-            language=report.get("language"),
+            language=_language(report),
             now=now,
         )
         row = await session.get(FocalPoint, desk.id) if desk is not None else None
@@ -1806,6 +1806,12 @@ async def _card_reason(session: AsyncSession, referral: Referral) -> str | None:
     return "escalated" if climb is not None else "off_duty"
 
 
+def _language(report: dict[str, Any]) -> str | None:
+    """The language routing prefers: the one she wants help in (a report from before it was
+    carried: the conversation's)."""
+    return report.get("preferred_language") or report.get("language")
+
+
 async def _report_view(session: AsyncSession, store: Store, case: Case) -> dict[str, Any]:
     """The parts of a stored case a referral card needs, rebuilt from its sealed fields."""
     key = await data_key_of(session, store.vault, case)
@@ -1818,6 +1824,7 @@ async def _report_view(session: AsyncSession, store: Store, case: Case) -> dict[
         "free_text": {"account": narrative or []},
         "contact": contact,
         "language": opened.get("language"),
+        "preferred_language": opened.get("preferred_language"),
         "details": opened,
         "location": (
             (float(location["lat"]), float(location["lon"]))

@@ -461,6 +461,7 @@ def _new_case(report: dict[str, Any], turn: _Turn) -> cases.NewCase:
         "needs",
         "witness",
         "language",
+        "preferred_language",
         "urgency_reasons",
         "danger_signs",
         "child_protection",

@@ -39,6 +39,7 @@ class ChannelTexts:
 CLAIMS: dict[str, tuple[tuple[str, str], ...]] = {
     "delete_messages": (
         ("start.intro", N_("ch.zalo.intro")),
+        ("start.more", N_("ch.zalo.more")),
         ("help.text", N_("ch.zalo.help")),
         ("del.q", N_("ch.zalo.del_q")),
         ("rc.deleted", N_("ch.zalo.rc_done")),
@@ -87,6 +88,7 @@ ZALO_NOTES = {
 WEB = ChannelTexts(
     replace=(
         ("start.intro", N_("ch.web.intro")),
+        ("start.more", N_("ch.web.more")),
         ("sv.att", N_("ch.web.att")),
         ("wt.acc", N_("ch.web.wt_acc")),
         ("fu.add", N_("ch.web.fu_add")),

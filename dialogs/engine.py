@@ -18,6 +18,8 @@ No clock reads, no randomness, no I/O. The state is a small JSON-serialisable di
        ``t`` (epoch s): a plain message goes to that focal point, for TIE_SILENCE after the
        last message either way; {"ref", "end": 1} once the case closed
 ``hn`` news of a case is on screen with no step open: a typed number picks a global option
+``pl`` the language she chose that is not offered in full: the chat stays in Vietnamese and
+       routing prefers a focal point who speaks it (``dialogs.languages``)
 =====  ==============================================================================
 """
 
@@ -30,6 +32,7 @@ from datetime import datetime, timedelta
 from dialogs import actions as A
 from dialogs import commands as C
 from dialogs import events as E
+from dialogs import languages
 from dialogs import speech
 from dialogs.flows import (
     DANGER_QUESTIONS,
@@ -41,7 +44,7 @@ from dialogs.flows import (
     prompt_of,
     reporter_of,
 )
-from dialogs.i18n import DEFAULT, LANG_NAMES, LANGUAGES, N_, Translator, translator
+from dialogs.i18n import DEFAULT, LANGUAGES, N_, Translator, translator
 from dialogs.outbound import news_text
 from dialogs.report import build_report
 from dialogs.text import (
@@ -175,6 +178,8 @@ def _restore(state, now: datetime, ttl: timedelta, cmds: list) -> dict:
     if is_expired(state, now, ttl):
         cmds.append(C.DeleteDraft())
         fresh = _fresh(state["l"], state["n"], ts)
+        if "pl" in state:  # her language is not part of the draft
+            fresh["pl"] = state["pl"]
         if "tie" in state:  # the draft expires, not the tie (nor the note that it ended)
             fresh["tie"] = state["tie"]
         return fresh
@@ -277,9 +282,11 @@ def _on_command(c: _Ctx, ev: E.Command) -> None:
     if name == "exit":
         _exit(c)
     elif name == "start":
+        notes: tuple = ()
         if arg and arg in LANGUAGES and not has_draft(st) and st["s"] in ("", "exited", "start"):
-            st["l"] = arg
-            c.tr = translator(arg)
+            note = languages.choose(st, arg)
+            c.tr = translator(st["l"])
+            notes = (note,) if note else ()
         code = parse_receipt_code(arg) if arg else None
         if code:
             _lookup(c, code)
@@ -287,7 +294,7 @@ def _on_command(c: _Ctx, ev: E.Command) -> None:
             _waiting(c)
         else:
             st.pop("w", None)
-            _entry(c)
+            _entry(c, notes)
     elif name == "help":
         _overlay(c, "help")
     elif name in ("language", "lang", "ngonngu"):
@@ -403,7 +410,7 @@ def _render(
     c: _Ctx, step: Step, notes=(), extra: str | None = None, tag: str = A.TAG_PROMPT
 ) -> A.Send:
     tr = c.tr
-    parts = [tr.gettext(n) for n in notes]
+    parts = [tr.gettext(n) if isinstance(n, str) else tr.gettext(n[0], **n[1]) for n in notes]
     parts += _prompt_parts(c, step, extra)
     return A.Send(
         "\n\n".join(parts),
@@ -462,7 +469,7 @@ def _step_opts(c: _Ctx, step: Step) -> list[tuple[str, str]]:
     st = c.st
     kind = step.kind
     if step.id == "lang":
-        return [(f"l_{code}", LANG_NAMES[code]) for code in LANGUAGES]
+        return [(f"l_{code}", label) for code, label in languages.picker()]
     if step.id == "fix":
         rows = FIX.get(st.get("f") or "", ())
         return [(code, tr.gettext(label)) for code, label, _t in rows] + [
@@ -618,9 +625,9 @@ def _choose(c: _Ctx, code: str) -> None:
         if lang not in LANGUAGES:
             _reprompt(c, N_("bad.choose"))
             return
-        st["l"] = lang
-        c.tr = translator(lang)
-        _back(c)
+        note = languages.choose(st, lang)
+        c.tr = translator(st["l"])
+        _back(c, (note,) if note else ())
         return
     if step.id == "fix":
         for fcode, _label, target in FIX.get(st.get("f") or "", ()):
@@ -758,6 +765,8 @@ def _delete_all(c: _Ctx) -> None:
     st = c.st
     c.cmds.append(C.DeleteDraft())
     keep = _fresh(st["l"], st["n"] + 1, c.ts)
+    if "pl" in st:
+        keep["pl"] = st["pl"]
     st.clear()
     st.update(keep)
     st["s"] = "exited"

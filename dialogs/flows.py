@@ -89,6 +89,13 @@ WHEN = (
     Opt("month", N_("when.month"), value="this_month"),
     Opt("earlier", N_("when.earlier"), value="earlier"),
 )
+# The same for a witness: the advice is about the person it happened to, and a witness is
+# asked nothing about needs.
+WHEN_WITNESS = (
+    Opt("now", N_("when.now"), note=(N_("note.now"), N_("note.72h_witness")), value="now"),
+    Opt("72h", N_("when.72h"), note=N_("note.72h_witness"), value="last_72h"),
+    *WHEN[2:],
+)
 PERP = (
     Opt("partner", N_("perp.partner"), value="partner_or_ex"),
     Opt("family", N_("perp.family"), value="family_member"),
@@ -212,18 +219,30 @@ def _danger_steps(then: str) -> list[Step]:
     return steps
 
 
+# The answers to the safety question, the same on the first message and on its "read more".
+SAFE = (
+    Opt("safe", N_("opt.safe_yes")),
+    Opt("danger", N_("opt.safe_danger")),
+    Opt("later", N_("opt.safe_later")),
+)
+SAFE_BRANCH = {"safe": "menu", "danger": "dg.loc", "later": "later"}
+
 STEPS_LIST: list[Step] = [
     # 1. start, language and safety first
     _s(
         "start",
         "choice",
         (N_("start.intro"), N_("start.safe")),
-        options=(
-            Opt("safe", N_("opt.safe_yes")),
-            Opt("danger", N_("opt.safe_danger")),
-            Opt("later", N_("opt.safe_later")),
-        ),
-        branch={"safe": "menu", "danger": "dg.loc", "later": "later"},
+        options=(*SAFE, Opt("more", N_("opt.read_more"))),
+        branch={**SAFE_BRANCH, "more": "start.more"},
+    ),
+    # the rest of the first message, one tap away: who sees, where messages stay, quick exit
+    _s(
+        "start.more",
+        "choice",
+        (N_("start.more"), N_("start.safe")),
+        options=SAFE,
+        branch=SAFE_BRANCH,
     ),
     _s("later", "choice", N_("later.text"), options=(Opt("ok", N_("opt.can_talk")),), next="menu"),
     _s(
@@ -565,7 +584,7 @@ STEPS_LIST: list[Step] = [
         "choice",
         N_("wt.when"),
         field="when",
-        options=WHEN,
+        options=WHEN_WITNESS,
         skip=True,
         next="wt.contact",
         group="when",

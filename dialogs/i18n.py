@@ -4,6 +4,10 @@ Decisions
 - Message ids are symbolic (``"safety.ask"``); English and Vietnamese catalogs hold the
   real texts. A missing or empty entry falls back *message by message* to Vietnamese (then
   English), never to the raw id. Fuzzy entries are not used.
+- Review: a minority-language entry is shown only when it carries the flag ``#, reviewed``
+  (a second person approved it, see ``dialogs/languages.py``); drafts, fuzzy and machine
+  translations stay in the catalog for the translators and fall back to Vietnamese. ``vi``
+  and ``en`` are the source languages: always shown, always complete (tested).
 - The ``.po`` files are read at runtime with Babel (``babel.messages.pofile.read_po``)
   rather than compiled ``.mo`` files: there is no compiled copy that can go stale, and it
   keeps the ``Plural-Forms`` header of locales Babel does not know (compiling a catalog for
@@ -49,7 +53,8 @@ from babel.messages.pofile import read_po
 
 DEFAULT = "vi"
 LANGUAGES = ("vi", "en", "rad", "jra", "mng", "bdq", "hmn", "km")
-COMPLETE = ("vi", "en")  # must have every entry (tested)
+COMPLETE = ("vi", "en")  # source languages: must have every entry (tested), need no review
+REVIEWED = "reviewed"  # the .po flag: a second person approved this translation
 # Names of the languages in their own language and script (shown on the language picker).
 # Minority endonyms to be confirmed by the community translators.
 LANG_NAMES = {
@@ -122,6 +127,9 @@ class Loaded:
     plural: object  # callable n -> index
     total: int
     fuzzy: int
+    # translated entries (not fuzzy, every plural form filled), reviewed or not
+    translated: frozenset[str] = frozenset()
+    reviewed: frozenset[str] = frozenset()  # of those, marked ``#, reviewed``
 
 
 def _norm(s: str) -> str:
@@ -131,8 +139,11 @@ def _norm(s: str) -> str:
 def load_catalog(lang: str) -> Loaded:
     path = po_path(lang)
     messages: dict[str, str | tuple[str, ...]] = {}
+    translated: set[str] = set()
+    reviewed: set[str] = set()
     total = fuzzy = 0
     header = None
+    source = lang in COMPLETE
     if path.exists():
         with path.open("rb") as fh:
             cat = read_po(fh, locale=None, domain=DOMAIN)
@@ -147,14 +158,31 @@ def load_catalog(lang: str) -> Loaded:
                 fuzzy += 1
                 continue
             key = msg.id[0] if isinstance(msg.id, (tuple, list)) else msg.id
+            value: str | tuple[str, ...] | None = None
             if isinstance(msg.string, (tuple, list)):
                 forms = tuple(_norm(s) for s in msg.string)
                 if forms and all(forms):
-                    messages[key] = forms
+                    value = forms
             elif msg.string:
-                messages[key] = _norm(msg.string)
+                value = _norm(msg.string)
+            if value is None:
+                continue
+            translated.add(key)
+            if REVIEWED in msg.flags:
+                reviewed.add(key)
+            if source or REVIEWED in msg.flags:  # an unreviewed draft is never shown
+                messages[key] = value
     nplurals, plural = _plural_from_header(header, lang)
-    return Loaded(lang, messages, nplurals, plural, total, fuzzy)
+    return Loaded(
+        lang,
+        messages,
+        nplurals,
+        plural,
+        total,
+        fuzzy,
+        frozenset(translated),
+        frozenset(reviewed),
+    )
 
 
 class Translator:
@@ -244,6 +272,17 @@ def translator(lang: str) -> Translator:
 def clear_cache() -> None:
     _loaded.cache_clear()
     translator.cache_clear()
+    pot_locations.cache_clear()
+    for hook in _ON_CLEAR:
+        hook()
+
+
+_ON_CLEAR: list = []  # caches built on the catalogs (dialogs.languages) register here
+
+
+def loaded(lang: str) -> Loaded:
+    """The parsed catalog of ``lang`` (cached per process, like the translators)."""
+    return _loaded(lang)
 
 
 # --- catalog maintenance ------------------------------------------------------------------
@@ -307,14 +346,27 @@ def preload() -> None:
         translator(lang)
 
 
+@cache
+def pot_locations() -> dict[str, frozenset[str]]:
+    """Each id of the shipped template with the source files that use it (``dialogs/x.py``)."""
+    with (locales_dir() / f"{DOMAIN}.pot").open("rb") as fh:
+        cat = read_po(fh, locale=None, domain=DOMAIN)
+    return {
+        (m.id if isinstance(m.id, str) else m.id[0]): frozenset(f for f, _line in m.locations)
+        for m in cat
+        if m.id
+    }
+
+
 def catalog_status() -> list[tuple[str, int, int, int]]:
     """``[(lang, translated, total, fuzzy), ...]`` against the shipped template, whose ids
-    are tested to be those used in the code (works from an installed wheel)."""
+    are tested to be those used in the code (works from an installed wheel). Translated
+    counts drafts too; what is shown is ``dialogs.languages.status``."""
     ids = pot_ids()
     out = []
     for lang in LANGUAGES:
         cat = load_catalog(lang)
-        translated = sum(1 for k in cat.messages if k in ids)
+        translated = sum(1 for k in cat.translated if k in ids)
         out.append((lang, translated, len(ids), cat.fuzzy))
     return out
 
@@ -379,6 +431,8 @@ def update_catalogs(langs: tuple[str, ...] = LANGUAGES) -> None:
             flags = set(tm.flags)
             if prev is not None and prev.fuzzy:
                 flags.add("fuzzy")
+            if prev is not None and REVIEWED in prev.flags and string:
+                flags.add(REVIEWED)  # a review stays with the translation it approved
             cat.add(
                 tm.id, string, tm.locations, flags=flags, auto_comments=comments, context=tm.context
             )

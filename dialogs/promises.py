@@ -54,6 +54,19 @@ PROMISES: tuple[Promise, ...] = (
         ("web.tip", "web.tip_android", "web.tip_zalo"),
         (_WEB + "test_phone.py::test_a_dismissible_safety_tip_on_first_load",),
     ),
+    # -- language ----------------------------------------------------------------------------
+    Promise(
+        "helper_speaks_her_language",
+        "reporter",
+        "Choosing a language not offered in full keeps the chat in Vietnamese and says so in one "
+        "line; if the commune has an on-duty support person who speaks it, the report goes to "
+        "that person, over one who does not.",
+        ("lang.helper_note", "lang.helper"),
+        (
+            "tests/e2e/test_languages.py::test_ede_keeps_vietnamese_with_a_notice_and_reaches_an_ede_speaker",
+            _WEB + "test_languages.py::test_ede_from_the_start_gives_the_notice_in_vietnamese",
+        ),
+    ),
     # -- before sending: who will see it -----------------------------------------------------
     Promise(
         "who_sees",
@@ -61,7 +74,7 @@ PROMISES: tuple[Promise, ...] = (
         "Before sending she is told who will see the report: the commune's support person, then "
         "backups, commune leadership and the province desk; the police only if she ticks them; "
         "no one else. Only the organisations she picks receive it, at every rung.",
-        ("who.sees", "sv.orgs", "start.intro"),
+        ("who.sees", "sv.orgs", "start.more"),
         (
             _EP + "test_the_story_climbs_only_to_organisations_she_agreed_to",
             _EP + "test_an_urgent_witness_report_without_police_consent_does_not_reach_the_police",
@@ -164,7 +177,7 @@ PROMISES: tuple[Promise, ...] = (
         "reporter",
         "Quick exit (button or /exit) deletes the messages of the chat the bot can still delete "
         'and leaves one neutral line, from any screen, the "not now" screen included.',
-        ("start.intro", "help.text", "later.text", "info.digital"),
+        ("start.more", "help.text", "later.text", "info.digital"),
         (
             _TG + "test_quick_exit_removes_every_tracked_message",
             _SP + "test_not_now_then_quick_exit_deletes_the_chat",
@@ -177,6 +190,7 @@ PROMISES: tuple[Promise, ...] = (
         "how to delete the chat oneself; no delete is ever attempted.",
         (
             "ch.zalo.intro",
+            "ch.zalo.more",
             "ch.zalo.exit",
             "ch.zalo.help",
             "ch.zalo.later",
@@ -192,7 +206,7 @@ PROMISES: tuple[Promise, ...] = (
         "quick_exit_web",
         "reporter",
         "On the web chat quick exit purges the session and leaves nothing readable in the tab.",
-        ("ch.web.intro", "ch.web.digital", "web.exit_hint"),
+        ("ch.web.more", "ch.web.digital", "web.exit_hint"),
         (
             _WEB + "test_api.py::test_quick_exit_purges_the_session",
             _WEB + "test_browser.py::test_quick_exit_leaves_nothing_readable_in_the_tab",

@@ -30,7 +30,8 @@ Shape (``schema`` 1)::
                   "safe_times": str|None, "status_updates": bool},
       "child_protection": bool (a child is affected: child-protection route, 111),
       "witness": None | {"relation", "victim_knows", "victim_is_child", "danger_now"},
-      "language": str, "created_at": ISO,
+      "language": str (the conversation's), "preferred_language": str (the language she
+                  wants help in, dialogs.languages.preferred_language), "created_at": ISO,
       "free_text": {"account": [str, ...], "media": [{"kind", "ref"}, ...]},
     }
 
@@ -45,6 +46,7 @@ from typing import Any
 
 from dialogs import ethnic
 from dialogs.flows import DANGER_QUESTIONS, STEPS, reporter_of
+from dialogs.languages import preferred_language
 from dialogs.triage import triage
 
 GBVIMS_ORDER = (
@@ -223,6 +225,7 @@ def build_report(st: dict, now: datetime) -> dict[str, Any]:
         "child_protection": child,
         "witness": witness,
         "language": st.get("l", "vi"),
+        "preferred_language": preferred_language(st),
         "created_at": now_iso,
         "free_text": {
             "account": list(st.get("acc") or ()),

@@ -15,8 +15,11 @@
   (:func:`routing.directory.home_province`), on duty first. A report is never held back
   for want of a place or of people there.
 
-In both, a focal point who speaks the survivor's language is preferred within a rung
-(from a location: if no more than ``language_detour_km`` farther than the nearest).
+In both, a focal point who speaks the survivor's language is preferred (the language she
+wants help in, ``dialogs.languages.preferred_language``): from a commune, an on-duty speaker
+among the commune's own people is chosen over one who does not speak it, whatever her rung
+(ladder order among speakers), and within the province desk rung a speaking desk first; from
+a location, if no more than ``language_detour_km`` farther than the nearest.
 Ties are broken by ladder role then id, so results are deterministic. ``now`` is an
 aware datetime passed in; nothing here reads the clock.
 """
@@ -217,6 +220,12 @@ def _match_in_commune(
     if near is not None:  # within each rung, the office nearest the person first
         own, desks = _by_distance(own, near), _by_distance(desks, near)
     skipped: list[str] = []
+    if lang is not None:  # her language first: a speaker of the commune over a non-speaker
+        for rung in (Rung.PRIMARY, Rung.BACKUP, Rung.COMMUNE_LEADERSHIP_OR_POLICE):
+            for fp in own:
+                if _ROLE_RUNG[fp.role] is rung and on_duty(fp) and lang in fp.languages:
+                    why = _reason(rung, commune.name, skipped, True, lang)
+                    return FocalPointMatch(fp, rung, True, True, None, why)
     for rung in (Rung.PRIMARY, Rung.BACKUP, Rung.COMMUNE_LEADERSHIP_OR_POLICE):
         members = tuple(fp for fp in own if _ROLE_RUNG[fp.role] is rung)
         ready = tuple(fp for fp in members if on_duty(fp))

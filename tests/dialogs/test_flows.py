@@ -121,6 +121,7 @@ def expected_survivor_report(lang, at, phone=True):
         "child_protection": False,
         "witness": None,
         "language": lang,
+        "preferred_language": lang,
         "created_at": at["created"],
         "free_text": {
             "account": ["Anh ấy đánh tôi tối qua.", "Tôi sợ về nhà."],
@@ -244,6 +245,7 @@ def test_witness_flow_child_in_danger(lang):
             "danger_now": True,
         },
         "language": lang,
+        "preferred_language": lang,
         "created_at": bot.now.isoformat(timespec="seconds"),
         "free_text": {"account": ["Tôi nghe tiếng cháu khóc mỗi tối."], "media": []},
     }
@@ -415,19 +417,24 @@ def test_hotlines_say_1900_is_paid(lang):
 @pytest.mark.parametrize("lang", LANGS)
 def test_start_says_confidential_not_anonymous(lang):
     bot = start(lang)
-    text = bot.last_text
-    intro = _t(lang, "start.intro")
+    assert bot.step == "start"
+    assert _t(lang, "start.intro") in bot.last_text
+    assert "more" in bot.codes()  # "📖 Read more": the rest of the first message
+    bot.tap("more")
+    assert bot.step == "start.more"
+    more = _t(lang, "start.more")
+    assert more in bot.last_text
     if lang == "en":
-        assert "confidential" in intro and "anonymous" not in intro.lower()
-        assert "servers" in intro and "web chat" in intro
+        assert "anonymous" not in more.lower()
+        assert "assigned" in more and "web chat" in more
     else:
-        assert "bí mật" in intro and "ẩn danh" not in intro
-        assert "máy chủ" in intro and "trang chat trên web" in intro
+        assert "ẩn danh" not in more
+        assert "người hỗ trợ được giao" in more and "trang chat trên web" in more
+    assert {"safe", "danger", "later"} <= set(bot.codes())  # the same answers from there
     for lang_ in ("vi", "en"):
         for msgid in translator(lang_)._chain[0].messages:
             s = translator(lang_).gettext(msgid)
             assert "anonymous" not in s.lower() and "ẩn danh" not in s.replace("chế độ ẩn danh", "")
-    assert text
 
 
 def test_quick_exit_everywhere_and_draft_kept():
@@ -507,23 +514,43 @@ def test_fix_from_summary_asks_the_group_then_returns():
     assert r["when"] == "earlier" and "within_72h" not in r["context"]
 
 
-def test_language_switch_at_any_step_keeps_answers():
-    bot = start("vi")
+def _to_sv_when(bot: Bot) -> dict:
     bot.tap("safe")
     bot.tap("me")
     bot.tap("rape")
     bot.tap("done")
     bot.tap("stranger")
-    before = dict(bot.state["a"])
+    assert bot.step == "sv.when"
+    return dict(bot.state["a"])
+
+
+def test_language_switch_at_any_step_keeps_answers():
+    bot = start("vi")
+    before = _to_sv_when(bot)
     bot.cmd("language")
     bot.tap("l_en")
     assert bot.state["a"] == before
     assert bot.step == "sv.when"
     assert bot.last_text == _t("en", "sv.when")
     bot.tap_global(A.LANG)
-    bot.tap("l_rad")  # Ê Đê: untranslated entries fall back to Vietnamese
+    bot.tap("l_vi")  # a full language both ways
     assert bot.last_text == _t("vi", "sv.when")
-    assert bot.state["a"] == before
+    assert bot.state["a"] == before and bot.state["l"] == "vi"
+
+
+def test_choosing_ede_keeps_vietnamese_with_the_notice_and_the_answers():
+    bot = start("en")
+    before = _to_sv_when(bot)
+    bot.tap_global(A.LANG)
+    bot.tap("l_rad")  # Ê Đê is not full: a helper who speaks it, the chat in Vietnamese
+    assert bot.step == "sv.when" and bot.state["a"] == before
+    assert bot.state["l"] == "vi" and bot.state["pl"] == "rad"
+    note = _t("vi", "lang.helper_note", language="Ê Đê")
+    assert bot.last_text == note + "\n\n" + _t("vi", "sv.when")
+    assert note.count("\n") == 0  # one line
+    bot.tap("72h")
+    assert bot.state["l"] == "vi" and bot.step != "sv.when"
+    assert _t("vi", "lang.helper_note", language="Ê Đê") not in bot.last_text  # said once
 
 
 def test_submit_failure_keeps_answers_and_retries():

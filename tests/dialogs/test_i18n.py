@@ -71,11 +71,15 @@ def test_partial_translation_is_used_and_rest_falls_back(tmp_path, monkeypatch):
     src = po_path("rad").read_text(encoding="utf-8")
     # ơ̆ is o-horn + U+0306 (no precomposed form); write it decomposed to check NFC
     decomposed = unicodedata.normalize("NFD", "Ơ̆") + " test"
-    src = src.replace('msgid "opt.yes"\nmsgstr ""', f'msgid "opt.yes"\nmsgstr "{decomposed}"')
+    src = src.replace(
+        'msgid "opt.yes"\nmsgstr ""', f'#, reviewed\nmsgid "opt.yes"\nmsgstr "{decomposed}"'
+    )
     src = src.replace(
         'msgid "acc.n_texts"\nmsgid_plural "acc.n_texts_pl"\nmsgstr[0] ""',
-        'msgid "acc.n_texts"\nmsgid_plural "acc.n_texts_pl"\nmsgstr[0] "{n} klei"',
+        '#, reviewed\nmsgid "acc.n_texts"\nmsgid_plural "acc.n_texts_pl"\nmsgstr[0] "{n} klei"',
     )
+    # a draft nobody reviewed yet: never shown
+    src = src.replace('msgid "opt.no"\nmsgstr ""', 'msgid "opt.no"\nmsgstr "DRAFT-NOT-REVIEWED"')
     root = tmp_path / "locales"
     for lang in LANGUAGES:
         d = root / lang / "LC_MESSAGES"
@@ -88,7 +92,9 @@ def test_partial_translation_is_used_and_rest_falls_back(tmp_path, monkeypatch):
     try:
         tr = translator("rad")
         assert tr.gettext("opt.yes") == unicodedata.normalize("NFC", decomposed)
-        assert tr.gettext("opt.no") == translator("vi").gettext("opt.no")
+        assert tr.gettext("opt.no") == translator("vi").gettext("opt.no")  # unreviewed: not shown
+        assert "opt.no" in load_catalog("rad").translated  # it is there, only not reviewed
+        assert "opt.no" not in load_catalog("rad").reviewed
         # plural forms where Babel has no locale: nplurals=1; plural=0
         assert load_catalog("rad").nplurals == 1
         assert tr.ngettext("acc.n_texts", "acc.n_texts_pl", 1) == "1 klei"

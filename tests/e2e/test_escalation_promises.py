@@ -37,8 +37,10 @@ async def _bind_ladder(runtime, fake) -> dict[int, TelegramPerson]:  # noqa: F81
 async def _report(person: TelegramPerson, orgs: tuple[str, ...]) -> None:
     """A survivor in Buôn Ma Thuột who agrees to referral and to ``orgs`` only."""
     person.command("/start")
-    # "only the people responsible for helping you see it"
     await person.wait_text(translator("vi").gettext("start.intro"))
+    await person.tap("more")  # "📖 Đọc thêm"
+    # "only the support person assigned to you sees what you tell"
+    await person.wait_text(translator("vi").gettext("start.more"))
     await person.tap("safe")
     await person.tap("me")
     await person.tap("phys")

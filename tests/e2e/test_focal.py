@@ -32,10 +32,10 @@ OTHER_FOCAL = 738_000_700_901
 BMT = PlaceCode("2025", "24133")
 
 
-@pytest.fixture
-async def runtime(tmp_path, fake_bot_api):
+async def start_with_sample_directory(tmp_path, fake_bot_api, now: datetime) -> Runtime:
+    """The runtime over the fake Bot API with the Đắk Lắk sample directory, its clock at ``now``."""
     started = await Runtime.start(settings_for(tmp_path, fake_bot_api))
-    started.hotline.clock = lambda: OFFICE_HOURS
+    started.hotline.clock = lambda: now
     # The reports are dated in the past: the background tick (real clock) would escalate
     # them at once. Tests that want the ladder call storage.escalation.tick themselves.
     await started.escalations.shutdown()
@@ -46,9 +46,15 @@ async def runtime(tmp_path, fake_bot_api):
             started.store.vault,
             list(parsed.focal_points),
             list(parsed.shelters),
-            now=OFFICE_HOURS,
+            now=now,
         )
     await started.reload_directory()
+    return started
+
+
+@pytest.fixture
+async def runtime(tmp_path, fake_bot_api):
+    started = await start_with_sample_directory(tmp_path, fake_bot_api, OFFICE_HOURS)
     try:
         yield started
     finally:
@@ -64,9 +70,11 @@ async def bind(runtime: Runtime, fake, user_id: int, focal_point_id: str) -> Tel
     return person
 
 
-async def report_from_buon_ma_thuot(person: TelegramPerson) -> str:
-    """A survivor who types the ward without diacritics, wants shelter, and chat contact."""
-    person.command("/start")
+async def report_from_buon_ma_thuot(person: TelegramPerson, *, start: bool = True) -> str:
+    """A survivor who types the ward without diacritics, wants shelter, and chat contact
+    (``start=False``: the safety question is already on screen)."""
+    if start:
+        person.command("/start")
     await person.tap("safe")
     await person.tap("me")
     await person.tap("phys")

@@ -206,6 +206,8 @@ async def test_zalo_says_it_cannot_delete_wherever_deletion_is_mentioned(
     person = ZaloPerson(fake_zalo, ZALO_USER + "promises")
     person.say("/start")
     await person.wait_text(VI.gettext("ch.zalo.intro"))
+    await person.choose("more")  # "📖 Đọc thêm": Zalo does not let us delete
+    await person.wait_text(VI.gettext("ch.zalo.more"))
     await person.choose("later")
     await person.wait_text(VI.gettext("ch.zalo.later"))
     await person.choose("ok")
@@ -219,7 +221,7 @@ async def test_zalo_says_it_cannot_delete_wherever_deletion_is_mentioned(
     await person.choose("y")
     await zalo_runtime.senders["zalo"].wait_idle()
     shown = "\n".join(m.text or "" for m in person.visible())
-    for engine_text in ("start.intro", "help.text", "later.text", "info.digital", "del.q"):
+    for engine_text in ("start.more", "help.text", "later.text", "info.digital", "del.q"):
         assert VI.gettext(engine_text) not in shown  # never the Telegram promise to delete
     async with transaction(zalo_runtime.store.sessions) as session:
         methods = {row.method for row in (await session.exec(select(OutboxMessage))).all()}

@@ -162,6 +162,9 @@ async def test_quick_exit_removes_every_tracked_message(runtime, fake_bot_api):
     person.command("/help")
     await person.wait_text(translator("vi").gettext("help.text"))  # "/exit – deletes messages"
     person.command("/start")
+    await person.tap("more")  # "📖 Đọc thêm"
+    # "quick exit deletes the messages here that the app still lets us delete"
+    await person.wait_text(translator("vi").gettext("start.more"))
     await person.tap("safe")
     await person.tap("me")
     person.say("hello")

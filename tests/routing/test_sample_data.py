@@ -68,9 +68,15 @@ def test_sample_end_to_end_from_a_typed_name():
     night = match_focal_point(directory, commune_code=commune.code, now=at(2026, 11, 24, 2))
     assert night.focal_point.id == "bmt-police"
     ea_kar = search_communes("Ea Kar, Đắk Lắk")[0].commune
-    # The on-duty primary is kept even without Jrai: language is preferred within a rung.
+    # An on-duty focal point of the commune who speaks Jrai is chosen over the primary who
+    # does not: a person who cannot be understood is not helped.
     m = match_focal_point(directory, commune_code=ea_kar.code, language="jra", now=MONDAY_10)
-    assert (m.focal_point.id, m.speaks_language) == ("eakar-primary", False)
+    assert (m.focal_point.id, m.rung, m.speaks_language) == ("eakar-backup", Rung.BACKUP, True)
+    # Without a speaker in the commune (no one speaks Hmong there) the ladder order holds.
+    m = match_focal_point(directory, commune_code=ea_kar.code, language="hmn", now=MONDAY_10)
+    assert (m.focal_point.id, m.rung, m.speaks_language) == ("eakar-primary", Rung.PRIMARY, False)
+    m = match_focal_point(directory, commune_code=ea_kar.code, now=MONDAY_10)
+    assert (m.focal_point.id, m.rung) == ("eakar-primary", Rung.PRIMARY)
     saturday = at(2026, 11, 28, 9)
     m = match_focal_point(directory, commune_code=ea_kar.code, language="jra", now=saturday)
     assert (m.focal_point.id, m.rung, m.speaks_language) == ("eakar-backup", Rung.BACKUP, True)

@@ -119,8 +119,10 @@ def test_quick_exit_purges_the_session(live, person):
 
     tr = translator("vi")
     someone = person()
-    assert tr.gettext("ch.web.intro") in someone.messages[0]["text"]  # "clears this page"
+    assert tr.gettext("ch.web.intro") in someone.messages[0]["text"]
     assert tr.gettext("web.exit_hint") in httpx.get(live.url + "/").text  # the button's title
+    someone.tap("more")  # "📖 Đọc thêm"
+    assert tr.gettext("ch.web.more") in someone.text()  # "quick exit clears this page"
     someone.tap("safe")
     someone.tap("info")
     someone.tap("digital")
