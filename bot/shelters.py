@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from routing.access import may_act
 from routing.consent import consent_of, may_receive
 from storage.db import transaction
+from storage.directory_store import MANAGER, count
 from storage.models import Case, FocalPoint, Placement, Referral, Shelter
 from storage.records import data_key_of, open_from
 
@@ -84,7 +85,7 @@ async def place(
                     placed_at=now,
                 )
             )
-            shelter.occupancy, shelter.updated_at = shelter.occupancy + 1, now
+            count(shelter, shelter.occupancy + 1, now)
             session.add(shelter)
             await desk.audit(session, "shelter.placed", focal.id, case, now)
     desk.wake()
@@ -115,7 +116,7 @@ async def end_open_stay(session: AsyncSession, case_id: str, now: datetime) -> b
     stay.ended_at = now
     shelter = await session.get(Shelter, stay.shelter_id)
     if shelter is not None:
-        shelter.occupancy, shelter.updated_at = max(0, shelter.occupancy - 1), now
+        count(shelter, shelter.occupancy - 1, now)
         session.add(shelter)
     session.add(stay)
     return True

@@ -21,6 +21,8 @@ from storage.models import FocalPoint, Shelter
 from storage.records import data_key_of, new_data_key, open_from, seal_into
 from storage.sealing import Vault
 
+MANAGER = "shelter_manager"  # a shelter's manager: bound like a focal point, never routed to
+
 
 async def upsert_directory(
     session: AsyncSession,
@@ -44,7 +46,8 @@ async def upsert_directory(
     for record in shelters:
         row, aead = await _row_with_key(session, vault, Shelter, record, kind="")
         row.kind = record.kind.value
-        row.capacity, row.occupancy = record.capacity, record.occupancy
+        row.capacity = record.capacity
+        count(row, record.occupancy, now)
         row.accepts_children = record.accepts_children
         row.wheelchair_accessible = record.wheelchair_accessible
         row.languages = ",".join(sorted(record.languages))
@@ -55,6 +58,17 @@ async def upsert_directory(
         session.add(row)
     await session.flush()
     return len(focal_points), len(shelters)
+
+
+def count(shelter: Shelter, occupancy: int, now: datetime) -> None:
+    """Set a shelter's occupancy (an import, a placement, its manager): the one place that
+    also keeps when it became full (``full_since``, cleared with its flag once a place is
+    free again; a shelter full for more than a day is flagged: ``bot.shelters``)."""
+    shelter.occupancy, shelter.updated_at = max(0, occupancy), now
+    if shelter.occupancy >= shelter.capacity:
+        shelter.full_since = shelter.full_since or now
+    else:
+        shelter.full_since = shelter.full_flagged_at = None
 
 
 async def _row_with_key(session: AsyncSession, vault: Vault, model, record, **required):
@@ -74,7 +88,8 @@ async def _row_with_key(session: AsyncSession, vault: Vault, model, record, **re
 async def load_directory(session: AsyncSession, vault: Vault) -> Directory:
     """The active directory, with sealed fields opened, ready for matching."""
     focal_records = []
-    for row in (await session.exec(select(FocalPoint).where(FocalPoint.active))).all():
+    people = select(FocalPoint).where(FocalPoint.active, FocalPoint.role != MANAGER)
+    for row in (await session.exec(people)).all():
         aead = await data_key_of(session, vault, row)
         focal_records.append(
             FocalRecord(

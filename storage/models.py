@@ -237,6 +237,8 @@ class FocalPoint(SQLModel, table=True):
     # Web sessions opened before this are dead, even after a new invite.
     revoked_at: datetime | None = _when(nullable=True)
     updated_at: datetime = _when(default=True)
+    # A shelter manager (role "shelter_manager", bot.shelters): the shelter it keeps.
+    shelter_id: str | None = Field(default=None, max_length=64, index=True)
     # sealed
     display_name: bytes | None = _sealed()
     phone: bytes | None = _sealed()
@@ -259,6 +261,8 @@ class Shelter(SQLModel, table=True):
     wheelchair_accessible: bool = False
     languages: str = Field(default="vi", max_length=100)
     updated_at: datetime = _when(default=True)
+    full_since: datetime | None = _when(nullable=True)  # full (no free place) since then
+    full_flagged_at: datetime | None = _when(nullable=True)  # the province desk was told
     # sealed
     name: bytes | None = _sealed()
     location: bytes | None = _sealed()
