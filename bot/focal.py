@@ -25,7 +25,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import dialogs
-from bot import agencies, case_plan, deliveries, shelters
+from bot import agencies, case_plan, deliveries, shelter_managers, shelters
 from bot.attempts import AttemptLimiter
 from bot.channel import Renderer
 from dialogs import actions as A
@@ -46,6 +46,7 @@ from routing.matching import (
 from routing.places import PlaceCode, load_places
 from storage import audit, conversations, escalation, ledger, media, outbox, refusals, retention
 from storage.db import after_commit, transaction
+from storage.directory_store import MANAGER
 from storage.keyring import PURPOSE_INVITE
 from storage.models import (
     Case,
@@ -784,6 +785,10 @@ class FocalDesk:
                 return True  # applied before the crash that brought it again
             if channel != WEB and body.strip().lower() == WEB_CODE_COMMAND:
                 await self._send_web_code(session, focal, now)
+                self._wake()
+                return True
+            if focal.role == MANAGER:  # a shelter's manager: its occupancy, nothing else
+                await shelter_managers.chat_text(session, self, focal, body, now)
                 self._wake()
                 return True
             mode = await self._mode(session, focal)

@@ -17,7 +17,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import rate
+from bot import rate, shelter_managers
 from bot.escalation_scheduler import EscalationScheduler
 from bot.focal import FocalDesk
 from bot.metrics import Metrics
@@ -39,6 +39,7 @@ SHRED_EVERY_S = 600
 WEBHOOK_STORE_ATTEMPTS = 3
 RETENTION_EVERY_S = 3600
 TASKS_EVERY_S = 60  # a follow-up is reminded within a minute of its due time
+FULL_SHELTERS_EVERY_S = 600  # a shelter full for a day is flagged within ten minutes
 DIRECTORY_REFRESH_S = 300  # an import by `hotline directory import` shows up within this
 
 
@@ -135,6 +136,14 @@ class Runtime:
                 runtime.desk.remind_tasks_now,
                 "interval",
                 seconds=TASKS_EVERY_S,
+                max_instances=1,
+                coalesce=True,
+            )
+            runtime.scheduler.add_job(
+                shelter_managers.flag_full_now,
+                "interval",
+                args=(runtime.desk,),
+                seconds=FULL_SHELTERS_EVERY_S,
                 max_instances=1,
                 coalesce=True,
             )
