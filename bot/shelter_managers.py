@@ -173,8 +173,3 @@ async def flag_full(desk: FocalDesk, *, now: datetime) -> int:
 
 async def flag_full_now(desk: FocalDesk) -> int:
     return await flag_full(desk, now=datetime.now(UTC))
-
-
-async def web_html(session: AsyncSession, desk: FocalDesk, manager: FocalPoint) -> str:
-    """For a manager's web inbox: its shelter's occupancy and a form to set it."""
-    return ""  # replaced by bot.web.shelter_manager

@@ -31,9 +31,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import func, or_
 from sqlmodel import select
 
-from bot import agencies, case_plan, shelters
+from bot import agencies, case_plan, shelter_managers, shelters
 from bot.rate import Window
 from bot.web import case_plan as web_plan
+from bot.web import shelter_manager as web_manager
 from bot.web.chat import CHANNEL, hotline_of, read_ops, web_state
 from bot.web.security import constant_equal
 from dialogs import focal_texts as T
@@ -43,6 +44,7 @@ from routing.access import may_act, may_read
 from routing.duty import LOCAL_TZ
 from storage import audit, conversations, media
 from storage.db import transaction
+from storage.directory_store import MANAGER
 from storage.models import Case, CaseMessage, CaseTask, FocalPoint, Media, Referral, Shelter
 from storage.records import data_key_of, open_from
 
@@ -259,6 +261,11 @@ async def inbox(request: Request, ref: str = "") -> Response:
             live = [(r, c) for r, c in live if c.ref == wanted]
             ended = [(r, c) for r, c in ended if c.ref == wanted]
         cards = [await _card(session, desk, r, c, state["csrf"]) for r, c in live[:100]]
+        occupancy = (
+            await web_manager.panel(session, desk, focal, state["csrf"])
+            if focal.role == MANAGER
+            else ""
+        )
         closed = [
             await _card(session, desk, r, c, state["csrf"], readonly=True)
             for r, c in ended[:CLOSED_SHOWN]
@@ -300,6 +307,7 @@ async def inbox(request: Request, ref: str = "") -> Response:
         f'<p class="updated" role="status" hidden>{_e(_t("updated"))} '
         f'<a href="/focal">{_e(_t("reload"))}</a></p>'
         + (f'<ul class="notices" role="status">{flash}</ul>' if flash else "")
+        + occupancy
         + find
         + ("".join(cards) if cards else f'<p class="empty">{_e(_t("empty"))}</p>')
         + closed_html
@@ -784,6 +792,26 @@ async def signout(request: Request) -> Response:
             at=utcnow(),
         )
     return response
+
+
+@router.post("/occupancy")
+async def occupancy(request: Request) -> Response:
+    """A shelter manager sets its shelter's occupancy (bot.shelter_managers decides)."""
+    form = await _form(request)
+    csrf, value = _one(form, "csrf", 64), _one(form, "occupancy", 8)
+    state = await _load_session(request)
+    if state is None or state.get("expired"):
+        return RedirectResponse("/focal", status_code=303)
+    if not constant_equal(state["csrf"], csrf):
+        return HTMLResponse(_page(f"<p>{_e(_t('refused'))}</p>"), status_code=403)
+    _limiter(request)
+    if not web_state(request).focal_act.allow(state["token"]):
+        return HTMLResponse(_page(f"<p>{_e(_t('too_many'))}</p>"), status_code=429)
+    desk = request.app.state.runtime.desk
+    if not await shelter_managers.web_set(desk, CHANNEL, state["uid"], value, now=utcnow()):
+        body = f'<p class="note">{_e(_t("refused"))}</p><a href="/focal">{_e(_t("back"))}</a>'
+        return HTMLResponse(_page(body), status_code=403)
+    return RedirectResponse("/focal", status_code=303)
 
 
 @router.post("/act")
