@@ -307,7 +307,12 @@ class FocalDesk:
                 actor_id=row.id,
                 now=now,
             )
-            await self._tell(session, row, T.text(FOCAL_LANG, "focal.bound", ref=row.id), now)
+            said = (
+                await shelter_managers.bound_text(session, self, row)
+                if row.role == MANAGER
+                else T.text(FOCAL_LANG, "focal.bound", ref=row.id)
+            )
+            await self._tell(session, row, said, now)
         if self._bound is not None:
             self._bound.add(identity)
         self._wake()

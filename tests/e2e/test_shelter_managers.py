@@ -12,6 +12,7 @@ from bot import shelter_managers
 from dialogs import focal_texts
 from storage.db import transaction
 from storage.models import AuditEvent, Shelter
+from tests.e2e.driver import TelegramPerson
 from tests.e2e.test_focal import OFFICE_HOURS, bind
 from tests.e2e.test_focal import runtime as runtime  # noqa: F401 - the fixture
 
@@ -31,9 +32,17 @@ async def _actions(runtime) -> list[str]:
         return [e.action for e in (await session.exec(select(AuditEvent))).all()]
 
 
+async def bind_manager(runtime, fake, manager_id: str) -> TelegramPerson:
+    code = await runtime.desk.invite(manager_id, now=datetime.now(UTC))
+    person = TelegramPerson(fake, MANAGER)
+    person.command(f"/focal {code}")
+    await person.wait_text(focal_texts.text("vi", "shelter.bound", shelter=NAME, ref=manager_id))
+    return person
+
+
 async def test_a_manager_binds_and_sets_occupancy_from_chat(runtime, fake_bot_api):
     manager_id = await shelter_managers.add_manager(runtime.desk, FULL, now=OFFICE_HOURS)
-    manager = await bind(runtime, fake_bot_api, MANAGER, manager_id)
+    manager = await bind_manager(runtime, fake_bot_api, manager_id)
     assert manager_id not in {fp.id for fp in runtime.directory.focal_points}  # never routed
 
     manager.say("1")
@@ -74,7 +83,7 @@ async def test_a_shelter_full_for_a_day_is_flagged_once_to_the_province_desk(
 
     # A place freed and taken again: full anew, flagged anew a day later.
     manager_id = await shelter_managers.add_manager(runtime.desk, FULL, now=OFFICE_HOURS)
-    manager = await bind(runtime, fake_bot_api, MANAGER, manager_id)
+    manager = await bind_manager(runtime, fake_bot_api, manager_id)
     manager.say("1")
     await manager.wait_text("1/2")
     manager.say("2")
