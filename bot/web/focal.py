@@ -794,11 +794,8 @@ async def signout(request: Request) -> Response:
     return response
 
 
-@router.post("/occupancy")
-async def occupancy(request: Request) -> Response:
-    """A shelter manager sets its shelter's occupancy (bot.shelter_managers decides)."""
-    form = await _form(request)
-    csrf, value = _one(form, "csrf", 64), _one(form, "occupancy", 8)
+async def _posting(request: Request, csrf: str) -> dict[str, Any] | Response:
+    """The session a form posts in (signed in, its csrf, within the rate), or the answer."""
     state = await _load_session(request)
     if state is None or state.get("expired"):
         return RedirectResponse("/focal", status_code=303)
@@ -807,6 +804,17 @@ async def occupancy(request: Request) -> Response:
     _limiter(request)
     if not web_state(request).focal_act.allow(state["token"]):
         return HTMLResponse(_page(f"<p>{_e(_t('too_many'))}</p>"), status_code=429)
+    return state
+
+
+@router.post("/occupancy")
+async def occupancy(request: Request) -> Response:
+    """A shelter manager sets its shelter's occupancy (bot.shelter_managers decides)."""
+    form = await _form(request)
+    csrf, value = _one(form, "csrf", 64), _one(form, "occupancy", 8)
+    state = await _posting(request, csrf)
+    if isinstance(state, Response):
+        return state
     desk = request.app.state.runtime.desk
     if not await shelter_managers.web_set(desk, CHANNEL, state["uid"], value, now=utcnow()):
         body = f'<p class="note">{_e(_t("refused"))}</p><a href="/focal">{_e(_t("back"))}</a>'
@@ -823,14 +831,9 @@ async def act(request: Request) -> Response:
     confirmed = _one(form, "confirm", 8) == "yes"
     if not _REFERRAL.match(referral) or action not in ACTIONS:
         return HTMLResponse(_page(f"<p>{_e(_t('refused'))}</p>"), status_code=400)
-    state = await _load_session(request)
-    if state is None or state.get("expired"):
-        return RedirectResponse("/focal", status_code=303)
-    if not constant_equal(state["csrf"], csrf):
-        return HTMLResponse(_page(f"<p>{_e(_t('refused'))}</p>"), status_code=403)
-    _limiter(request)
-    if not web_state(request).focal_act.allow(state["token"]):
-        return HTMLResponse(_page(f"<p>{_e(_t('too_many'))}</p>"), status_code=429)
+    state = await _posting(request, csrf)
+    if isinstance(state, Response):
+        return state
     desk = request.app.state.runtime.desk
     uid, now = state["uid"], utcnow()
     ok = True

@@ -32,6 +32,15 @@ def _actions(live) -> list[str]:
     return live.run(read())
 
 
+def _signed_in(context, live, code: str, shown: str):
+    page = context.new_page()
+    page.goto(live.url + "/focal")
+    page.fill("#code", code)
+    page.click("form[action='/focal/signin'] button")
+    page.wait_for_selector(shown, timeout=TIMEOUT_MS)
+    return page
+
+
 def test_a_manager_sets_its_shelters_occupancy_on_the_web(live, browser):
     now = datetime.now(UTC)
     manager_id = live.run(shelter_managers.add_manager(live.runtime.desk, SHELTER, now=now))
@@ -39,11 +48,7 @@ def test_a_manager_sets_its_shelters_occupancy_on_the_web(live, browser):
     code = code[0] if isinstance(code, tuple) else code
     context = browser.new_context(viewport={"width": 800, "height": 1000})
     try:
-        page = context.new_page()
-        page.goto(live.url + "/focal")
-        page.fill("#code", code)
-        page.click("form[action='/focal/signin'] button")
-        page.wait_for_selector("form.occupancy", timeout=TIMEOUT_MS)
+        page = _signed_in(context, live, code, "form.occupancy")
         assert page.input_value("#occupancy") == str(_shelter(live).occupancy)
         page.fill("#occupancy", "2")
         page.click("form.occupancy button")
@@ -72,11 +77,7 @@ def test_a_focal_point_cannot_set_occupancy(live, browser):
     before = _shelter(live).occupancy
     context = browser.new_context()
     try:
-        page = context.new_page()
-        page.goto(live.url + "/focal")
-        page.fill("#code", code)
-        page.click("form[action='/focal/signin'] button")
-        page.wait_for_selector("form[action='/focal/signout']", timeout=TIMEOUT_MS)
+        page = _signed_in(context, live, code, "form[action='/focal/signout']")
         assert page.locator("form.occupancy").count() == 0
         csrf = page.input_value("form[action='/focal/signout'] input[name=csrf]")
         answer = page.request.post(
