@@ -29,7 +29,7 @@ from routing.places import PlaceCode
 from storage.db import transaction
 from storage.directory_store import MANAGER, count
 from storage.models import FocalPoint, Shelter
-from storage.records import data_key_of, new_data_key, seal_into
+from storage.records import new_data_key, seal_into
 
 if TYPE_CHECKING:
     from bot.focal import FocalDesk

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from routing.access import may_act
 from routing.consent import consent_of, may_receive
 from storage.db import transaction
-from storage.directory_store import MANAGER, count
+from storage.directory_store import count
 from storage.models import Case, FocalPoint, Placement, Referral, Shelter
 from storage.records import data_key_of, open_from
 

@@ -53,9 +53,7 @@ async def test_a_manager_binds_and_sets_occupancy_from_chat(runtime, fake_bot_ap
     assert (shelter.occupancy, shelter.full_since) == (1, None)
 
     manager.say("3")  # more than its capacity: refused, told how
-    await manager.wait_text(
-        focal_texts.text("vi", "shelter.help", shelter=NAME, n=1, capacity=2)
-    )
+    await manager.wait_text(focal_texts.text("vi", "shelter.help", shelter=NAME, n=1, capacity=2))
     assert (await _shelter(runtime, FULL)).occupancy == 1
     manager.say("2")
     await manager.wait_text(
@@ -68,9 +66,7 @@ async def test_a_manager_binds_and_sets_occupancy_from_chat(runtime, fake_bot_ap
     assert "focal.forbidden" in actions and "shelter.manager_added" in actions
 
 
-async def test_a_shelter_full_for_a_day_is_flagged_once_to_the_province_desk(
-    runtime, fake_bot_api
-):
+async def test_a_shelter_full_for_a_day_is_flagged_once_to_the_province_desk(runtime, fake_bot_api):
     desk = await bind(runtime, fake_bot_api, DESK, "dl-desk-bmt")
     flag = focal_texts.text("vi", "shelter.full_flag", shelter=NAME, hours=25)
     flagged = shelter_managers.flag_full
