@@ -55,7 +55,7 @@ def test_sample_directory_imports_idempotently_with_phones_sealed(monkeypatch, d
         str(paths.shelters),
     )
     assert first.exit_code == 0, first.output
-    assert "Imported 33 focal points and 9 shelters" in first.output
+    assert "Imported 35 focal points and 9 shelters" in first.output
     again = _invoke(
         monkeypatch,
         database,
@@ -66,7 +66,7 @@ def test_sample_directory_imports_idempotently_with_phones_sealed(monkeypatch, d
         str(paths.shelters),
     )
     assert again.exit_code == 0
-    assert _counts(database, tmp_path) == (33, 9)
+    assert _counts(database, tmp_path) == (35, 9)
     raw = database.raw_bytes()
     assert (
         b"0262 0000 011" not in raw and b"+842620000011" not in raw and "Chị A".encode() not in raw
