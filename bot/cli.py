@@ -329,6 +329,21 @@ def focal_invite(focal_point_id: str = typer.Argument(..., help="The focal point
     typer.echo("Give it only to that person; it works once.")
 
 
+@focal_app.command("shelter-manager")
+def focal_shelter_manager(shelter_id: str = typer.Argument(..., help="The shelter's id.")) -> None:
+    """Create (once) the manager of a shelter, who keeps its occupancy from chat or the web,
+    and print its one-time invite code (`/focal CODE`, 72 h)."""
+    from bot import shelter_managers
+
+    async def make(desk):
+        manager = await shelter_managers.add_manager(desk, shelter_id, now=_now())
+        return manager, await desk.invite(manager, now=_now())
+
+    manager, code = _run(lambda: _with_desk(make))
+    typer.echo(f"Invite code for {manager} (manager of {shelter_id}): {code}")
+    typer.echo("Give it only to that person; it works once.")
+
+
 @focal_app.command("revoke")
 def focal_revoke(focal_point_id: str = typer.Argument(..., help="The focal point's id.")) -> None:
     """End every way in at once: chat account, web sessions, open invite; no new cases."""
