@@ -88,3 +88,31 @@ async def test_a_shelter_full_for_a_day_is_flagged_once_to_the_province_desk(run
     assert await flagged(runtime.desk, now=later + timedelta(hours=2)) == 0
     assert await flagged(runtime.desk, now=later + timedelta(hours=25)) == 1
     assert (await _actions(runtime)).count("shelter.full_flagged") == 2
+
+
+async def test_a_manager_on_zalo_sets_occupancy_by_typing_a_number(tmp_path):
+    from bot.runtime import Runtime
+    from tests.e2e.test_zalo import USER, load_daklak_directory, settings_for
+    from tests.e2e.zalo_driver import ZaloPerson
+    from tests.fakes.zalo_api import FakeZaloAPI
+
+    fake = FakeZaloAPI().start()
+    runtime = await Runtime.start(settings_for(tmp_path, fake))
+    try:
+        await load_daklak_directory(runtime)
+        manager_id = await shelter_managers.add_manager(runtime.desk, FULL, now=OFFICE_HOURS)
+        code = await runtime.desk.invite(manager_id, now=datetime.now(UTC))
+        manager = ZaloPerson(fake, USER + "mgr")
+        manager.say(f"/focal {code}")
+        await manager.wait_text(
+            focal_texts.text("vi", "shelter.bound", shelter=NAME, ref=manager_id)
+        )
+        manager.say("0")
+        await manager.wait_text(
+            focal_texts.text("vi", "shelter.occupancy_set", shelter=NAME, n=0, capacity=2)
+        )
+        shelter = await _shelter(runtime, FULL)
+        assert (shelter.occupancy, shelter.full_since) == (0, None)
+    finally:
+        await runtime.stop()
+        fake.stop()
