@@ -328,8 +328,7 @@ PROMISES: tuple[Promise, ...] = (
         "(0 to capacity; anything else is answered with how to), what matching then reads.",
         ("shelter.bound", "shelter.help", "shelter.occupancy_set"),
         (
-            "tests/e2e/test_shelter_managers.py::"
-            "test_a_manager_binds_and_sets_occupancy_from_chat",
+            "tests/e2e/test_shelter_managers.py::test_a_manager_binds_and_sets_occupancy_from_chat",
             "tests/e2e/test_shelter_managers.py::"
             "test_a_manager_on_zalo_sets_occupancy_by_typing_a_number",
         ),
