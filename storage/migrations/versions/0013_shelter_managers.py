@@ -24,9 +24,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_focal_points_shelter_id", ["shelter_id"], unique=False)
     with op.batch_alter_table("shelters", schema=None) as batch_op:
         batch_op.add_column(sa.Column("full_since", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(
-            sa.Column("full_flagged_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("full_flagged_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
