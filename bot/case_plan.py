@@ -11,7 +11,8 @@ its content).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -82,6 +83,29 @@ async def _own(session: AsyncSession, case: Case) -> CasePlan:
     return row
 
 
+@asynccontextmanager
+async def _plan_held(
+    desk: FocalDesk, channel: str, user_id: str, referral_id: str, now: datetime
+) -> AsyncIterator[tuple | None]:
+    """The session, focal point, case, plan row and case key for a change to the plan of
+    the case held through ``referral_id``; None when refused (audited)."""
+    async with desk.acting(channel, user_id):
+        async with transaction(desk.store.sessions) as session:
+            focal, _referral, case = await shelters.held(
+                session, desk, channel, user_id, referral_id
+            )
+            if focal is None:
+                yield None
+                return
+            if case is None:
+                await desk.audit(session, "focal.forbidden", focal.id, None, now)
+                yield None
+                return
+            row = await _own(session, case)
+            key = await data_key_of(session, desk.store.vault, case)
+            yield session, focal, case, row, key
+
+
 async def check_risk(
     desk: FocalDesk,
     channel: str,
@@ -94,33 +118,25 @@ async def check_risk(
     """Record the risk check's answers on the case held through ``referral_id``; raise
     its urgency when they screen in (:func:`dialogs.risk.urgency_after`)."""
     answers = risk.answers_from(raw)
-    async with desk.acting(channel, user_id):
-        async with transaction(desk.store.sessions) as session:
-            focal, _referral, case = await shelters.held(
-                session, desk, channel, user_id, referral_id
-            )
-            if focal is None:
-                return False
-            if case is None:
-                await desk.audit(session, "focal.forbidden", focal.id, None, now)
-                return False
-            row = await _own(session, case)
-            key = await data_key_of(session, desk.store.vault, case)
-            seal_into(desk.store.vault, key, row, risk=answers)
-            row.risk_checked_at = now
-            session.add(row)
-            await desk.audit(session, "case.risk_checked", focal.id, case, now)
-            raised = risk.urgency_after(case.urgency, answers)
-            if raised != case.urgency:
-                case.urgency, case.updated_at = raised, now
-                session.add(case)
-                await desk.audit(session, "case.urgency_raised", focal.id, case, now)
-            said = (
-                T.text(LANG, "focal.risk.screened_in", ref=case.ref)
-                if risk.screened_in(answers)
-                else T.text(LANG, "focal.risk.saved", ref=case.ref)
-            )
-            await desk.tell(session, focal, said, now)
+    async with _plan_held(desk, channel, user_id, referral_id, now) as held:
+        if held is None:
+            return False
+        session, focal, case, row, key = held
+        seal_into(desk.store.vault, key, row, risk=answers)
+        row.risk_checked_at = now
+        session.add(row)
+        await desk.audit(session, "case.risk_checked", focal.id, case, now)
+        raised = risk.urgency_after(case.urgency, answers)
+        if raised != case.urgency:
+            case.urgency, case.updated_at = raised, now
+            session.add(case)
+            await desk.audit(session, "case.urgency_raised", focal.id, case, now)
+        said = (
+            T.text(LANG, "focal.risk.screened_in", ref=case.ref)
+            if risk.screened_in(answers)
+            else T.text(LANG, "focal.risk.saved", ref=case.ref)
+        )
+        await desk.tell(session, focal, said, now)
     desk.wake()
     return True
 
@@ -136,22 +152,14 @@ async def save_plan(
 ) -> bool:
     """Replace the safety plan of the case held through ``referral_id``."""
     plan = risk.plan_from(raw)
-    async with desk.acting(channel, user_id):
-        async with transaction(desk.store.sessions) as session:
-            focal, _referral, case = await shelters.held(
-                session, desk, channel, user_id, referral_id
-            )
-            if focal is None:
-                return False
-            if case is None:
-                await desk.audit(session, "focal.forbidden", focal.id, None, now)
-                return False
-            row = await _own(session, case)
-            key = await data_key_of(session, desk.store.vault, case)
-            seal_into(desk.store.vault, key, row, safety_plan=plan)
-            row.plan_updated_at = now
-            session.add(row)
-            await desk.audit(session, "case.safety_plan_saved", focal.id, case, now)
-            await desk.tell(session, focal, T.text(LANG, "focal.plan.saved", ref=case.ref), now)
+    async with _plan_held(desk, channel, user_id, referral_id, now) as held:
+        if held is None:
+            return False
+        session, focal, case, row, key = held
+        seal_into(desk.store.vault, key, row, safety_plan=plan)
+        row.plan_updated_at = now
+        session.add(row)
+        await desk.audit(session, "case.safety_plan_saved", focal.id, case, now)
+        await desk.tell(session, focal, T.text(LANG, "focal.plan.saved", ref=case.ref), now)
     desk.wake()
     return True

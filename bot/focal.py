@@ -57,6 +57,7 @@ from storage import (
     retention,
 )
 from storage.db import after_commit, transaction
+from storage.directory_store import MANAGER
 from storage.keyring import PURPOSE_INVITE
 from storage.models import (
     Case,
@@ -320,7 +321,12 @@ class FocalDesk:
                 actor_id=row.id,
                 now=now,
             )
-            await self._tell(session, row, T.text(FOCAL_LANG, "focal.bound", ref=row.id), now)
+            said = (
+                await shelter_managers.bound_text(session, self, row)
+                if row.role == MANAGER
+                else T.text(FOCAL_LANG, "focal.bound", ref=row.id)
+            )
+            await self._tell(session, row, said, now)
         if self._bound is not None:
             self._bound.add(identity)
         self._wake()
@@ -800,7 +806,7 @@ class FocalDesk:
                 await self._send_web_code(session, focal, now)
                 self._wake()
                 return True
-            if focal.role == shelter_managers.MANAGER:  # a number: people staying now
+            if focal.role == MANAGER:  # a shelter's manager: its occupancy, nothing else
                 await shelter_managers.chat_text(session, self, focal, body, now)
                 self._wake()
                 return True

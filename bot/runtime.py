@@ -41,7 +41,7 @@ WEBHOOK_STORE_ATTEMPTS = 3
 RETENTION_EVERY_S = 3600
 TASKS_EVERY_S = 60  # a follow-up is reminded within a minute of its due time
 DEADLINES_EVERY_S = 3600  # reporting-deadline reminders: looked for hourly
-FULL_SHELTERS_EVERY_S = 3600  # a shelter full for more than a day is flagged within the hour
+FULL_SHELTERS_EVERY_S = 600  # a shelter full for a day is flagged within ten minutes
 DIRECTORY_REFRESH_S = 300  # an import by `hotline directory import` shows up within this
 
 
@@ -153,7 +153,7 @@ class Runtime:
             runtime.scheduler.add_job(
                 shelter_managers.flag_full_now,
                 "interval",
-                args=[runtime.desk],
+                args=(runtime.desk,),
                 seconds=FULL_SHELTERS_EVERY_S,
                 max_instances=1,
                 coalesce=True,

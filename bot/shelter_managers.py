@@ -77,6 +77,13 @@ async def _manager(session: AsyncSession, desk: FocalDesk, channel: str, user_id
     return focal, await session.get(Shelter, focal.shelter_id)
 
 
+async def bound_text(session: AsyncSession, desk: FocalDesk, manager: FocalPoint) -> str:
+    """What a manager's chat is told once bound: its shelter, and how to set occupancy."""
+    shelter = await session.get(Shelter, manager.shelter_id) if manager.shelter_id else None
+    name = await shelters.name_of(session, desk, shelter) if shelter is not None else ""
+    return T.text(LANG, "shelter.bound", shelter=name, ref=manager.id)
+
+
 async def set_occupancy(
     session: AsyncSession, desk: FocalDesk, manager: FocalPoint, value: int, now: datetime
 ) -> Shelter | None:

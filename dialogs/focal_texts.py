@@ -407,6 +407,10 @@ def text(lang: str, msgid: str, **values: object) -> str:
 # Message ids used by bot.focal through text(); listed here so Babel extracts them.
 MESSAGES = (
     N_("focal.bound"),
+    N_("shelter.bound"),
+    N_("shelter.help"),
+    N_("shelter.occupancy_set"),
+    N_("shelter.full_flag"),
     N_("focal.bad_code"),
     N_("focal.invite.wait"),
     N_("focal.web_code"),

@@ -344,6 +344,18 @@ PROMISES: tuple[Promise, ...] = (
         ),
     ),
     Promise(
+        "shelter_manager_occupancy",
+        "focal",  # a shelter manager binds and is told as a focal point is
+        "A shelter manager's bound chat sets its shelter's occupancy from a number it sends "
+        "(0 to capacity; anything else is answered with how to), what matching then reads.",
+        ("shelter.bound", "shelter.help", "shelter.occupancy_set"),
+        (
+            "tests/e2e/test_shelter_managers.py::test_a_manager_binds_and_sets_occupancy_from_chat",
+            "tests/e2e/test_shelter_managers.py::"
+            "test_a_manager_on_zalo_sets_occupancy_by_typing_a_number",
+        ),
+    ),
+    Promise(
         "focal_web_code",
         "focal",
         "`/web` in the bound chat sends a one-time web sign-in code that works once, only on "

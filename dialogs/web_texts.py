@@ -95,6 +95,8 @@ FOCAL = {
     "updated": N_("webf.updated"),
     "reload": N_("webf.reload"),
     "province": N_("webf.province"),
+    "occupancy": N_("webf.occupancy"),
+    "occupancy_save": N_("webf.occupancy_save"),
     "province_hint": N_("webf.province_hint"),
     "age": N_("webf.age"),
     "age_hours": N_("webf.age_hours"),

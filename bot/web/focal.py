@@ -35,7 +35,7 @@ from bot import agencies, case_plan, shelter_managers, shelters
 from bot.rate import Window
 from bot.web import assets
 from bot.web import case_plan as web_plan
-from bot.web import shelter_manager as web_shelter
+from bot.web import shelter_manager as web_manager
 from bot.web.chat import CHANNEL, hotline_of, read_ops, web_state
 from bot.web.security import constant_equal
 from dialogs import focal_texts as T
@@ -45,6 +45,7 @@ from routing.access import may_act, may_read
 from routing.duty import LOCAL_TZ
 from storage import audit, conversations, media
 from storage.db import transaction
+from storage.directory_store import MANAGER
 from storage.models import Case, CaseMessage, CaseTask, FocalPoint, Media, Referral, Shelter
 from storage.records import data_key_of, open_from
 
@@ -263,8 +264,11 @@ async def inbox(request: Request, ref: str = "") -> Response:
             live = [(r, c) for r, c in live if c.ref == wanted]
             ended = [(r, c) for r, c in ended if c.ref == wanted]
         cards = [await _card(session, desk, r, c, state["csrf"]) for r, c in live[:100]]
-        if focal.role == shelter_managers.MANAGER:  # its shelter's occupancy, not cases
-            cards.insert(0, await web_shelter.section(session, desk, focal, state["csrf"]))
+        occupancy = (
+            await web_manager.panel(session, desk, focal, state["csrf"])
+            if focal.role == MANAGER
+            else ""
+        )
         closed = [
             await _card(session, desk, r, c, state["csrf"], readonly=True)
             for r, c in ended[:CLOSED_SHOWN]
@@ -306,6 +310,7 @@ async def inbox(request: Request, ref: str = "") -> Response:
         f'<p class="updated" role="status" hidden>{_e(_t("updated"))} '
         f'<a href="/focal">{_e(_t("reload"))}</a></p>'
         + (f'<ul class="notices" role="status">{flash}</ul>' if flash else "")
+        + occupancy
         + find
         + ("".join(cards) if cards else f'<p class="empty">{_e(_t("empty"))}</p>')
         + closed_html
@@ -688,7 +693,7 @@ def _outcome_labels() -> list[tuple[str, str]]:
 MAX_FORM_BYTES = 16_384
 ACTIONS = (
     "ack", "reply", "ask", "transfer", "close", "note", "reopen", "task", "task_done", "agency",
-    "place", "leave", "risk", "plan", "occupancy",
+    "place", "leave", "risk", "plan",
 )  # fmt: skip
 _REFERRAL = re.compile(r"^[0-9a-f]{1,32}$")
 
@@ -792,6 +797,34 @@ async def signout(request: Request) -> Response:
     return response
 
 
+async def _posting(request: Request, csrf: str) -> dict[str, Any] | Response:
+    """The session a form posts in (signed in, its csrf, within the rate), or the answer."""
+    state = await _load_session(request)
+    if state is None or state.get("expired"):
+        return RedirectResponse("/focal", status_code=303)
+    if not constant_equal(state["csrf"], csrf):
+        return HTMLResponse(_page(f"<p>{_e(_t('refused'))}</p>"), status_code=403)
+    _limiter(request)
+    if not web_state(request).focal_act.allow(state["token"]):
+        return HTMLResponse(_page(f"<p>{_e(_t('too_many'))}</p>"), status_code=429)
+    return state
+
+
+@router.post("/occupancy")
+async def occupancy(request: Request) -> Response:
+    """A shelter manager sets its shelter's occupancy (bot.shelter_managers decides)."""
+    form = await _form(request)
+    csrf, value = _one(form, "csrf", 64), _one(form, "occupancy", 8)
+    state = await _posting(request, csrf)
+    if isinstance(state, Response):
+        return state
+    desk = request.app.state.runtime.desk
+    if not await shelter_managers.web_set(desk, CHANNEL, state["uid"], value, now=utcnow()):
+        body = f'<p class="note">{_e(_t("refused"))}</p><a href="/focal">{_e(_t("back"))}</a>'
+        return HTMLResponse(_page(body), status_code=403)
+    return RedirectResponse("/focal", status_code=303)
+
+
 @router.post("/act")
 async def act(request: Request) -> Response:
     form = await _form(request)
@@ -801,14 +834,9 @@ async def act(request: Request) -> Response:
     confirmed = _one(form, "confirm", 8) == "yes"
     if not _REFERRAL.match(referral) or action not in ACTIONS:
         return HTMLResponse(_page(f"<p>{_e(_t('refused'))}</p>"), status_code=400)
-    state = await _load_session(request)
-    if state is None or state.get("expired"):
-        return RedirectResponse("/focal", status_code=303)
-    if not constant_equal(state["csrf"], csrf):
-        return HTMLResponse(_page(f"<p>{_e(_t('refused'))}</p>"), status_code=403)
-    _limiter(request)
-    if not web_state(request).focal_act.allow(state["token"]):
-        return HTMLResponse(_page(f"<p>{_e(_t('too_many'))}</p>"), status_code=429)
+    state = await _posting(request, csrf)
+    if isinstance(state, Response):
+        return state
     desk = request.app.state.runtime.desk
     uid, now = state["uid"], utcnow()
     ok = True
@@ -829,8 +857,6 @@ async def act(request: Request) -> Response:
     elif action == "place":
         shelter = _one(form, "shelter", 64)
         ok = await shelters.place(desk, CHANNEL, uid, referral, shelter, now=now)
-    elif action == "occupancy":
-        ok = await shelter_managers.web_set(desk, CHANNEL, uid, text, now=now)
     elif action == "risk":
         answers = web_plan.answers_of(form)
         ok = await case_plan.check_risk(desk, CHANNEL, uid, referral, answers, now=now)

@@ -1,5 +1,7 @@
-"""A shelter manager's part of the web inbox: its shelter's occupancy, and a form to set
-it (bot.shelter_managers decides and audits)."""
+"""A shelter manager's web inbox: its shelter's occupancy and a form to set it.
+
+The form posts to ``/focal/occupancy`` (:mod:`bot.web.focal`); the number goes to
+:func:`bot.shelter_managers.web_set`, which decides (0..capacity, audited)."""
 
 from __future__ import annotations
 
@@ -9,36 +11,29 @@ from typing import Any
 from bot import shelters
 from dialogs.i18n import DEFAULT, translator
 from dialogs.web_texts import FOCAL
-from storage.models import Shelter
-
-LANG = DEFAULT
+from storage.models import FocalPoint, Shelter
 
 
 def _t(name: str, **values: Any) -> str:
-    return translator(LANG).gettext(FOCAL[name], **values)
+    return translator(DEFAULT).gettext(FOCAL[name], **values)
 
 
 def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-async def section(session, desk, manager, csrf: str) -> str:
-    """The manager's shelter, how many stay there now, and the form to change it."""
+async def panel(session, desk, manager: FocalPoint, csrf: str) -> str:
+    """The occupancy form of the manager's shelter ("" if it keeps none)."""
     shelter = await session.get(Shelter, manager.shelter_id) if manager.shelter_id else None
     if shelter is None:
         return ""
     name = await shelters.name_of(session, desk, shelter)
-    now = _t("occupancy_now", n=shelter.occupancy, capacity=shelter.capacity)
+    label = _t("occupancy", shelter=name, capacity=shelter.capacity)
     return (
-        f'<section class="shelter" data-shelter="{_e(shelter.id)}"><h2>{_e(name)}</h2>'
-        f'<p class="occupancy">{_e(now)}</p>'
-        '<form method="post" action="/focal/act" class="block">'
+        '<form method="post" action="/focal/occupancy" class="occupancy">'
         f'<input type="hidden" name="csrf" value="{_e(csrf)}">'
-        '<input type="hidden" name="referral" value="0">'
-        '<input type="hidden" name="action" value="occupancy">'
-        f'<label>{_e(_t("occupancy"))} <input name="text" inputmode="numeric" '
-        f'type="number" min="0" max="{shelter.capacity}" value="{shelter.occupancy}" '
-        "required></label>"
-        f'<p class="hint">{_e(_t("occupancy_hint"))}</p>'
-        f'<button type="submit">{_e(_t("occupancy_save"))}</button></form></section>'
+        f'<label for="occupancy">{_e(label)}</label>'
+        f'<input id="occupancy" name="occupancy" type="number" min="0" '
+        f'max="{shelter.capacity}" value="{shelter.occupancy}" required>'
+        f'<button type="submit">{_e(_t("occupancy_save"))}</button></form>'
     )

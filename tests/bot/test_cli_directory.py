@@ -55,7 +55,7 @@ def test_sample_directory_imports_idempotently_with_phones_sealed(monkeypatch, d
         str(paths.shelters),
     )
     assert first.exit_code == 0, first.output
-    assert "Imported 33 focal points and 9 shelters" in first.output
+    assert "Imported 35 focal points and 9 shelters" in first.output
     again = _invoke(
         monkeypatch,
         database,
@@ -66,7 +66,7 @@ def test_sample_directory_imports_idempotently_with_phones_sealed(monkeypatch, d
         str(paths.shelters),
     )
     assert again.exit_code == 0
-    assert _counts(database, tmp_path) == (33, 9)
+    assert _counts(database, tmp_path) == (35, 9)
     raw = database.raw_bytes()
     assert (
         b"0262 0000 011" not in raw and b"+842620000011" not in raw and "Chị A".encode() not in raw
@@ -113,6 +113,12 @@ def test_focal_invite_and_revoke(monkeypatch, database, tmp_path):
     assert unknown.exit_code == 2 and "no focal point" in unknown.output
     revoked = _invoke(monkeypatch, database, tmp_path, "focal", "revoke", "eakar-primary")
     assert revoked.exit_code == 0 and "web sessions ended" in revoked.output
+    manager = _invoke(monkeypatch, database, tmp_path, "focal", "shelter-manager", "eakar-trusted")
+    assert manager.exit_code == 0 and "Invite code for mgr-eakar-trusted" in manager.output
+    again = _invoke(monkeypatch, database, tmp_path, "focal", "shelter-manager", "eakar-trusted")
+    assert again.exit_code == 0 and _counts(database, tmp_path) == (36, 9)  # created once
+    nowhere = _invoke(monkeypatch, database, tmp_path, "focal", "shelter-manager", "nowhere")
+    assert nowhere.exit_code == 2
 
 
 def test_i18n_status_lists_every_language():

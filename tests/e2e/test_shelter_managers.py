@@ -1,0 +1,118 @@
+"""Shelter managers over the fake Bot API: a manager binds with an invite like a focal
+point, sets its shelter's occupancy by sending a number (what matching reads), and a
+shelter full for more than a day is flagged once to the province desk (fake clock)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from bot import shelter_managers
+from dialogs import focal_texts
+from storage.db import transaction
+from storage.models import AuditEvent, Shelter
+from tests.e2e.driver import TelegramPerson
+from tests.e2e.test_focal import OFFICE_HOURS, bind
+from tests.e2e.test_focal import runtime as runtime  # noqa: F401 - the fixture
+
+MANAGER = 738_000_810_001
+DESK = 738_000_810_002
+FULL = "krongpac-trusted"  # capacity 2, occupancy 2 in the sample: full since the import
+NAME = "(fictitious) Địa chỉ tin cậy Krông Pắc"
+
+
+async def _shelter(runtime, shelter_id: str) -> Shelter:
+    async with transaction(runtime.store.sessions) as session:
+        return await session.get(Shelter, shelter_id)
+
+
+async def _actions(runtime) -> list[str]:
+    async with transaction(runtime.store.sessions) as session:
+        return [e.action for e in (await session.exec(select(AuditEvent))).all()]
+
+
+async def bind_manager(runtime, fake, manager_id: str) -> TelegramPerson:
+    code = await runtime.desk.invite(manager_id, now=datetime.now(UTC))
+    person = TelegramPerson(fake, MANAGER)
+    person.command(f"/focal {code}")
+    await person.wait_text(focal_texts.text("vi", "shelter.bound", shelter=NAME, ref=manager_id))
+    return person
+
+
+async def test_a_manager_binds_and_sets_occupancy_from_chat(runtime, fake_bot_api):
+    manager_id = await shelter_managers.add_manager(runtime.desk, FULL, now=OFFICE_HOURS)
+    manager = await bind_manager(runtime, fake_bot_api, manager_id)
+    assert manager_id not in {fp.id for fp in runtime.directory.focal_points}  # never routed
+
+    manager.say("1")
+    await manager.wait_text(
+        focal_texts.text("vi", "shelter.occupancy_set", shelter=NAME, n=1, capacity=2)
+    )
+    shelter = await _shelter(runtime, FULL)
+    assert (shelter.occupancy, shelter.full_since) == (1, None)
+
+    manager.say("3")  # more than its capacity: refused, told how
+    await manager.wait_text(focal_texts.text("vi", "shelter.help", shelter=NAME, n=1, capacity=2))
+    assert (await _shelter(runtime, FULL)).occupancy == 1
+    manager.say("2")
+    await manager.wait_text(
+        focal_texts.text("vi", "shelter.occupancy_set", shelter=NAME, n=2, capacity=2)
+    )
+    shelter = await _shelter(runtime, FULL)
+    assert shelter.occupancy == 2 and shelter.full_since is not None
+    actions = await _actions(runtime)
+    assert actions.count("shelter.occupancy_set") == 2
+    assert "focal.forbidden" in actions and "shelter.manager_added" in actions
+
+
+async def test_a_shelter_full_for_a_day_is_flagged_once_to_the_province_desk(runtime, fake_bot_api):
+    desk = await bind(runtime, fake_bot_api, DESK, "dl-desk-bmt")
+    flag = focal_texts.text("vi", "shelter.full_flag", shelter=NAME, hours=25)
+    flagged = shelter_managers.flag_full
+    assert await flagged(runtime.desk, now=OFFICE_HOURS + timedelta(hours=23)) == 0
+    assert await flagged(runtime.desk, now=OFFICE_HOURS + timedelta(hours=25)) == 1
+    await desk.wait_text(flag)
+    assert await flagged(runtime.desk, now=OFFICE_HOURS + timedelta(hours=50)) == 0  # once
+    assert sum(flag in (m.text or "") for m in desk.visible()) == 1
+    assert (await _actions(runtime)).count("shelter.full_flagged") == 1
+
+    # A place freed and taken again: full anew, flagged anew a day later.
+    manager_id = await shelter_managers.add_manager(runtime.desk, FULL, now=OFFICE_HOURS)
+    manager = await bind_manager(runtime, fake_bot_api, manager_id)
+    manager.say("1")
+    await manager.wait_text("1/2")
+    manager.say("2")
+    await manager.wait_text("2/2")
+    later = datetime.now(UTC)
+    assert await flagged(runtime.desk, now=later + timedelta(hours=2)) == 0
+    assert await flagged(runtime.desk, now=later + timedelta(hours=25)) == 1
+    assert (await _actions(runtime)).count("shelter.full_flagged") == 2
+
+
+async def test_a_manager_on_zalo_sets_occupancy_by_typing_a_number(tmp_path):
+    from bot.runtime import Runtime
+    from tests.e2e.test_zalo import USER, load_daklak_directory, settings_for
+    from tests.e2e.zalo_driver import ZaloPerson
+    from tests.fakes.zalo_api import FakeZaloAPI
+
+    fake = FakeZaloAPI().start()
+    runtime = await Runtime.start(settings_for(tmp_path, fake))
+    try:
+        await load_daklak_directory(runtime)
+        manager_id = await shelter_managers.add_manager(runtime.desk, FULL, now=OFFICE_HOURS)
+        code = await runtime.desk.invite(manager_id, now=datetime.now(UTC))
+        manager = ZaloPerson(fake, USER + "mgr")
+        manager.say(f"/focal {code}")
+        await manager.wait_text(
+            focal_texts.text("vi", "shelter.bound", shelter=NAME, ref=manager_id)
+        )
+        manager.say("0")
+        await manager.wait_text(
+            focal_texts.text("vi", "shelter.occupancy_set", shelter=NAME, n=0, capacity=2)
+        )
+        shelter = await _shelter(runtime, FULL)
+        assert (shelter.occupancy, shelter.full_since) == (0, None)
+    finally:
+        await runtime.stop()
+        fake.stop()
