@@ -20,6 +20,7 @@ MANAGER = 738_000_810_001
 DESK = 738_000_810_002
 FULL = "krongpac-trusted"  # capacity 2, occupancy 2 in the sample: full since the import
 NAME = "(fictitious) Địa chỉ tin cậy Krông Pắc"
+OTHER = "bmt-community"  # another shelter of the province
 
 
 async def _shelter(runtime, shelter_id: str) -> Shelter:
@@ -51,10 +52,21 @@ async def test_a_manager_binds_and_sets_occupancy_from_chat(runtime, fake_bot_ap
     )
     shelter = await _shelter(runtime, FULL)
     assert (shelter.occupancy, shelter.full_since) == (1, None)
+    other = (await _shelter(runtime, OTHER)).occupancy
 
-    manager.say("3")  # more than its capacity: refused, told how
-    await manager.wait_text(focal_texts.text("vi", "shelter.help", shelter=NAME, n=1, capacity=2))
-    assert (await _shelter(runtime, FULL)).occupancy == 1
+    # Not a number, negative, a fraction, more than its capacity: refused politely with how
+    # to, and nothing changes (neither its shelter nor any other).
+    helped = focal_texts.text("vi", "shelter.help", shelter=NAME, n=1, capacity=2)
+    for answer in ("hai", "-1", "1.5", "3", "99999"):
+        told = sum(m.text == helped for m in manager.visible())
+        manager.say(answer)
+        await fake_bot_api.async_wait_for(
+            lambda told=told: sum(m.text == helped for m in manager.visible()) > told or None,
+            10,
+        )
+        shelter = await _shelter(runtime, FULL)
+        assert (shelter.occupancy, shelter.full_since) == (1, None), answer
+    assert (await _shelter(runtime, OTHER)).occupancy == other  # a manager of A never sets B
     manager.say("2")
     await manager.wait_text(
         focal_texts.text("vi", "shelter.occupancy_set", shelter=NAME, n=2, capacity=2)
