@@ -4,7 +4,12 @@ shelter full for more than a day is flagged once to the province desk (fake cloc
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from sqlmodel import select
 
@@ -13,8 +18,10 @@ from dialogs import focal_texts
 from storage.db import transaction
 from storage.models import AuditEvent, Shelter
 from tests.e2e.driver import TelegramPerson
+from tests.fakes import updates as U
 from tests.e2e.test_focal import OFFICE_HOURS, bind
 from tests.e2e.test_focal import runtime as runtime  # noqa: F401 - the fixture
+from tests.walk.stack import Stack
 
 MANAGER = 738_000_810_001
 DESK = 738_000_810_002
@@ -94,6 +101,8 @@ async def test_a_shelter_full_for_a_day_is_flagged_once_to_the_province_desk(run
     manager = await bind_manager(runtime, fake_bot_api, manager_id)
     manager.say("1")
     await manager.wait_text("1/2")
+    shelter = await _shelter(runtime, FULL)
+    assert (shelter.full_since, shelter.full_flagged_at) == (None, None)  # a place is free
     manager.say("2")
     await manager.wait_text("2/2")
     later = datetime.now(UTC)
@@ -128,3 +137,45 @@ async def test_a_manager_on_zalo_sets_occupancy_by_typing_a_number(tmp_path):
     finally:
         await runtime.stop()
         fake.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with Stack(Path(tmp_path_factory.mktemp("managers"))) as running:
+        yield running
+
+
+def test_a_shelter_its_manager_reports_full_is_no_longer_offered(stack):
+    """Matching reads what the manager sent: full, the shelter leaves a case's offer; one
+    place free, it is offered again (the card's shelter choice, as in test_shelters_live)."""
+    from tests.e2e.test_agencies import _card, _report
+    from tests.e2e.test_province_view import _live_referral, _signed_in
+
+    manager_id = stack.run(
+        shelter_managers.add_manager(stack.runtime.desk, OTHER, now=datetime.now(UTC))
+    )
+    code = stack.run(stack.runtime.desk.invite(manager_id, now=datetime.now(UTC)))
+    stack.wait_telegram_handled(
+        stack.telegram.inject_update(U.command_update(MANAGER, f"/focal {code}"))
+    )
+
+    def say(text: str) -> None:
+        stack.wait_telegram_handled(stack.telegram.inject_update(U.text_update(MANAGER, text)))
+        stack.wait_sent()
+
+    def offered() -> list[str]:
+        case = _report(stack, ("shelter",))
+        client = _signed_in(stack, _live_referral(stack, case).focal_point_id)
+        try:
+            card = _card(client.get("/focal").text, case.ref)
+            return re.findall(r'<option value="([a-z-]+)">', card)
+        finally:
+            client.close()
+
+    assert OTHER in offered()
+    say("6")  # its capacity
+    assert stack.run(_shelter(stack, OTHER)).occupancy == 6
+    assert OTHER not in offered()
+    say("5")
+    assert stack.run(_shelter(stack, OTHER)).full_since is None
+    assert OTHER in offered()
