@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from sqlmodel import select
 
 from bot import shelter_managers
@@ -18,9 +17,9 @@ from dialogs import focal_texts
 from storage.db import transaction
 from storage.models import AuditEvent, Shelter
 from tests.e2e.driver import TelegramPerson
-from tests.fakes import updates as U
 from tests.e2e.test_focal import OFFICE_HOURS, bind
 from tests.e2e.test_focal import runtime as runtime  # noqa: F401 - the fixture
+from tests.fakes import updates as U
 from tests.walk.stack import Stack
 
 MANAGER = 738_000_810_001
