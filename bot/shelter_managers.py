@@ -38,6 +38,15 @@ LANG = "vi"
 FULL_FLAG_AFTER = timedelta(days=1)
 
 
+def number(text: str) -> int | None:
+    """A count typed by a manager: 1 to 4 ASCII digits, else None (``"²"`` is a digit to
+    :meth:`str.isdigit` but not to :func:`int`)."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 4:
+        return int(text)
+    return None
+
+
 def manager_id(shelter_id: str) -> str:
     return f"mgr-{shelter_id}"[:64]
 
@@ -107,10 +116,9 @@ async def chat_text(
     if shelter is None:
         return
     name = await shelters.name_of(session, desk, shelter)
-    text = body.strip()
-    done = None
-    if text.isdigit() and len(text) <= 4:
-        done = await set_occupancy(session, desk, manager, int(text), now)
+    value, done = number(body), None
+    if value is not None:
+        done = await set_occupancy(session, desk, manager, value, now)
     if done is None:
         said = T.text(
             LANG, "shelter.help", shelter=name, n=shelter.occupancy, capacity=shelter.capacity
@@ -131,10 +139,10 @@ async def web_set(
             manager, shelter = await _manager(session, desk, channel, user_id)
             if manager is None or shelter is None:
                 return False
-            value = value.strip()
-            if not value.isdigit() or len(value) > 4:
+            typed = number(value)
+            if typed is None:
                 return False
-            done = await set_occupancy(session, desk, manager, int(value), now)
+            done = await set_occupancy(session, desk, manager, typed, now)
             if done is None:
                 return False
             name = await shelters.name_of(session, desk, done)

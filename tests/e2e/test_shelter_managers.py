@@ -63,7 +63,7 @@ async def test_a_manager_binds_and_sets_occupancy_from_chat(runtime, fake_bot_ap
     # Not a number, negative, a fraction, more than its capacity: refused politely with how
     # to, and nothing changes (neither its shelter nor any other).
     helped = focal_texts.text("vi", "shelter.help", shelter=NAME, n=1, capacity=2)
-    for answer in ("hai", "-1", "1.5", "3", "99999"):
+    for answer in ("hai", "-1", "1.5", "3", "99999", "²", "1 2"):
         told = sum(m.text == helped for m in manager.visible())
         manager.say(answer)
         await fake_bot_api.async_wait_for(
