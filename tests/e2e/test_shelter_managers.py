@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import select
 
@@ -175,6 +176,22 @@ def test_a_shelter_its_manager_reports_full_is_no_longer_offered(stack):
     say("6")  # its capacity
     assert stack.run(_shelter(stack, OTHER)).occupancy == 6
     assert OTHER not in offered()
-    say("5")
-    assert stack.run(_shelter(stack, OTHER)).full_since is None
+    # The web form of its inbox: refused answers change nothing, a number frees a place.
+    stack.focal_users[manager_id] = MANAGER
+    web = _signed_in(stack, manager_id)
+    try:
+
+        def post(value: str) -> httpx.Response:
+            page = web.get("/focal").text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+            return web.post("/focal/occupancy", data={"csrf": csrf, "occupancy": value})
+
+        for refused in ("7", "-1", "²", "năm", ""):
+            assert post(refused).status_code == 403, refused
+            assert stack.run(_shelter(stack, OTHER)).occupancy == 6
+        assert post("5").status_code == 200
+    finally:
+        web.close()
+    shelter = stack.run(_shelter(stack, OTHER))
+    assert (shelter.occupancy, shelter.full_since) == (5, None)
     assert OTHER in offered()
