@@ -157,7 +157,8 @@ async def web_set(
 
 async def flag_full(desk: FocalDesk, *, now: datetime) -> int:
     """Flag, once, each shelter full for more than FULL_FLAG_AFTER to its province desk
-    (the one :func:`routing.matching.province_desk_for` picks). The number flagged."""
+    (the one :func:`routing.matching.province_desk_for` picks). A shelter counts as
+    flagged only once the message is queued to a bound chat. The number flagged."""
     due = select(Shelter).where(
         Shelter.full_since.is_not(None),
         Shelter.full_since <= now - FULL_FLAG_AFTER,
@@ -168,8 +169,6 @@ async def flag_full(desk: FocalDesk, *, now: datetime) -> int:
         for shelter in (await session.exec(due.limit(500))).all():
             if shelter.occupancy < shelter.capacity:
                 continue
-            shelter.full_flagged_at = now
-            session.add(shelter)
             province = PlaceCode(shelter.place_scheme, shelter.province_code)
             picked = province_desk_for(desk.directory(), province, now=now)
             row = await session.get(FocalPoint, picked.id) if picked is not None else None
@@ -179,8 +178,11 @@ async def flag_full(desk: FocalDesk, *, now: datetime) -> int:
             since = shelter.full_since.astimezone(UTC) if shelter.full_since else now
             hours = int((now - since).total_seconds() // 3600)
             text = T.text(LANG, "shelter.full_flag", shelter=name, hours=hours)
-            if await desk.send(session, row, A.Send(text), now):
-                flagged += 1
+            if not await desk.send(session, row, A.Send(text), now):
+                continue  # no chat bound to the desk yet: flagged once one can be told
+            shelter.full_flagged_at = now
+            session.add(shelter)
+            flagged += 1
             await desk.audit(session, "shelter.full_flagged", row.id, None, now, role="system")
     desk.wake()
     return flagged

@@ -195,3 +195,16 @@ def test_a_shelter_its_manager_reports_full_is_no_longer_offered(stack):
     shelter = stack.run(_shelter(stack, OTHER))
     assert (shelter.occupancy, shelter.full_since) == (5, None)
     assert OTHER in offered()
+
+
+async def test_a_full_shelter_is_flagged_once_the_province_desk_can_be_told(runtime, fake_bot_api):
+    """No chat bound to the province desk yet: nothing is told, so nothing counts as
+    flagged; the first hourly run after the desk binds tells it, once."""
+    flagged = shelter_managers.flag_full
+    assert await flagged(runtime.desk, now=OFFICE_HOURS + timedelta(hours=25)) == 0
+    assert (await _shelter(runtime, FULL)).full_flagged_at is None
+    desk = await bind(runtime, fake_bot_api, DESK, "dl-desk-bmt")
+    assert await flagged(runtime.desk, now=OFFICE_HOURS + timedelta(hours=26)) == 1
+    await desk.wait_text(focal_texts.text("vi", "shelter.full_flag", shelter=NAME, hours=26))
+    assert await flagged(runtime.desk, now=OFFICE_HOURS + timedelta(hours=27)) == 0
+    assert (await _actions(runtime)).count("shelter.full_flagged") == 1
