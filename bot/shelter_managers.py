@@ -38,6 +38,15 @@ LANG = "vi"
 FULL_FLAG_AFTER = timedelta(days=1)
 
 
+def number(text: str) -> int | None:
+    """A count typed by a manager: 1 to 4 ASCII digits, else None (``"²"`` is a digit to
+    :meth:`str.isdigit` but not to :func:`int`)."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 4:
+        return int(text)
+    return None
+
+
 def manager_id(shelter_id: str) -> str:
     return f"mgr-{shelter_id}"[:64]
 
@@ -107,10 +116,9 @@ async def chat_text(
     if shelter is None:
         return
     name = await shelters.name_of(session, desk, shelter)
-    text = body.strip()
-    done = None
-    if text.isdigit() and len(text) <= 4:
-        done = await set_occupancy(session, desk, manager, int(text), now)
+    value, done = number(body), None
+    if value is not None:
+        done = await set_occupancy(session, desk, manager, value, now)
     if done is None:
         said = T.text(
             LANG, "shelter.help", shelter=name, n=shelter.occupancy, capacity=shelter.capacity
@@ -131,10 +139,10 @@ async def web_set(
             manager, shelter = await _manager(session, desk, channel, user_id)
             if manager is None or shelter is None:
                 return False
-            value = value.strip()
-            if not value.isdigit() or len(value) > 4:
+            typed = number(value)
+            if typed is None:
                 return False
-            done = await set_occupancy(session, desk, manager, int(value), now)
+            done = await set_occupancy(session, desk, manager, typed, now)
             if done is None:
                 return False
             name = await shelters.name_of(session, desk, done)
@@ -149,7 +157,8 @@ async def web_set(
 
 async def flag_full(desk: FocalDesk, *, now: datetime) -> int:
     """Flag, once, each shelter full for more than FULL_FLAG_AFTER to its province desk
-    (the one :func:`routing.matching.province_desk_for` picks). The number flagged."""
+    (the one :func:`routing.matching.province_desk_for` picks). A shelter counts as
+    flagged only once the message is queued to a bound chat. The number flagged."""
     due = select(Shelter).where(
         Shelter.full_since.is_not(None),
         Shelter.full_since <= now - FULL_FLAG_AFTER,
@@ -160,8 +169,6 @@ async def flag_full(desk: FocalDesk, *, now: datetime) -> int:
         for shelter in (await session.exec(due.limit(500))).all():
             if shelter.occupancy < shelter.capacity:
                 continue
-            shelter.full_flagged_at = now
-            session.add(shelter)
             province = PlaceCode(shelter.place_scheme, shelter.province_code)
             picked = province_desk_for(desk.directory(), province, now=now)
             row = await session.get(FocalPoint, picked.id) if picked is not None else None
@@ -171,8 +178,11 @@ async def flag_full(desk: FocalDesk, *, now: datetime) -> int:
             since = shelter.full_since.astimezone(UTC) if shelter.full_since else now
             hours = int((now - since).total_seconds() // 3600)
             text = T.text(LANG, "shelter.full_flag", shelter=name, hours=hours)
-            if await desk.send(session, row, A.Send(text), now):
-                flagged += 1
+            if not await desk.send(session, row, A.Send(text), now):
+                continue  # no chat bound to the desk yet: flagged once one can be told
+            shelter.full_flagged_at = now
+            session.add(shelter)
+            flagged += 1
             await desk.audit(session, "shelter.full_flagged", row.id, None, now, role="system")
     desk.wake()
     return flagged
