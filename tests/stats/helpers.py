@@ -206,3 +206,22 @@ async def seed(session, vault, spec: list[SynthCase]) -> None:
     # Rows written behind the real paths' backs: the ledger learns of them as the
     # migration's backfill of stored cases does.
     await session.run_sync(lambda sync: backfill(sync.connection()))
+
+
+def seed_database(url: str, source) -> None:
+    """Write ``build_spec()`` into the database at ``url`` (for tests of the CLI, which opens
+    the store itself)."""
+    import asyncio
+
+    from storage.db import transaction
+    from storage.store import open_store
+
+    async def prepare() -> None:
+        store = await open_store(url, source)
+        try:
+            async with transaction(store.sessions) as session:
+                await seed(session, store.vault, build_spec())
+        finally:
+            await store.close()
+
+    asyncio.run(prepare())

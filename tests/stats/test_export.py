@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -28,8 +27,7 @@ from storage import audit
 from storage.db import transaction
 from storage.keys import KeySource
 from storage.models import AuditEvent
-from storage.store import open_store
-from tests.stats.helpers import DAK_LAK, SATURDAY, build_spec, seed
+from tests.stats.helpers import DAK_LAK, SATURDAY, build_spec, seed, seed_database
 
 SLA = {"immediate": 10, "high": 60, "normal": 1440}
 
@@ -132,15 +130,7 @@ def cli(database, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_cli_export_and_report(cli, database, tmp_path) -> None:
-    async def prepare() -> None:
-        store = await open_store(database.url, cli.source)
-        try:
-            async with transaction(store.sessions) as session:
-                await seed(session, store.vault, build_spec())
-        finally:
-            await store.close()
-
-    asyncio.run(prepare())
+    seed_database(database.url, cli.source)
     out = tmp_path / "r.json"
     result = cli("export", "--from", "2026-01-01", "--to", "2026-12-31", "--province", "66",
                  "--format", "json", "-o", str(out))  # fmt: skip

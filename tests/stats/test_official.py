@@ -20,7 +20,7 @@ from routing.indicators import OFFICIAL_LABEL_VI
 from storage.db import transaction
 from storage.models import AuditEvent
 from storage.store import open_store
-from tests.stats.helpers import DAK_LAK, GIA_LAI, SATURDAY, A, B, build_spec, seed
+from tests.stats.helpers import DAK_LAK, GIA_LAI, SATURDAY, A, B, build_spec, seed, seed_database
 from tests.stats.test_admin_web import make_app
 from tests.stats.test_export import cli  # noqa: F401 - the fixture
 from tests.stats.test_indicators import _cell, _table
@@ -148,15 +148,7 @@ def test_token_scopes_parse_and_cover() -> None:
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_cli_official_report_needs_a_covering_token(cli, database, tmp_path, monkeypatch):  # noqa: F811
-    async def prepare() -> None:
-        store = await open_store(database.url, cli.source)
-        try:
-            async with transaction(store.sessions) as session:
-                await seed(session, store.vault, build_spec())
-        finally:
-            await store.close()
-
-    asyncio.run(prepare())
+    seed_database(database.url, cli.source)
     official, e1 = issue_token("min-66", DAK_LAK, official=True)
     public, e2 = issue_token("pub-66", DAK_LAK)
     commune, e3 = issue_token("min-a", DAK_LAK, commune=A, official=True)

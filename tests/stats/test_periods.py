@@ -3,7 +3,6 @@ a province's or the nation's own report, from the ledger, on the CLI and on /adm
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 from datetime import date, timedelta
@@ -14,8 +13,17 @@ from bot.admin.export import period_from
 from storage import ledger
 from storage.db import transaction
 from storage.stats import Period, collect
-from storage.store import open_store
-from tests.stats.helpers import DAK_LAK, GIA_LAI, SATURDAY, A, B, build_spec, local, seed
+from tests.stats.helpers import (
+    DAK_LAK,
+    GIA_LAI,
+    SATURDAY,
+    A,
+    B,
+    build_spec,
+    local,
+    seed,
+    seed_database,
+)
 from tests.stats.test_admin_web import web  # noqa: F401 (fixture)
 from tests.stats.test_export import cli  # noqa: F401 (fixture)
 
@@ -98,15 +106,7 @@ async def test_a_commune_gets_its_own_report(store) -> None:
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_cli_presets_cut_off_and_commune(cli, database, tmp_path) -> None:  # noqa: F811
-    async def prepare() -> None:
-        store = await open_store(database.url, cli.source)
-        try:
-            async with transaction(store.sessions) as session:
-                await seed(session, store.vault, build_spec())
-        finally:
-            await store.close()
-
-    asyncio.run(prepare())
+    seed_database(database.url, cli.source)
     out = tmp_path / "r.json"
     result = cli("export", "--period", "month", "--year", "2026", "--month", "1",
                  "--commune", A, "--as-of", "2026-01-20", "-o", str(out))  # fmt: skip
