@@ -7,7 +7,6 @@ Playwright) the test skips, unless ``HOTLINE_REQUIRE_SERVICES=1``, where it fail
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import socket
@@ -21,11 +20,10 @@ from fastapi import FastAPI
 
 from bot.admin import stats_router
 from bot.admin.tokens import issue_token
-from storage.db import transaction
 from storage.keys import KeySource
 from storage.store import open_store
 from tests.conftest import REQUIRE_SERVICES
-from tests.stats.helpers import DAK_LAK, build_spec, seed
+from tests.stats.helpers import DAK_LAK, seed_database
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -81,15 +79,7 @@ def test_admin_stats_in_chromium(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}"
     source = KeySource(tmp_path / "keys" / "hotline.key")
 
-    async def prepare() -> None:
-        store = await open_store(url, source)
-        try:
-            async with transaction(store.sessions) as session:
-                await seed(session, store.vault, build_spec())
-        finally:
-            await store.close()
-
-    asyncio.run(prepare())
+    seed_database(url, source)
     token, entry = issue_token("officer-66", DAK_LAK)
 
     @asynccontextmanager
