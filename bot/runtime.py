@@ -25,8 +25,8 @@ from bot.sender import Sender
 from bot.service import Hotline
 from bot.settings import Settings
 from bot.telegram.render import TelegramRenderer
-from routing.directory import Directory
 from routing.deadlines import parse_deadlines
+from routing.directory import Directory
 from routing.ladder import LadderConfig
 from storage import conversations, keys
 from storage.db import transaction
@@ -120,58 +120,17 @@ class Runtime:
                 sender.on_failure = runtime.metrics.send_failed
             hotline.on_wake = runtime.desk.on_wake = runtime.wake
             runtime.scheduler = AsyncIOScheduler(timezone=UTC)
-            runtime.scheduler.add_job(
-                runtime.shred_expired_drafts,
-                "interval",
-                seconds=SHRED_EVERY_S,
-                max_instances=1,
-                coalesce=True,
-                next_run_time=utcnow(),
-            )
-            runtime.scheduler.add_job(
-                runtime.desk.retention_round_now,
-                "interval",
-                seconds=RETENTION_EVERY_S,
-                max_instances=1,
-                coalesce=True,
-            )
-            runtime.scheduler.add_job(
-                runtime.desk.remind_tasks_now,
-                "interval",
-                seconds=TASKS_EVERY_S,
-                max_instances=1,
-                coalesce=True,
-            )
-            runtime.scheduler.add_job(
-                runtime.desk.remind_deadlines_now,
-                "interval",
-                seconds=DEADLINES_EVERY_S,
-                max_instances=1,
-                coalesce=True,
-                next_run_time=utcnow(),
-            )
-            runtime.scheduler.add_job(
-                shelter_managers.flag_full_now,
-                "interval",
-                args=(runtime.desk,),
-                seconds=FULL_SHELTERS_EVERY_S,
-                max_instances=1,
-                coalesce=True,
-            )
-            runtime.scheduler.add_job(
-                runtime.reload_directory,
-                "interval",
-                seconds=DIRECTORY_REFRESH_S,
-                max_instances=1,
-                coalesce=True,
-            )
-            runtime.scheduler.add_job(
+            every = runtime._every
+            every(runtime.shred_expired_drafts, SHRED_EVERY_S, now=True)
+            every(runtime.desk.retention_round_now, RETENTION_EVERY_S)
+            every(runtime.desk.remind_tasks_now, TASKS_EVERY_S)
+            every(runtime.desk.remind_deadlines_now, DEADLINES_EVERY_S, now=True)
+            every(shelter_managers.flag_full_now, FULL_SHELTERS_EVERY_S, args=(runtime.desk,))
+            every(runtime.reload_directory, DIRECTORY_REFRESH_S)
+            # More often than `retire` takes a silent worker for dead.
+            every(
                 runtime.follow_key_file,
-                "interval",
-                # More often than `retire` takes a silent worker for dead.
-                seconds=min(settings.key_file_refresh_s, keys.HOLDER_STALE.total_seconds() / 3),
-                max_instances=1,
-                coalesce=True,
+                min(settings.key_file_refresh_s, keys.HOLDER_STALE.total_seconds() / 3),
             )
             runtime.scheduler.start()
             runtime._follow_key_file_on_sighup()
@@ -318,6 +277,14 @@ class Runtime:
         if total:
             log.info("shredded %d expired drafts", total)
         return total
+
+    def _every(self, job, seconds: float, *, args: tuple = (), now: bool = False) -> None:
+        """Run ``job`` every ``seconds``, never two at once, a missed run not repeated;
+        ``now``: the first run at start-up, not after one interval."""
+        extra = {"next_run_time": utcnow()} if now else {}
+        self.scheduler.add_job(
+            job, "interval", args=args, seconds=seconds, max_instances=1, coalesce=True, **extra
+        )
 
     async def stop(self) -> None:
         if self.escalations is not None:
