@@ -135,8 +135,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--lighthouse",
-        default=shutil.which("lighthouse")
-        or "/work/tools/lighthouse/node_modules/.bin/lighthouse",
+        default=shutil.which("lighthouse") or "/work/tools/lighthouse/node_modules/.bin/lighthouse",
         help="the npm lighthouse command",
     )
     parser.add_argument("--visits", type=int, default=5, help="first visits on slow 3G")
@@ -169,8 +168,7 @@ def main() -> None:
     print(
         f"first usable screen, {len(usable)} first visits at {RTT_MS} ms RTT, {KBIT_S} kbit/s, "
         f"CPU {CPU_SLOWDOWN}x slower: median {statistics.median(usable):.2f} s, "
-        f"worst {max(usable):.2f} s (goal <= 1.5 s); "
-        + ", ".join(f"{t:.2f}" for t in usable)
+        f"worst {max(usable):.2f} s (goal <= 1.5 s); " + ", ".join(f"{t:.2f}" for t in usable)
     )
 
 

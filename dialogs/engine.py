@@ -32,8 +32,7 @@ from datetime import datetime, timedelta
 from dialogs import actions as A
 from dialogs import commands as C
 from dialogs import events as E
-from dialogs import languages
-from dialogs import speech
+from dialogs import languages, speech
 from dialogs.flows import (
     DANGER_QUESTIONS,
     FIX,

@@ -146,8 +146,4 @@ FOCAL = {
     "plan_hint": N_("webf.plan_hint"),
     "plan_save": N_("webf.plan_save"),
     "plan_none": N_("webf.plan_none"),
-    "occupancy": N_("webf.occupancy"),
-    "occupancy_now": N_("webf.occupancy_now"),
-    "occupancy_hint": N_("webf.occupancy_hint"),
-    "occupancy_save": N_("webf.occupancy_save"),
 }
