@@ -24,6 +24,7 @@ from dialogs import actions as A
 from dialogs import focal_texts as T
 from routing.access import may_refer, may_serve
 from routing.directory import AGENCY_ROLES, Role
+from storage import ledger
 from storage.db import transaction
 from storage.models import AgencyReferral, Case, FocalPoint, Referral
 from storage.records import data_key_of, open_from
@@ -198,6 +199,8 @@ async def answer(
         told = T.text(LANG, "focal.agency.declined", agency=name, ref=case.ref, reason=reason)
     elif what.startswith("sv.") and what[3:] in T.SERVICES and row.status == "accepted":
         row.status, row.service, row.served_at = "served", what[3:], now
+        await ledger.record_rows(session, ledger.served_rows(case, [row.service], at=now))
+        session.add(case)
         await desk.send(session, agency, A.Send(T.text(LANG, "agency.served", ref=case.ref)), now)
         service = T.service_label(LANG, row.service)
         told = T.text(LANG, "focal.agency.served", agency=name, ref=case.ref, service=service)

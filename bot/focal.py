@@ -748,18 +748,12 @@ class FocalDesk:
         outcome: str,
         now: datetime,
     ) -> None:
+        tallies = ledger.served_rows(case, services, at=now)
+        if outcome == "no_service" and case.services:
+            outcome = "served"  # an agency or a shelter served it before the close
         referral.status, referral.closed_at = "closed", now
         case.status, case.closed_at, case.outcome = "closed", now, outcome
-        # The ledger counts each service once per report, even if it is reopened and closed
-        # again; "any" marks the first time it reached a service at all.
-        before = {s for s in (case.services or "").split(",") if s}
-        new = [s for s in services if s not in before]
-        tallies = [ledger.row_for("closed", case, at=now)]
-        if new and not before:
-            tallies.append(ledger.row_for("served", case, at=now, service=ledger.ANY_SERVICE))
-        tallies += [ledger.row_for("served", case, at=now, service=s) for s in new]
-        await ledger.record_rows(session, tallies)
-        case.services = ",".join(services) or None
+        await ledger.record_rows(session, [ledger.row_for("closed", case, at=now), *tallies])
         case.retain_until = retention.retain_until(now, self.retention)
         session.add_all([referral, case])
         await shelters.end_open_stay(session, case.id, now)  # the hotline tracks no stay after

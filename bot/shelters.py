@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from routing.access import may_act
 from routing.consent import consent_of, may_receive
+from storage import ledger
 from storage.db import transaction
 from storage.directory_store import count
 from storage.models import Case, FocalPoint, Placement, Referral, Shelter
@@ -86,7 +87,8 @@ async def place(
                 )
             )
             count(shelter, shelter.occupancy + 1, now)
-            session.add(shelter)
+            await ledger.record_rows(session, ledger.served_rows(case, ["shelter"], at=now))
+            session.add_all([shelter, case])
             await desk.audit(session, "shelter.placed", focal.id, case, now)
     desk.wake()
     return True

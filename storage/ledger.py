@@ -15,8 +15,9 @@ One function writes rows, :func:`record` (and :func:`record_rows` for a batch); 
 event is recorded where it happens: ``created`` in :func:`storage.cases.create_case`,
 ``referred`` in :func:`storage.escalation.schedule_referral` (every referral gets its rung
 there), ``escalated`` in the escalation tick, ``acknowledged`` in
-:func:`storage.escalation.acknowledge`, ``served``/``closed`` when a focal point closes a
-case (``bot.focal.FocalDesk._close``). :func:`backfill` writes the rows of cases stored
+:func:`storage.escalation.acknowledge`, ``served`` when a service reaches the report
+(:func:`served_rows`: an agency's service, a shelter placement, the focal point's on
+closing), ``closed`` when a focal point closes a case. :func:`backfill` writes the rows of cases stored
 before the ledger existed (migration 0007).
 """
 
@@ -32,7 +33,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import StatsLedger
 
-__all__ = ["EVENTS", "LOCAL_OFFSET", "backfill", "local_day", "record", "record_rows", "row_for"]
+__all__ = [
+    "EVENTS",
+    "LOCAL_OFFSET",
+    "backfill",
+    "local_day",
+    "record",
+    "record_rows",
+    "row_for",
+    "served_rows",
+]
 
 LOCAL_OFFSET = timezone(timedelta(hours=7), "ICT")  # Vietnam: UTC+7, no DST since 1975
 EVENTS = ("created", "referred", "escalated", "acknowledged", "served", "closed")
@@ -95,6 +105,22 @@ def row_for(
     row.update(service=service, level=level, level_from=level_from, minutes=minutes,
                within_sla=within_sla)  # fmt: skip
     return row
+
+
+def served_rows(case: Any, services: Iterable[str], *, at: datetime) -> list[dict[str, Any]]:
+    """The ``served`` rows for ``services`` reaching ``case`` at ``at``, and ``case.services``
+    updated to hold them.
+
+    Each service counts once per report, whoever records it (an agency, a shelter placement,
+    the focal point on closing) and however often the case is reopened; the first service
+    of a report adds the "any service" row.
+    """
+    before = [s for s in (case.services or "").split(",") if s]
+    new = [s for s in dict.fromkeys(services) if s not in before]
+    rows = [row_for("served", case, at=at, service=ANY_SERVICE)] if new and not before else []
+    rows += [row_for("served", case, at=at, service=s) for s in new]
+    case.services = ",".join([*before, *new]) or None
+    return rows
 
 
 async def record(session: AsyncSession, event: str, case: Any, *, at: datetime, **kw: Any) -> None:
