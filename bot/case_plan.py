@@ -23,6 +23,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import shelters
 from dialogs import focal_texts as T
 from dialogs import risk
+from routing.ladder import LadderConfig
+from storage import escalation
 from storage.db import transaction
 from storage.models import Case, CasePlan
 from storage.records import data_key_of, open_from, seal_into
@@ -128,8 +130,10 @@ async def check_risk(
         await desk.audit(session, "case.risk_checked", focal.id, case, now)
         raised = risk.urgency_after(case.urgency, answers)
         if raised != case.urgency:
-            case.urgency, case.updated_at = raised, now
+            was, case.urgency, case.updated_at = case.urgency, raised, now
             session.add(case)
+            sla = LadderConfig(desk.sla_minutes) if desk.sla_minutes else None
+            await escalation.hasten(session, case, was, now, sla)
             await desk.audit(session, "case.urgency_raised", focal.id, case, now)
         said = (
             T.text(LANG, "focal.risk.screened_in", ref=case.ref)

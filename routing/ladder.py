@@ -253,6 +253,26 @@ def plan_deadlines(
     )
 
 
+def hastened(
+    planned: PlannedDeadline,
+    was: str | None,
+    urgency: str | None,
+    now: datetime,
+    config: LadderConfig,
+) -> datetime:
+    """When a pending deadline falls due once its case's urgency changed from ``was``.
+
+    A reminder or escalation moves as if its rung had been entered with the new urgency's
+    SLA; it never moves later than planned (a lowered urgency does not slow a climb already
+    under way) nor before ``now``. The last rung's repeats and digest keep their time.
+    """
+    if planned.kind not in ("reminder", "escalate"):
+        return planned.due_at
+    share = config.reminder_fraction if planned.kind == "reminder" else 1.0
+    entered = planned.due_at - config.sla(was) * share
+    return max(now, min(planned.due_at, entered + config.sla(urgency) * share))
+
+
 def next_digest(now: datetime) -> datetime:
     """The next 08:00 in Vietnam strictly after ``now``: every case of a desk falls due at
     the same instant, so one tick sends the desk one digest."""

@@ -238,6 +238,32 @@ async def schedule_referral(
     return rows
 
 
+async def hasten(
+    session: AsyncSession,
+    case: Case,
+    was: str | None,
+    now: datetime,
+    settings: LadderConfig | Any | None = None,
+) -> int:
+    """Bring the pending deadlines of ``case``'s referrals forward after its urgency rose
+    from ``was`` (:func:`routing.ladder.hastened`). Returns how many moved."""
+    config = _config(settings)
+    query = (
+        select(EscalationDeadline)
+        .join(Referral, Referral.id == EscalationDeadline.referral_id)
+        .where(Referral.case_id == case.id, _still_pending())
+    )
+    moved = 0
+    for row in (await session.exec(query)).all():
+        planned = ladder.PlannedDeadline(row.level, row.kind, row.due_at)
+        due = ladder.hastened(planned, was, case.urgency, now, config)
+        if due != planned.due_at:
+            row.due_at = due
+            session.add(row)
+            moved += 1
+    return moved
+
+
 async def acknowledge(
     session: AsyncSession,
     referral_id: str,
