@@ -367,7 +367,7 @@ def _text_page(
     status = _state_label(row)
     if row is not None and row.state == W.DRAFT:
         own = not W.may_review(row.drafted_by, state["tr"])
-        status += " " + (_t("by_you") if own else _t("by_other"))
+        status += " · " + (_t("by_you") if own else _t("by_other"))
         if own:
             review = f'<p class="hint">{_e(_t("own"))}</p>'
         else:
@@ -412,7 +412,7 @@ def _audio_block(state: dict[str, Any], info: W.TextInfo, row) -> str:
     else:
         player = f'<p class="hint" id="no-audio">{_e(_t("audio_none"))}</p>'
     labels = {k: _t(k) for k in ("record", "stop", "redo", "upload", "audio_saved")}
-    labels |= {"bad": _t("audio_bad"), "no_mic": _t("no_mic")}
+    labels |= {"bad": _t("audio_bad"), "no_mic": _t("no_mic"), "listen": _t("listen")}
     data = " ".join(f'data-{k.replace("_", "-")}="{_e(v)}"' for k, v in labels.items())
     return (
         f'<section class="audio" aria-labelledby="h-rec"><h3 id="h-rec">{_e(_t("record"))}</h3>'

@@ -5,6 +5,9 @@ in a language that passed the threshold, carries that recording for the reviewed
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
 
 from bot import i18n_po
@@ -115,6 +118,11 @@ def test_a_translator_records_listens_redoes_and_the_survivor_hears_it(
     ogg = written.read_bytes()
     assert audio.sniff(ogg) == audio.OGG
     assert abs(audio.duration_s(audio.OGG, ogg) - audio.duration_s(audio.WEBM, row.audio)) < 0.1
+    if shutil.which("opusdec"):  # Debian's opus-tools decode it: a valid Ogg Opus stream
+        decoded = subprocess.run(
+            ["opusdec", "--quiet", str(written), str(tmp_path / "out.wav")], check=False
+        )
+        assert decoded.returncode == 0 and (tmp_path / "out.wav").stat().st_size > 48_000
 
     # The web chat of a survivor who chose Ê Đê once it passed the (fixture) threshold.
     i18n.clear_cache()

@@ -64,7 +64,16 @@
         if (r.ok) {
           box.dataset.saved = "1";
           var saved = document.getElementById("saved-audio");
-          if (saved) { saved.src = box.dataset.url + "?t=" + Date.now(); }
+          if (!saved) { // the first recording of this text: show its player
+            saved = document.createElement("audio");
+            saved.id = "saved-audio";
+            saved.controls = true;
+            saved.setAttribute("aria-label", box.dataset.listen);
+            var none = document.getElementById("no-audio");
+            (none || box).parentNode.insertBefore(saved, none || box);
+            if (none) none.remove();
+          }
+          saved.src = box.dataset.url + "?t=" + Date.now();
         } else { upload.disabled = false; }
       });
     }, function () { status.textContent = box.dataset.bad; upload.disabled = false; });
