@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -147,7 +148,6 @@ async def import_po(
     done = Imported()
     cat = read_po(io.BytesIO(data), locale=None, domain=i18n.DOMAIN)
     live = read_catalog(i18n.po_path(lang))
-    infos = {info.msgid: info for info in workshop_texts()}
     rows = await store_t.all_of(session, lang)
     nplurals = W.nplurals(lang)
     vi = i18n.translator("vi")
@@ -155,12 +155,12 @@ async def import_po(
         if not msg.id:
             continue
         msgid = _key(msg)
-        info = infos.get(msgid)
+        info = workshop_text(msgid)
         if info is None:
             done.unknown += 1
             continue
         forms = _forms(msg)
-        if not forms or not all(forms) or msg.fuzzy and not forms:
+        if not forms or not all(forms):
             continue  # nothing translated: nothing to import
         problems = W.check(forms, info, nplurals)
         if problems:
@@ -188,8 +188,10 @@ async def import_po(
     return done
 
 
-def workshop_texts() -> list[W.TextInfo]:
-    """Every text of the shipped template as the workshop shows it."""
+@cache
+def workshop_texts() -> tuple[W.TextInfo, ...]:
+    """Every text of the shipped template as the workshop shows it (read once, like the
+    catalogs, and again when they are: :func:`dialogs.i18n.clear_cache`)."""
     from dialogs.languages import survivor_texts
 
     template = read_catalog(i18n.locales_dir() / f"{i18n.DOMAIN}.pot")
@@ -199,4 +201,24 @@ def workshop_texts() -> list[W.TextInfo]:
             continue
         plural_id = msg.id[1] if isinstance(msg.id, (tuple, list)) else None
         rows.append((_key(msg), plural_id, tuple({f for f, _line in msg.locations})))
-    return W.texts(rows, i18n.loaded("vi").messages, i18n.loaded("en").messages, survivor_texts())
+    return tuple(
+        W.texts(rows, i18n.loaded("vi").messages, i18n.loaded("en").messages, survivor_texts())
+    )
+
+
+@cache
+def _by_id() -> dict[str, W.TextInfo]:
+    return {info.msgid: info for info in workshop_texts()}
+
+
+def workshop_text(msgid: str) -> W.TextInfo | None:
+    """One text of :func:`workshop_texts`, or None."""
+    return _by_id().get(msgid)
+
+
+def _clear() -> None:
+    workshop_texts.cache_clear()
+    _by_id.cache_clear()
+
+
+i18n._ON_CLEAR.append(_clear)  # noqa: SLF001

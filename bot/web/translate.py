@@ -27,7 +27,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.i18n_po import workshop_texts
+from bot.i18n_po import workshop_text, workshop_texts
 from bot.rate import Window
 from bot.web import assets
 from bot.web import audio as web_audio
@@ -321,13 +321,6 @@ async def workshop(request: Request, show: str = "all", group: str = "") -> Resp
 # -- one text ----------------------------------------------------------------------------------
 
 
-def _info(msgid: str) -> W.TextInfo | None:
-    for info in workshop_texts():
-        if info.msgid == msgid:
-            return info
-    return None
-
-
 def _text_page(
     state: dict[str, Any],
     info: W.TextInfo,
@@ -429,7 +422,7 @@ def _audio_block(state: dict[str, Any], info: W.TextInfo, row) -> str:
 
 async def _text_state(request: Request, msgid: str):
     state = await _session(request)
-    info = _info(msgid) if len(msgid) <= 120 else None
+    info = workshop_text(msgid) if len(msgid) <= 120 else None
     return state, info
 
 
