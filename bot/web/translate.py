@@ -48,6 +48,7 @@ PATH = "/translate"
 SESSION_TTL = timedelta(hours=8)
 IDLE_TTL = timedelta(minutes=90)
 SIGNIN_LIMIT = 10  # sign-in attempts per address per 10 minutes
+ACT_LIMIT = 60  # saves, reviews and recordings per translator per minute
 ROLE = "translator"
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -123,6 +124,15 @@ def _limiter(request: Request) -> Window:
     if limiter is None:
         limiter = state.translate_signin = Window(SIGNIN_LIMIT, 600, name="web.translate")
     return limiter
+
+
+def _acts(request: Request, state: dict[str, Any]) -> bool:
+    """Saves, reviews and recordings per translator (a stuck key or a script, not a person)."""
+    web = web_state(request)
+    limiter = getattr(web, "translate_acts", None)
+    if limiter is None:
+        limiter = web.translate_acts = Window(ACT_LIMIT, 60, name="web.translate.acts")
+    return limiter.allow(state["tr"])
 
 
 def _signin_page(request: Request, message: str | None = None, status: int = 200) -> Response:
@@ -460,7 +470,7 @@ async def save(request: Request, msgid: str) -> Response:
     typed = tuple(_one(form, f"f{i}", 4000).replace("\r\n", "\n") for i in range(count))
     async with transaction(store.sessions) as session:
         row = await store_t.get(session, lang, msgid)
-    if not constant_equal(state["csrf"], _one(form, "csrf", 64)):
+    if not constant_equal(state["csrf"], _one(form, "csrf", 64)) or not _acts(request, state):
         return await _refuse(
             request, store, state, info, row, "translate.save_refused", _t("refused"), typed, 403
         )
@@ -491,7 +501,7 @@ async def review(request: Request, msgid: str) -> Response:
         return HTMLResponse(_page(f"<p>{_e(_t('refused'))}</p>"), status_code=404)
     store = hotline_of(request).store
     lang, now = state["lang"], utcnow()
-    ok = constant_equal(state["csrf"], _one(form, "csrf", 64))
+    ok = constant_equal(state["csrf"], _one(form, "csrf", 64)) and _acts(request, state)
     async with transaction(store.sessions) as session:
         done = await store_t.review(session, lang, msgid, by=state["tr"], now=now) if ok else None
         row = await store_t.get(session, lang, msgid)
@@ -529,6 +539,7 @@ async def record(request: Request, msgid: str) -> Response:
         data += chunk
     kind = web_audio.sniff(bytes(data))
     csrf_ok = constant_equal(state["csrf"], request.headers.get("x-csrf", ""))
+    csrf_ok = csrf_ok and _acts(request, state)
     if not csrf_ok or kind not in (web_audio.WEBM, web_audio.OGG):
         await _audit(store, "translate.record_refused", state["tr"], now)
         return Response(

@@ -240,3 +240,21 @@ def test_a_wrong_or_revoked_token_signs_no_one_in(live, locales):
     _rows, people = _db(live, stored)
     for person in people:  # only a keyed hash of the token, the name sealed
         assert token not in person.token_hash and b"Translator" not in (person.name or b"")
+
+
+def test_guessing_tokens_is_limited_and_audited(tmp_path):
+    import httpx
+
+    from bot.web.translate import SIGNIN_LIMIT
+
+    with LiveServer(tmp_path, demo=False) as server:
+        client = httpx.Client(base_url=server.url, follow_redirects=True)
+        codes = []
+        for attempt in range(SIGNIN_LIMIT + 1):
+            pre = csrf_of(client.get("/translate").text)
+            sent = {"token": f"guess-{attempt}", "csrf": pre}
+            codes.append(client.post("/translate/signin", data=sent).status_code)
+        assert codes == [403] * SIGNIN_LIMIT + [429]
+        actions = [a for a, _who in _actions(server)]
+        assert actions.count("translate.signin_refused") == SIGNIN_LIMIT
+        assert actions.count("translate.signin_limited") == 1
