@@ -79,11 +79,12 @@ def merge(cat, rows: dict[str, Translation]) -> list[Translation]:
     return given
 
 
-def write_audio(lang: str, rows: list[Translation]) -> list[str]:
+def write_audio(lang: str, rows: list[Translation]) -> dict[str, str]:
     """The reviewed texts' recordings of their current words, as Ogg Opus files beside the
-    catalog (older recordings of the same text removed). Returns the files written."""
+    catalog (older recordings of the same text removed). Returns ``{text id: file}`` written;
+    a recording that cannot be remuxed stays pending in the workshop."""
     folder = i18n.locales_dir() / lang / speech.AUDIO_DIR
-    written = []
+    written: dict[str, str] = {}
     for row in rows:
         if row.state != W.REVIEWED or not row.audio:
             continue
@@ -98,7 +99,7 @@ def write_audio(lang: str, rows: list[Translation]) -> list[str]:
             old.unlink()
         name = f"{row.msgid}.{digest}{speech.RECORDED}{speech.SUFFIX}"
         (folder / name).write_bytes(data)
-        written.append(name)
+        written[row.msgid] = name
     speech.clear_cache()
     return written
 
@@ -124,9 +125,10 @@ async def export(
     done.reviewed = sum(1 for r in given if r.state == W.REVIEWED)
     done.drafts = len(given) - done.reviewed
     if out is None:  # the hotline's own catalog: what it reads now
-        done.audio = write_audio(lang, given)
+        heard = write_audio(lang, given)
+        done.audio = sorted(heard.values())
         for row in given:
-            store_t.mark_exported(row)
+            store_t.mark_exported(row, audio=row.msgid in heard)
             session.add(row)
         i18n.clear_cache()
     return done

@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dialogs.speech import text_hash
 from dialogs.workshop import DRAFT, REVIEWED, may_review
 from storage.keyring import PURPOSE_IDENTITY
 from storage.models import Translation, Translator
@@ -104,7 +105,9 @@ def pending_export(row: Translation) -> bool:
 
 
 def audio_pending(row: Translation) -> bool:
-    return bool(row.audio) and row.audio_hash != row.audio_exported
+    """A recording of the text's current words the catalog does not have yet."""
+    current = text_hash(forms_of(row)[0])
+    return bool(row.audio) and row.audio_hash == current and row.audio_exported != current
 
 
 async def all_of(session: AsyncSession, lang: str) -> dict[str, Translation]:
@@ -190,9 +193,10 @@ async def import_entry(
     return "draft"
 
 
-def mark_exported(row: Translation) -> None:
+def mark_exported(row: Translation, *, audio: bool) -> None:
+    """The catalog now has this text in this state (and, with ``audio``, its recording)."""
     row.exported = _mark(forms_of(row), row.state)
-    if row.audio and row.state == REVIEWED:
+    if audio:
         row.audio_exported = row.audio_hash
 
 

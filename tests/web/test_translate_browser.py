@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from html import escape
 
 import pytest
 
@@ -15,6 +16,7 @@ from bot.web import audio
 from bot.web.render import WebRenderer
 from dialogs import actions as A
 from dialogs import i18n, languages, speech
+from dialogs.i18n import translator
 from storage import translations as store_t
 from storage.db import transaction
 from tests.web.server import LiveServer
@@ -111,7 +113,10 @@ def test_a_translator_records_listens_redoes_and_the_survivor_hears_it(
     answer = reviewer.post(f"/translate/t/{MSGID}/review", data={"csrf": csrf_of(page_b)})
     assert answer.status_code == 200
 
+    listing = reviewer.get("/translate").text  # what waits for export: the text, its audio
+    assert escape(translator("vi").gettext("ws.pending", n=1, audio=1, lang="rad")) in listing
     done = _db(live, lambda s: i18n_po.export(s, "rad", now=now()))
+    assert 'id="pending"' not in reviewer.get("/translate").text
     assert len(done.audio) == 1
     written = folder / "rad" / "audio" / done.audio[0]
     assert written.name == f"{MSGID}.{speech.text_hash(FIXTURE_TEXT)}.rec.ogg"
