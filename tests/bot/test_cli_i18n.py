@@ -10,13 +10,12 @@ import pytest
 from babel.messages.pofile import read_po
 from sqlmodel import select
 
-from dialogs import i18n
 from storage import translations as store_t
 from storage.db import transaction
 from storage.models import AuditEvent, Translator
 from storage.store import open_store
 from tests.bot.test_cli import cli  # noqa: F401 - the fixture
-from tests.web.workshop_fixtures import fixture_locales, now
+from tests.web.workshop_fixtures import fixture_locales, now, restore
 
 
 def _in_store(cli, fn):  # noqa: F811
@@ -34,8 +33,7 @@ def _in_store(cli, fn):  # noqa: F811
 @pytest.fixture
 def locales(tmp_path, monkeypatch):
     yield fixture_locales(tmp_path, monkeypatch)
-    monkeypatch.undo()
-    i18n.clear_cache()
+    restore(monkeypatch)
 
 
 def test_a_token_is_printed_once_stored_as_a_hash_and_revocable(cli, locales):  # noqa: F811

@@ -29,6 +29,7 @@ from tests.web.workshop_fixtures import (
     fixture_locales,
     issue,
     now,
+    restore,
     signed_in,
 )
 
@@ -46,8 +47,7 @@ def live(tmp_path_factory):
 def locales(tmp_path, monkeypatch) -> Path:
     folder = fixture_locales(tmp_path, monkeypatch)
     yield folder
-    monkeypatch.undo()
-    i18n.clear_cache()
+    restore(monkeypatch)
 
 
 def _db(live, fn):

@@ -35,6 +35,13 @@ def fixture_locales(tmp: Path, monkeypatch) -> Path:
     return folder
 
 
+def restore(monkeypatch) -> None:
+    """Point the hotline back at the real catalogs and forget what was read from the copy."""
+    monkeypatch.undo()
+    i18n.clear_cache()
+    speech.clear_cache()
+
+
 def issue(live, lang: str, name: str) -> tuple[str, str]:
     async def go():
         store = live.runtime.store
