@@ -391,6 +391,159 @@ def i18n_status() -> None:
         )
 
 
+def _lang_or_exit(lang: str) -> str:
+    from dialogs.i18n import COMPLETE, LANGUAGES
+
+    if lang not in LANGUAGES or lang in COMPLETE:
+        typer.echo(
+            f"hotline: {lang!r} is not a language to translate into "
+            f"({', '.join(x for x in LANGUAGES if x not in COMPLETE)})",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    return lang
+
+
+async def _with_store(action):
+    from storage.db import transaction
+    from storage.store import open_store
+
+    settings = get_settings()
+    store = await open_store(settings.database_url, settings.key_source(), create_key=False)
+    try:
+        async with transaction(store.sessions) as session:
+            return await action(store, session)
+    finally:
+        await store.close()
+
+
+@i18n_app.command("token")
+def i18n_token(
+    lang: str = typer.Argument(..., help="The language code, e.g. rad (Ê Đê)."),
+    name: str = typer.Option(..., "--name", help="The translator's name (kept sealed)."),
+) -> None:
+    """Issue a sign-in token for the translators' workshop (/translate), for one translator
+    and one language. It is printed once; only a keyed hash of it is stored."""
+    from storage import audit
+    from storage import translations as store_t
+
+    _lang_or_exit(lang)
+
+    async def action(store, session):
+        found = await store_t.issue(session, store.vault, lang, name, now=_now())
+        await audit.append(
+            session,
+            store.keyring,
+            action="i18n.token_issued",
+            actor_role="admin",
+            actor_id=found[0],
+            at=_now(),
+        )
+        return found
+
+    translator_id, token = _run(lambda: _with_store(action))
+    typer.echo(f"Translator {translator_id} ({lang}). Sign-in token (shown once): {token}")
+    typer.echo("Give it only to that person; `hotline i18n revoke` ends it.")
+
+
+@i18n_app.command("revoke")
+def i18n_revoke(
+    translator_id: str = typer.Argument(..., help="The translator's id (tr-…)."),
+) -> None:
+    """Revoke a translator's token: its sessions end at their next request."""
+    from storage import audit
+    from storage import translations as store_t
+
+    async def action(store, session):
+        done = await store_t.revoke(session, translator_id, now=_now())
+        if done:
+            await audit.append(
+                session,
+                store.keyring,
+                action="i18n.token_revoked",
+                actor_role="admin",
+                actor_id=translator_id,
+                at=_now(),
+            )
+        return done
+
+    if not _run(lambda: _with_store(action)):
+        typer.echo("hotline: no translator with that id", err=True)
+        raise typer.Exit(code=2)
+    typer.echo(f"{translator_id}: revoked.")
+
+
+@i18n_app.command("export")
+def i18n_export(
+    lang: str = typer.Argument(..., help="The language code, e.g. rad."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the .po here instead of the hotline's catalog."
+    ),
+) -> None:
+    """Write the language's .po from its catalog and the workshop: reviewed texts flagged
+    `reviewed`, drafts `fuzzy` (never shown). Without --out this is the catalog the hotline
+    reads (restart it to load), with the reviewed texts' recordings beside it."""
+    from bot.i18n_po import export
+    from storage import audit
+
+    _lang_or_exit(lang)
+
+    async def action(store, session):
+        done = await export(session, lang, out=out, now=_now())
+        await audit.append(
+            session, store.keyring, action="i18n.exported", actor_role="admin", at=_now()
+        )
+        return done
+
+    done = _run(lambda: _with_store(action))
+    typer.echo(
+        f"{done.path}: {done.reviewed} reviewed, {done.drafts} drafts from the workshop; "
+        f"{len(done.audio)} recordings."
+    )
+
+
+@i18n_app.command("import")
+def i18n_import(
+    lang: str = typer.Argument(..., help="The language code, e.g. rad."),
+    file: Path = typer.Argument(..., help="A .po file (from Weblate or Poedit).", exists=True),
+    by: str | None = typer.Option(
+        None, "--by", help="The translator (tr-…) who made the file: they cannot review it."
+    ),
+) -> None:
+    """Read a .po into the workshop: changed texts become drafts awaiting a second
+    translator's review; a `reviewed` flag is kept only for the text already reviewed."""
+    from bot.i18n_po import import_po
+    from storage import audit
+    from storage import translations as store_t
+
+    _lang_or_exit(lang)
+
+    async def action(store, session):
+        if by is not None and await store_t.live(session, by) is None:
+            return None
+        done = await import_po(session, lang, file.read_bytes(), by=by, now=_now())
+        await audit.append(
+            session,
+            store.keyring,
+            action="i18n.imported",
+            actor_role="admin",
+            actor_id=by,
+            at=_now(),
+        )
+        return done
+
+    done = _run(lambda: _with_store(action))
+    if done is None:
+        typer.echo("hotline: no live translator with that id (--by)", err=True)
+        raise typer.Exit(code=2)
+    typer.echo(
+        f"{lang}: {done.drafts} drafts, {done.reviewed} reviews kept, {done.same} unchanged, "
+        f"{len(done.refused)} refused, {done.unknown} unknown ids."
+    )
+    for msgid, why in done.refused:
+        typer.echo(f"  refused {msgid}: {why}")
+
+
 def _now():
     from datetime import UTC, datetime
 

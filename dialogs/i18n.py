@@ -436,28 +436,33 @@ def update_catalogs(langs: tuple[str, ...] = LANGUAGES) -> None:
             cat.add(
                 tm.id, string, tm.locations, flags=flags, auto_comments=comments, context=tm.context
             )
-        path = po_path(lang)
-        _write_po(cat, path)
-        if not known:  # make sure the header says what we force
-            text = path.read_text(encoding="utf-8")
-            import re
-
-            text = re.sub(
-                r'"Plural-Forms: [^"]*\\n"', '"Plural-Forms: nplurals=1; plural=0;\\\\n"', text
-            )
-            if "Plural-Forms" not in text:
-                text = text.replace(
-                    '"MIME-Version: 1.0\\n"',
-                    '"MIME-Version: 1.0\\n"\n"Plural-Forms: nplurals=1; plural=0;\\n"',
-                    1,
-                )
-            text = text.replace('"Language: \\n"', f'"Language: {lang}\\n"')
-            if f'"Language: {lang}\\n"' not in text:
-                text = text.replace(
-                    '"MIME-Version: 1.0\\n"', f'"Language: {lang}\\n"\n"MIME-Version: 1.0\\n"', 1
-                )
-            path.write_text(text, encoding="utf-8")
+        write_catalog(cat, lang, po_path(lang))
     clear_cache()
+
+
+def write_catalog(cat, lang: str, path: Path) -> None:
+    """Write ``lang``'s catalog ``cat`` to ``path`` as the catalogs are kept: Babel's ``.po``
+    (standard headers, what Weblate and Poedit read), with ``Language`` and, where Babel does
+    not know the locale, the forced ``Plural-Forms: nplurals=1; plural=0;``."""
+    import re
+
+    _write_po(cat, path)
+    if babel_locale(lang) is not None:
+        return
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r'"Plural-Forms: [^"]*\\n"', '"Plural-Forms: nplurals=1; plural=0;\\\\n"', text)
+    if "Plural-Forms" not in text:
+        text = text.replace(
+            '"MIME-Version: 1.0\\n"',
+            '"MIME-Version: 1.0\\n"\n"Plural-Forms: nplurals=1; plural=0;\\n"',
+            1,
+        )
+    # one place for the Language line whatever Babel did, so that writes are stable
+    text = re.sub(r'"Language: [^"]*\\n"\n', "", text, count=1)
+    text = text.replace(
+        '"MIME-Version: 1.0\\n"', f'"Language: {lang}\\n"\n"MIME-Version: 1.0\\n"', 1
+    )
+    path.write_text(text, encoding="utf-8")
 
 
 def _read(lang: str):

@@ -9,8 +9,10 @@ is silent until the audio is made again (``python -m dialogs audio``, see
 A recording made by a person (the translators' workshop) is ``<text id>.<hash>.rec.ogg`` and
 is preferred to the synthesised one of the same text.
 
-Vietnamese is the only language with audio today; another language has audio only where its
-own directory has files for its own texts, never Vietnamese audio for a fallback text.
+Vietnamese audio is synthesised; another language has audio only where its own directory has
+files for its own *shown* texts (for a minority language: reviewed ones, recorded in the
+translators' workshop and exported, ``docs/translators.md``), never Vietnamese audio for a
+fallback text, never a draft's.
 
 The directory listing is read once per process, like the catalogs (:mod:`dialogs.i18n`);
 the lookups are pure functions of it and of the catalog.

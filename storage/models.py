@@ -538,6 +538,44 @@ class StatsReminder(SQLModel, table=True):
     sent_at: datetime = _when(default=True)
 
 
+class Translator(SQLModel, table=True):
+    """A community translator of one language, signed in to ``/translate`` by a token.
+
+    Only a keyed hash of the token is stored; the name is sealed (translators are people)."""
+
+    __tablename__ = "translators"
+    id: str = Field(primary_key=True, max_length=32)  # random, pseudonymous: what audits name
+    data_key_id: str = Field(foreign_key="data_keys.id", max_length=32)
+    lang: str = Field(max_length=8, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _when(default=True)
+    revoked_at: datetime | None = _when(nullable=True)
+    # sealed
+    name: bytes | None = _sealed()
+
+
+class Translation(SQLModel, table=True):
+    """A workshop translation of one text into one language: a draft, then reviewed by a
+    second translator. The catalogs get it on ``hotline i18n export`` (``exported``).
+    Hotline texts are not personal data: the text and its recording are stored plain."""
+
+    __tablename__ = "translations"
+    lang: str = Field(primary_key=True, max_length=8)
+    msgid: str = Field(primary_key=True, max_length=120)
+    text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))  # JSON list of forms
+    state: str = Field(max_length=16)  # draft | reviewed
+    drafted_by: str | None = Field(default=None, max_length=32)  # translator id; None: a file
+    reviewed_by: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = _when(default=True)
+    # what the catalog was last given (``text`` + state), so the workshop shows what is pending
+    exported: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    audio: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary(), nullable=True))
+    audio_type: str | None = Field(default=None, max_length=32)
+    audio_hash: str | None = Field(default=None, max_length=16)  # hash of the text it says
+    audio_by: str | None = Field(default=None, max_length=32)
+    audio_exported: str | None = Field(default=None, max_length=16)
+
+
 SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "cases": ("narrative", "details", "location", "contact", "reporter_address", "attachments"),
     "case_messages": ("body",),
@@ -548,4 +586,5 @@ SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "focal_points": ("display_name", "phone", "chat_address"),
     "shelters": ("name", "location"),
     "outbox": ("payload", "result"),
+    "translators": ("name",),
 }

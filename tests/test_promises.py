@@ -28,6 +28,8 @@ PROMISE_WORDING = re.compile(
 
 # Texts the wording above catches that make no promise of their own, and why.
 NOT_PROMISES: dict[str, str] = {
+    "ws.stop": "the workshop's 'stop recording' button, for a translator",
+    "ws.group.other": "a progress group's name in the translators' workshop",
     "status.notified": "a status label, read from the case's stored status",
     "status.transferred": "a status label, read from the case's stored status",
     "place.not_found": "'không tìm thấy': nothing found, nothing promised",

@@ -29,7 +29,7 @@ def install_web(
     app: FastAPI, *, limits: Limits | None = None, session_ttl: timedelta | None = None
 ) -> WebState:
     """Add the web chat and focal inbox routes and the security headers to ``app``."""
-    from bot.web import assets, chat, prompt_audio, voice
+    from bot.web import assets, chat, prompt_audio, translate, voice
 
     state = WebState(limits, session_ttl)
     app.state.web = state
@@ -37,6 +37,7 @@ def install_web(
     app.include_router(chat.router)
     app.include_router(voice.router)
     app.include_router(prompt_audio.router)
+    app.include_router(translate.router)  # the translators' workshop, /translate
     try:
         from bot.web import focal
     except ImportError:  # the focal desk is not there yet

@@ -34,6 +34,8 @@ TYPES = {
     "chat.css": "text/css",
     "focal.js": "text/javascript",
     "focal.css": "text/css",
+    "translate.js": "text/javascript",
+    "translate.css": "text/css",
 }
 
 
