@@ -94,7 +94,7 @@ def parse_data(value: str) -> tuple[str, str, str] | None:
 class CardFacts:
     """What a card says about a case: coded values only (labels are looked up here).
 
-    Built in one place (``bot.focal``) from the case's plaintext columns and its opened
+    Built in one place (``bot.casework``) from the case's plaintext columns and its opened
     details, for the chat card and the web inbox alike. ``location`` is the shared
     position, set only for a recipient allowed to see it (:func:`shows_content`)."""
 
@@ -400,11 +400,11 @@ def close_options(lang: str, referral_id: str, chosen: list[str]) -> A.Send:
 
 
 def text(lang: str, msgid: str, **values: object) -> str:
-    """One focal-point message by id (the ids used by :mod:`bot.focal`)."""
+    """One focal-point message by id (the ids used by :mod:`bot.casework`)."""
     return translator(_lang(lang)).gettext(msgid, **values)
 
 
-# Message ids used by bot.focal through text(); listed here so Babel extracts them.
+# Message ids used by bot.casework through text(); listed here so Babel extracts them.
 MESSAGES = (
     N_("focal.bound"),
     N_("shelter.bound"),

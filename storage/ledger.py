@@ -16,7 +16,7 @@ event is recorded where it happens: ``created`` in :func:`storage.cases.create_c
 ``referred`` in :func:`storage.escalation.schedule_referral` (every referral gets its rung
 there), ``escalated`` in the escalation tick, ``acknowledged`` in
 :func:`storage.escalation.acknowledge`, ``served``/``closed`` when a focal point closes a
-case (``bot.focal.FocalDesk._close``). :func:`backfill` writes the rows of cases stored
+case (``bot.casework.CaseworkService._close``). :func:`backfill` writes the rows of cases stored
 before the ledger existed (migration 0007).
 """
 
