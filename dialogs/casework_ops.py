@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 # What a focal point begins with a button before typing or choosing what follows.
-REPLY, ASK, TRANSFER, CLOSE = "rep", "ask", "tr", "close"
-BEGUN = (REPLY, ASK, TRANSFER, CLOSE)
+REPLY, ASK, TRANSFER, CLOSE, RISK = "rep", "ask", "tr", "close", "risk"
+BEGUN = (REPLY, ASK, TRANSFER, CLOSE, RISK)
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Acknowledge:
 
 @dataclass(frozen=True)
 class Begin:
-    """A reply, question, transfer or closing begun (or its choices changed): nothing
+    """A reply, question, transfer, closing or risk check begun (or its choices changed): nothing
     changes on the case, but only someone who may act on it may begin."""
 
     referral_id: str

@@ -17,6 +17,7 @@ from typing import Any
 from dialogs import actions as A
 from dialogs import casework_ops as O
 from dialogs import focal_texts as T
+from dialogs import risk as R
 
 WEB_CODE_COMMAND = "/web"  # in a bound chat: send me a web sign-in code
 
@@ -31,18 +32,25 @@ _PROMPT = {
 @dataclass(frozen=True)
 class Mode:
     """What the focal point began: ``kind`` one of :data:`dialogs.casework_ops.BEGUN`, or
-    empty; ``services`` ticked so far while closing."""
+    empty; ``services`` ticked so far while closing; ``answers`` of the risk check so far,
+    in the order of its questions."""
 
     kind: str = ""
     referral_id: str = ""
     services: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, state: Any) -> Mode:
         """From its stored form (the dict kept since before this module)."""
         if not isinstance(state, dict) or not state.get("mode"):
             return cls()
-        return cls(str(state["mode"]), str(state.get("ref") or ""), tuple(state.get("sv") or ()))
+        return cls(
+            str(state["mode"]),
+            str(state.get("ref") or ""),
+            tuple(state.get("sv") or ()),
+            tuple(state.get("ra") or ()),
+        )
 
     def stored(self) -> dict[str, Any]:
         """Its stored form: ``{"mode", "ref"[, "sv"]}``, or ``{}``."""
@@ -51,6 +59,8 @@ class Mode:
         state: dict[str, Any] = {"mode": self.kind, "ref": self.referral_id}
         if self.kind == O.CLOSE:
             state["sv"] = list(self.services)
+        if self.kind == O.RISK:
+            state["ra"] = list(self.answers)
         return state
 
 
@@ -91,6 +101,12 @@ def press(mode: Mode, value: str, lang: str) -> Step | None:
             Mode(O.CLOSE, target),
             show=T.close_options(lang, target, []),
         )
+    if action == T.RISK:
+        return Step(
+            O.Begin(target, O.RISK), Mode(O.RISK, target), show=T.risk_question(lang, target, 0)
+        )
+    if action == T.RISK_ANSWER:
+        return _risk_answer(mode, target, extra, lang)
     chosen = list(mode.services) if mode.referral_id == target else []
     if action == "sv":
         if extra in T.SERVICES:
@@ -109,6 +125,23 @@ def press(mode: Mode, value: str, lang: str) -> Step | None:
         )
         return Step(O.Close(target, tuple(chosen), outcome), IDLE)
     return None
+
+
+def _risk_answer(mode: Mode, referral_id: str, extra: str, lang: str) -> Step | None:
+    """One answer of the risk check: the next question, or the check recorded once all are
+    answered. An answer to a question not asked now (an old message) means nothing."""
+    code, _, answer = extra.partition(".")
+    asked = len(mode.answers) if mode.kind == O.RISK and mode.referral_id == referral_id else -1
+    if not 0 <= asked < len(R.CODES) or code != R.CODES[asked] or answer not in R.ANSWERS:
+        return None
+    answers = (*mode.answers, answer)
+    if len(answers) == len(R.CODES):
+        return Step(O.CheckRisk(referral_id, tuple(zip(R.CODES, answers, strict=True))), IDLE)
+    return Step(
+        O.Begin(referral_id, O.RISK),
+        Mode(O.RISK, referral_id, answers=answers),
+        show=T.risk_question(lang, referral_id, len(answers)),
+    )
 
 
 def _agency(agency_referral_id: str, what: str) -> Step | None:
@@ -137,6 +170,6 @@ def typed(mode: Mode, body: str, *, chat: bool = True) -> Step:
         return Step(O.Ask(mode.referral_id, body), IDLE, refused=empty)
     if mode.kind == O.TRANSFER:
         return Step(O.Transfer(mode.referral_id, body), refused=empty)
-    if mode.kind == O.CLOSE:  # the closing awaits a button, not a text
+    if mode.kind in (O.CLOSE, O.RISK):  # these await a button, not a text
         return Step(O.Begin(mode.referral_id, O.CLOSE), refused=empty)
     return Step(None, refused=empty)

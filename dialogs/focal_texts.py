@@ -16,6 +16,10 @@ from dialogs.i18n import DEFAULT, LANGUAGES, N_, translator
 
 PREFIX = "fp:"
 ACK, REPLY, ASK, TRANSFER, CLOSE = "ack", "rep", "ask", "tr", "cl"
+RISK, RISK_ANSWER = (
+    "rk",
+    "ra",
+)  # the risk check begun; one answer: data(RISK_ANSWER, id, "code.answer")
 SERVICES = ("medical", "psychosocial", "legal", "shelter", "police", "information")
 OUTCOMES = ("declined", "unreachable")
 
@@ -312,7 +316,32 @@ def actions(lang: str, referral_id: str) -> tuple[A.Option, ...]:
         A.Option(data(ASK, referral_id), tr.gettext(N_("focal.btn.ask"))),
         A.Option(data(TRANSFER, referral_id), tr.gettext(N_("focal.btn.transfer"))),
         A.Option(data(CLOSE, referral_id), tr.gettext(N_("focal.btn.close"))),
+        A.Option(data(RISK, referral_id), tr.gettext(N_("focal.btn.risk"))),
     )
+
+
+_RISK_ANSWER = {
+    "yes": N_("focal.risk.yes"),
+    "no": N_("focal.risk.no"),
+    "unknown": N_("focal.risk.unknown"),
+}
+
+
+def risk_question(lang: str, referral_id: str, index: int) -> A.Send:
+    """Question ``index`` of the risk check (:data:`dialogs.risk.QUESTIONS`), for the focal
+    point to ask her and answer with a button: yes, no, don't know."""
+    tr = translator(_lang(lang))
+    code, question, _label = R.QUESTIONS[index]
+    options = tuple(
+        A.Option(
+            data(RISK_ANSWER, referral_id, f"{code}.{answer}"), tr.gettext(_RISK_ANSWER[answer])
+        )
+        for answer in R.ANSWERS
+    )
+    body = tr.gettext(
+        N_("focal.risk.q"), n=index + 1, total=len(R.QUESTIONS), question=tr.gettext(question)
+    )
+    return A.Send(body, options)
 
 
 AGENCY = "ag"  # an agency's buttons: data(AGENCY, agency referral id, what)

@@ -66,7 +66,7 @@ class Operations:
             case O.Acknowledge():
                 return await self._acknowledge(session, focal, referral, case, now)
             case O.Begin(kind=kind):
-                if kind != O.CLOSE:
+                if kind in (O.REPLY, O.ASK, O.TRANSFER):
                     await self._audit(
                         session, action=f"focal.{kind}.started", role="focal_point",
                         actor_id=focal.id, case_id=case.id, now=now,
