@@ -7,7 +7,7 @@ deadlines (50 communes, a primary and a backup each, one province desk):
 
 * **claims/s**: every deadline is overdue (due over the last hour, as after an outage);
   :func:`storage.escalation.tick` drains them in batches with the production notifier
-  (``FocalDesk.notify_escalations``: the new rung's card as sealed outbox rows), audit
+  (``CaseworkService.notify_escalations``: the new rung's card as sealed outbox rows), audit
   events and next deadlines included. Claims per second =
   rows / wall time (no time budget: the scheduler's SQLite budget halves this in service).
 * **lag**: ``--lag-rate`` deadlines per second fall due during ``--lag-seconds`` (the other

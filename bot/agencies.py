@@ -6,8 +6,8 @@ The rules are :func:`routing.access.may_refer` and :func:`routing.access.may_ser
 agencies of the case's province whose kind the survivor agreed to, and an agency sees the
 case only while its referral is live and the case open, as much as she agreed to share.
 An agency answers with the buttons of its card, on Telegram or Zalo, through
-:meth:`bot.focal.FocalDesk.press` (the one entry of every focal button); everything is
-audited. Nothing here is stored but codes (:class:`storage.models.AgencyReferral`).
+:class:`bot.casework.service.CaseworkService` (the one place operations are authorized);
+everything is audited. Nothing here is stored but codes (:class:`storage.models.AgencyReferral`).
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dialogs import actions as A
+from dialogs import casework_ops as O
 from dialogs import focal_texts as T
-from routing.access import may_refer, may_serve
+from routing.access import may_refer
 from routing.directory import AGENCY_ROLES, Role
 from storage import ledger
-from storage.db import transaction
 from storage.models import AgencyReferral, Case, FocalPoint, Referral
 from storage.records import data_key_of, open_from
 
 if TYPE_CHECKING:
-    from bot.focal import FocalDesk
+    from bot.casework import CaseworkService
 
 LANG = "vi"
 
@@ -45,7 +45,7 @@ class AgencyState:
     service: str | None
 
 
-async def name_of(session: AsyncSession, desk: FocalDesk, focal: FocalPoint) -> str:
+async def name_of(session: AsyncSession, desk: CaseworkService, focal: FocalPoint) -> str:
     key = await data_key_of(session, desk.store.vault, focal)
     return open_from(desk.store.vault, key, focal, "display_name") or focal.id
 
@@ -63,7 +63,7 @@ async def eligible(
     return [a for a in rows if may_refer(focal, referral, case, a)]
 
 
-async def states(session: AsyncSession, desk: FocalDesk, case: Case) -> list[AgencyState]:
+async def states(session: AsyncSession, desk: CaseworkService, case: Case) -> list[AgencyState]:
     """Every agency referral of ``case``, oldest first."""
     query = (
         select(AgencyReferral, FocalPoint)
@@ -77,44 +77,9 @@ async def states(session: AsyncSession, desk: FocalDesk, case: Case) -> list[Age
     ]
 
 
-async def refer(
-    desk: FocalDesk,
-    channel: str,
-    user_id: str,
-    referral_id: str,
-    agency_id: str,
-    *,
-    now: datetime,
-) -> bool:
-    """Refer the case held through ``referral_id`` to ``agency_id``: its card goes to the
-    agency's chat, the focal point is told. Once per agency while a referral is live."""
-    async with desk.acting(channel, user_id):
-        async with transaction(desk.store.sessions) as session:
-            focal = await desk.identify(session, channel, user_id)
-            referral = await session.get(Referral, referral_id)
-            case = await session.get(Case, referral.case_id) if referral else None
-            agency = await session.get(FocalPoint, agency_id)
-            if focal is None:
-                return False
-            if (
-                referral is None
-                or case is None
-                or agency is None
-                or not may_refer(focal, referral, case, agency)
-            ):
-                await desk.audit(session, "focal.forbidden", focal.id, case, now)
-                return False
-            await _send_to(session, desk, focal, case, agency, now)
-            name = await name_of(session, desk, agency)
-            text = T.text(LANG, "focal.agency.sent", agency=name, ref=case.ref)
-            await desk.tell(session, focal, text, now)
-    desk.wake()
-    return True
-
-
-async def _send_to(
+async def send_to(
     session: AsyncSession,
-    desk: FocalDesk,
+    desk: CaseworkService,
     focal: FocalPoint,
     case: Case,
     agency: FocalPoint,
@@ -147,7 +112,7 @@ async def _send_to(
 
 async def refer_child(
     session: AsyncSession,
-    desk: FocalDesk,
+    desk: CaseworkService,
     referral: Referral,
     case: Case,
     child: bool,
@@ -163,42 +128,39 @@ async def refer_child(
         return None
     for agency in await eligible(session, focal, referral, case):
         if agency.role == Role.CHILD_PROTECTION:
-            return await _send_to(session, desk, focal, case, agency, now, role="system")
+            return await send_to(session, desk, focal, case, agency, now, role="system")
     return None
 
 
 async def answer(
     session: AsyncSession,
-    desk: FocalDesk,
+    desk: CaseworkService,
     agency: FocalPoint,
-    agency_referral_id: str,
-    what: str,
+    row: AgencyReferral,
+    case: Case,
+    op: O.Accept | O.Decline | O.RecordService,
     now: datetime,
 ) -> bool:
-    """An agency's button (inside the desk's transaction): accept, decline (then a
-    reason), or a service given. False when refused."""
-    row = await session.get(AgencyReferral, agency_referral_id)
-    case = await session.get(Case, row.case_id) if row else None
-    if row is None or case is None or not may_serve(agency, row, case):
-        await desk.audit(session, "focal.forbidden", agency.id, case, now)
-        return False
+    """An agency's answer on its own referral (authorized by the casework service, in its
+    transaction): accept, decline (without a reason: asked for one), or a service given.
+    False when the referral's state does not allow it."""
     by = await session.get(FocalPoint, row.by_focal_point_id)
     name = await name_of(session, desk, agency)
     told: str | None = None
-    if what == T.ACCEPT and row.status == "sent":
+    if isinstance(op, O.Accept) and row.status == "sent":
         row.status, row.answered_at = "accepted", now
         await desk.send(session, agency, T.agency_service_options(LANG, row.id, case.ref), now)
         told = T.text(LANG, "focal.agency.accepted", agency=name, ref=case.ref)
-    elif what == T.DECLINE and row.status == "sent":
+    elif isinstance(op, O.Decline) and op.reason is None and row.status == "sent":
         await desk.send(session, agency, T.agency_decline_options(LANG, row.id, case.ref), now)
         return True
-    elif what.startswith("dr.") and what[3:] in T.DECLINE_REASONS and row.status == "sent":
-        row.status, row.reason, row.answered_at = "declined", what[3:], now
+    elif isinstance(op, O.Decline) and op.reason in T.DECLINE_REASONS and row.status == "sent":
+        row.status, row.reason, row.answered_at = "declined", op.reason, now
         await desk.send(session, agency, A.Send(T.text(LANG, "agency.declined", ref=case.ref)), now)
         reason = T.decline_reason_label(LANG, row.reason)
         told = T.text(LANG, "focal.agency.declined", agency=name, ref=case.ref, reason=reason)
-    elif what.startswith("sv.") and what[3:] in T.SERVICES and row.status == "accepted":
-        row.status, row.service, row.served_at = "served", what[3:], now
+    elif isinstance(op, O.RecordService) and op.service in T.SERVICES and row.status == "accepted":
+        row.status, row.service, row.served_at = "served", op.service, now
         await ledger.record_rows(session, ledger.served_rows(case, [row.service], at=now))
         session.add(case)
         await desk.send(session, agency, A.Send(T.text(LANG, "agency.served", ref=case.ref)), now)
@@ -213,7 +175,9 @@ async def answer(
     return True
 
 
-async def _card(session: AsyncSession, desk: FocalDesk, row: AgencyReferral, case: Case) -> A.Send:
+async def _card(
+    session: AsyncSession, desk: CaseworkService, row: AgencyReferral, case: Case
+) -> A.Send:
     view = await desk.report_view(session, case)
     content = T.shows_content(case.consent_referral)
     contact = view["contact"]

@@ -1,6 +1,7 @@
 """A case's plan beside its tasks: the focal point's short risk check and the safety plan.
 
-A focal point who may act on a case (:func:`routing.access.may_act`) records the answers
+A focal point who may act on a case (:func:`routing.access.may_act`, checked by the casework
+service) records the answers
 of the risk check (:mod:`dialogs.risk`: questions and the urgency rule); a check that
 screens in raises the case's urgency to ``high`` at once. The safety plan is a few short
 fields. Both are sealed under the case's data key like its notes (``case_plans``), shown
@@ -11,8 +12,7 @@ its content).
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -20,17 +20,15 @@ from typing import TYPE_CHECKING
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import shelters
 from dialogs import focal_texts as T
 from dialogs import risk
 from routing.ladder import LadderConfig
 from storage import escalation
-from storage.db import transaction
-from storage.models import Case, CasePlan
+from storage.models import Case, CasePlan, FocalPoint
 from storage.records import data_key_of, open_from, seal_into
 
 if TYPE_CHECKING:
-    from bot.focal import FocalDesk
+    from bot.casework import CaseworkService
 
 LANG = "vi"
 
@@ -57,7 +55,7 @@ async def _row(session: AsyncSession, case_id: str) -> CasePlan | None:
     return (await session.exec(select(CasePlan).where(CasePlan.case_id == case_id))).first()
 
 
-async def read(session: AsyncSession, desk: FocalDesk, case: Case) -> Plan:
+async def read(session: AsyncSession, desk: CaseworkService, case: Case) -> Plan:
     """The case's plan (empty when none was recorded)."""
     row = await _row(session, case.id)
     if row is None:
@@ -72,7 +70,9 @@ async def read(session: AsyncSession, desk: FocalDesk, case: Case) -> Plan:
     )
 
 
-async def risk_yes(session: AsyncSession, desk: FocalDesk, case: Case) -> tuple[str, ...] | None:
+async def risk_yes(
+    session: AsyncSession, desk: CaseworkService, case: Case
+) -> tuple[str, ...] | None:
     """For the card: the risk questions answered "yes", or None when never checked."""
     plan = await read(session, desk, case)
     return risk.yes(plan.answers) if plan.checked else None
@@ -85,85 +85,54 @@ async def _own(session: AsyncSession, case: Case) -> CasePlan:
     return row
 
 
-@asynccontextmanager
-async def _plan_held(
-    desk: FocalDesk, channel: str, user_id: str, referral_id: str, now: datetime
-) -> AsyncIterator[tuple | None]:
-    """The session, focal point, case, plan row and case key for a change to the plan of
-    the case held through ``referral_id``; None when refused (audited)."""
-    async with desk.acting(channel, user_id):
-        async with transaction(desk.store.sessions) as session:
-            focal, _referral, case = await shelters.held(
-                session, desk, channel, user_id, referral_id
-            )
-            if focal is None:
-                yield None
-                return
-            if case is None:
-                await desk.audit(session, "focal.forbidden", focal.id, None, now)
-                yield None
-                return
-            row = await _own(session, case)
-            key = await data_key_of(session, desk.store.vault, case)
-            yield session, focal, case, row, key
-
-
 async def check_risk(
-    desk: FocalDesk,
-    channel: str,
-    user_id: str,
-    referral_id: str,
+    session: AsyncSession,
+    desk: CaseworkService,
+    focal: FocalPoint,
+    case: Case,
     raw: Mapping[str, str],
-    *,
     now: datetime,
 ) -> bool:
-    """Record the risk check's answers on the case held through ``referral_id``; raise
-    its urgency when they screen in (:func:`dialogs.risk.urgency_after`)."""
+    """Record the risk check's answers on ``case`` (authorized by the casework service);
+    raise its urgency when they screen in (:func:`dialogs.risk.urgency_after`)."""
     answers = risk.answers_from(raw)
-    async with _plan_held(desk, channel, user_id, referral_id, now) as held:
-        if held is None:
-            return False
-        session, focal, case, row, key = held
-        seal_into(desk.store.vault, key, row, risk=answers)
-        row.risk_checked_at = now
-        session.add(row)
-        await desk.audit(session, "case.risk_checked", focal.id, case, now)
-        raised = risk.urgency_after(case.urgency, answers)
-        if raised != case.urgency:
-            was, case.urgency, case.updated_at = case.urgency, raised, now
-            session.add(case)
-            sla = LadderConfig(desk.sla_minutes) if desk.sla_minutes else None
-            await escalation.hasten(session, case, was, now, sla)
-            await desk.audit(session, "case.urgency_raised", focal.id, case, now)
-        said = (
-            T.text(LANG, "focal.risk.screened_in", ref=case.ref)
-            if risk.screened_in(answers)
-            else T.text(LANG, "focal.risk.saved", ref=case.ref)
-        )
-        await desk.tell(session, focal, said, now)
-    desk.wake()
+    row = await _own(session, case)
+    key = await data_key_of(session, desk.store.vault, case)
+    seal_into(desk.store.vault, key, row, risk=answers)
+    row.risk_checked_at = now
+    session.add(row)
+    await desk.audit(session, "case.risk_checked", focal.id, case, now)
+    raised = risk.urgency_after(case.urgency, answers)
+    if raised != case.urgency:
+        was, case.urgency, case.updated_at = case.urgency, raised, now
+        session.add(case)
+        sla = LadderConfig(desk.sla_minutes) if desk.sla_minutes else None
+        await escalation.hasten(session, case, was, now, sla)
+        await desk.audit(session, "case.urgency_raised", focal.id, case, now)
+    said = (
+        T.text(LANG, "focal.risk.screened_in", ref=case.ref)
+        if risk.screened_in(answers)
+        else T.text(LANG, "focal.risk.saved", ref=case.ref)
+    )
+    await desk.tell(session, focal, said, now)
     return True
 
 
 async def save_plan(
-    desk: FocalDesk,
-    channel: str,
-    user_id: str,
-    referral_id: str,
+    session: AsyncSession,
+    desk: CaseworkService,
+    focal: FocalPoint,
+    case: Case,
     raw: Mapping[str, str],
-    *,
     now: datetime,
 ) -> bool:
-    """Replace the safety plan of the case held through ``referral_id``."""
+    """Replace the safety plan of ``case`` (authorized by the casework service)."""
     plan = risk.plan_from(raw)
-    async with _plan_held(desk, channel, user_id, referral_id, now) as held:
-        if held is None:
-            return False
-        session, focal, case, row, key = held
-        seal_into(desk.store.vault, key, row, safety_plan=plan)
-        row.plan_updated_at = now
-        session.add(row)
-        await desk.audit(session, "case.safety_plan_saved", focal.id, case, now)
-        await desk.tell(session, focal, T.text(LANG, "focal.plan.saved", ref=case.ref), now)
-    desk.wake()
+    row = await _own(session, case)
+    key = await data_key_of(session, desk.store.vault, case)
+    seal_into(desk.store.vault, key, row, safety_plan=plan)
+    row.plan_updated_at = now
+    session.add(row)
+    await desk.audit(session, "case.safety_plan_saved", focal.id, case, now)
+    await desk.tell(session, focal, T.text(LANG, "focal.plan.saved", ref=case.ref), now)
     return True

@@ -334,7 +334,7 @@ def focal_shelter_manager(shelter_id: str = typer.Argument(..., help="The shelte
     """Print a one-time code for the shelter's manager (`/focal CODE` to the bot, 72 h): it
     keeps the shelter's occupancy from its chat or the web inbox."""
     from bot import shelter_managers
-    from bot.focal import INVITE_TTL
+    from bot.casework import INVITE_TTL
 
     async def invite(desk):
         manager = await shelter_managers.add_manager(desk, shelter_id, now=_now())
@@ -552,13 +552,13 @@ def _now():
 
 async def _with_desk(action):
     """Open the store, run ``action(desk)``, close; unknown focal point ids exit 2."""
-    from bot.focal import INVITE_TTL, FocalDesk
+    from bot.casework import INVITE_TTL, CaseworkService
     from storage.store import open_store
 
     settings = get_settings()
     store = await open_store(settings.database_url, settings.key_source(), create_key=False)
     try:
-        desk = FocalDesk(store, {}, directory=lambda: None)
+        desk = CaseworkService(store, {}, directory=lambda: None)
         try:
             result = await action(desk)
         except KeyError:

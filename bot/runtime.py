@@ -18,8 +18,8 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import rate, shelter_managers
+from bot.casework import CaseworkService
 from bot.escalation_scheduler import EscalationScheduler
-from bot.focal import FocalDesk
 from bot.metrics import Metrics
 from bot.sender import Sender
 from bot.service import Hotline
@@ -56,7 +56,7 @@ class Runtime:
     settings: Settings
     store: Store
     hotline: Hotline
-    desk: FocalDesk | None = None
+    casework: CaseworkService | None = None
     directory: Directory | None = None
     senders: dict[str, Sender] = field(default_factory=dict)
     bot: Any = None
@@ -92,7 +92,7 @@ class Runtime:
         )
         runtime = cls(settings, store, hotline)
         runtime.outer_rates = outer_rates
-        runtime.desk = FocalDesk(
+        runtime.casework = CaseworkService(
             store,
             hotline.renderers,
             runtime.current_directory,
@@ -100,11 +100,11 @@ class Runtime:
             draft_ttl=hotline.draft_ttl,
             sla_minutes=dict(LadderConfig.from_settings(settings).sla_minutes),
         )
-        runtime.desk.stats_deadlines = parse_deadlines(settings.stats_deadlines)
-        runtime.desk.on_referral = runtime.schedule_escalation
-        runtime.desk.deliver = hotline.deliver  # news for a survivor's chat, through her engine
-        hotline.on_case_created = runtime.desk.refer
-        hotline.on_survivor_message = runtime.desk.relay_to_focal
+        runtime.casework.stats_deadlines = parse_deadlines(settings.stats_deadlines)
+        runtime.casework.on_referral = runtime.schedule_escalation
+        runtime.casework.deliver = hotline.deliver  # news for a survivor's chat, through her engine
+        hotline.on_case_created = runtime.casework.refer
+        hotline.on_survivor_message = runtime.casework.relay_to_focal
         hotline.nearest_places = runtime.nearest_places
         hotline.on_handled = runtime.metrics.handled
         try:
@@ -118,14 +118,14 @@ class Runtime:
                 await start_zalo(runtime, webhook_url=zalo_webhook_url, polling=polling)
             for sender in runtime.senders.values():
                 sender.on_failure = runtime.metrics.send_failed
-            hotline.on_wake = runtime.desk.on_wake = runtime.wake
+            hotline.on_wake = runtime.casework.on_wake = runtime.wake
             runtime.scheduler = AsyncIOScheduler(timezone=UTC)
             every = runtime._every
             every(runtime.shred_expired_drafts, SHRED_EVERY_S, now=True)
-            every(runtime.desk.retention_round_now, RETENTION_EVERY_S)
-            every(runtime.desk.remind_tasks_now, TASKS_EVERY_S)
-            every(runtime.desk.remind_deadlines_now, DEADLINES_EVERY_S, now=True)
-            every(shelter_managers.flag_full_now, FULL_SHELTERS_EVERY_S, args=(runtime.desk,))
+            every(runtime.casework.retention_round_now, RETENTION_EVERY_S)
+            every(runtime.casework.remind_tasks_now, TASKS_EVERY_S)
+            every(runtime.casework.remind_deadlines_now, DEADLINES_EVERY_S, now=True)
+            every(shelter_managers.flag_full_now, FULL_SHELTERS_EVERY_S, args=(runtime.casework,))
             every(runtime.reload_directory, DIRECTORY_REFRESH_S)
             # More often than `retire` takes a silent worker for dead.
             every(
@@ -137,7 +137,7 @@ class Runtime:
             runtime.escalations = EscalationScheduler(
                 store.sessions,
                 keyring=store.keyring,
-                notifier=runtime.desk.notify_escalations,
+                notifier=runtime.casework.notify_escalations,
                 config=runtime.ladder,
                 on_tick=runtime._ticked,
             )
@@ -159,7 +159,7 @@ class Runtime:
 
         token = self.settings.telegram_token.get_secret_value()
         self.bot = make_bot(token, self.settings.telegram_api_base)
-        self.dispatcher = make_dispatcher(self.hotline, self.desk)
+        self.dispatcher = make_dispatcher(self.hotline, self.casework)
         sender = Sender(
             self.store,
             "telegram",

@@ -32,7 +32,7 @@ from storage.models import FocalPoint, Shelter
 from storage.records import new_data_key, seal_into
 
 if TYPE_CHECKING:
-    from bot.focal import FocalDesk
+    from bot.casework import CaseworkService
 
 LANG = "vi"
 FULL_FLAG_AFTER = timedelta(days=1)
@@ -51,9 +51,9 @@ def manager_id(shelter_id: str) -> str:
     return f"mgr-{shelter_id}"[:64]
 
 
-async def add_manager(desk: FocalDesk, shelter_id: str, *, now: datetime) -> str:
+async def add_manager(desk: CaseworkService, shelter_id: str, *, now: datetime) -> str:
     """The manager of ``shelter_id`` (created once, in the shelter's province and commune,
-    named after it); invite it with :meth:`bot.focal.FocalDesk.invite`."""
+    named after it); invite it with :meth:`bot.casework.CaseworkService.invite`."""
     vault = desk.store.vault
     async with transaction(desk.store.sessions) as session:
         shelter = await session.get(Shelter, shelter_id)
@@ -79,14 +79,14 @@ async def add_manager(desk: FocalDesk, shelter_id: str, *, now: datetime) -> str
         return row.id
 
 
-async def _manager(session: AsyncSession, desk: FocalDesk, channel: str, user_id: str):
+async def _manager(session: AsyncSession, desk: CaseworkService, channel: str, user_id: str):
     focal = await desk.identify(session, channel, user_id)
     if focal is None or focal.role != MANAGER or not focal.shelter_id:
         return None, None
     return focal, await session.get(Shelter, focal.shelter_id)
 
 
-async def bound_text(session: AsyncSession, desk: FocalDesk, manager: FocalPoint) -> str:
+async def bound_text(session: AsyncSession, desk: CaseworkService, manager: FocalPoint) -> str:
     """What a manager's chat is told once bound: its shelter, and how to set occupancy."""
     shelter = await session.get(Shelter, manager.shelter_id) if manager.shelter_id else None
     name = await shelters.name_of(session, desk, shelter) if shelter is not None else ""
@@ -94,7 +94,7 @@ async def bound_text(session: AsyncSession, desk: FocalDesk, manager: FocalPoint
 
 
 async def set_occupancy(
-    session: AsyncSession, desk: FocalDesk, manager: FocalPoint, value: int, now: datetime
+    session: AsyncSession, desk: CaseworkService, manager: FocalPoint, value: int, now: datetime
 ) -> Shelter | None:
     """The manager's shelter now counts ``value`` people (0..capacity); None if refused."""
     shelter = await session.get(Shelter, manager.shelter_id) if manager.shelter_id else None
@@ -108,7 +108,7 @@ async def set_occupancy(
 
 
 async def chat_text(
-    session: AsyncSession, desk: FocalDesk, manager: FocalPoint, body: str, now: datetime
+    session: AsyncSession, desk: CaseworkService, manager: FocalPoint, body: str, now: datetime
 ) -> None:
     """A manager's chat message (in the desk's transaction): a number sets the occupancy;
     anything else is answered with how to."""
@@ -131,7 +131,7 @@ async def chat_text(
 
 
 async def web_set(
-    desk: FocalDesk, channel: str, user_id: str, value: str, *, now: datetime
+    desk: CaseworkService, channel: str, user_id: str, value: str, *, now: datetime
 ) -> bool:
     """The occupancy typed in the web inbox by a signed-in manager."""
     async with desk.acting(channel, user_id):
@@ -155,7 +155,7 @@ async def web_set(
     return True
 
 
-async def flag_full(desk: FocalDesk, *, now: datetime) -> int:
+async def flag_full(desk: CaseworkService, *, now: datetime) -> int:
     """Flag, once, each shelter full for more than FULL_FLAG_AFTER to its province desk
     (the one :func:`routing.matching.province_desk_for` picks). A shelter counts as
     flagged only once the message is queued to a bound chat. The number flagged."""
@@ -188,5 +188,5 @@ async def flag_full(desk: FocalDesk, *, now: datetime) -> int:
     return flagged
 
 
-async def flag_full_now(desk: FocalDesk) -> int:
+async def flag_full_now(desk: CaseworkService) -> int:
     return await flag_full(desk, now=datetime.now(UTC))

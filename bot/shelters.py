@@ -12,16 +12,14 @@ from typing import TYPE_CHECKING
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from routing.access import may_act
 from routing.consent import consent_of, may_receive
 from storage import ledger
-from storage.db import transaction
 from storage.directory_store import count
-from storage.models import Case, FocalPoint, Placement, Referral, Shelter
+from storage.models import Case, FocalPoint, Placement, Shelter
 from storage.records import data_key_of, open_from
 
 if TYPE_CHECKING:
-    from bot.focal import FocalDesk
+    from bot.casework import CaseworkService
 
 LANG = "vi"
 
@@ -48,65 +46,52 @@ async def choices(session: AsyncSession, case: Case) -> list[Shelter]:
     return [s for s in rows if s.occupancy < s.capacity]
 
 
-async def name_of(session: AsyncSession, desk: FocalDesk, shelter: Shelter) -> str:
+async def name_of(session: AsyncSession, desk: CaseworkService, shelter: Shelter) -> str:
     key = await data_key_of(session, desk.store.vault, shelter)
     return open_from(desk.store.vault, key, shelter, "name") or shelter.id
 
 
 async def place(
-    desk: FocalDesk,
-    channel: str,
-    user_id: str,
-    referral_id: str,
+    session: AsyncSession,
+    desk: CaseworkService,
+    focal: FocalPoint,
+    case: Case,
     shelter_id: str,
-    *,
     now: datetime,
 ) -> bool:
-    """Place the survivor of the case held through ``referral_id`` at ``shelter_id``."""
-    async with desk.acting(channel, user_id):
-        async with transaction(desk.store.sessions) as session:
-            focal, referral, case = await held(session, desk, channel, user_id, referral_id)
-            shelter = await session.get(Shelter, shelter_id)
-            if focal is None:
-                return False
-            if (
-                case is None
-                or shelter is None
-                or shelter not in await choices(session, case)
-                or await open_stay(session, case.id) is not None
-            ):
-                await desk.audit(session, "focal.forbidden", focal.id, case, now)
-                return False
-            session.add(
-                Placement(
-                    id=secrets.token_hex(16),
-                    case_id=case.id,
-                    shelter_id=shelter.id,
-                    by_focal_point_id=focal.id,
-                    placed_at=now,
-                )
-            )
-            count(shelter, shelter.occupancy + 1, now)
-            await ledger.record_rows(session, ledger.served_rows(case, ["shelter"], at=now))
-            session.add_all([shelter, case])
-            await desk.audit(session, "shelter.placed", focal.id, case, now)
-    desk.wake()
+    """Place the survivor of ``case`` (authorized by the casework service) at
+    ``shelter_id``: one of the province's with a free place she agreed to, and no stay
+    open. False (audited) otherwise."""
+    shelter = await session.get(Shelter, shelter_id)
+    if (
+        shelter is None
+        or shelter not in await choices(session, case)
+        or await open_stay(session, case.id) is not None
+    ):
+        await desk.audit(session, "focal.forbidden", focal.id, case, now)
+        return False
+    session.add(
+        Placement(
+            id=secrets.token_hex(16),
+            case_id=case.id,
+            shelter_id=shelter.id,
+            by_focal_point_id=focal.id,
+            placed_at=now,
+        )
+    )
+    count(shelter, shelter.occupancy + 1, now)
+    await ledger.record_rows(session, ledger.served_rows(case, ["shelter"], at=now))
+    session.add_all([shelter, case])
+    await desk.audit(session, "shelter.placed", focal.id, case, now)
     return True
 
 
 async def end_stay(
-    desk: FocalDesk, channel: str, user_id: str, referral_id: str, *, now: datetime
+    session: AsyncSession, desk: CaseworkService, focal: FocalPoint, case: Case, now: datetime
 ) -> bool:
-    """End the open stay of the case held through ``referral_id``."""
-    async with desk.acting(channel, user_id):
-        async with transaction(desk.store.sessions) as session:
-            focal, _referral, case = await held(session, desk, channel, user_id, referral_id)
-            if focal is None or case is None:
-                return False
-            ended = await end_open_stay(session, case.id, now)
-            await desk.audit(
-                session, "shelter.left" if ended else "focal.forbidden", focal.id, case, now
-            )
+    """End the open stay of ``case`` (authorized by the casework service)."""
+    ended = await end_open_stay(session, case.id, now)
+    await desk.audit(session, "shelter.left" if ended else "focal.forbidden", focal.id, case, now)
     return ended
 
 
@@ -122,15 +107,3 @@ async def end_open_stay(session: AsyncSession, case_id: str, now: datetime) -> b
         session.add(shelter)
     session.add(stay)
     return True
-
-
-async def held(
-    session: AsyncSession, desk: FocalDesk, channel: str, user_id: str, referral_id: str
-) -> tuple[FocalPoint | None, Referral | None, Case | None]:
-    """The focal point acting and the case it may act on through ``referral_id``."""
-    focal = await desk.identify(session, channel, user_id)
-    referral = await session.get(Referral, referral_id)
-    case = await session.get(Case, referral.case_id) if referral else None
-    if focal is None or referral is None or case is None or not may_act(focal, referral, case):
-        return focal, None, None
-    return focal, referral, case

@@ -16,6 +16,10 @@ from dialogs.i18n import DEFAULT, LANGUAGES, N_, translator
 
 PREFIX = "fp:"
 ACK, REPLY, ASK, TRANSFER, CLOSE = "ack", "rep", "ask", "tr", "cl"
+RISK, RISK_ANSWER = (
+    "rk",
+    "ra",
+)  # the risk check begun; one answer: data(RISK_ANSWER, id, "code.answer")
 SERVICES = ("medical", "psychosocial", "legal", "shelter", "police", "information")
 OUTCOMES = ("declined", "unreachable")
 
@@ -94,7 +98,7 @@ def parse_data(value: str) -> tuple[str, str, str] | None:
 class CardFacts:
     """What a card says about a case: coded values only (labels are looked up here).
 
-    Built in one place (``bot.focal``) from the case's plaintext columns and its opened
+    Built in one place (``bot.casework``) from the case's plaintext columns and its opened
     details, for the chat card and the web inbox alike. ``location`` is the shared
     position, set only for a recipient allowed to see it (:func:`shows_content`)."""
 
@@ -312,7 +316,32 @@ def actions(lang: str, referral_id: str) -> tuple[A.Option, ...]:
         A.Option(data(ASK, referral_id), tr.gettext(N_("focal.btn.ask"))),
         A.Option(data(TRANSFER, referral_id), tr.gettext(N_("focal.btn.transfer"))),
         A.Option(data(CLOSE, referral_id), tr.gettext(N_("focal.btn.close"))),
+        A.Option(data(RISK, referral_id), tr.gettext(N_("focal.btn.risk"))),
     )
+
+
+_RISK_ANSWER = {
+    "yes": N_("focal.risk.yes"),
+    "no": N_("focal.risk.no"),
+    "unknown": N_("focal.risk.unknown"),
+}
+
+
+def risk_question(lang: str, referral_id: str, index: int) -> A.Send:
+    """Question ``index`` of the risk check (:data:`dialogs.risk.QUESTIONS`), for the focal
+    point to ask her and answer with a button: yes, no, don't know."""
+    tr = translator(_lang(lang))
+    code, question, _label = R.QUESTIONS[index]
+    options = tuple(
+        A.Option(
+            data(RISK_ANSWER, referral_id, f"{code}.{answer}"), tr.gettext(_RISK_ANSWER[answer])
+        )
+        for answer in R.ANSWERS
+    )
+    body = tr.gettext(
+        N_("focal.risk.q"), n=index + 1, total=len(R.QUESTIONS), question=tr.gettext(question)
+    )
+    return A.Send(body, options)
 
 
 AGENCY = "ag"  # an agency's buttons: data(AGENCY, agency referral id, what)
@@ -400,11 +429,11 @@ def close_options(lang: str, referral_id: str, chosen: list[str]) -> A.Send:
 
 
 def text(lang: str, msgid: str, **values: object) -> str:
-    """One focal-point message by id (the ids used by :mod:`bot.focal`)."""
+    """One focal-point message by id (the ids used by :mod:`bot.casework`)."""
     return translator(_lang(lang)).gettext(msgid, **values)
 
 
-# Message ids used by bot.focal through text(); listed here so Babel extracts them.
+# Message ids used by bot.casework through text(); listed here so Babel extracts them.
 MESSAGES = (
     N_("focal.bound"),
     N_("shelter.bound"),

@@ -1,6 +1,6 @@
 """The one authorization rule: who may see and act on a case (pure).
 
-Called by every door to a case: the Telegram and Zalo desk (``bot.focal.FocalDesk``), the
+Called by every door to a case: the Telegram and Zalo desk (``bot.casework.CaseworkService``), the
 web inbox (what it lists, what it plays) and acknowledgement (``storage.escalation``).
 A focal point may act on a case when it is active, the survivor's consent lets its kind of
 organisation receive the case (:mod:`routing.consent`), and it is

@@ -14,8 +14,8 @@ skipped, as a rung with nobody on duty is, and the report climbs on; no content-
 notice either, since even "a case in your commune" tells the police that someone there
 reported. The agreement screen says exactly this (``who.sees``: the police only if she
 agrees below). This module is called at every hand-over: first routing and the urgent
-alert (``bot.focal.FocalDesk.refer``), each escalation rung and repeat
-(``storage.escalation.tick``), transfer, every card sent (``FocalDesk.send_card``) and
+alert (``bot.casework.CaseworkService.refer``), each escalation rung and repeat
+(``storage.escalation.tick``), transfer, every card sent (``CaseworkService.send_card``) and
 every action on a case (``routing.access.may_act``).
 """
 

@@ -14,7 +14,7 @@ Deadlines are rows (``escalation_deadlines``: referral, level, kind, due time, s
   assignee, the new rung's reminder and escalation deadlines are written, older pending
   rows of the referral are cancelled.
 * The notifier is awaited once per batch *inside* the transaction with the batch's events
-  (production: ``bot.focal.FocalDesk.notify_escalations`` queues outbox rows), and one
+  (production: ``bot.casework.CaseworkService.notify_escalations`` queues outbox rows), and one
   audit event per applied row is appended last.
 * Who stands on a case's ladder is decided by :mod:`routing.consent` first (a police desk
   only if she agreed to the police); the last rung backs off (``ladder.plan_repeat``).

@@ -17,8 +17,8 @@ event is recorded where it happens: ``created`` in :func:`storage.cases.create_c
 there), ``escalated`` in the escalation tick, ``acknowledged`` in
 :func:`storage.escalation.acknowledge`, ``served`` when a service reaches the report
 (:func:`served_rows`: an agency's service, a shelter placement, the focal point's on
-closing), ``closed`` when a focal point closes a case. :func:`backfill` writes the rows of cases stored
-before the ledger existed (migration 0007).
+closing), ``closed`` when a focal point closes a case. :func:`backfill` writes the rows of
+cases stored before the ledger existed (migration 0007).
 """
 
 from __future__ import annotations

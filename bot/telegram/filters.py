@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 
-from bot.focal import FocalDesk
+from bot.casework import CaseworkService
 
 CHANNEL = "telegram"
 
@@ -42,7 +42,7 @@ class DataPrefix(Filter):
 class IsFocalPoint(Filter):
     """Messages from accounts bound to a focal point."""
 
-    async def __call__(self, message: Message, desk: FocalDesk) -> bool:
+    async def __call__(self, message: Message, desk: CaseworkService) -> bool:
         return message.from_user is not None and await desk.is_focal(
             CHANNEL, str(message.from_user.id)
         )

@@ -7,7 +7,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.methods import AnswerCallbackQuery, GetUpdates, SendMessage
 from aiogram.methods.base import Response
 
-from bot.focal import FocalDesk
+from bot.casework import CaseworkService
 from bot.service import Hotline
 from bot.telegram.focal_handlers import focal_router
 from bot.telegram.handlers import survivor_router
@@ -37,7 +37,7 @@ def make_bot(token: str, api_base: str) -> Bot:
     return Bot(token, session=session)
 
 
-def make_dispatcher(hotline: Hotline, desk: FocalDesk) -> Dispatcher:
+def make_dispatcher(hotline: Hotline, desk: CaseworkService) -> Dispatcher:
     # Conversation state lives in the hotline's sealed storage, not in aiogram's FSM.
     dispatcher = Dispatcher(disable_fsm=True)
     dispatcher["hotline"] = hotline

@@ -48,7 +48,7 @@ async def load_demo(runtime: Any, *, now: datetime | None = None) -> tuple[str, 
                 row.active = False
                 session.add(row)
     await runtime.reload_directory()
-    invited = await runtime.desk.invite(DEMO_FOCAL_POINT, now=now)
+    invited = await runtime.casework.invite(DEMO_FOCAL_POINT, now=now)
     code = invited[0] if isinstance(invited, tuple) else invited
     return DEMO_FOCAL_POINT, code
 

@@ -177,7 +177,7 @@ def attach_runtime(runtime: Any, state: WebState | None = None) -> None:
 
     wake._web_chained = True  # type: ignore[attr-defined]
     runtime.hotline.on_wake = wake
-    desk = getattr(runtime, "desk", None)
+    desk = getattr(runtime, "casework", None)
     if desk is not None:
         desk.on_wake = wake
 

@@ -2,7 +2,7 @@
 
 A focal point signs in with a one-time invite code (the same codes as on Telegram: the
 code binds the focal point's account to this web sign-in, through
-:meth:`bot.focal.FocalDesk.redeem`). They see the open referrals they may act on under
+:meth:`bot.casework.CaseworkService.redeem`). They see the open referrals they may act on under
 the one rule the chat uses too (:func:`routing.access.may_act`) and act
 on them through the same desk as on Telegram (acknowledge, reply, ask, transfer, close
 with services or an outcome); the desk checks each action and audits it.
@@ -31,13 +31,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import func, or_
 from sqlmodel import select
 
-from bot import agencies, case_plan, shelter_managers, shelters
+from bot import agencies, shelter_managers, shelters
+from bot.casework import Actor
 from bot.rate import Window
 from bot.web import assets
 from bot.web import case_plan as web_plan
 from bot.web import shelter_manager as web_manager
 from bot.web.chat import CHANNEL, hotline_of, read_ops, web_state
 from bot.web.security import constant_equal
+from dialogs import casework_ops as O
 from dialogs import focal_texts as T
 from dialogs.i18n import DEFAULT, translator
 from dialogs.web_texts import FOCAL
@@ -185,7 +187,7 @@ async def _signed_in_focal(request: Request, state: dict[str, Any]) -> Any:
     """The focal point of a live session, or None (signed out elsewhere, or revoked)."""
     store = hotline_of(request).store
     async with transaction(store.sessions) as session:
-        focal = await request.app.state.runtime.desk.identify(session, CHANNEL, state["uid"])
+        focal = await request.app.state.runtime.casework.identify(session, CHANNEL, state["uid"])
         if focal is None or focal.id != state["fp"]:
             await conversations.shred(session, store.vault, _session_key(store, state["token"]))
             return None
@@ -255,7 +257,7 @@ async def inbox(request: Request, ref: str = "") -> Response:
     if focal is None:
         return _signed_out(request)
     store = hotline_of(request).store
-    desk = request.app.state.runtime.desk
+    desk = request.app.state.runtime.casework
     wanted = ref.strip().upper()[:16]
     async with transaction(store.sessions) as session:
         live, ended = await _visible(session, focal)
@@ -354,7 +356,7 @@ async def recording(request: Request, media_id: str) -> Response:
     if not web_state(request).focal_act.allow(state["token"]):
         return Response(status_code=429, headers=_PRIVATE | {"Retry-After": "30"})
     store = hotline_of(request).store
-    desk = request.app.state.runtime.desk
+    desk = request.app.state.runtime.casework
     now = utcnow()
     async with transaction(store.sessions) as session:
         focal = await desk.identify(session, CHANNEL, state["uid"])
@@ -728,7 +730,7 @@ async def signin(request: Request) -> Response:
     if not pre or not constant_equal(pre, csrf):
         return _signin_page(request, status=403)
     hotline = hotline_of(request)
-    desk = request.app.state.runtime.desk
+    desk = request.app.state.runtime.casework
     store = hotline.store
     now = utcnow()
     uid = secrets.token_hex(16)
@@ -785,7 +787,7 @@ async def signout(request: Request) -> Response:
     store = hotline_of(request).store
     async with transaction(store.sessions) as session:
         await conversations.shred(session, store.vault, _session_key(store, state["token"]))
-        await request.app.state.runtime.desk.sign_out(session, state["uid"])
+        await request.app.state.runtime.casework.sign_out(session, state["uid"])
         await audit.append(
             session,
             store.keyring,
@@ -818,7 +820,7 @@ async def occupancy(request: Request) -> Response:
     state = await _posting(request, csrf)
     if isinstance(state, Response):
         return state
-    desk = request.app.state.runtime.desk
+    desk = request.app.state.runtime.casework
     if not await shelter_managers.web_set(desk, CHANNEL, state["uid"], value, now=utcnow()):
         body = f'<p class="note">{_e(_t("refused"))}</p><a href="/focal">{_e(_t("back"))}</a>'
         return HTMLResponse(_page(body), status_code=403)
@@ -837,68 +839,71 @@ async def act(request: Request) -> Response:
     state = await _posting(request, csrf)
     if isinstance(state, Response):
         return state
-    desk = request.app.state.runtime.desk
+    desk = request.app.state.runtime.casework
     uid, now = state["uid"], utcnow()
-    ok = True
-
-    async def press(value: str) -> bool:
-        return await desk.press(CHANNEL, uid, value, now=now)
-
     text = text.strip()
-    if action == "ack":
-        ok = await press(T.data(T.ACK, referral))
-    elif action in ("reply", "ask", "transfer"):
-        if not text:
-            return RedirectResponse("/focal", status_code=303)
-        first = {"reply": T.REPLY, "ask": T.ASK, "transfer": T.TRANSFER}[action]
-        ok = await press(T.data(first, referral))
-        if ok:
-            ok = await desk.text(CHANNEL, uid, text, now=now)
+    if action in ("reply", "ask", "transfer", "note") and not text:
+        return RedirectResponse("/focal", status_code=303)
+    if action == "close" and (not confirmed or outcome not in ("served", *T.OUTCOMES)):
+        # closing is confirmed, with a reason from the list (the form asks for both)
+        note = f'<p class="note">{_e(_t("need_reason"))}</p>'
+        back = f'<a href="/focal">{_e(_t("back"))}</a>'
+        return HTMLResponse(_page(note + back), status_code=400)
+    due = _due(_one(form, "due", 32), now) if action == "task" else None
+    if action == "task" and (not text or due is None):
+        note = f'<p class="note">{_e(_t("task_bad"))}</p>'
+        return HTMLResponse(_page(note + f'<a href="/focal">{_e(_t("back"))}</a>'), 400)
+    task = _one(form, "task", 32)
+    if action == "task_done" and not _REFERRAL.match(task):
+        ok = False
     elif action == "place":
-        shelter = _one(form, "shelter", 64)
-        ok = await shelters.place(desk, CHANNEL, uid, referral, shelter, now=now)
+        op: O.Operation = O.PlaceAtShelter(referral, _one(form, "shelter", 64))
+        ok = bool(await desk.perform(Actor(CHANNEL, uid), op, now=now))
     elif action == "risk":
-        answers = web_plan.answers_of(form)
-        ok = await case_plan.check_risk(desk, CHANNEL, uid, referral, answers, now=now)
+        op = O.CheckRisk(referral, tuple(web_plan.answers_of(form).items()))
+        ok = bool(await desk.perform(Actor(CHANNEL, uid), op, now=now))
     elif action == "plan":
-        plan = web_plan.plan_of(form)
-        ok = await case_plan.save_plan(desk, CHANNEL, uid, referral, plan, now=now)
+        op = O.SavePlan(referral, tuple(web_plan.plan_of(form).items()))
+        ok = bool(await desk.perform(Actor(CHANNEL, uid), op, now=now))
     elif action == "leave":
-        ok = await shelters.end_stay(desk, CHANNEL, uid, referral, now=now)
-    elif action == "agency":
-        agency = _one(form, "agency", 64)
-        ok = await agencies.refer(desk, CHANNEL, uid, referral, agency, now=now)
-    elif action == "task":
-        due = _due(_one(form, "due", 32), now)
-        if not text or due is None:
-            note = f'<p class="note">{_e(_t("task_bad"))}</p>'
-            return HTMLResponse(_page(note + f'<a href="/focal">{_e(_t("back"))}</a>'), 400)
-        ok = await desk.add_task(CHANNEL, uid, referral, text, due, now=now)
-    elif action == "task_done":
-        task = _one(form, "task", 32)
-        ok = bool(_REFERRAL.match(task)) and await desk.finish_task(CHANNEL, uid, task, now=now)
-    elif action == "reopen":
-        ok = await desk.reopen(CHANNEL, uid, referral, now=now)
-    elif action == "note":
-        if not text:
-            return RedirectResponse("/focal", status_code=303)
-        ok = await desk.note(CHANNEL, uid, referral, text, now=now)
-    elif action == "close":
-        if not confirmed or outcome not in ("served", *T.OUTCOMES):
-            # closing is confirmed, with a reason from the list (the form asks for both)
-            note = f'<p class="note">{_e(_t("need_reason"))}</p>'
-            back = f'<a href="/focal">{_e(_t("back"))}</a>'
-            return HTMLResponse(_page(note + back), status_code=400)
-        ok = await press(T.data(T.CLOSE, referral))
-        for service in services or []:
-            if ok and service in T.SERVICES:
-                ok = await press(T.data("sv", referral, service))
-        if ok:
-            if outcome in T.OUTCOMES:
-                ok = await press(T.data("out", referral, outcome))
-            else:
-                ok = await press(T.data("done", referral))
+        ok = bool(await desk.perform(Actor(CHANNEL, uid), O.EndStay(referral), now=now))
+    else:
+        op = _operation(
+            action, referral, text, services, outcome, _one(form, "agency", 64), task, due
+        )
+        ok = bool(await desk.perform(Actor(CHANNEL, uid), op, now=now))
     if not ok:
         body = f'<p class="note">{_e(_t("refused"))}</p><a href="/focal">{_e(_t("back"))}</a>'
         return HTMLResponse(_page(body), status_code=403)
     return RedirectResponse("/focal", status_code=303)
+
+
+def _operation(
+    action: str,
+    referral: str,
+    text: str,
+    services: list[str],
+    outcome: str,
+    agency: str,
+    task: str,
+    due: datetime | None,
+) -> O.Operation:
+    """The typed operation a checked inbox form asks for (bot.casework authorizes it)."""
+    if action == "close":
+        chosen = tuple(dict.fromkeys(s for s in services if s in T.SERVICES))
+        if outcome not in T.OUTCOMES:  # "served" names no service: closed as none given
+            outcome = "served" if chosen else "no_service"
+        return O.Close(referral, chosen, outcome)
+    simple: dict[str, O.Operation] = {
+        "ack": O.Acknowledge(referral),
+        "reply": O.Reply(referral, text),
+        "ask": O.Ask(referral, text),
+        "transfer": O.Transfer(referral, text),
+        "reopen": O.Reopen(referral),
+        "note": O.Note(referral, text),
+        "agency": O.ReferToAgency(referral, agency),
+        "task_done": O.FinishTask(task),
+    }
+    if action == "task" and due is not None:
+        return O.AddTask(referral, text, due)
+    return simple[action]

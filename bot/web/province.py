@@ -4,7 +4,7 @@ Every open case of the province, newest first, as metadata only (reference, comm
 category, urgency, age, rung, who holds it, whether it is overdue): the story is on the
 case's card in the inbox, where the survivor agreed to the province desk seeing it. From
 here the desk takes a case over or gives it to another focal point of the province
-(:meth:`bot.focal.FocalDesk.hand_case`, under :func:`routing.access.may_hand`).
+(the casework service's ``HandCase``, under :func:`routing.access.may_hand`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
+from bot.casework import Actor
 from bot.web.chat import CHANNEL, hotline_of
 from bot.web.focal import (
     LANG,
@@ -30,6 +31,7 @@ from bot.web.focal import (
     utcnow,
 )
 from bot.web.security import constant_equal
+from dialogs import casework_ops as O
 from dialogs import focal_texts as T
 from routing.access import PROVINCE_DESK, may_hand
 from routing.places import PlaceCode, load_places
@@ -206,8 +208,9 @@ async def hand(request: Request) -> Response:
         return RedirectResponse("/focal", status_code=303)
     if not constant_equal(state["csrf"], csrf) or not _ID.match(case_id) or not _ID.match(target):
         return HTMLResponse(_page(f"<p>{_e(_t('refused'))}</p>"), status_code=403)
-    desk = request.app.state.runtime.desk
-    done = await desk.hand_case(CHANNEL, state["uid"], case_id, target, now=utcnow())
+    casework = request.app.state.runtime.casework
+    op = O.HandCase(case_id, target)
+    done = await casework.perform(Actor(CHANNEL, state["uid"]), op, now=utcnow())
     if not done:
         body = (
             f'<p class="note">{_e(_t("refused"))}</p><a href="/focal/province">{_e(_t("back"))}</a>'

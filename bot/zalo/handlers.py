@@ -51,11 +51,13 @@ def inbound_of(update: ZaloUpdate) -> Inbound | None:
 class ZaloChannel:
     """The running Zalo adapter: its client and the hand-over to the hotline.
 
-    With a focal desk (:class:`bot.focal.FocalDesk`), focal points can be on Zalo too:
+    With a focal desk (:class:`bot.casework.CaseworkService`), focal points can be on Zalo too:
     ``/focal CODE`` binds the account; a bound account's texts go to the desk, never to the
     survivor engine. A typed number (one or two digits) picks from the newest message the
     desk sent them with numbered choices (its option data are kept, sealed, in its outbox
-    row): it becomes a button press, which the desk checks and audits like any other.
+    row): it becomes a button press, read by the focal point's pure conversation
+    (:mod:`dialogs.focal_conversation`) and performed by the casework service, which
+    checks and audits it like any other.
     Anything else is a reply, question or transfer target, by the desk's mode (so on Zalo a
     reply cannot be just a number). Who is a focal point
     is decided by the keyed identity in the database, never by anything the sender claims.

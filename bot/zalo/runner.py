@@ -68,7 +68,7 @@ async def start_zalo(
     )
     runtime.senders[CHANNEL] = sender
     runtime.tasks.append(asyncio.create_task(sender.run(), name="sender:zalo"))
-    channel = ZaloChannel(runtime.hotline, client, desk=getattr(runtime, "desk", None))
+    channel = ZaloChannel(runtime.hotline, client, desk=getattr(runtime, "casework", None))
     runtime.zalo = channel
     if webhook_url and secret:
         await client.set_webhook(webhook_url, secret)

@@ -69,7 +69,7 @@ def test_a_follow_up_is_reminded_once_in_the_chat_when_due(stack):
     form = {"csrf": csrf, "referral": referral, "action": "task_done", "task": done_id}
     assert client.post("/focal/act", data=form).status_code == 200
 
-    assert stack.run(stack.runtime.desk.remind_tasks(now=datetime.now(UTC))) == 0  # not yet
+    assert stack.run(stack.runtime.casework.remind_tasks(now=datetime.now(UTC))) == 0  # not yet
 
     async def two_hours_pass() -> None:  # the due times move back instead of the clock on
         async with transaction(stack.store.sessions) as session:
@@ -78,10 +78,10 @@ def test_a_follow_up_is_reminded_once_in_the_chat_when_due(stack):
                 session.add(task)
 
     stack.run(two_hours_pass())
-    assert stack.run(stack.runtime.desk.remind_tasks(now=datetime.now(UTC))) == 1
+    assert stack.run(stack.runtime.casework.remind_tasks(now=datetime.now(UTC))) == 1
     stack.wait_sent()
     chat = [m.text or "" for m in stack.telegram.sent_messages(stack.focal_users[holder])]
     due = focal_texts.text("vi", "focal.task_due", ref=case.ref, task="CANARY-TASK-CALL-BACK")
     assert chat[-1] == due and not any("CANARY-TASK-DONE" in t for t in chat)
-    assert stack.run(stack.runtime.desk.remind_tasks(now=datetime.now(UTC))) == 0  # once only
+    assert stack.run(stack.runtime.casework.remind_tasks(now=datetime.now(UTC))) == 0  # once only
     client.close()

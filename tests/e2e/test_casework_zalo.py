@@ -30,7 +30,7 @@ class ZaloDesk:
 
     def __init__(self, stack: Stack, focal_id: str, user_id: str) -> None:
         self.stack, self.user_id = stack, user_id
-        invited = stack.run(stack.runtime.desk.invite(focal_id, now=datetime.now(UTC)))
+        invited = stack.run(stack.runtime.casework.invite(focal_id, now=datetime.now(UTC)))
         code = invited[0] if isinstance(invited, tuple) else invited
         self.say(f"/focal {code}")
         assert focal_id in self.last()

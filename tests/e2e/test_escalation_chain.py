@@ -35,7 +35,7 @@ async def _tick(runtime, now):  # noqa: F811
         runtime.store.sessions,
         now=now,
         worker_id="test",
-        notifier=runtime.desk.notify_escalations,
+        notifier=runtime.casework.notify_escalations,
         keyring=runtime.store.keyring,
         config=runtime.ladder,
     )

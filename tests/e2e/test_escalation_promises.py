@@ -76,7 +76,7 @@ async def _tick(runtime, now):  # noqa: F811
         runtime.store.sessions,
         now=now,
         worker_id="test",
-        notifier=runtime.desk.notify_escalations,
+        notifier=runtime.casework.notify_escalations,
         keyring=runtime.store.keyring,
         config=runtime.ladder,
     )
@@ -127,7 +127,7 @@ async def test_the_story_climbs_only_to_organisations_she_agreed_to(
         assert police_saw == []
         assert await _queued_to(runtime, "bmt-police") == 1  # its binding's confirmation only
         # and the police desk of her commune may not act on it either (one rule)
-        assert not await runtime.desk.press(
+        assert not await runtime.casework.press(
             "telegram", str(POLICE), focal_texts.data(focal_texts.ACK, referral.id), now=NIGHT
         )
 
@@ -206,7 +206,7 @@ async def test_a_card_routed_past_closed_offices_says_so(runtime, fake_bot_api):
     assert focal_texts.text("vi", "focal.card.escalated") not in card.text
     # the web inbox rebuilds the same card
     async with transaction(runtime.store.sessions) as session:
-        rebuilt = await runtime.desk.card_for(
+        rebuilt = await runtime.casework.card_for(
             session, await session.get(Referral, referral.id), await session.get(Case, case.id)
         )
     assert focal_texts.text("vi", "focal.card.off_duty") in rebuilt.text
@@ -215,7 +215,7 @@ async def test_a_card_routed_past_closed_offices_says_so(runtime, fake_bot_api):
     await _tick(runtime, NIGHT + sla + timedelta(minutes=1))
     async with transaction(runtime.store.sessions) as session:
         referral = await session.get(Referral, referral.id)
-        again = await runtime.desk.card_for(session, referral, await session.get(Case, case.id))
+        again = await runtime.casework.card_for(session, referral, await session.get(Case, case.id))
     assert focal_texts.text("vi", "focal.card.escalated") in again.text
 
 

@@ -25,7 +25,7 @@ from tests.e2e.zalo_driver import ZaloPerson
 
 async def _bind(runtime, fake, focal_point_id: str) -> ZaloPerson:  # noqa: F811
     person = ZaloPerson(fake, USER + focal_point_id)
-    code = await runtime.desk.invite(focal_point_id, now=datetime.now(UTC))
+    code = await runtime.casework.invite(focal_point_id, now=datetime.now(UTC))
     person.say(f"/focal {code}")
     await person.wait_text(focal_point_id)
     return person
@@ -64,7 +64,7 @@ async def test_no_rung_shows_the_police_a_story_she_did_not_agree_to(runtime, fa
         runtime.senders["zalo"].clock = lambda now=now: max(now, datetime.now(UTC))
         await escalation.tick(
             runtime.store.sessions, now=now, worker_id="t", keyring=runtime.store.keyring,
-            notifier=runtime.desk.notify_escalations, config=runtime.ladder,
+            notifier=runtime.casework.notify_escalations, config=runtime.ladder,
         )  # fmt: skip
     card = await desk.wait_text(case.ref)  # the last rung, after the police's would have
     assert "CANARY-ZALO-STORY" in card.text

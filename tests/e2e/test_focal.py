@@ -62,7 +62,7 @@ async def runtime(tmp_path, fake_bot_api):
 
 
 async def bind(runtime: Runtime, fake, user_id: int, focal_point_id: str) -> TelegramPerson:
-    code = await runtime.desk.invite(focal_point_id, now=datetime.now(UTC))
+    code = await runtime.casework.invite(focal_point_id, now=datetime.now(UTC))
     person = TelegramPerson(fake, user_id)
     person.command(f"/focal {code}")
     # "new reports will come here": every test that binds then waits for a card proves it
@@ -228,24 +228,24 @@ async def test_a_web_sign_in_keeps_the_chat_account_bound(runtime, fake_bot_api)
         runtime.directory, commune_code=BMT, language="vi", now=OFFICE_HOURS
     )
     await bind(runtime, fake_bot_api, FOCAL, expected.focal_point.id)
-    code = await runtime.desk.invite(expected.focal_point.id, now=datetime.now(UTC))
+    code = await runtime.casework.invite(expected.focal_point.id, now=datetime.now(UTC))
     assert (
-        await runtime.desk.redeem(
+        await runtime.casework.redeem(
             "web", "web-session-1", "web-session-1", code, now=datetime.now(UTC)
         )
         == expected.focal_point.id
     )
-    assert await runtime.desk.is_focal("telegram", str(FOCAL))  # still bound on Telegram
-    assert await runtime.desk.is_focal("web", "web-session-1")
+    assert await runtime.casework.is_focal("telegram", str(FOCAL))  # still bound on Telegram
+    assert await runtime.casework.is_focal("web", "web-session-1")
     assert (
-        await runtime.desk.redeem(
+        await runtime.casework.redeem(
             "web", "web-session-2", "web-session-2", code, now=datetime.now(UTC)
         )
         is None
     )  # one-time
     async with transaction(runtime.store.sessions) as session:
-        await runtime.desk.sign_out(session, "web-session-1")
-    assert not await runtime.desk.is_focal("web", "web-session-1")
+        await runtime.casework.sign_out(session, "web-session-1")
+    assert not await runtime.casework.is_focal("web", "web-session-1")
 
 
 async def test_a_focal_point_revoked_elsewhere_is_answered_as_anyone(runtime, fake_bot_api):
@@ -253,11 +253,11 @@ async def test_a_focal_point_revoked_elsewhere_is_answered_as_anyone(runtime, fa
         runtime.directory, commune_code=BMT, language="vi", now=OFFICE_HOURS
     )
     focal = await bind(runtime, fake_bot_api, FOCAL, expected.focal_point.id)
-    assert await runtime.desk.is_focal("telegram", str(FOCAL))
+    assert await runtime.casework.is_focal("telegram", str(FOCAL))
     # `hotline focal revoke` runs in another process: this worker still remembers the binding.
-    await dataclasses.replace(runtime.desk).revoke(expected.focal_point.id, now=OFFICE_HOURS)
-    assert await runtime.desk.is_focal("telegram", str(FOCAL))
+    await dataclasses.replace(runtime.casework).revoke(expected.focal_point.id, now=OFFICE_HOURS)
+    assert await runtime.casework.is_focal("telegram", str(FOCAL))
     focal.say("xin chào")
     await focal.tap("safe")  # the desk declined: the survivor flow answered
     async with transaction(runtime.store.sessions) as session:
-        assert await runtime.desk.identify(session, "telegram", str(FOCAL)) is None
+        assert await runtime.casework.identify(session, "telegram", str(FOCAL)) is None

@@ -99,17 +99,17 @@ async def assert_counted_not_logged(runtime, expected: dict[str, int]) -> None:
 
 async def test_one_chat_cannot_lock_out_the_others_but_a_flood_stops(runtime, fake_bot_api):
     # An overall cap of 8 an hour: the attacker's 20 tries use only its own 5 of it.
-    runtime.desk.invite_attempts = AttemptLimiter(overall_per_hour=8)
+    runtime.casework.invite_attempts = AttemptLimiter(overall_per_hour=8)
     attacker = TelegramPerson(fake_bot_api, ATTACKER)
     for n in range(20):
         attacker.command(f"/focal 00000-{n:05d}")
     await wait_answers(fake_bot_api, attacker, 20)
 
-    code = await runtime.desk.invite("bmt-primary-1", now=datetime.now(UTC))
+    code = await runtime.casework.invite("bmt-primary-1", now=datetime.now(UTC))
     focal = TelegramPerson(fake_bot_api, FOCAL)
     focal.command(f"/focal {code}")  # a right code is no guess: bound, and counts nothing
     await focal.wait_text("bmt-primary-1")
-    assert await runtime.desk.is_focal("telegram", str(FOCAL))
+    assert await runtime.casework.is_focal("telegram", str(FOCAL))
 
     people = [TelegramPerson(fake_bot_api, user) for user in OTHERS]
     for person in people:

@@ -156,7 +156,7 @@ async def test_a_focal_points_updates_delivered_again_on_zalo_apply_once(tmp_pat
             runtime.directory, commune_code=BMT, language="vi", now=OFFICE_HOURS
         )
         focal = ZaloPerson(fake_zalo, USER + "fp")
-        invite = await runtime.desk.invite(expected.focal_point.id, now=datetime.now(UTC))
+        invite = await runtime.casework.invite(expected.focal_point.id, now=datetime.now(UTC))
         focal.say(f"/focal {invite}")
         await focal.wait_text(expected.focal_point.id)
         survivor = ZaloPerson(fake_zalo, USER + "s")

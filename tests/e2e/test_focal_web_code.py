@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.focal import WEB_CODE_TTL
+from bot.casework import WEB_CODE_TTL
 from dialogs import focal_texts
 from tests.fakes import updates as U
 from tests.walk.stack import Stack
@@ -75,13 +75,15 @@ def test_a_web_code_dies_after_its_time(stack):
     answer = _telegram_says(stack, stack.focal_users[FOCAL], "/web")
     code = CODE.search(answer).group(0)
     late = datetime.now(UTC) + WEB_CODE_TTL + WEB_CODE_TTL / 10
-    tried = stack.run(stack.runtime.desk.try_invite("web", "late-tab", "late-tab", code, now=late))
+    tried = stack.run(
+        stack.runtime.casework.try_invite("web", "late-tab", "late-tab", code, now=late)
+    )
     assert tried.focal_point_id is None
     assert _signin(stack, code).status_code == 403  # and it was used up by the try
 
 
 def test_web_in_a_bound_zalo_chat_sends_a_code(stack):
-    invited = stack.run(stack.runtime.desk.invite("bmt-backup-1", now=datetime.now(UTC)))
+    invited = stack.run(stack.runtime.casework.invite("bmt-backup-1", now=datetime.now(UTC)))
     invite = invited[0] if isinstance(invited, tuple) else invited
     zalo_user = "zalo-focal-web-1"
     for text in (f"/focal {invite}", "/web"):

@@ -21,7 +21,7 @@ HOME_DESK = "dl-desk-bmt"
 async def test_an_alert_with_the_place_skipped_reaches_the_desk_on_zalo(runtime, fake_zalo):
     await load_daklak_directory(runtime)
     desk = ZaloPerson(fake_zalo, USER + "d1")
-    invite = await runtime.desk.invite(HOME_DESK, now=datetime.now(UTC))  # redeemed now
+    invite = await runtime.casework.invite(HOME_DESK, now=datetime.now(UTC))  # redeemed now
     desk.say(f"/focal {invite}")
     await desk.wait_text(HOME_DESK)
 

@@ -42,15 +42,23 @@ async def test_closed_case_warned_then_deleted_and_shredded(runtime, fake_bot_ap
 
     later = closed.retain_until - timedelta(hours=71)
     runtime.senders["telegram"].clock = lambda: later  # the sender lives in the same future
-    assert await runtime.desk.retention_round(now=closed.retain_until - timedelta(hours=100)) == 0
-    assert await runtime.desk.retention_round(now=closed.retain_until - timedelta(hours=71)) == 0
+    assert (
+        await runtime.casework.retention_round(now=closed.retain_until - timedelta(hours=100)) == 0
+    )
+    assert (
+        await runtime.casework.retention_round(now=closed.retain_until - timedelta(hours=71)) == 0
+    )
     warning = await focal.wait_text("UTC")
     # "will be deleted at {when}": the time it says is the time it happens
     when = closed.retain_until.strftime("%Y-%m-%d %H:%M UTC")
     assert focal_texts.text("vi", "focal.retention", ref=case.ref, when=when) == warning.text
     assert f"{KEEP_DAYS} ngày" in warning.text  # copies in backups: as long as they are kept
-    assert await runtime.desk.retention_round(now=closed.retain_until - timedelta(hours=70)) == 0
-    assert await runtime.desk.retention_round(now=closed.retain_until + timedelta(minutes=1)) == 1
+    assert (
+        await runtime.casework.retention_round(now=closed.retain_until - timedelta(hours=70)) == 0
+    )
+    assert (
+        await runtime.casework.retention_round(now=closed.retain_until + timedelta(minutes=1)) == 1
+    )
     async with transaction(runtime.store.sessions) as session:
         assert await session.get(Case, case.id) is None
         assert await session.get(DataKey, closed.data_key_id) is None
@@ -81,8 +89,10 @@ async def test_a_case_referred_to_no_one_and_an_abandoned_draft_are_deleted_in_t
             now=OFFICE_HOURS,
         )
     kept = timedelta(days=runtime.settings.retention_days)
-    assert await runtime.desk.retention_round(now=OFFICE_HOURS + kept - timedelta(hours=1)) == 0
-    assert await runtime.desk.retention_round(now=OFFICE_HOURS + kept + timedelta(minutes=1)) == 1
+    assert await runtime.casework.retention_round(now=OFFICE_HOURS + kept - timedelta(hours=1)) == 0
+    assert (
+        await runtime.casework.retention_round(now=OFFICE_HOURS + kept + timedelta(minutes=1)) == 1
+    )
     async with transaction(runtime.store.sessions) as session:
         assert await session.get(Case, case.id) is None
         assert await session.get(DataKey, case.data_key_id) is None

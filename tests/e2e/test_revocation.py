@@ -71,7 +71,7 @@ async def _refused(runtime: Runtime, action: str) -> int:
 
 async def _web_sign_in(runtime: Runtime, web: httpx.AsyncClient, focal_point_id: str) -> str:
     """Signs in on the web inbox; the csrf token of the session."""
-    code = await runtime.desk.invite(focal_point_id, now=datetime.now(UTC))
+    code = await runtime.casework.invite(focal_point_id, now=datetime.now(UTC))
     pre = re.search(r'name="csrf" value="([^"]+)"', (await web.get("/focal")).text).group(1)
     signed_in = await web.post("/focal/signin", data={"code": code, "csrf": pre})
     assert signed_in.status_code == 303
@@ -86,7 +86,7 @@ async def test_revoking_ends_the_web_session_and_the_chat_binding_at_once(stack,
         runtime.directory, commune_code=BMT, language="vi", now=OFFICE_HOURS
     ).focal_point.id
     bound_text = focal_texts.text("vi", "focal.bound", ref=focal_id)
-    code = await runtime.desk.invite(focal_id, now=datetime.now(UTC))
+    code = await runtime.casework.invite(focal_id, now=datetime.now(UTC))
     if chat == "telegram":
         focal = TelegramPerson(telegram, FOCAL_TELEGRAM)
         focal.command(f"/focal {code}")
@@ -105,7 +105,7 @@ async def test_revoking_ends_the_web_session_and_the_chat_binding_at_once(stack,
     assert case.ref in (await web.get("/focal")).text  # and the inbox lists it
 
     # `hotline focal revoke` in another process: this worker's caches know nothing of it.
-    await dataclasses.replace(runtime.desk).revoke(focal_id, now=datetime.now(UTC))
+    await dataclasses.replace(runtime.casework).revoke(focal_id, now=datetime.now(UTC))
 
     reply = await web.post(
         "/focal/act",
@@ -138,7 +138,7 @@ async def test_revoking_ends_the_web_session_and_the_chat_binding_at_once(stack,
         runtime.store.sessions,
         now=datetime.now(UTC),
         worker_id="test",
-        notifier=runtime.desk.notify_escalations,
+        notifier=runtime.casework.notify_escalations,
         keyring=runtime.store.keyring,
         config=runtime.ladder,
     )
@@ -157,18 +157,18 @@ async def test_revoking_ends_the_web_session_and_the_chat_binding_at_once(stack,
 async def test_a_new_invite_takes_a_revoked_focal_point_back_but_not_its_old_sessions(stack):
     runtime, *_ = stack
     focal_id = "bmt-primary-1"
-    code = await runtime.desk.invite(focal_id, now=datetime.now(UTC))
-    assert await runtime.desk.redeem(
+    code = await runtime.casework.invite(focal_id, now=datetime.now(UTC))
+    assert await runtime.casework.redeem(
         "web", "old-session", "old-session", code, now=datetime.now(UTC)
     )
-    await runtime.desk.revoke(focal_id, now=datetime.now(UTC))
+    await runtime.casework.revoke(focal_id, now=datetime.now(UTC))
     await load_daklak_directory(runtime)  # a directory import does not take it back
     assert runtime.directory.focal_point(focal_id) is None
 
-    await runtime.desk.invite(focal_id, now=datetime.now(UTC))
+    await runtime.casework.invite(focal_id, now=datetime.now(UTC))
     await runtime.reload_directory()
     assert runtime.directory.focal_point(focal_id) is not None
-    assert not await runtime.desk.is_focal("web", "old-session")
+    assert not await runtime.casework.is_focal("web", "old-session")
 
 
 async def test_a_closed_case_is_not_reopened_to_a_revoked_focal_point(stack):
@@ -176,7 +176,7 @@ async def test_a_closed_case_is_not_reopened_to_a_revoked_focal_point(stack):
     focal_id = match_focal_point(
         runtime.directory, commune_code=BMT, language="vi", now=OFFICE_HOURS
     ).focal_point.id
-    code = await runtime.desk.invite(focal_id, now=datetime.now(UTC))
+    code = await runtime.casework.invite(focal_id, now=datetime.now(UTC))
     focal = TelegramPerson(telegram, FOCAL_TELEGRAM)
     focal.command(f"/focal {code}")
     await focal.wait_text(focal_texts.text("vi", "focal.bound", ref=focal_id))
@@ -188,10 +188,10 @@ async def test_a_closed_case_is_not_reopened_to_a_revoked_focal_point(stack):
     await focal.tap_global(focal_texts.data("out", referral.id, "declined"))
     await focal.wait_text(focal_texts.text("vi", "focal.closed", ref=case.ref))
 
-    await dataclasses.replace(runtime.desk).revoke(focal_id, now=datetime.now(UTC))
+    await dataclasses.replace(runtime.casework).revoke(focal_id, now=datetime.now(UTC))
     async with transaction(runtime.store.sessions) as session:
         closed = await session.get(Case, case.id)
-        passed_on = await runtime.desk.relay_to_focal(session, closed, ["later"], OFFICE_HOURS)
+        passed_on = await runtime.casework.relay_to_focal(session, closed, ["later"], OFFICE_HOURS)
     async with transaction(runtime.store.sessions) as session:
         still = await session.get(Case, case.id)
         again = await session.get(Referral, referral.id)

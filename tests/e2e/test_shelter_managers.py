@@ -41,7 +41,7 @@ async def _actions(runtime) -> list[str]:
 
 
 async def bind_manager(runtime, fake, manager_id: str) -> TelegramPerson:
-    code = await runtime.desk.invite(manager_id, now=datetime.now(UTC))
+    code = await runtime.casework.invite(manager_id, now=datetime.now(UTC))
     person = TelegramPerson(fake, MANAGER)
     person.command(f"/focal {code}")
     await person.wait_text(focal_texts.text("vi", "shelter.bound", shelter=NAME, ref=manager_id))
@@ -49,7 +49,7 @@ async def bind_manager(runtime, fake, manager_id: str) -> TelegramPerson:
 
 
 async def test_a_manager_binds_and_sets_occupancy_from_chat(runtime, fake_bot_api):
-    manager_id = await shelter_managers.add_manager(runtime.desk, FULL, now=OFFICE_HOURS)
+    manager_id = await shelter_managers.add_manager(runtime.casework, FULL, now=OFFICE_HOURS)
     manager = await bind_manager(runtime, fake_bot_api, manager_id)
     assert manager_id not in {fp.id for fp in runtime.directory.focal_points}  # never routed
 
@@ -89,15 +89,15 @@ async def test_a_shelter_full_for_a_day_is_flagged_once_to_the_province_desk(run
     desk = await bind(runtime, fake_bot_api, DESK, "dl-desk-bmt")
     flag = focal_texts.text("vi", "shelter.full_flag", shelter=NAME, hours=25)
     flagged = shelter_managers.flag_full
-    assert await flagged(runtime.desk, now=OFFICE_HOURS + timedelta(hours=23)) == 0
-    assert await flagged(runtime.desk, now=OFFICE_HOURS + timedelta(hours=25)) == 1
+    assert await flagged(runtime.casework, now=OFFICE_HOURS + timedelta(hours=23)) == 0
+    assert await flagged(runtime.casework, now=OFFICE_HOURS + timedelta(hours=25)) == 1
     await desk.wait_text(flag)
-    assert await flagged(runtime.desk, now=OFFICE_HOURS + timedelta(hours=50)) == 0  # once
+    assert await flagged(runtime.casework, now=OFFICE_HOURS + timedelta(hours=50)) == 0  # once
     assert sum(flag in (m.text or "") for m in desk.visible()) == 1
     assert (await _actions(runtime)).count("shelter.full_flagged") == 1
 
     # A place freed and taken again: full anew, flagged anew a day later.
-    manager_id = await shelter_managers.add_manager(runtime.desk, FULL, now=OFFICE_HOURS)
+    manager_id = await shelter_managers.add_manager(runtime.casework, FULL, now=OFFICE_HOURS)
     manager = await bind_manager(runtime, fake_bot_api, manager_id)
     manager.say("1")
     await manager.wait_text("1/2")
@@ -106,8 +106,8 @@ async def test_a_shelter_full_for_a_day_is_flagged_once_to_the_province_desk(run
     manager.say("2")
     await manager.wait_text("2/2")
     later = datetime.now(UTC)
-    assert await flagged(runtime.desk, now=later + timedelta(hours=2)) == 0
-    assert await flagged(runtime.desk, now=later + timedelta(hours=25)) == 1
+    assert await flagged(runtime.casework, now=later + timedelta(hours=2)) == 0
+    assert await flagged(runtime.casework, now=later + timedelta(hours=25)) == 1
     assert (await _actions(runtime)).count("shelter.full_flagged") == 2
 
 
@@ -121,8 +121,8 @@ async def test_a_manager_on_zalo_sets_occupancy_by_typing_a_number(tmp_path):
     runtime = await Runtime.start(settings_for(tmp_path, fake))
     try:
         await load_daklak_directory(runtime)
-        manager_id = await shelter_managers.add_manager(runtime.desk, FULL, now=OFFICE_HOURS)
-        code = await runtime.desk.invite(manager_id, now=datetime.now(UTC))
+        manager_id = await shelter_managers.add_manager(runtime.casework, FULL, now=OFFICE_HOURS)
+        code = await runtime.casework.invite(manager_id, now=datetime.now(UTC))
         manager = ZaloPerson(fake, USER + "mgr")
         manager.say(f"/focal {code}")
         await manager.wait_text(
@@ -152,9 +152,9 @@ def test_a_shelter_its_manager_reports_full_is_no_longer_offered(stack):
     from tests.e2e.test_province_view import _live_referral, _signed_in
 
     manager_id = stack.run(
-        shelter_managers.add_manager(stack.runtime.desk, OTHER, now=datetime.now(UTC))
+        shelter_managers.add_manager(stack.runtime.casework, OTHER, now=datetime.now(UTC))
     )
-    code = stack.run(stack.runtime.desk.invite(manager_id, now=datetime.now(UTC)))
+    code = stack.run(stack.runtime.casework.invite(manager_id, now=datetime.now(UTC)))
     stack.wait_telegram_handled(
         stack.telegram.inject_update(U.command_update(MANAGER, f"/focal {code}"))
     )
@@ -201,10 +201,10 @@ async def test_a_full_shelter_is_flagged_once_the_province_desk_can_be_told(runt
     """No chat bound to the province desk yet: nothing is told, so nothing counts as
     flagged; the first hourly run after the desk binds tells it, once."""
     flagged = shelter_managers.flag_full
-    assert await flagged(runtime.desk, now=OFFICE_HOURS + timedelta(hours=25)) == 0
+    assert await flagged(runtime.casework, now=OFFICE_HOURS + timedelta(hours=25)) == 0
     assert (await _shelter(runtime, FULL)).full_flagged_at is None
     desk = await bind(runtime, fake_bot_api, DESK, "dl-desk-bmt")
-    assert await flagged(runtime.desk, now=OFFICE_HOURS + timedelta(hours=26)) == 1
+    assert await flagged(runtime.casework, now=OFFICE_HOURS + timedelta(hours=26)) == 1
     await desk.wait_text(focal_texts.text("vi", "shelter.full_flag", shelter=NAME, hours=26))
-    assert await flagged(runtime.desk, now=OFFICE_HOURS + timedelta(hours=27)) == 0
+    assert await flagged(runtime.casework, now=OFFICE_HOURS + timedelta(hours=27)) == 0
     assert (await _actions(runtime)).count("shelter.full_flagged") == 1

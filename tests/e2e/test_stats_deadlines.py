@@ -50,8 +50,8 @@ async def _reminded(runtime) -> list[tuple[date, str]]:
 
 
 async def test_the_province_desk_is_reminded_once_a_week_before(runtime, fake_bot_api):
-    runtime.desk.stats_deadlines = parse_deadlines("25/11,30/5")
-    remind = runtime.desk.remind_deadlines
+    runtime.casework.stats_deadlines = parse_deadlines("25/11,30/5")
+    remind = runtime.casework.remind_deadlines
     # No desk has a bound chat yet: nothing is queued, nothing is marked (tried again).
     assert await remind(now=local(2026, 11, 18)) == 0
     assert await _reminded(runtime) == []

@@ -165,7 +165,7 @@ async def test_two_years_of_statistics_survive_retention(runtime, fake_bot_api):
 
     async with transaction(runtime.store.sessions) as session:
         last = max((await session.exec(select(Case.retain_until))).all())
-    assert await runtime.desk.retention_round(now=last + timedelta(minutes=1)) == len(REPORTS)
+    assert await runtime.casework.retention_round(now=last + timedelta(minutes=1)) == len(REPORTS)
     async with transaction(runtime.store.sessions) as session:
         assert (await session.exec(select(func.count()).select_from(Case))).one() == 0
         assert (await session.exec(select(func.count()).select_from(Referral))).one() == 0

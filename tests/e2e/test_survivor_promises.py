@@ -128,7 +128,7 @@ async def test_withdrawal_deletes_the_report_for_good(runtime, fake_bot_api):  #
         ).all()
     assert [(e.case_id, e.actor_role) for e in audited] == [(case.id, "survivor")]
     # all support stops: the support person cannot act on it, and nothing climbs
-    assert not await runtime.desk.press(
+    assert not await runtime.casework.press(
         "telegram",
         str(focal.user_id),
         focal_texts.data(focal_texts.ACK, referral.id),
@@ -139,7 +139,7 @@ async def test_withdrawal_deletes_the_report_for_good(runtime, fake_bot_api):  #
         runtime.store.sessions,
         now=OFFICE_HOURS + 3 * sla,
         worker_id="test",
-        notifier=runtime.desk.notify_escalations,
+        notifier=runtime.casework.notify_escalations,
         keyring=runtime.store.keyring,
         config=runtime.ladder,
     )
@@ -335,7 +335,7 @@ async def test_a_focal_point_transfers_a_case(runtime, fake_bot_api):  # noqa: F
         new = (await session.exec(select(Referral).where(Referral.status != "transferred"))).one()
     assert new.focal_point_id in others  # Ea Kar's people, or the desk when they are off
     await others[new.focal_point_id].wait_text(case.ref)  # the card went on with it
-    assert not await runtime.desk.press(  # and the first holder may act on it no more
+    assert not await runtime.casework.press(  # and the first holder may act on it no more
         "telegram",
         str(focal.user_id),
         focal_texts.data(focal_texts.ACK, referral.id),

@@ -455,7 +455,7 @@ async def test_a_focal_point_on_telegram_reaches_a_survivor_on_zalo(tmp_path, fa
             expected = match_focal_point(
                 runtime.directory, commune_code=BMT, language="vi", now=OFFICE_HOURS
             )
-            invite = await runtime.desk.invite(expected.focal_point.id, now=datetime.now(UTC))
+            invite = await runtime.casework.invite(expected.focal_point.id, now=datetime.now(UTC))
             focal = TelegramPerson(telegram, 738_000_700_950)
             focal.command(f"/focal {invite}")
             await focal.wait_text(expected.focal_point.id)
@@ -494,7 +494,7 @@ async def test_a_focal_point_on_zalo_binds_and_gets_the_card(runtime, fake_zalo)
     focal = ZaloPerson(fake_zalo, USER + "fp")
     focal.say("/focal 00000-00000")  # a wrong code: told so, nothing bound
     await focal.wait_text(focal_texts.text("vi", "focal.bad_code"))
-    invite = await runtime.desk.invite(expected.focal_point.id, now=datetime.now(UTC))
+    invite = await runtime.casework.invite(expected.focal_point.id, now=datetime.now(UTC))
     focal.say(f"/focal {invite}")
     await focal.wait_text(focal_texts.text("vi", "focal.bound", ref=expected.focal_point.id))
 

@@ -35,7 +35,7 @@ async def test_on_zalo_she_is_told_and_answers_in_place(runtime, fake_zalo):  # 
         runtime.directory, commune_code=BMT, language="vi", now=OFFICE_HOURS
     )
     focal = ZaloPerson(fake_zalo, USER + "fp")
-    invite = await runtime.desk.invite(expected.focal_point.id, now=datetime.now(UTC))
+    invite = await runtime.casework.invite(expected.focal_point.id, now=datetime.now(UTC))
     focal.say(f"/focal {invite}")
     await focal.wait_text(expected.focal_point.id)
 

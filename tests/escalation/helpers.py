@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.focal import FocalDesk
+from bot.casework import CaseworkService
 from bot.telegram.render import TelegramRenderer
 from routing.ladder import LadderConfig
 from storage.cases import NewCase, create_case
@@ -68,11 +68,11 @@ class RecordingNotifier:
 
 
 def production_notifier(store: Any) -> Any:
-    """The notifier ``hotline run`` uses (``FocalDesk.notify_escalations``), Telegram only."""
+    """The notifier ``hotline run`` uses (``CaseworkService.notify_escalations``), Telegram only."""
     from bot.service import Hotline
 
     renderers = {"telegram": TelegramRenderer()}
-    desk = FocalDesk(store, renderers, directory=lambda: None)
+    desk = CaseworkService(store, renderers, directory=lambda: None)
     desk.deliver = Hotline(store, renderers).deliver  # as bot.runtime wires it
     return desk.notify_escalations
 
@@ -100,7 +100,7 @@ async def add_focal_point(
         duty_hours=hours,
         active=active,
     )
-    # bound as /focal CODE binds a chat account (bot.focal.FocalDesk.redeem)
+    # bound as /focal CODE binds a chat account (bot.casework.CaseworkService.redeem)
     seal_into(
         vault,
         aead,

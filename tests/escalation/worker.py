@@ -1,5 +1,5 @@
 """A worker like ``hotline run`` minus the web app: the escalation scheduler with the
-production notifier (``FocalDesk.notify_escalations``), and an outbox
+production notifier (``CaseworkService.notify_escalations``), and an outbox
 relay to a Bot API when ``--bot-api`` is given. Stops on SIGTERM; prints ``ready``.
 
     python -m tests.escalation.worker --url URL --key-file PATH --worker-id w1 \
@@ -42,7 +42,7 @@ async def main(argv: list[str]) -> None:
     store = await open_store(
         args.url, KeySource(Path(args.key_file)), migrate_schema=False, create_key=False
     )
-    outbox_notifier = production_notifier(store)  # FocalDesk.notify_escalations
+    outbox_notifier = production_notifier(store)  # CaseworkService.notify_escalations
 
     async def notifier(session, events):
         for event in events:

@@ -177,7 +177,7 @@ class Stack:
                 return sorted(rows.all())
 
         for n, focal_id in enumerate(self.run(active())):
-            invited = self.run(self.runtime.desk.invite(focal_id, now=datetime.now(UTC)))
+            invited = self.run(self.runtime.casework.invite(focal_id, now=datetime.now(UTC)))
             code = invited[0] if isinstance(invited, tuple) else invited
             user = FOCAL_USER_BASE + n
             update_id = self.telegram.inject_update(U.command_update(user, f"/focal {code}"))

@@ -195,7 +195,7 @@ def test_focal_inbox_sign_in_reply_and_the_survivor_reads_it(live, person):
     reporter.tap("saved")
     ref = _cases(live)[-1].ref
 
-    code_fp = live.run(live.runtime.desk.invite("bmt-primary-1", now=_now()))
+    code_fp = live.run(live.runtime.casework.invite("bmt-primary-1", now=_now()))
     code_fp = code_fp[0] if isinstance(code_fp, tuple) else code_fp
     with httpx.Client(base_url=live.url, follow_redirects=True) as client:
         bad = _signin(live, client, "00000-00000")
@@ -277,7 +277,7 @@ def test_a_focal_point_sees_and_acts_on_only_their_referrals(live, person):
             return (await session.exec(query)).first().id
 
     rid = live.run(referral_id())
-    other = live.run(live.runtime.desk.invite("eakar-primary", now=_now()))  # another commune
+    other = live.run(live.runtime.casework.invite("eakar-primary", now=_now()))  # another commune
     other = other[0] if isinstance(other, tuple) else other
     with httpx.Client(base_url=live.url, follow_redirects=True) as client:
         inbox = _signin(live, client, other)
@@ -330,7 +330,7 @@ def test_focal_sessions_expire_server_side(live):
     from bot.web import focal as web_focal
     from storage import conversations
 
-    code = live.run(live.runtime.desk.invite("tanan-primary", now=_now()))
+    code = live.run(live.runtime.casework.invite("tanan-primary", now=_now()))
     code = code[0] if isinstance(code, tuple) else code
     with httpx.Client(base_url=live.url, follow_redirects=True) as client:
         assert _signin(live, client, code).status_code == 200
@@ -372,7 +372,7 @@ def test_the_inbox_lists_what_the_chat_lets_a_focal_point_act_on(live, person):
     assert case.consent_orgs == "health"
     for focal_point_id, shown in (("dl-desk-tuyhoa", True), ("bmt-police", False)):
         assert case.assigned_focal_point_id != focal_point_id
-        code = live.run(live.runtime.desk.invite(focal_point_id, now=_now()))
+        code = live.run(live.runtime.casework.invite(focal_point_id, now=_now()))
         code = code[0] if isinstance(code, tuple) else code
         with httpx.Client(base_url=live.url, follow_redirects=True) as client:
             inbox = _signin(live, client, code)

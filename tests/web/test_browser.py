@@ -282,7 +282,7 @@ def test_survivor_records_a_voice_message_and_the_focal_point_plays_it(
         person.shot("receipt")
         person.tap("saved")
 
-        invited = live.run(live.runtime.desk.invite("bmt-primary-1", now=datetime.now(UTC)))
+        invited = live.run(live.runtime.casework.invite("bmt-primary-1", now=datetime.now(UTC)))
         focal = focal_ctx.new_page()
         focal.goto(live.url + "/focal")
         focal.fill("#code", invited[0] if isinstance(invited, tuple) else invited)

@@ -42,7 +42,7 @@ def _refs(live) -> set[str]:
 
 
 def _inbox(live, focal_point_id: str) -> str:
-    code = live.run(live.runtime.desk.invite(focal_point_id, now=datetime.now(UTC)))
+    code = live.run(live.runtime.casework.invite(focal_point_id, now=datetime.now(UTC)))
     with httpx.Client(base_url=live.url, follow_redirects=True) as client:
         page = client.get("/focal").text
         pre = re.search(r'name="csrf" value="([^"]+)"', page).group(1)

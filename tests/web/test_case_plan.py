@@ -53,7 +53,7 @@ def _plan_row(live, case_id: str) -> CasePlan:
 
 
 def _chat_card(live, case: Case) -> str:
-    desk = live.runtime.desk
+    desk = live.runtime.casework
 
     async def read():
         async with transaction(live.runtime.store.sessions) as session:
@@ -68,7 +68,7 @@ def test_a_risk_check_raises_urgency_and_the_safety_plan_is_kept_sealed(live, pe
     ref = _report(person, live)
     case = _case(live, ref)
     assert case.urgency == "normal"
-    code = live.run(live.runtime.desk.invite("bmt-primary-1", now=_now()))
+    code = live.run(live.runtime.casework.invite("bmt-primary-1", now=_now()))
     code = code[0] if isinstance(code, tuple) else code
     context = browser.new_context(viewport={"width": 800, "height": 1400})
     card = f"article[data-ref='{ref}']"
@@ -121,7 +121,7 @@ def test_a_risk_check_raises_urgency_and_the_safety_plan_is_kept_sealed(live, pe
 
 async def _read_plan(live, case):
     async with transaction(live.runtime.store.sessions) as session:
-        return await case_plan.read(session, live.runtime.desk, case)
+        return await case_plan.read(session, live.runtime.casework, case)
 
 
 def test_answers_that_do_not_screen_in_lower_nothing_and_others_are_refused(live, person):
@@ -137,7 +137,7 @@ def test_answers_that_do_not_screen_in_lower_nothing_and_others_are_refused(live
     assert line in _card(client.get("/focal").text, ref)
 
     # a focal point of another commune may not check or plan this case
-    code = live.run(live.runtime.desk.invite("tanlap-primary", now=_now()))
+    code = live.run(live.runtime.casework.invite("tanlap-primary", now=_now()))
     code = code[0] if isinstance(code, tuple) else code
 
     other = httpx.Client(base_url=live.url, follow_redirects=True)

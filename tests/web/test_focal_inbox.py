@@ -48,7 +48,7 @@ def _refs(live) -> set[str]:
 
 
 def _signed_in(live) -> httpx.Client:
-    code = live.run(live.runtime.desk.invite("bmt-primary-1", now=_now()))
+    code = live.run(live.runtime.casework.invite("bmt-primary-1", now=_now()))
     code = code[0] if isinstance(code, tuple) else code
     client = httpx.Client(base_url=live.url, follow_redirects=True)
     pre = re.search(r'name="csrf" value="([^"]+)"', client.get("/focal").text).group(1)
@@ -130,7 +130,7 @@ def test_a_closed_case_stays_findable_read_only_until_retention_deletes_it(live,
     assert found.count('data-ref="') == 1 and f'data-ref="{ref}"' in found
 
     retained = _case(live, ref).retain_until
-    live.run(live.runtime.desk.retention_round(now=retained + timedelta(minutes=1)))
+    live.run(live.runtime.casework.retention_round(now=retained + timedelta(minutes=1)))
     assert _case(live, ref) is None
     assert f'data-ref="{ref}"' not in client.get("/focal").text
 
@@ -172,7 +172,7 @@ def test_the_page_shows_news_without_a_reload_and_never_over_a_half_typed_reply(
 ):
     """Chromium's clock is driven by the test (no waiting 20 s): an idle inbox reloads
     itself when a new card arrives; one with a half-typed reply only says there is news."""
-    code = live.run(live.runtime.desk.invite("bmt-primary-1", now=_now()))
+    code = live.run(live.runtime.casework.invite("bmt-primary-1", now=_now()))
     code = code[0] if isinstance(code, tuple) else code
     context = browser.new_context(viewport={"width": 800, "height": 1000})
     try:

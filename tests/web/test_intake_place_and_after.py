@@ -72,7 +72,7 @@ def test_an_alert_from_a_known_commune_is_in_the_desks_inbox_too(live, person):
     case, referral = _latest(live)
     assert referral.focal_point_id != HOME_DESK  # the commune's people hold it
     for who in (referral.focal_point_id, HOME_DESK):
-        invite = live.run(live.runtime.desk.invite(who, now=datetime.now(UTC)))
+        invite = live.run(live.runtime.casework.invite(who, now=datetime.now(UTC)))
         with httpx.Client(base_url=live.url, follow_redirects=True) as client:
             inbox = _signin(live, client, invite)
             assert f'data-ref="{case.ref}"' in inbox.text, who
@@ -146,7 +146,7 @@ def _reported_and_closed(live, person, client: httpx.Client):
     _after_the_place(someone)
     code = someone.receipt_code()
     case, referral = _latest(live)
-    invite = live.run(live.runtime.desk.invite(referral.focal_point_id, now=datetime.now(UTC)))
+    invite = live.run(live.runtime.casework.invite(referral.focal_point_id, now=datetime.now(UTC)))
     inbox = _signin(live, client, invite)
     assert case.ref in inbox.text
     csrf = re.search(r'name="csrf" value="([^"]+)"', inbox.text).group(1)

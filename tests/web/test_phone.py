@@ -77,7 +77,7 @@ def _focal_replies(live, browser, text: str) -> None:
     """The demo focal point signs in, acknowledges the newest case and replies."""
     from datetime import UTC, datetime
 
-    invited = live.run(live.runtime.desk.invite("bmt-primary-1", now=datetime.now(UTC)))
+    invited = live.run(live.runtime.casework.invite("bmt-primary-1", now=datetime.now(UTC)))
     ctx = browser.new_context(viewport={"width": 800, "height": 1000})
     try:
         focal = ctx.new_page()

@@ -31,7 +31,7 @@ def test_a_plain_message_after_a_reply_reaches_the_web_inbox(live, person):
     reporter.tap("send")
     reporter.tap("saved")
     ref = _cases(live)[-1].ref
-    invite = live.run(live.runtime.desk.invite("bmt-primary-1", now=datetime.now(UTC)))
+    invite = live.run(live.runtime.casework.invite("bmt-primary-1", now=datetime.now(UTC)))
 
     with httpx.Client(base_url=live.url, follow_redirects=True) as client:
         inbox = _signin(live, client, invite)

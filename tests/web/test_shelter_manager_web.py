@@ -43,8 +43,8 @@ def _signed_in(context, live, code: str, shown: str):
 
 def test_a_manager_sets_its_shelters_occupancy_on_the_web(live, browser):
     now = datetime.now(UTC)
-    manager_id = live.run(shelter_managers.add_manager(live.runtime.desk, SHELTER, now=now))
-    code = live.run(live.runtime.desk.invite(manager_id, now=now))
+    manager_id = live.run(shelter_managers.add_manager(live.runtime.casework, SHELTER, now=now))
+    code = live.run(live.runtime.casework.invite(manager_id, now=now))
     code = code[0] if isinstance(code, tuple) else code
     context = browser.new_context(viewport={"width": 800, "height": 1000})
     try:
@@ -72,7 +72,7 @@ def test_a_manager_sets_its_shelters_occupancy_on_the_web(live, browser):
 
 def test_a_focal_point_cannot_set_occupancy(live, browser):
     now = datetime.now(UTC)
-    code = live.run(live.runtime.desk.invite("bmt-primary-1", now=now))
+    code = live.run(live.runtime.casework.invite("bmt-primary-1", now=now))
     code = code[0] if isinstance(code, tuple) else code
     before = _shelter(live).occupancy
     context = browser.new_context()

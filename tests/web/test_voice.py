@@ -62,7 +62,7 @@ def _received(lang: str, files: int) -> str:
 
 
 def _invite(live, focal_point_id: str = DEMO_FOCAL) -> str:
-    code = live.run(live.runtime.desk.invite(focal_point_id, now=_now()))
+    code = live.run(live.runtime.casework.invite(focal_point_id, now=_now()))
     return code[0] if isinstance(code, tuple) else code
 
 
@@ -292,7 +292,7 @@ def test_a_follow_up_recording_reaches_the_case_and_a_telegram_focal_point_is_to
     """A focal point working on Telegram gets cards and relays that say a recording waits
     in the web inbox; nothing of the web reference reaches their chat."""
     code = _invite(live)
-    bound = live.run(live.runtime.desk.redeem("telegram", "7001", 7001, code, now=_now()))
+    bound = live.run(live.runtime.casework.redeem("telegram", "7001", 7001, code, now=_now()))
     assert bound == DEMO_FOCAL
     try:
         reporter, receipt = _report_with_voice(person, R.webm(2), account="CANARY-VOICE-CARD")
@@ -321,7 +321,7 @@ def test_a_follow_up_recording_reaches_the_case_and_a_telegram_focal_point_is_to
             for row in linked:  # the report's recording and the follow-up's, both playable
                 assert f'src="/focal/media/{row.id}"' in card_html
     finally:
-        live.run(live.runtime.desk.revoke(DEMO_FOCAL, now=_now()))
+        live.run(live.runtime.casework.revoke(DEMO_FOCAL, now=_now()))
 
 
 def _telegram_texts(live) -> list[str]:
