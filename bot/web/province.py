@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
 from bot.web.chat import CHANNEL, hotline_of
+from bot.web.directory import directory_link
 from bot.web.focal import (
     LANG,
     _e,
@@ -29,6 +30,7 @@ from bot.web.focal import (
     _t,
     utcnow,
 )
+from bot.web.province_shelters import shelters_html
 from bot.web.security import constant_equal
 from dialogs import focal_texts as T
 from routing.access import PROVINCE_DESK, may_hand
@@ -104,6 +106,7 @@ async def province(request: Request) -> Response:
             )
         ).all()
         names = await _names(session, store.vault, list(people))
+        shelters = await shelters_html(session, store.vault, desk_row.province_code, now)
         await audit.append(
             session,
             store.keyring,
@@ -191,8 +194,9 @@ async def province(request: Request) -> Response:
     )
     body = (
         f'<header class="top"><h1>{_e(_t("province"))}</h1>'
+        f'<a href="/focal/directory">{_e(directory_link())}</a>'
         f'<a href="/focal">{_e(_t("inbox"))}</a></header>'
-        f'<p class="hint">{_e(_t("province_hint"))}</p>' + table
+        f'<p class="hint">{_e(_t("province_hint"))}</p>' + table + shelters
     )
     return HTMLResponse(_page(body, title=_t("province")))
 
