@@ -146,9 +146,9 @@ def test_a_commune_focal_point_is_refused_the_directory(live, browser):
         page.fill("#code", code)
         page.click("form[action='/focal/signin'] button")
         page.wait_for_selector("form[action='/focal/signout']", timeout=TIMEOUT_MS)
+        csrf = page.input_value("form[action='/focal/signout'] input[name=csrf]")  # its own
         answer = page.goto(live.url + "/focal/directory")
         assert answer.status == 403
-        csrf = page.input_value("form[action='/focal/signout'] input[name=csrf]")  # its own
         posted = page.request.post(
             live.url + "/focal/directory/shelter/active", form={"csrf": csrf, "id": "lak-community"}
         )
