@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from dialogs.i18n import translator
 from routing.csv_import import parse_directory_csv
 from routing.data import daklak_sample_paths
 from storage.db import transaction
@@ -99,6 +100,7 @@ def test_a_focal_point_added_on_the_web_is_invited_bound_and_routed_to(stack):
     answer = desk.post("/focal/directory/invite", data={"csrf": _csrf(page), "id": added.id})
     assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
     code = CODE.search(answer.text).group(0)
+    assert translator("vi").gettext("webd.invite_once", days=3) in answer.text
     update_id = stack.telegram.inject_update(U.command_update(NEW_USER, f"/focal {code}"))
     stack.wait_telegram_handled(update_id)
     stack.wait_sent()

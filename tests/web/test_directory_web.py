@@ -90,6 +90,7 @@ def test_the_desk_adds_a_person_and_invites_it(live, browser):
         page.click(f"tr[data-id='{person_id}'] form[action='/focal/directory/invite'] button")
         code = page.wait_for_selector(".invite-code", timeout=TIMEOUT_MS).get_attribute("data-code")
         assert code and len(code) == 11
+        assert translator("vi").gettext("webd.invite_once", days=3) in page.inner_text("body")
         _checked(page)
         page.go_back()  # shown once: the list again, no code on it
         page.reload()
