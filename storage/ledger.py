@@ -16,7 +16,11 @@ event is recorded where it happens: ``created`` in :func:`storage.cases.create_c
 ``referred`` in :func:`storage.escalation.schedule_referral` (every referral gets its rung
 there), ``escalated`` in the escalation tick, ``acknowledged`` in
 :func:`storage.escalation.acknowledge`, ``served``/``closed`` when a focal point closes a
-case (``bot.focal.FocalDesk._close``). :func:`backfill` writes the rows of cases stored
+case (``bot.focal.FocalDesk._close``), ``taken_over``/``reassigned`` when a province desk
+takes a case over or gives it to someone else (``bot.focal.FocalDesk.hand_case``: ``level``
+the rung the case now rests on, ``level_from`` the rung of a referral it took away before
+anyone acknowledged it, so that referral no longer counts as waiting there; a reassigned
+case's new referral gets its own ``referred`` row). :func:`backfill` writes the rows of cases stored
 before the ledger existed (migration 0007).
 """
 
@@ -35,7 +39,8 @@ from storage.models import StatsLedger
 __all__ = ["EVENTS", "LOCAL_OFFSET", "backfill", "local_day", "record", "record_rows", "row_for"]
 
 LOCAL_OFFSET = timezone(timedelta(hours=7), "ICT")  # Vietnam: UTC+7, no DST since 1975
-EVENTS = ("created", "referred", "escalated", "acknowledged", "served", "closed")
+EVENTS = ("created", "referred", "escalated", "acknowledged", "served", "closed",
+          "taken_over", "reassigned")  # fmt: skip
 ANY_SERVICE = "any"  # a "served" row meaning: this report reached at least one service
 # The report's coded attributes copied into a counted row (plaintext columns of ``cases``,
 # kept there only when she agreed to be counted).

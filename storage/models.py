@@ -508,7 +508,7 @@ class StatsLedger(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=32)  # random UUID: no order to join by
     event: str = Field(
         max_length=16
-    )  # created | referred | escalated | acknowledged | served | closed
+    )  # created | referred | escalated | acknowledged | served | closed | taken_over | reassigned
     day: date = Field(sa_column=sa.Column(sa.Date(), nullable=False))  # local day of the event
     opened: date = Field(sa_column=sa.Column(sa.Date(), nullable=False))  # local day it was made
     counted: bool = False  # consent to be counted; uncounted rows hold urgency and province only

@@ -20,8 +20,10 @@ from routing.csv_import import parse_directory_csv
 from routing.data import daklak_sample_paths
 from storage.db import transaction
 from storage.directory_store import upsert_directory
-from storage.models import AuditEvent, FocalPoint
+from storage.ledger import DEFAULT_SLA_MINUTES, local_day
+from storage.models import AuditEvent, FocalPoint, StatsLedger
 from storage.records import data_key_of, open_from
+from storage.stats import Period, collect
 from tests.e2e.test_province_view import _live_referral, _report, _signed_in
 from tests.fakes import updates as U
 from tests.walk.stack import Stack
@@ -165,3 +167,43 @@ def test_only_the_provinces_desk_keeps_its_directory(stack):
     )
     assert elsewhere.status_code == 400 and _by_name(stack, "Y") is None
     desk.close()
+
+
+def test_take_overs_and_reassignments_are_in_the_statistics_ledger(stack):
+    case = _report(stack)
+    assert case.consent_stats  # she agreed to be counted
+    waiting = _live_referral(stack, case)
+    assert waiting.acknowledged_at is None
+    desk = _signed_in(stack, DESK)
+    page = desk.get("/focal/province").text
+    hand = {"csrf": _csrf(page), "case": case.id}
+    assert desk.post("/focal/province/hand", data={**hand, "to": "bmt-backup-1"}).status_code == 200
+    backup = _live_referral(stack, case)  # on the backups' rung, not answered yet
+    assert backup.focal_point_id == "bmt-backup-1" and backup.acknowledged_at is None
+    assert desk.post("/focal/province/hand", data={**hand, "to": DESK}).status_code == 200
+    desk.close()
+
+    async def read():
+        async with transaction(stack.store.sessions) as session:
+            rows = (await session.exec(select(StatsLedger))).all()
+            period = Period(local_day(case.created_at), local_day(case.created_at), "66")
+            agg = await collect(
+                session, period, at=datetime.now(UTC), sla_minutes=DEFAULT_SLA_MINUTES
+            )
+            return rows, agg
+
+    rows, agg = stack.run(read())
+    handed = sorted(
+        (r.event, r.level_from) for r in rows if r.event in ("reassigned", "taken_over")
+    )
+    # each took away a referral no one had acknowledged, from the rung it rested on
+    assert handed == [("reassigned", waiting.level), ("taken_over", backup.level)]
+    assert all(r.counted and r.province_code == "66" for r in rows if r.event == "taken_over")
+    # this case's referrals no longer count as waiting on a rung: only earlier cases' might
+    waiting_now = sum(n for (u, _lvl, minutes, _w), n in agg.referrals.items() if minutes is None)
+    referred = sum(1 for r in rows if r.event == "referred")
+    acknowledged = sum(1 for r in rows if r.event == "acknowledged")
+    taken = sum(
+        1 for r in rows if r.event in ("reassigned", "taken_over") and r.level_from is not None
+    )
+    assert waiting_now == referred - acknowledged - taken
