@@ -156,3 +156,36 @@ def test_a_commune_focal_point_is_refused_the_directory(live, browser):
         assert posted.status == 403 and _shelter(live, "lak-community").active
     finally:
         context.close()
+
+
+def test_the_desk_edits_a_person_and_adds_a_shelter(live, browser):
+    context, page = _signed_in(browser, live)
+    try:
+        page.goto(live.url + "/focal/directory")
+        page.click("tr[data-id='bmt-backup-1'] a:has-text('Sửa')")
+        page.wait_for_selector("form.entry", timeout=TIMEOUT_MS)
+        assert page.input_value("#f-phone").startswith("+84")  # its sealed phone, opened
+        page.fill("#f-phone", "0262 0000 055")
+        page.click("form.entry button[type=submit]")
+        row = page.wait_for_selector("tr[data-id='bmt-backup-1']", timeout=TIMEOUT_MS)
+        assert "2620000055" in row.inner_text().replace(" ", "")
+
+        page.click("a[href='/focal/directory/shelter']")
+        page.wait_for_selector("form.entry", timeout=TIMEOUT_MS)
+        _checked(page)
+        page.fill("#f-name", "Nhà an toàn mới (thử)")
+        page.select_option("#f-kind", "trusted_address")
+        page.select_option("#f-commune_code", "24133")
+        page.fill("#f-capacity", "3")
+        page.fill("#f-lat", "12.6731")
+        page.fill("#f-lon", "108.0452")
+        page.click("form.entry button[type=submit]")
+        row = page.wait_for_selector("tr:has-text('Nhà an toàn mới (thử)')", timeout=TIMEOUT_MS)
+        added = _shelter(live, row.get_attribute("data-id"))
+        assert added.capacity == 3 and added.occupancy == 0 and added.active
+        assert b"Nh" not in (added.name or b"")  # sealed
+        page.goto(live.url + "/focal/province")
+        assert "0/3" in page.inner_text(f"tr[data-shelter='{added.id}']")
+        assert {"directory.person_edited", "directory.shelter_added"} <= _audited(live)
+    finally:
+        context.close()
