@@ -193,6 +193,8 @@ DIRECTORY = {
     "shelters_h": N_("webd.shelters_h"),
     "no_shelters": N_("webd.no_shelters"),
     "places": N_("webd.places"),
+    "yes": N_("webd.yes"),
+    "no": N_("webd.no"),
     "kind_community_shelter": N_("webd.kind.community_shelter"),
     "kind_trusted_address": N_("webd.kind.trusted_address"),
     "kind_social_protection_centre": N_("webd.kind.social_protection_centre"),

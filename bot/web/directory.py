@@ -289,7 +289,7 @@ def _person_fields(values: dict[str, str], officer: FocalPoint, new: bool) -> st
 
 def _shelter_fields(values: dict[str, str], officer: FocalPoint, new: bool) -> str:
     kinds = [(k.value, _kind_label(k.value)) for k in ShelterKind]
-    yes_no = [(_YES, "✓"), ("no", "—")]
+    yes_no = [(_YES, _d("yes")), ("no", _d("no"))]
     return (
         f'<input type="hidden" name="id" value="{_e(values.get("id", ""))}">'
         f'<input type="hidden" name="new" value="{_YES if new else ""}">'
