@@ -163,6 +163,7 @@ async def flag_full(desk: CaseworkService, *, now: datetime) -> int:
         Shelter.full_since.is_not(None),
         Shelter.full_since <= now - FULL_FLAG_AFTER,
         Shelter.full_flagged_at.is_(None),
+        Shelter.active,
     )
     flagged = 0
     async with transaction(desk.store.sessions) as session:

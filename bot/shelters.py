@@ -41,7 +41,7 @@ async def choices(session: AsyncSession, case: Case) -> list[Shelter]:
     """The shelters of the case's province with a free place, when she agreed to a shelter."""
     if not may_receive(consent_of(case), "shelter"):
         return []
-    query = select(Shelter).where(Shelter.province_code == case.province_code)
+    query = select(Shelter).where(Shelter.province_code == case.province_code, Shelter.active)
     rows = (await session.exec(query.order_by(Shelter.id))).all()
     return [s for s in rows if s.occupancy < s.capacity]
 

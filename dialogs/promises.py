@@ -481,6 +481,18 @@ PROMISES: tuple[Promise, ...] = (
         ("focal.forbidden",),
         (_FO + "test_a_focal_point_of_another_commune_is_refused_and_audited",),
     ),
+    Promise(
+        "directory_invite_once",
+        "focal",
+        "An invite code the province desk issues on its directory page is shown once; sent "
+        "to the bot as /focal CODE within its days, it binds that chat to the person.",
+        ("webd.invite_once",),
+        (
+            "tests/e2e/test_directory_web.py::"
+            "test_a_focal_point_added_on_the_web_is_invited_bound_and_routed_to",
+            _WEB + "test_directory_web.py::test_the_desk_adds_a_person_and_invites_it",
+        ),
+    ),
 )
 
 

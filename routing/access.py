@@ -20,6 +20,9 @@ A focal point may read a case it can no longer act on (:func:`may_read`: the web
 closed cases, read-only until retention deletes them) when consent still lets it receive
 the case and it held that referral, or it is the case's province desk.
 
+A province desk keeps its own province's directory on the web (:func:`may_edit_directory`):
+its focal points, agencies, shelters and shelter managers, and their invites.
+
 Arguments are anything with the attributes of ``storage.models`` ``FocalPoint``,
 ``Referral`` and ``Case`` rows.
 """
@@ -31,7 +34,7 @@ from typing import Any
 from routing.consent import consent_of, may_receive
 from routing.directory import AGENCY_ROLES
 
-__all__ = ["may_act", "may_hand", "may_read", "may_refer", "may_serve"]
+__all__ = ["may_act", "may_edit_directory", "may_hand", "may_read", "may_refer", "may_serve"]
 
 PROVINCE_DESK = "province_desk"
 _ENDED = ("closed", "transferred")
@@ -104,3 +107,11 @@ def may_serve(agency: Any, agency_referral: Any, case: Any) -> bool:
     if agency_referral.status not in _AGENCY_LIVE or case.status in _CLOSED_CASE:
         return False
     return may_receive(consent_of(case), str(agency.role))
+
+
+def may_edit_directory(officer: Any, province_code: str | None) -> bool:
+    """Whether ``officer`` may list, add, edit, deactivate and invite the directory's
+    entries of ``province_code``: an active province desk of that province only."""
+    if not getattr(officer, "active", True) or officer.role != PROVINCE_DESK:
+        return False
+    return province_code is not None and officer.province_code == province_code

@@ -86,7 +86,8 @@ async def _row_with_key(session: AsyncSession, vault: Vault, model, record, **re
 
 
 async def load_directory(session: AsyncSession, vault: Vault) -> Directory:
-    """The active directory, with sealed fields opened, ready for matching."""
+    """The active directory (inactive shelters left out too), with sealed fields opened,
+    ready for matching."""
     focal_records = []
     people = select(FocalPoint).where(FocalPoint.active, FocalPoint.role != MANAGER)
     for row in (await session.exec(people)).all():
@@ -106,7 +107,7 @@ async def load_directory(session: AsyncSession, vault: Vault) -> Directory:
             )
         )
     shelter_records = []
-    for row in (await session.exec(select(Shelter))).all():
+    for row in (await session.exec(select(Shelter).where(Shelter.active))).all():
         aead = await data_key_of(session, vault, row)
         where = open_from(vault, aead, row, "location") or {}
         shelter_records.append(

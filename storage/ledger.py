@@ -17,7 +17,11 @@ event is recorded where it happens: ``created`` in :func:`storage.cases.create_c
 there), ``escalated`` in the escalation tick, ``acknowledged`` in
 :func:`storage.escalation.acknowledge`, ``served`` when a service reaches the report
 (:func:`served_rows`: an agency's service, a shelter placement, the focal point's on
-closing), ``closed`` when a focal point closes a case. :func:`backfill` writes the rows of
+closing), ``closed`` when a focal point closes a case, ``taken_over``/``reassigned`` when
+a province desk takes a case over or gives it to someone else (``bot.casework``: ``level``
+the rung the case now rests on, ``level_from`` the rung of a referral it took away before
+anyone acknowledged it, so that referral no longer counts as waiting there; a reassigned
+case's new referral gets its own ``referred`` row). :func:`backfill` writes the rows of
 cases stored before the ledger existed (migration 0007).
 """
 
@@ -45,7 +49,8 @@ __all__ = [
 ]
 
 LOCAL_OFFSET = timezone(timedelta(hours=7), "ICT")  # Vietnam: UTC+7, no DST since 1975
-EVENTS = ("created", "referred", "escalated", "acknowledged", "served", "closed")
+EVENTS = ("created", "referred", "escalated", "acknowledged", "served", "closed",
+          "taken_over", "reassigned")  # fmt: skip
 ANY_SERVICE = "any"  # a "served" row meaning: this report reached at least one service
 # The report's coded attributes copied into a counted row (plaintext columns of ``cases``,
 # kept there only when she agreed to be counted).

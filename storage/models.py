@@ -260,6 +260,8 @@ class Shelter(SQLModel, table=True):
     accepts_children: bool = False
     wheelchair_accessible: bool = False
     languages: str = Field(default="vi", max_length=100)
+    # Deactivated on the web by its province desk: offered to no one, matched to no case.
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     updated_at: datetime = _when(default=True)
     full_since: datetime | None = _when(nullable=True)  # full (no free place) since then
     full_flagged_at: datetime | None = _when(nullable=True)  # the province desk was told
@@ -506,7 +508,7 @@ class StatsLedger(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=32)  # random UUID: no order to join by
     event: str = Field(
         max_length=16
-    )  # created | referred | escalated | acknowledged | served | closed
+    )  # created | referred | escalated | acknowledged | served | closed | taken_over | reassigned
     day: date = Field(sa_column=sa.Column(sa.Date(), nullable=False))  # local day of the event
     opened: date = Field(sa_column=sa.Column(sa.Date(), nullable=False))  # local day it was made
     counted: bool = False  # consent to be counted; uncounted rows hold urgency and province only

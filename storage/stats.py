@@ -374,7 +374,9 @@ async def _referrals(session: AsyncSession, agg: Aggregates, period: Period) -> 
     A referral starts on a rung (``referred``) and each climb moves it (``escalated``,
     from → to); an acknowledgement stops the climb and carries its rung, minutes and SLA
     flag. So the referrals resting on a rung are those that started or arrived there minus
-    those that left, and the unacknowledged ones are those minus the acknowledged.
+    those that left (climbed, or were taken away by the province desk before anyone
+    acknowledged them: ``taken_over``/``reassigned``), and the unacknowledged ones are those
+    minus the acknowledged.
     """
     urgency = func.coalesce(L.urgency, "")
     dialect = session.bind.dialect.name
@@ -391,6 +393,15 @@ async def _referrals(session: AsyncSession, agg: Aggregates, period: Period) -> 
     for u, level_from, level, n in await _rows(session, stmt):
         net[(_key(u), int(level_from or 0))] -= int(n)
         net[(_key(u), int(level or 0))] += int(n)
+    # A province desk took a waiting referral away (taken over, reassigned): it left its rung.
+    for event in ("taken_over", "reassigned"):
+        stmt = (
+            select(urgency, L.level_from, func.count())
+            .where(_where(period, event, dialect=dialect), L.level_from.is_not(None))
+            .group_by(urgency, L.level_from)
+        )
+        for u, level_from, n in await _rows(session, stmt):
+            net[(_key(u), int(level_from or 0))] -= int(n)
     stmt = (
         select(urgency, L.level, L.minutes, L.within_sla, func.count())
         .where(_where(period, "acknowledged", dialect=dialect))

@@ -281,6 +281,11 @@ class Operations:
             case.status = "transferred"
         session.add_all([new, case])
         await session.flush()
+        waiting = [r.level for r in held if r.acknowledged_at is None]  # left its rung unanswered
+        await ledger.record(
+            session, "taken_over" if taking else "reassigned", case, at=now, level=new.level,
+            level_from=max(waiting) if waiting else None,
+        )  # fmt: skip
         await self._audit(
             session,
             action="referral.taken_over" if taking else "referral.reassigned",

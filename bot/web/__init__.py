@@ -43,8 +43,9 @@ def install_web(
     except ImportError:  # the focal desk is not there yet
         focal = None
     if focal is not None:
-        from bot.web import province
+        from bot.web import directory, province
 
+        app.include_router(directory.router)  # its own prefix, before /focal's routes
         app.include_router(province.router)  # before /focal's own routes: a longer prefix
         app.include_router(focal.router)
     app.add_middleware(SecurityHeadersASGI)

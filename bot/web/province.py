@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from bot.casework import Actor
 from bot.web.chat import CHANNEL, hotline_of
+from bot.web.directory import directory_link
 from bot.web.focal import (
     LANG,
     _e,
@@ -30,6 +31,7 @@ from bot.web.focal import (
     _t,
     utcnow,
 )
+from bot.web.province_shelters import shelters_html
 from bot.web.security import constant_equal
 from dialogs import casework_ops as O
 from dialogs import focal_texts as T
@@ -106,6 +108,7 @@ async def province(request: Request) -> Response:
             )
         ).all()
         names = await _names(session, store.vault, list(people))
+        shelters = await shelters_html(session, store.vault, desk_row.province_code, now)
         await audit.append(
             session,
             store.keyring,
@@ -193,8 +196,9 @@ async def province(request: Request) -> Response:
     )
     body = (
         f'<header class="top"><h1>{_e(_t("province"))}</h1>'
+        f'<a href="/focal/directory">{_e(directory_link())}</a>'
         f'<a href="/focal">{_e(_t("inbox"))}</a></header>'
-        f'<p class="hint">{_e(_t("province_hint"))}</p>' + table
+        f'<p class="hint">{_e(_t("province_hint"))}</p>' + table + shelters
     )
     return HTMLResponse(_page(body, title=_t("province")))
 
