@@ -51,10 +51,12 @@ class Ask:
 
 @dataclass(frozen=True)
 class Transfer:
-    """The case handed to the focal point of the commune ``query`` names."""
+    """The case handed to the focal point of a commune: the one picked from a list
+    (``commune_code``), else the one ``query`` names."""
 
     referral_id: str
     query: str
+    commune_code: str | None = None
 
 
 @dataclass(frozen=True)

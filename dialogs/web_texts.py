@@ -77,6 +77,8 @@ FOCAL = {
     "text": N_("webf.text"),
     "transfer": N_("webf.transfer"),
     "transfer_to": N_("webf.transfer_to"),
+    "transfer_other": N_("webf.transfer_other"),
+    "transfer_pick": N_("webf.transfer_pick"),
     "close": N_("webf.close"),
     "services": N_("webf.services"),
     "outcome": N_("webf.outcome"),

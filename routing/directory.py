@@ -292,6 +292,13 @@ class Directory:
         """The commune's own focal points (no province desks), in ladder order then id."""
         return self._fp_by_commune.get(commune_code, ())
 
+    def communes_served(self, province_code: PlaceCode) -> tuple[Commune, ...]:
+        """The communes of a province that have a focal point of their own, by name: where a
+        case can be transferred to."""
+        codes = {fp.commune_code for fp in self.province_focal_points(province_code)}
+        communes = (self._places.commune(c) for c in codes if self.commune_focal_points(c))
+        return tuple(sorted((c for c in communes if c is not None), key=lambda c: c.name))
+
     def province_focal_points(self, province_code: PlaceCode) -> tuple[FocalPoint, ...]:
         """Every focal point of a province, province desks included, by id."""
         return self._fp_by_province.get(province_code, ())

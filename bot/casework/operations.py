@@ -26,6 +26,7 @@ from routing.directory import Role
 from routing.matching import (
     match_focal_point,
 )
+from routing.places import PlaceCode, PlaceCodeError
 from storage import (
     escalation,
     ledger,
@@ -74,8 +75,8 @@ class Operations:
                 return True
             case O.Reply(text=text) | O.Ask(text=text):
                 return await self._relay(session, focal, case, op, text, now)
-            case O.Transfer(query=query):
-                await self._transfer(session, focal, referral, case, query, now)
+            case O.Transfer(query=query, commune_code=code):
+                await self._transfer(session, focal, referral, case, query, code, now)
                 return True
             case O.Close(services=services, outcome=outcome):
                 await self._close(session, focal, referral, case, list(services), outcome, now)
@@ -197,17 +198,21 @@ class Operations:
         referral: Referral,
         case: Case,
         query: str,
+        commune_code: str | None,
         now: datetime,
     ) -> None:
         from routing.search import search_communes
 
-        found = search_communes(query, limit=1)
+        commune = _picked(commune_code)
+        if commune is None:
+            found = search_communes(query, limit=1)
+            commune = found[0].commune.code if found else None
         target = None
-        if found:
+        if commune is not None:
             agreed = consent_of(case)
             target = match_focal_point(
                 await self._directory(session),
-                commune_code=found[0].commune.code,
+                commune_code=commune,
                 now=now,
                 roles={r for r in Role if may_receive(agreed, r.value)},
             )
@@ -224,10 +229,9 @@ class Operations:
             notified_at=now,
         )
         case.assigned_focal_point_id, case.status = target.focal_point.id, "transferred"
-        case.place_scheme, case.commune_code = (
-            found[0].commune.code.scheme,
-            found[0].commune.code.code,
-        )
+        # the case now belongs where it was sent: its commune, and the province watching it
+        case.place_scheme, case.commune_code = commune.scheme, commune.code
+        case.province_code = target.focal_point.province_code.code
         session.add_all([referral, new, case])
         await session.flush()
         await self._set_mode(session, focal, {}, now)
@@ -434,3 +438,12 @@ class Operations:
         text = T.text(FOCAL_LANG, "focal.agency.sent", agency=name, ref=case.ref)
         await self._tell(session, focal, text, now)
         return True
+
+
+def _picked(commune_code: str | None) -> PlaceCode | None:
+    """A commune picked from the inbox's list (anything else: None, the query decides)."""
+    try:
+        code = PlaceCode.parse(commune_code) if commune_code else None
+    except PlaceCodeError:
+        return None
+    return code if code is not None and code.is_commune else None

@@ -45,6 +45,7 @@ from dialogs.i18n import DEFAULT, translator
 from dialogs.web_texts import FOCAL
 from routing.access import may_act, may_read
 from routing.duty import LOCAL_TZ
+from routing.places import PlaceCode, PlaceCodeError
 from storage import audit, conversations, media
 from storage.db import transaction
 from storage.directory_store import MANAGER
@@ -457,6 +458,7 @@ async def _card(
         else ""
     )
     rid = _e(referral.id)
+    communes = _transfer_choices(desk, case)
     hidden = f'<input type="hidden" name="csrf" value="{_e(csrf)}">' + (
         f'<input type="hidden" name="referral" value="{rid}">'
     )
@@ -522,8 +524,9 @@ async def _card(
         "<details><summary>" + _e(_t("transfer")) + "</summary>"
         '<form method="post" action="/focal/act" class="block">'
         f'{hidden}<input type="hidden" name="action" value="transfer">'
-        f"<label>{_e(_t('transfer_to'))}"
-        '<input name="text" maxlength="120" required></label>'
+        f'<label>{_e(_t("transfer_to"))} <select name="commune">{communes}</select></label>'
+        f"<label>{_e(_t('transfer_other'))}"
+        '<input name="text" maxlength="120"></label>'
         f'<button type="submit">{_e(_t("transfer"))}</button></form></details>'
         "<details><summary>" + _e(_t("close")) + "</summary>"
         '<form method="post" action="/focal/act" class="block">'
@@ -842,7 +845,13 @@ async def act(request: Request) -> Response:
     desk = request.app.state.runtime.casework
     uid, now = state["uid"], utcnow()
     text = text.strip()
-    if action in ("reply", "ask", "transfer", "note") and not text:
+    commune = _one(form, "commune", 16)
+    if (
+        action in ("reply", "ask", "note")
+        and not text
+        or action == "transfer"
+        and not (text or commune)
+    ):
         return RedirectResponse("/focal", status_code=303)
     if action == "close" and (not confirmed or outcome not in ("served", *T.OUTCOMES)):
         # closing is confirmed, with a reason from the list (the form asks for both)
@@ -867,6 +876,9 @@ async def act(request: Request) -> Response:
         ok = bool(await desk.perform(Actor(CHANNEL, uid), op, now=now))
     elif action == "leave":
         ok = bool(await desk.perform(Actor(CHANNEL, uid), O.EndStay(referral), now=now))
+    elif action == "transfer":
+        op = O.Transfer(referral, text, commune or None)
+        ok = bool(await desk.perform(Actor(CHANNEL, uid), op, now=now))
     else:
         op = _operation(
             action, referral, text, services, outcome, _one(form, "agency", 64), task, due
@@ -876,6 +888,19 @@ async def act(request: Request) -> Response:
         body = f'<p class="note">{_e(_t("refused"))}</p><a href="/focal">{_e(_t("back"))}</a>'
         return HTMLResponse(_page(body), status_code=403)
     return RedirectResponse("/focal", status_code=303)
+
+
+def _transfer_choices(desk, case: Case) -> str:
+    """The options of the transfer list: the communes of the case's province that have a
+    focal point of their own (another place can still be typed beside it)."""
+    try:
+        province = PlaceCode.parse(case.province_code) if case.province_code else None
+    except PlaceCodeError:
+        province = None
+    communes = desk.directory().communes_served(province) if province else ()
+    return f'<option value="">{_e(_t("transfer_pick"))}</option>' + "".join(
+        f'<option value="{_e(str(c.code))}">{_e(c.name)}</option>' for c in communes
+    )
 
 
 def _operation(
@@ -898,7 +923,6 @@ def _operation(
         "ack": O.Acknowledge(referral),
         "reply": O.Reply(referral, text),
         "ask": O.Ask(referral, text),
-        "transfer": O.Transfer(referral, text),
         "reopen": O.Reopen(referral),
         "note": O.Note(referral, text),
         "agency": O.ReferToAgency(referral, agency),
