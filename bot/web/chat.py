@@ -267,6 +267,7 @@ class OptionOut(BaseModel):
     data: str
     label: str
     audio: str | None = None  # where its label can be heard (bot.web.prompt_audio)
+    pictogram: str | None = None  # its picture's id (dialogs.pictograms), simple mode
 
 
 class Op(BaseModel):
