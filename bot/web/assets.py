@@ -34,6 +34,7 @@ TYPES = {
     "chat.css": "text/css",
     "focal.js": "text/javascript",
     "focal.css": "text/css",
+    "pictograms.svg": "image/svg+xml",  # simple mode's pictures (dialogs.pictograms)
 }
 
 

@@ -438,14 +438,32 @@ def _lang_of(lang: str | None) -> str:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def chat_page(request: Request, lang: str | None = None) -> Response:
+async def chat_page(
+    request: Request, lang: str | None = None, simple: str | None = None
+) -> Response:
     """The chat page with its first screen already in it (readable, and its emergency
-    numbers callable, before the script has loaded), gzipped."""
+    numbers callable, before the script has loaded), gzipped. ``?simple=1`` opens it in
+    simple mode (one question a screen, picture buttons, audio first); the page remembers
+    the mode for the tab only (sessionStorage)."""
     lang = _lang_of(lang)
     texts = texts_for(lang)
+    on = simple == "1"
     voice = {"max_ms": audio.MAX_SECONDS * 1000, "max_bytes": audio.MAX_BYTES}
-    data = _script_json({"lang": lang, "texts": texts, "languages": LANG_NAMES, "voice": voice})
+    sprite = assets.url("pictograms.svg")
+    data = _script_json(
+        {
+            "lang": lang,
+            "texts": texts,
+            "languages": LANG_NAMES,
+            "voice": voice,
+            "sprite": sprite,
+            "simple": on,
+        }
+    )
     raw = {
+        "mode": ' class="simple"' if on else "",
+        "simple_on": "true" if on else "false",
+        "sprite": sprite,
         "texts_json": data,
         "first": first_screen(lang),
         "css": assets.url("chat.css"),
