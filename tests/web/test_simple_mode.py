@@ -159,7 +159,7 @@ def test_a_person_who_cannot_read_reports_by_pictures_and_ear(live, microphone_b
         her.tap("done", new_screen=False)
         her.tap("done")  # nothing to attach
         shots(page, "summary")
-        her.tap("send", new_screen=False)
+        her.tap("send")  # the summary is heard too
         receipt = page.wait_for_selector(
             f'{CURRENT}[data-tag="receipt"]', state="visible", timeout=TIMEOUT_MS
         )
@@ -170,7 +170,7 @@ def test_a_person_who_cannot_read_reports_by_pictures_and_ear(live, microphone_b
         assert len(cases) == cases_before + 1
         newest = max(cases, key=lambda c: c.id)
         assert any(m.case_id == newest.id for m in _rows(live, Media))  # her voice is in it
-        her.tap("saved_code", new_screen=False)
+        her.tap("saved_code")  # the receipt screen is heard too
         assert her.screens >= 20 and len(her.heard) >= 20
     finally:
         ctx.close()
