@@ -449,21 +449,19 @@ async def chat_page(
     texts = texts_for(lang)
     on = simple == "1"
     voice = {"max_ms": audio.MAX_SECONDS * 1000, "max_bytes": audio.MAX_BYTES}
-    sprite = assets.url("pictograms.svg")
     data = _script_json(
         {
             "lang": lang,
             "texts": texts,
             "languages": LANG_NAMES,
             "voice": voice,
-            "sprite": sprite,
+            "sprite": assets.url("pictograms.svg"),  # simple mode's pictures, fetched there
             "simple": on,
         }
     )
     raw = {
         "mode": ' class="simple"' if on else "",
         "simple_on": "true" if on else "false",
-        "sprite": sprite,
         "texts_json": data,
         "first": first_screen(lang),
         "css": assets.url("chat.css"),
