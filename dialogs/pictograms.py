@@ -7,7 +7,9 @@ meaning may be reached from several labels ("Người trong gia đình" is a per
 relation), but a pictogram never means two things.
 
 A channel only sees a label's words, so :func:`for_label` finds the pictogram by the words
-in the reader's language, as :func:`dialogs.speech.audio_for_label` finds a label's audio.
+in the reader's language, as :func:`dialogs.speech.audio_for_label` finds a label's audio;
+:func:`for_option` does so only for the survivor's and witness's conversation (a focal
+point's or an agency's buttons may use the same words, "Khám chữa bệnh", and get none).
 
 Ethnic groups' names have no picture on purpose: no drawing names a people without a
 costume stereotype. Their buttons are heard (each choice has its own audio) and the
@@ -16,10 +18,12 @@ costume stereotype. Their buttons are heard (each choice has its own audio) and 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from dialogs import actions as A
 from dialogs.i18n import LANGUAGES, Translator, translator
 
 
@@ -258,6 +262,26 @@ def for_label(label: str, lang: str) -> str | None:
     if lang not in LANGUAGES:
         return None
     return _by_words(translator(lang)).get(_key(label))
+
+
+# The conversation's own options: "<prompt counter>.<code>" (dialogs.engine) and the buttons
+# every screen has; anything else (a focal point's "fp:…") is not a survivor's choice.
+_CONVERSATION = re.compile(r"[0-9a-f]{1,12}\.[A-Za-z0-9_]{1,16}")
+_EVERY_SCREEN = frozenset({A.SOS, A.LANG, A.EXIT, A.LISTEN})
+
+
+def for_option(option: A.Option, lang: str) -> str | None:
+    """The pictogram id of one of the conversation's choices, or None."""
+    if option.data not in _EVERY_SCREEN and not _CONVERSATION.fullmatch(option.data):
+        return None
+    return for_label(option.label, lang)
+
+
+def with_emoji(option: A.Option, lang: str) -> A.Option:
+    """The choice with its pictogram's emoji before its words (Telegram, Zalo)."""
+    if for_option(option, lang) is None:
+        return option
+    return A.Option(option.data, emoji_label(option.label, lang))
 
 
 def starts_with_symbol(label: str) -> bool:

@@ -41,7 +41,8 @@ def inline_keyboard(options: tuple[A.Option, ...], lang: str = "vi") -> dict[str
     rows: list[list[dict[str, str]]] = []
     pair: list[dict[str, str]] = []
     for option in options:
-        button = {"text": pictograms.emoji_label(option.label, lang), "callback_data": option.data}
+        shown = pictograms.with_emoji(option, lang).label
+        button = {"text": shown, "callback_data": option.data}
         if len(option.label) > _SHORT_LABEL:
             if pair:
                 rows.append(pair)

@@ -40,7 +40,7 @@ def _options(options: tuple[A.Option, ...], lang: str) -> list[dict[str, str]]:
         heard = speech.audio_for_label(option.label, lang)
         if heard:
             item["audio"] = audio_url(heard)
-        drawn = pictograms.for_label(option.label, lang)
+        drawn = pictograms.for_option(option, lang)
         if drawn:
             item["pictogram"] = drawn
         out.append(item)

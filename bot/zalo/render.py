@@ -99,7 +99,7 @@ class ZaloRenderer:
             if note:
                 text = f"{text}\n\n{note}"
         # each choice's pictogram as an emoji before its words (dialogs.pictograms)
-        shown = [A.Option(o.data, pictograms.emoji_label(o.label, lang)) for o in options]
+        shown = [pictograms.with_emoji(o, lang) for o in options]
         text = dialogs.render_numbered(text, shown, lang)
         calls = [
             Call("sendMessage", {"chat_id": str(chat_id), "text": piece})

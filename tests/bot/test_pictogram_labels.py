@@ -9,7 +9,9 @@ import dialogs
 from bot.telegram.render import TelegramRenderer
 from bot.web.render import WebRenderer
 from bot.zalo.render import ZaloRenderer
+from dialogs import actions as A
 from dialogs import events as E
+from dialogs import pictograms
 from dialogs.i18n import translator
 
 VI = translator("vi")
@@ -35,3 +37,14 @@ def test_each_channel_shows_the_choices_picture():
     (web,) = WebRenderer().render(send, "s", incoming=[], lang="vi")
     mine = next(o for o in web.params["options"] if o["label"] == me)
     assert mine["pictogram"] == "myself"  # the web draws it; its label stays words only
+
+
+def test_a_focal_points_or_agencys_buttons_get_no_picture():
+    """An agency's "Khám chữa bệnh" (a service it gave) has a survivor's need's words: the
+    pictograms are the survivor's conversation's, not the focal side's."""
+    service = A.Option("fp:ag:r1:sv.medical", VI.gettext("need.medical"))
+    assert pictograms.for_option(service, "vi") is None
+    (tg,) = TelegramRenderer().render(A.Send("?", (service,)), 1, incoming=[], lang="vi")
+    assert tg.params["reply_markup"]["inline_keyboard"][0][0]["text"] == service.label
+    need = A.Option("1f.med", "▫️ " + VI.gettext("need.medical"))
+    assert pictograms.for_option(need, "vi") == "health"

@@ -31,7 +31,7 @@ def test_options_become_numbered_choices(lang):
     assert call.method == "sendMessage"
     assert set(call.params) == {"chat_id", "text", "choices"}  # no keyboard, no tag
     assert call.params["choices"] == [option.data for option in OPTIONS]  # outbox only
-    shown = [A.Option(o.data, pictograms.emoji_label(o.label, lang)) for o in OPTIONS]
+    shown = [pictograms.with_emoji(o, lang) for o in OPTIONS]
     assert call.params["text"] == dialogs.render_numbered("Câu hỏi?", shown, lang)
     # a choice's pictogram is its emoji before the words ("Có" is Vietnamese "yes")
     yes = "👍 Có" if lang == "vi" else "Có"
@@ -58,7 +58,7 @@ def test_no_action_ever_edits_or_deletes():
 
 def test_an_edit_is_sent_anew_with_its_numbered_choices():
     (call,) = render(A.Edit(A.TAG_PROMPT, "Chọn:", OPTIONS), "u1", incoming=[], lang="vi")
-    shown = [A.Option(o.data, pictograms.emoji_label(o.label, "vi")) for o in OPTIONS]
+    shown = [pictograms.with_emoji(o, "vi") for o in OPTIONS]
     assert call.params["text"] == dialogs.render_numbered("Chọn:", shown, "vi")
 
 
