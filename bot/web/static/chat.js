@@ -134,6 +134,8 @@
     if (simple && canRecord && takesVoice(op)) {
       var rec = simpleControl(row, "record", "record", texts.voice);
       rec.setAttribute("aria-pressed", recorder ? "true" : "false");
+      rec.parentNode.classList.add("row");  /* her own words first, before "Xong" */
+      row.insertBefore(rec.parentNode, row.firstChild);
     }
     box.appendChild(row);
   }
