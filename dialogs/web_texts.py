@@ -42,6 +42,9 @@ CHAT = {
     # the play button on a message whose words can be heard (dialogs.speech)
     "listen": N_("web.listen"),
     "listen_stop": N_("web.listen_stop"),
+    # simple mode: one question a screen, big picture buttons, audio first (dialogs.pictograms)
+    "simple": N_("web.simple"),
+    "listen_choice": N_("web.listen_choice"),
 }
 
 # --- the neutral page a quick exit lands on --------------------------------------------------

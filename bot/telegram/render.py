@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.channel import Call, Capabilities
 from dialogs import actions as A
-from dialogs import speech
+from dialogs import pictograms, speech
 
 CAPABILITIES = Capabilities(
     inline_buttons=True,
@@ -33,14 +33,16 @@ _SHORT_LABEL = 16
 PROMPT_AUDIO = "prompt_audio"  # sendVoice: the committed file (under locales/) to upload
 
 
-def inline_keyboard(options: tuple[A.Option, ...]) -> dict[str, Any] | None:
-    """Short labels two to a row, long ones alone: easy to hit on a small phone."""
+def inline_keyboard(options: tuple[A.Option, ...], lang: str = "vi") -> dict[str, Any] | None:
+    """Short labels two to a row, long ones alone: easy to hit on a small phone. A choice's
+    pictogram (:mod:`dialogs.pictograms`) comes before its words, as an emoji."""
     if not options:
         return None
     rows: list[list[dict[str, str]]] = []
     pair: list[dict[str, str]] = []
     for option in options:
-        button = {"text": option.label, "callback_data": option.data}
+        shown = pictograms.with_emoji(option, lang).label
+        button = {"text": shown, "callback_data": option.data}
         if len(option.label) > _SHORT_LABEL:
             if pair:
                 rows.append(pair)
@@ -89,7 +91,7 @@ class TelegramRenderer:
                 if action.request_location or action.request_contact:
                     params["reply_markup"] = _reply_keyboard(action)
                 elif action.options:
-                    params["reply_markup"] = inline_keyboard(action.options)
+                    params["reply_markup"] = inline_keyboard(action.options, lang)
                 if action.tag:
                     params["tag"] = action.tag
                 calls = [Call("sendMessage", params)]
@@ -101,7 +103,7 @@ class TelegramRenderer:
                 return calls
             case A.Edit():
                 params = {"chat_id": chat_id, "tag": action.tag, "text": _clip(action.text)}
-                markup = inline_keyboard(action.options)
+                markup = inline_keyboard(action.options, lang)
                 if markup:
                     params["reply_markup"] = markup
                 return [Call("editTagged", params)]

@@ -36,6 +36,7 @@ TYPES = {
     "focal.css": "text/css",
     "translate.js": "text/javascript",
     "translate.css": "text/css",
+    "pictograms.svg": "image/svg+xml",  # simple mode's pictures (dialogs.pictograms)
 }
 
 

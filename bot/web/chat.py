@@ -267,6 +267,7 @@ class OptionOut(BaseModel):
     data: str
     label: str
     audio: str | None = None  # where its label can be heard (bot.web.prompt_audio)
+    pictogram: str | None = None  # its picture's id (dialogs.pictograms), simple mode
 
 
 class Op(BaseModel):
@@ -437,14 +438,30 @@ def _lang_of(lang: str | None) -> str:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def chat_page(request: Request, lang: str | None = None) -> Response:
+async def chat_page(
+    request: Request, lang: str | None = None, simple: str | None = None
+) -> Response:
     """The chat page with its first screen already in it (readable, and its emergency
-    numbers callable, before the script has loaded), gzipped."""
+    numbers callable, before the script has loaded), gzipped. ``?simple=1`` opens it in
+    simple mode (one question a screen, picture buttons, audio first); the page remembers
+    the mode for the tab only (sessionStorage)."""
     lang = _lang_of(lang)
     texts = texts_for(lang)
+    on = simple == "1"
     voice = {"max_ms": audio.MAX_SECONDS * 1000, "max_bytes": audio.MAX_BYTES}
-    data = _script_json({"lang": lang, "texts": texts, "languages": LANG_NAMES, "voice": voice})
+    data = _script_json(
+        {
+            "lang": lang,
+            "texts": texts,
+            "languages": LANG_NAMES,
+            "voice": voice,
+            "sprite": assets.url("pictograms.svg"),  # simple mode's pictures, fetched there
+            "simple": on,
+        }
+    )
     raw = {
+        "mode": ' class="simple"' if on else "",
+        "simple_on": "true" if on else "false",
         "texts_json": data,
         "first": first_screen(lang),
         "css": assets.url("chat.css"),

@@ -7,7 +7,8 @@ engine's quick exit). Every operation carries the reader's language so the page'
 labels follow a language change. Texts that ask for what the web chat cannot take
 (photos, files) are swapped for honest ones (:data:`dialogs.channel_texts.WEB`).
 A message whose words can be heard carries the addresses of its audio (``audio``, served by
-:mod:`bot.web.prompt_audio`), and so does each choice; ``speak`` when the person chose to
+:mod:`bot.web.prompt_audio`), and so does each choice; a choice also names its pictogram
+(:mod:`dialogs.pictograms`), drawn in the page's simple mode; ``speak`` when the person chose to
 listen, so the page reads each new message out by itself.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from bot.channel import Call, Capabilities
 from dialogs import actions as A
-from dialogs import channel_texts, speech
+from dialogs import channel_texts, pictograms, speech
 
 CHANNEL = "web"
 MAX_TEXT = 8000
@@ -39,6 +40,9 @@ def _options(options: tuple[A.Option, ...], lang: str) -> list[dict[str, str]]:
         heard = speech.audio_for_label(option.label, lang)
         if heard:
             item["audio"] = audio_url(heard)
+        drawn = pictograms.for_option(option, lang)
+        if drawn:
+            item["pictogram"] = drawn
         out.append(item)
     return out
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dialogs
 from bot.channel import Call, Capabilities, lacking
 from dialogs import actions as A
-from dialogs import channel_texts
+from dialogs import channel_texts, pictograms
 from dialogs.i18n import translator
 
 CAPABILITIES = Capabilities(
@@ -98,7 +98,9 @@ class ZaloRenderer:
             note = channel_texts.location_note(TEXTS, lang)
             if note:
                 text = f"{text}\n\n{note}"
-        text = dialogs.render_numbered(text, options, lang)
+        # each choice's pictogram as an emoji before its words (dialogs.pictograms)
+        shown = [pictograms.with_emoji(o, lang) for o in options]
+        text = dialogs.render_numbered(text, shown, lang)
         calls = [
             Call("sendMessage", {"chat_id": str(chat_id), "text": piece})
             for piece in split_text(text)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from dialogs import pictograms
 from dialogs.i18n import translator
 from routing.matching import match_focal_point
 from storage import cases
@@ -55,7 +56,7 @@ async def report(runtime, fake_bot_api, *, counted: bool) -> tuple[Case, dict, s
     labels = [button["text"] for button in screen.buttons]
     for slug in ("kinh", "ede", "jrai", "mnong", "bahnar"):
         assert vi(f"eth.{slug}") in labels
-    assert vi("opt.prefer_not") in labels
+    assert pictograms.emoji_label(vi("opt.prefer_not"), "vi") in labels  # its picture first
     await person.wait_text(vi("eth.type"))
     person.say(UNKNOWN_WORD)
     await person.wait_text(vi("eth.unknown"))

@@ -14,6 +14,7 @@ import re
 from collections import defaultdict
 from functools import cache
 
+from dialogs import pictograms
 from dialogs.flows import FIX, STEPS
 from dialogs.i18n import LANG_NAMES, translator
 from tests.fakes.zalo_api import ChatMessage, FakeZaloAPI
@@ -52,7 +53,11 @@ def labels_by_code(lang: str) -> dict[str, frozenset[str]]:
         found[code].add(tr.gettext(msgid))
     for code, name in LANG_NAMES.items():
         found[f"l_{code}"].add(name)
-    return {code: frozenset(labels) for code, labels in found.items()}
+    # as Zalo shows a choice: its pictogram's emoji before its words (dialogs.pictograms)
+    return {
+        code: frozenset(labels | {pictograms.emoji_label(label, lang) for label in labels})
+        for code, labels in found.items()
+    }
 
 
 def numbered(text: str | None) -> list[tuple[int, str]]:

@@ -49,6 +49,7 @@ def _db(live, fn):
 
 
 def _record(page, chunks: int) -> None:
+    before = page.get_attribute("#take", "src") or ""
     page.click("#rec")
     page.wait_for_selector("#stop:not([disabled])", timeout=TIMEOUT_MS)
     page.wait_for_function(  # a quarter second a chunk: wait for what the microphone gave
@@ -56,7 +57,11 @@ def _record(page, chunks: int) -> None:
         timeout=TIMEOUT_MS,
     )
     page.click("#stop")
-    page.wait_for_selector("#take:not([hidden])", timeout=TIMEOUT_MS)
+    page.wait_for_function(  # the take shown is this recording's, not the one before
+        "before => { const t = document.getElementById('take'); return !t.hidden && t.src && t.src !== before; }",
+        arg=before,
+        timeout=TIMEOUT_MS,
+    )
 
 
 def test_a_translator_records_listens_redoes_and_the_survivor_hears_it(

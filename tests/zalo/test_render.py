@@ -9,6 +9,7 @@ from bot.channel import Capabilities
 from bot.telegram.render import CAPABILITIES as TELEGRAM
 from bot.zalo.render import CAPABILITIES, TEXTS, ZaloRenderer, split_text
 from dialogs import actions as A
+from dialogs import pictograms
 from dialogs.i18n import translator
 
 OPTIONS = (A.Option("3.safe", "Có"), A.Option("3.later", "Chưa"), A.Option(A.EXIT, "Thoát"))
@@ -30,8 +31,11 @@ def test_options_become_numbered_choices(lang):
     assert call.method == "sendMessage"
     assert set(call.params) == {"chat_id", "text", "choices"}  # no keyboard, no tag
     assert call.params["choices"] == [option.data for option in OPTIONS]  # outbox only
-    assert call.params["text"] == dialogs.render_numbered("Câu hỏi?", OPTIONS, lang)
-    assert "1. Có\n2. Chưa\n3. Thoát" in call.params["text"]
+    shown = [pictograms.with_emoji(o, lang) for o in OPTIONS]
+    assert call.params["text"] == dialogs.render_numbered("Câu hỏi?", shown, lang)
+    # a choice's pictogram is its emoji before the words ("Có" is Vietnamese "yes")
+    yes = "👍 Có" if lang == "vi" else "Có"
+    assert f"1. {yes}\n2. Chưa\n3. Thoát" in call.params["text"]
     hint = translator(lang).gettext("numbered.many", first="1, 2", last="3")
     assert call.params["text"].endswith(hint)
     if lang == "vi":
@@ -54,7 +58,8 @@ def test_no_action_ever_edits_or_deletes():
 
 def test_an_edit_is_sent_anew_with_its_numbered_choices():
     (call,) = render(A.Edit(A.TAG_PROMPT, "Chọn:", OPTIONS), "u1", incoming=[], lang="vi")
-    assert call.params["text"] == dialogs.render_numbered("Chọn:", OPTIONS, "vi")
+    shown = [pictograms.with_emoji(o, "vi") for o in OPTIONS]
+    assert call.params["text"] == dialogs.render_numbered("Chọn:", shown, "vi")
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -86,7 +91,7 @@ def test_texts_promising_a_deletion_are_swapped(lang):
 def test_a_location_step_says_to_type_the_place():
     (call,) = render(A.Send("Ở đâu?", OPTIONS, request_location=True), "u", incoming=[], lang="vi")
     text, note = call.params["text"], translator("vi").gettext("ch.zalo.no_location")
-    assert note in text and text.index(note) < text.index("1. Có")
+    assert note in text and text.index(note) < text.index("1. 👍 Có")
 
 
 def test_long_texts_are_split_under_the_limit_with_the_choices_last():

@@ -18,6 +18,13 @@
   var refused = 0;      /* 401s in a row: the session is dropped only after two */
   var insertAt = null;  /* while the first screen is put back in place of the pre-rendered one */
   var EMERGENCY = { "113": 1, "114": 1, "115": 1, "111": 1 };
+  /* Simple mode: one question a screen, picture buttons, audio first. Remembered for this
+     tab only (sessionStorage, cleared by a quick exit), never in localStorage. */
+  var sprite = data.sprite;
+  var simple = !!data.simple || store.getItem("c.m") === "1";
+  var turn = false;    /* she did something: the next message starts a new screen */
+  var tapped = false;  /* a first tap happened: the browser lets the page play audio */
+  var MARK = /^[\u2190-\u2bff\ud800-\udfff\ufe0f\u200d\s]+/;
   var CODE_RE = /(\d{4}[ -]?){3}\d{4}/;
 
   function setStatus(key) {
@@ -95,7 +102,10 @@
     if (!opts.length && !op.location) return;
     var row = document.createElement("div");
     row.className = "opts";
-    if (op.location) {
+    box._op = op;  /* rebuilt when she turns simple mode on or off */
+    if (simple && op.location) {
+      simpleControl(row, "location", "location", texts.location);
+    } else if (op.location) {
       var loc = document.createElement("button");
       loc.type = "button"; loc.className = "loc wide"; loc.textContent = texts.location;
       loc.setAttribute("data-location", "1");
@@ -118,9 +128,86 @@
       if (code === "send") b.className = "primary wide";
       else if (code === "done") b.className = "done wide";
       else if (o.label.length > 16) b.className = "wide";
+      if (simple) { b.textContent = ""; simpleOption(row, o, b); return; }
       row.appendChild(b);
     });
+    if (simple && canRecord && takesVoice(op)) {
+      var rec = simpleControl(row, "record", "record", texts.voice);
+      rec.setAttribute("aria-pressed", recorder ? "true" : "false");
+      rec.parentNode.classList.add("row");  /* her own words first, before "Xong" */
+      row.insertBefore(rec.parentNode, row.firstChild);
+    }
     box.appendChild(row);
+  }
+
+  function pictogram(id) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("class", "pict"); svg.setAttribute("viewBox", "0 0 48 48");
+    svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false");
+    var use = document.createElementNS(ns, "use");
+    use.setAttribute("href", sprite + "#p-" + id);
+    svg.appendChild(use);
+    return svg;
+  }
+
+  /* A step where she tells in her own words (the report's account): she may record it. */
+  function takesVoice(op) {
+    var codes = (op.options || []).filter(function (o) { return o.data.indexOf(".") > 0; })
+      .map(function (o) { return codeOf(o.data); });
+    return codes.length === 1 && codes[0] === "done";
+  }
+
+  /* Simple mode's button: the picture above a short label, and beside it a small button
+     that reads the choice aloud. */
+  function simpleOption(row, o, b) {
+    var label = o.label, chosen = null;
+    if (label.indexOf("\u2705") === 0) chosen = true;
+    else if (label.indexOf("\u25ab") === 0) chosen = false;
+    if (o.pictogram || chosen !== null) label = label.replace(MARK, "");
+    if (chosen !== null) {
+      b.setAttribute("aria-pressed", chosen ? "true" : "false");
+      if (chosen) b.classList.add("on");
+    }
+    if (o.pictogram) {
+      b.setAttribute("data-pictogram", o.pictogram);
+      b.appendChild(pictogram(o.pictogram));
+    }
+    var words = document.createElement("span");
+    words.className = "lbl"; words.textContent = label;
+    b.appendChild(words);
+    var cell = document.createElement("div");
+    cell.className = "opt";
+    cell.appendChild(b);
+    var code = codeOf(o.data);
+    if (o.data.indexOf(".") > 0 && (code === "send" || code === "done")) cell.classList.add("row");
+    if (o.audio) {
+      var hear = document.createElement("button");
+      hear.type = "button"; hear.className = "hear";
+      hear.setAttribute("data-hear", o.audio);
+      hear.setAttribute("aria-label", texts.listen_choice + ": " + label);
+      hear.title = texts.listen_choice;
+      hear.appendChild(pictogram("listen"));
+      cell.appendChild(hear);
+      cell.classList.add("heard");
+    }
+    row.appendChild(cell);
+  }
+
+  function simpleControl(row, kind, id, words) {
+    var b = document.createElement("button");
+    b.type = "button"; b.className = kind + " wide";
+    b.setAttribute("data-" + kind, "1");
+    b.setAttribute("data-pictogram", id);
+    b.appendChild(pictogram(id));
+    var span = document.createElement("span");
+    span.className = "lbl"; span.textContent = words;
+    b.appendChild(span);
+    var cell = document.createElement("div");
+    cell.className = "opt";
+    cell.appendChild(b);
+    row.appendChild(cell);
+    return b;
   }
 
   function dropOlderOptions() {
@@ -133,8 +220,10 @@
     last = op.id;
     if (op.lang && op.lang !== lang) switchLanguage(op.lang);
     if (op.op === "send") {
+      if (turn) { turn = false; pastScreen(); }
       var box = document.createElement("div");
       box.className = "msg bot";
+      if (simple && tapped && op.audio && op.audio.length) box.setAttribute("data-speak", "1");
       if (op.tag) box.setAttribute("data-tag", op.tag);
       if (op.audio) box.setAttribute("data-audio", op.audio.join(" ")); /* listen.js */
       if (op.speak) box.setAttribute("data-speak", "1");
@@ -156,6 +245,7 @@
       var all = log.querySelectorAll('.msg.bot[data-tag="' + cssEscape(op.tag) + '"]');
       if (!all.length) { op.op = "send"; last = op.id - 1; apply(op); return; }
       var target = all[all.length - 1];
+      target.classList.remove("past");
       var body = target.querySelector(".text");
       body.textContent = ""; linkify(body, op.text);
       fillOptions(target, op);
@@ -164,6 +254,24 @@
       for (var i = 0; i < tagged.length; i++) tagged[i].parentNode.removeChild(tagged[i]);
     } else if (op.op === "clear") {
       log.textContent = "";
+    }
+  }
+
+  /* What she saw before her last answer: hidden in simple mode (one question a screen). */
+  function pastScreen() {
+    for (var node = log.firstChild; node; node = node.nextSibling) {
+      if (node.nodeType === 1) node.classList.add("past");
+    }
+  }
+
+  function setSimple(on) {
+    simple = on;
+    document.documentElement.classList.toggle("simple", on);
+    simpleButton.setAttribute("aria-pressed", on ? "true" : "false");
+    try { store.setItem("c.m", on ? "1" : "0"); } catch (e) {}
+    var boxes = log.querySelectorAll(".msg.bot");
+    for (var i = 0; i < boxes.length; i++) {
+      if (boxes[i]._op && boxes[i].querySelector(".opts")) fillOptions(boxes[i], boxes[i]._op);
     }
   }
 
@@ -257,7 +365,7 @@
 
   /* The first screen came rendered in the page: the session's own messages (the same texts
      and buttons) take its place, above anything she did meanwhile. */
-  function replacePre(answer) {
+  function replacePre(answer, reloaded) {
     var pre = log.querySelectorAll("[data-pre]");
     if (pre.length) {
       insertAt = pre[0];
@@ -268,6 +376,9 @@
     }
     var shown = log.querySelectorAll(".msg.bot");
     var newest = shown[shown.length - 1];
+    if (reloaded && shown.length > 1) {
+      for (var k = 0; k < shown.length - 1; k++) shown[k].classList.add("past");
+    }
     if (newest && newest.querySelector("button[data-choice*='.'], [data-location]")) {
       scrollToTop(newest);
     } else {
@@ -327,6 +438,15 @@
     mic.setAttribute("aria-pressed", "false");
     mic.setAttribute("aria-label", texts.voice || ""); mic.title = texts.voice || "";
     micLabel.textContent = "";
+    syncRecord(false);
+  }
+
+  function syncRecord(on) {
+    var big = log.querySelectorAll("[data-record]");
+    for (var i = 0; i < big.length; i++) {
+      big[i].setAttribute("aria-pressed", on ? "true" : "false");
+      big[i].classList.toggle("rec", on);
+    }
   }
 
   function startRecording() {
@@ -355,6 +475,7 @@
       recStart = Date.now();
       mic.classList.add("rec");
       mic.setAttribute("aria-pressed", "true");
+      syncRecord(true);
       mic.setAttribute("aria-label", texts.voice_stop || ""); mic.title = texts.voice_stop || "";
       micLabel.textContent = "\u25A0 0:00";
       setStatus("voice_recording");
@@ -392,6 +513,7 @@
     if (took < 700 || !blob.size) { setStatus("voice_short"); return; }
     if (blob.size > voice.max_bytes) { setStatus("voice_too_long"); return; }
     echo((texts.voice_sent || "") + " \u00B7 " + clock(took));
+    turn = true;
     queue = queue.then(function () { return upload(blob, took); });
   }
 
@@ -457,13 +579,20 @@
 
   document.getElementById("exit").addEventListener("click", quickExit);
 
+  var simpleButton = document.getElementById("simple");
+  simpleButton.addEventListener("click", function () { tapped = true; setSimple(!simple); });
+  if (simple) setSimple(true);
+
   log.addEventListener("click", function (ev) {
     var b = ev.target.closest ? ev.target.closest("button") : null;
     if (!b || exiting) return;
-    if (b.hasAttribute("data-location")) { shareLocation(); return; }
+    tapped = true;
+    if (b.hasAttribute("data-location")) { turn = true; shareLocation(); return; }
+    if (b.hasAttribute("data-record")) { mic.click(); return; }
     var choice = b.getAttribute("data-choice");
     if (choice === null) return;
     if (choice === "x") { quickExit(); return; }
+    turn = true;
     echo(shortLabel(b.textContent));  /* what she answered stays in the conversation */
     say({ kind: "choice", data: choice });
   });
@@ -483,6 +612,7 @@
     var text = input.value.replace(/^\s+|\s+$/g, "");
     if (!text || exiting) return;
     input.value = "";
+    turn = true;
     var mine = echo(text);
     var done = say({ kind: "text", text: text });
     /* a receipt code typed to follow up leaves the screen once it has been used */
@@ -511,7 +641,9 @@
   /* From here a tap is answered (queued until the session exists): the first usable moment. */
   if (window.performance && performance.mark) performance.mark("chat-live");
   var ready = sid
-    ? api("GET", "/api/chat/poll?after=0").then(replacePre).catch(function (err) {
+    ? api("GET", "/api/chat/poll?after=0").then(function (answer) {
+        replacePre(answer, true);
+      }).catch(function (err) {
         if (err.gone) { restart(); } else { setStatus("offline"); }
       })
     : begin().catch(function () { setStatus("offline"); });

@@ -1,7 +1,9 @@
 /* Lên Tiếng web chat: hear a message. A large play button on each bot message whose words
    have audio (data-audio, set by chat.js from the server's op); it reads the message, then
    each choice in turn, marking the choice being read. A person who chose "nghe" (data-speak)
-   hears each new message by itself. Audio stays in this page's memory only. */
+   hears each new message by itself. Audio stays in this page's memory only.
+   Simple mode (chat.js): the message's audio is an <audio> element in it, its play button
+   large and focused, and each choice has its own small button reading that choice. */
 (function () {
   "use strict";
   var texts = JSON.parse(document.getElementById("page-data").textContent).texts;
@@ -19,21 +21,27 @@
     var run = playing; playing = null;
     run.audio.pause();
     run.button.setAttribute("aria-pressed", "false");
-    run.button.setAttribute("aria-label", texts.listen);
+    run.button.setAttribute("aria-label", run.label);
     if (run.mark) run.mark.classList.remove("speaking");
   }
 
+  function simple() { return document.documentElement.classList.contains("simple"); }
+
   function play(box, button) {
-    var was = playing && playing.button === button;
-    stop();
-    if (was) return;
     var items = (box.getAttribute("data-audio") || "").split(" ").filter(Boolean)
       .map(function (url) { return { url: url, mark: null }; });
     var choices = box.querySelectorAll(".opts button[data-audio]");
     for (var i = 0; i < choices.length; i++) {
       items.push({ url: choices[i].getAttribute("data-audio"), mark: choices[i] });
     }
-    var run = { button: button, audio: null, mark: null };
+    playList(button, items, texts.listen);
+  }
+
+  function playList(button, items, label) {
+    var was = playing && playing.button === button;
+    stop();
+    if (was) return;
+    var run = { button: button, audio: null, mark: null, label: label };
     playing = run;
     button.setAttribute("aria-pressed", "true");
     button.setAttribute("aria-label", texts.listen_stop);
@@ -61,8 +69,39 @@
     button.title = texts.listen;
     button.addEventListener("click", function () { play(box, button); });
     box.insertBefore(button, box.firstChild);
+    if (simple()) equip(box);
     if (box.getAttribute("data-speak")) play(box, button);
   }
+
+  /* Simple mode: the message's audio as <audio> elements in it; the newest message's play
+     button takes the focus, so the first thing to press is "listen". */
+  function equip(box) {
+    var button = box.querySelector(":scope > .play");
+    if (!button) return;
+    if (!box.querySelector(":scope > audio")) {
+      box.getAttribute("data-audio").split(" ").filter(Boolean).forEach(function (url) {
+        var audio = document.createElement("audio");
+        audio.preload = "none"; audio.src = url; audio.hidden = true;
+        box.appendChild(audio);
+        if (!players[url]) players[url] = audio;
+      });
+    }
+    if (!box.nextElementSibling) {
+      try { button.focus({ preventScroll: true }); } catch (e) { button.focus(); }
+    }
+  }
+
+  new MutationObserver(function () {
+    if (simple()) Array.prototype.forEach.call(log.querySelectorAll(".msg.bot"), equip);
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });
+
+  /* simple mode: a choice's own small button reads that choice only */
+  log.addEventListener("click", function (ev) {
+    var hear = ev.target.closest ? ev.target.closest("[data-hear]") : null;
+    if (!hear) return;
+    var label = hear.getAttribute("aria-label");
+    playList(hear, [{ url: hear.getAttribute("data-hear"), mark: null }], label);
+  });
 
   Array.prototype.forEach.call(log.querySelectorAll(".msg.bot"), attach);
   new MutationObserver(function (records) {

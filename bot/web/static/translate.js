@@ -25,6 +25,7 @@
     navigator.mediaDevices.getUserMedia({ audio: true }).then(function (s) {
       stream = s;
       chunks = [];
+      box.dataset.chunks = "0";
       recorder = new MediaRecorder(s, kind ? { mimeType: kind, audioBitsPerSecond: 32000 } : {});
       recorder.addEventListener("dataavailable", function (e) {
         if (e.data.size) chunks.push(e.data);
