@@ -62,8 +62,11 @@ class Worker:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/telegram/webhook"
         args = ["--webhook", self.url] if webhook else []
+        # BENCH_PROFILE=DIR: each worker writes its cProfile stats there when it stops.
+        folder = os.environ.get("BENCH_PROFILE")
+        profile = ["-m", "cProfile", "-o", f"{folder}/worker-{self.port}.prof"] if folder else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--port", str(self.port), *args],
+            [sys.executable, *profile, "-m", "bot.cli", "run", "--port", str(self.port), *args],
             env=env,
             cwd=ROOT,
             stderr=subprocess.PIPE,
@@ -113,6 +116,20 @@ def fresh_database(args: argparse.Namespace):
         yield f"postgresql://{args.pg_user}@{args.pg_host}/{name}"
     finally:
         subprocess.run(["dropdb", "--force", *server, name], check=False)
+
+
+def pg_commits(args: argparse.Namespace, url: str) -> int:
+    """Transactions committed in the database so far (pg_stat_database; a noise-free count
+    of what the workers asked of it, unlike CPU time on a shared machine)."""
+    name = url.rsplit("/", 1)[1]
+    query = f"SELECT pg_stat_force_next_flush(); SELECT xact_commit FROM pg_stat_database WHERE datname = '{name}'"
+    out = subprocess.run(
+        ["psql", "-h", args.pg_host, "-U", args.pg_user, "-d", name, "-Atc", query],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return int(out[-1])
 
 
 class Replies:
@@ -198,6 +215,7 @@ async def run_mode(mode: str, args: argparse.Namespace, first_user: int) -> dict
                 updates.command_update(first_user + n, "/start", update_id=n + 1, message_id=1)
                 for n in range(args.updates)
             ]
+            commits = pg_commits(args, url)
             cpu = [w.cpu_s() for w in workers]
             own = own_cpu_s()
             began = time.monotonic()
@@ -210,12 +228,17 @@ async def run_mode(mode: str, args: argparse.Namespace, first_user: int) -> dict
             await replies.wait_all(timeout=900)
             seconds = time.monotonic() - began
             used = sum(w.cpu_s() - c for w, c in zip(workers, cpu, strict=True))
+            rss = sum(w.rss_mb() for w in workers)
+            own = own_cpu_s() - own
+            for worker in workers:  # a backend's counts reach pg_stat_database as it ends
+                worker.stop()
             return {
                 "per_s": args.updates / seconds,
                 "cpu_ms": used * 1000 / args.updates,
                 "p99_ms": replies.p99_ms(),
-                "rss_mb": sum(w.rss_mb() for w in workers),
-                "own_cpu_ms": (own_cpu_s() - own) * 1000 / args.updates,
+                "rss_mb": rss,
+                "own_cpu_ms": own * 1000 / args.updates,
+                "commits": (pg_commits(args, url) - commits) / args.updates,
             }
         finally:
             for worker in workers:
@@ -237,13 +260,13 @@ async def main(args: argparse.Namespace) -> None:
     )
     print(
         f"{'':12} {'updates/s':>10} {'CPU/update':>11} {'p99 ms':>8} {'RSS MB':>7} "
-        f"{'bench CPU/update':>17}"
+        f"{'bench CPU/update':>17} {'commits/update':>15}"
     )
     for mode in modes:
         for f in results[mode]:
             print(
                 f"{mode:12} {f['per_s']:>10.0f} {f['cpu_ms']:>9.2f}ms {f['p99_ms']:>8.0f} "
-                f"{f['rss_mb']:>7.0f} {f['own_cpu_ms']:>15.2f}ms"
+                f"{f['rss_mb']:>7.0f} {f['own_cpu_ms']:>15.2f}ms {f['commits']:>15.2f}"
             )
 
     def median(mode: str, key: str) -> float:
