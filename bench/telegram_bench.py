@@ -331,8 +331,8 @@ def main() -> None:
     parser.add_argument(
         "--echo-replies",
         type=int,
-        default=2,
-        help="messages the echo bot sends per update (the hotline answers /start with 2)",
+        default=1,
+        help="messages the echo bot sends per update (the hotline answers /start with 1)",
     )
     parser.add_argument(
         "--database-url",
