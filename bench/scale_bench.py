@@ -62,11 +62,8 @@ class Worker:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/telegram/webhook"
         args = ["--webhook", self.url] if webhook else []
-        # BENCH_PROFILE=DIR: each worker writes its cProfile stats there when it stops.
-        folder = os.environ.get("BENCH_PROFILE")
-        profile = ["-m", "cProfile", "-o", f"{folder}/worker-{self.port}.prof"] if folder else []
         self.process = subprocess.Popen(
-            [sys.executable, *profile, "-m", "bot.cli", "run", "--port", str(self.port), *args],
+            [sys.executable, "-m", "bot.cli", "run", "--port", str(self.port), *args],
             env=env,
             cwd=ROOT,
             stderr=subprocess.PIPE,
