@@ -8,19 +8,24 @@ the previous answer, as the page does). Two runs:
 1. throughput: ``--sessions`` sessions, ``--concurrency`` at a time, as fast as they go;
 2. paced: messages started at ``--rate`` per second (open loop), latency measured.
 
-A first line measures the same server on a JSON endpoint without the database (the floor
-of the HTTP stack on this machine). Prints requests/s and latency percentiles.
-Goal: p99 ≤ 100 ms at 200 messages/s. ``BENCH_CONNECTIONS`` (default 400) caps the paced
-run's connections (each browser would have its own; httpx slows down with many).
+The reference is a bare FastAPI app in its own uvicorn process (one POST endpoint answering
+a small JSON body, no database), driven the same way; reference and hotline are measured in
+alternating pairs (``--rounds``). For each: requests/s, the server process's CPU time per
+request (from /proc: user + system), latency percentiles, and its RSS. ``--db postgres``
+runs the hotline on a fresh PostgreSQL database each round (created, then dropped).
+Goals (issue 22): server CPU per request ≤ 2.5× the bare endpoint's; p99 ≤ 100 ms at 50
+concurrent sessions. ``BENCH_CONNECTIONS`` (default 400) caps the paced run's connections.
 
-    python bench/web_bench.py [--sessions 500] [--messages 5] [--rate 200]
+    python bench/web_bench.py [--sessions 500] [--messages 5] [--rate 100] [--db postgres]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -117,75 +122,112 @@ class Session:
         return elapsed
 
 
-def _report(name: str, count: int, seconds: float, latencies: list[float]) -> None:
-    ordered = sorted(latencies)
+class Server:
+    """A server child process (the hotline's web app, or the bare reference app)."""
 
-    def pct(p: float) -> float:
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+    def __init__(self, kind: str, folder: str, database_url: str | None) -> None:
+        self.port = free_port()
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        self.child = subprocess.Popen(
+            [sys.executable, __file__, "--serve", kind, str(self.port), folder]
+            + (["--database-url", database_url] if database_url else []),
+            env=env,
+            stderr=None if os.environ.get("BENCH_DEBUG") else subprocess.DEVNULL,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
 
-    print(
-        f"{name}: {count} requests in {seconds:.1f} s = {count / seconds:.0f}/s; "
-        f"latency p50 {pct(50):.1f} ms, p95 {pct(95):.1f} ms, p99 {pct(99):.1f} ms, "
-        f"max {ordered[-1] * 1000:.1f} ms, mean {statistics.fmean(ordered) * 1000:.1f} ms"
-    )
+    def cpu_s(self) -> float:
+        """The child's CPU time so far (user + system, /proc/PID/stat)."""
+        fields = Path(f"/proc/{self.child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.child.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    async def ready(self, path: str) -> None:
+        async with httpx.AsyncClient(base_url=self.base) as client:
+            for _ in range(1200):
+                try:
+                    if (await client.get(path)).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)  # waiting for the child to listen
+        raise SystemExit("the server did not start")
+
+    def stop(self) -> None:
+        self.child.terminate()
+        self.child.wait(30)
 
 
-async def throughput(base: str, sessions: int, messages: int, concurrency: int) -> None:
+def serve_bare(port: int) -> None:
+    """Child process: the reference, a bare FastAPI app with one JSON endpoint."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/ready")
+    async def ready() -> dict:
+        return {"ok": True}
+
+    @app.post("/echo")
+    async def echo(body: dict) -> dict:
+        return {"ops": [{"text": str(body.get("text", "")), "options": []}], "last": 1}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+
+
+async def reference(server: Server, requests: int, concurrency: int) -> dict:
+    """The bare app at ``concurrency`` clients, as fast as they go."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=60) as client:
+        latencies: list[float] = []
+
+        async def worker() -> None:
+            for _ in range(requests // concurrency):
+                began = time.perf_counter()
+                answer = await client.post("/echo", json={"text": "xin chào"})
+                answer.raise_for_status()
+                latencies.append(time.perf_counter() - began)
+
+        cpu, began = server.cpu_s(), time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - began
+        return _figures(latencies, seconds, server.cpu_s() - cpu)
+
+
+async def throughput(server: Server, sessions: int, messages: int, concurrency: int) -> dict:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=60) as client:
         gate = asyncio.Semaphore(concurrency)
         latencies: list[float] = []
 
         async def one() -> None:
             async with gate:
                 session = Session(client)
-                await session.start()
+                latencies.append(await session.start())
                 for step in (PLAN * 2)[:messages]:
                     latencies.append(await session.send(step))
 
-        began = time.perf_counter()
+        cpu, began = server.cpu_s(), time.perf_counter()
         await asyncio.gather(*(one() for _ in range(sessions)))
-        _report(
-            f"throughput ({sessions} sessions x {messages}, {concurrency} at a time)",
-            len(latencies),
-            time.perf_counter() - began,
-            latencies,
-        )
+        seconds = time.perf_counter() - began
+        return _figures(latencies, seconds, server.cpu_s() - cpu)
 
 
-async def baseline(base: str, requests: int, concurrency: int) -> None:
-    """The same server's floor: a JSON endpoint that touches no database."""
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        latencies: list[float] = []
-        per_worker = requests // concurrency
-
-        async def worker() -> None:
-            for _ in range(per_worker):
-                began = time.perf_counter()
-                (await client.get("/api/chat/texts", params={"lang": "vi"})).raise_for_status()
-                latencies.append(time.perf_counter() - began)
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        _report(
-            f"baseline, no database ({concurrency} at a time)",
-            len(latencies),
-            time.perf_counter() - began,
-            latencies,
-        )
-
-
-async def paced(base: str, sessions: int, messages: int, rate: float) -> None:
+async def paced(server: Server, sessions: int, messages: int, rate: float) -> dict:
     """Open loop: the n-th message of the run is started at n / rate seconds."""
     limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=60) as client:
         people = [Session(client) for _ in range(sessions)]
-        await asyncio.gather(*(p.start() for p in people[:50]))
-        for start in range(50, sessions, 50):
+        for start in range(0, sessions, 50):
             await asyncio.gather(*(p.start() for p in people[start : start + 50]))
         latencies: list[float] = []
-        began = time.perf_counter()
-        slot = 0
+        cpu, began = server.cpu_s(), time.perf_counter()
 
         async def conversation(person: Session, first_slot: int) -> None:
             for index, step in enumerate((PLAN * 2)[:messages]):
@@ -195,34 +237,94 @@ async def paced(base: str, sessions: int, messages: int, rate: float) -> None:
                     await asyncio.sleep(delay)  # pacing the load, not synchronisation
                 latencies.append(await person.send(step))
 
-        tasks = []
-        for person in people:
-            tasks.append(conversation(person, slot))
-            slot += 1
-        await asyncio.gather(*tasks)
-        _report(
-            f"paced at {rate:.0f} messages/s ({sessions} sessions x {messages})",
-            len(latencies),
-            time.perf_counter() - began,
-            latencies,
-        )
+        await asyncio.gather(*(conversation(p, slot) for slot, p in enumerate(people)))
+        seconds = time.perf_counter() - began
+        return _figures(latencies, seconds, server.cpu_s() - cpu)
+
+
+def _figures(latencies: list[float], seconds: float, cpu: float) -> dict:
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+    return {
+        "count": len(ordered),
+        "per_s": len(ordered) / seconds,
+        "cpu_ms": cpu * 1000 / len(ordered),
+        "p50": pct(50),
+        "p99": pct(99),
+    }
+
+
+def _line(name: str, f: dict) -> str:
+    return (
+        f"{name:34} {f['count']:>6} {f['per_s']:>8.0f}/s {f['cpu_ms']:>7.2f} ms "
+        f"{f['p50']:>7.1f} {f['p99']:>7.1f}"
+    )
+
+
+@contextlib.contextmanager
+def database(args: argparse.Namespace, folder: str):
+    """The hotline's database for one round: SQLite in ``folder``, a fresh PostgreSQL
+    database (``--db postgres``, dropped after), or ``--database-url`` (must be empty)."""
+    if args.database_url or args.db == "sqlite":
+        yield args.database_url
+        return
+    name = f"bench_web_{os.getpid()}_{secrets.token_hex(4)}"
+    server = ["-h", args.pg_host, "-U", args.pg_user]
+    subprocess.run(["createdb", *server, name], check=True)
+    try:
+        yield f"postgresql://{args.pg_user}@{args.pg_host}/{name}"
+    finally:
+        subprocess.run(["dropdb", "--force", *server, name], check=False)
+
+
+async def one_round(args: argparse.Namespace) -> tuple[dict, dict, dict, dict]:
+    with tempfile.TemporaryDirectory() as folder:
+        bare = Server("bare", folder, None)
+        try:
+            await bare.ready("/ready")
+            ref = await reference(bare, args.sessions * (args.messages + 1), args.concurrency)
+            ref["rss"] = bare.rss_mb()
+        finally:
+            bare.stop()
+        with database(args, folder) as url:
+            app = Server("hotline", folder, url)
+            try:
+                await app.ready("/readyz")
+                idle = {"rss": app.rss_mb()}
+                burst = await throughput(app, args.sessions, args.messages, args.concurrency)
+                steady = await paced(app, args.concurrency, args.messages, args.rate)
+                steady["rss"] = app.rss_mb()
+            finally:
+                app.stop()
+    return ref, idle, burst, steady
 
 
 async def main(args: argparse.Namespace) -> None:
-    base = f"http://127.0.0.1:{args.port}"
-    async with httpx.AsyncClient(base_url=base) as client:
-        for _ in range(600):
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)  # waiting for the child to listen
-        else:
-            raise SystemExit("the web app did not start")
-    await baseline(base, 1000, args.concurrency)
-    await throughput(base, args.sessions, args.messages, args.concurrency)
-    await paced(base, args.sessions, args.messages, args.rate)
+    rounds = [await one_round(args) for _ in range(args.rounds)]
+    print(
+        f"database {args.db if not args.database_url else 'given'}; {args.concurrency} "
+        f"concurrent sessions; CPU = the server process's, per request"
+    )
+    print(f"{'':34} {'reqs':>6} {'rate':>10} {'CPU/req':>10} {'p50 ms':>7} {'p99 ms':>7}")
+    for number, (ref, idle, burst, steady) in enumerate(rounds, 1):
+        print(_line(f"{number}. bare FastAPI", ref))
+        print(_line(f"{number}. hotline, as fast as they go", burst))
+        print(_line(f"{number}. hotline, paced {args.rate:.0f}/s", steady))
+        print(
+            f"   RSS: bare {ref['rss']:.0f} MB; hotline idle {idle['rss']:.0f} MB, "
+            f"after {burst['count'] + steady['count']} requests {steady['rss']:.0f} MB"
+        )
+    cpu = [burst["cpu_ms"] / ref["cpu_ms"] for ref, _, burst, _ in rounds]
+    p99 = [steady["p99"] for *_, steady in rounds]
+    print(
+        f"server CPU per request hotline/bare: median {statistics.median(cpu):.2f} "
+        f"(rounds: {', '.join(f'{r:.2f}' for r in cpu)}; goal <= 2.5)\n"
+        f"hotline p99 paced: median {statistics.median(p99):.1f} ms, worst {max(p99):.1f} ms "
+        "(goal <= 100 ms)"
+    )
 
 
 if __name__ == "__main__":
@@ -230,28 +332,23 @@ if __name__ == "__main__":
     parser.add_argument("--sessions", type=int, default=500)
     parser.add_argument("--messages", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--rate", type=float, default=100.0, help="messages/s in the paced run")
+    parser.add_argument("--rounds", type=int, default=3, help="bare/hotline pairs, alternating")
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--pg-host", default="127.0.0.1")
+    parser.add_argument("--pg-user", default="postgres")
     parser.add_argument(
         "--database-url",
         default=None,
-        help="an EMPTY database to use (default: a fresh SQLite file); e.g. postgresql://…",
+        help="an EMPTY database to use (instead of --db); e.g. postgresql://…",
     )
-    parser.add_argument("--serve", nargs=2, metavar=("PORT", "DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", nargs=3, metavar=("KIND", "PORT", "DIR"), help=argparse.SUPPRESS)
     parsed = parser.parse_args()
     if parsed.serve:
-        serve(int(parsed.serve[0]), parsed.serve[1], parsed.database_url)
+        kind, port, folder = parsed.serve
+        if kind == "bare":
+            serve_bare(int(port))
+        else:
+            serve(int(port), folder, parsed.database_url)
         sys.exit(0)
-    with tempfile.TemporaryDirectory() as folder:
-        parsed.port = free_port()
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        child = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(parsed.port), folder]
-            + (["--database-url", parsed.database_url] if parsed.database_url else []),
-            env=env,
-            stderr=None if os.environ.get("BENCH_DEBUG") else subprocess.DEVNULL,
-        )
-        try:
-            asyncio.run(main(parsed))
-        finally:
-            child.terminate()
-            child.wait(30)
+    asyncio.run(main(parsed))

@@ -16,6 +16,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import media
+from storage.db import run
 from storage.keyring import PURPOSE_IDENTITY
 from storage.models import Conversation, DataKey, OutboxMessage
 from storage.records import data_key_of, new_data_key, open_from, seal_into
@@ -74,6 +75,7 @@ _TABLE = Conversation.__table__
 _LOAD_STATE = sa_select(_TABLE.c.key, _TABLE.c.data_key_id, _TABLE.c.state).where(
     _TABLE.c.key == bindparam("key")
 )
+_KEY_OF = sa_select(_TABLE.c.data_key_id).where(_TABLE.c.key == bindparam("key"))
 _INSERT_STATE = insert(_TABLE)
 _UPDATE_STATE = (
     update(_TABLE)
@@ -84,7 +86,7 @@ _UPDATE_STATE = (
 
 async def load_state(session: AsyncSession, vault: Vault, key: str) -> tuple[StateRow | None, Any]:
     """Like :func:`load`, without loading an ORM object."""
-    found = (await session.exec(_LOAD_STATE, params={"key": key})).first()
+    found = (await run(session, _LOAD_STATE, {"key": key})).first()
     if found is None:
         return None, None
     row = StateRow(*found)
@@ -106,9 +108,10 @@ async def save_state(
         key_id, aead = await new_data_key(session, vault)
         row = StateRow(key, key_id, None)
         seal_into(vault, aead, row, state=state)
-        await session.exec(
+        await run(
+            session,
             _INSERT_STATE,
-            params={
+            {
                 "key": key,
                 "data_key_id": key_id,
                 "state": row.state,
@@ -118,9 +121,10 @@ async def save_state(
         )
         return row
     seal_into(vault, await data_key_of(session, vault, row), row, state=state)
-    await session.exec(
+    await run(
+        session,
         _UPDATE_STATE,
-        params={"b_key": key, "b_state": row.state, "b_at": now, "b_exp": now + ttl},
+        {"b_key": key, "b_state": row.state, "b_at": now, "b_exp": now + ttl},
     )
     return row
 
@@ -131,9 +135,12 @@ async def shred(session: AsyncSession, vault: Vault, key: str) -> bool:
     exit's deletions still go out; so are the ids of the messages already sent (their words
     dropped), which those deletions need to find ("delete my draft" deletes the chat's
     messages too)."""
-    row = await session.get(Conversation, key)
-    if row is None:
+    if session.new or session.dirty:  # as the ORM's get would: a row saved just before
+        await session.flush()
+    found = (await run(session, _KEY_OF, {"key": key})).first()
+    if found is None:  # the common case (a quick exit's mark, looked for at each turn)
         return False
+    row = StateRow(key, found[0], None)
     moving = (
         await session.exec(
             select(OutboxMessage).where(

@@ -20,13 +20,15 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Result, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql import Executable
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_inline
@@ -100,6 +102,19 @@ def make_sessionmaker(
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions on ``engine``; ``info`` is copied into each (e.g. the audit anchor's file)."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info=info)
+
+
+def _run_sync(sync_session, statement: Executable, params: Any) -> Result:
+    return sync_session.connection().execute(statement, params)
+
+
+async def run(session: AsyncSession, statement: Executable, params: Any = None) -> Result:
+    """Execute a Core statement in the session's transaction, past the ORM layer.
+
+    For the per-message hot paths (prebuilt statements on tables, not ORM entities): the
+    ORM's execute path (events, bind lookup, result wrapping) cost more than the statement.
+    Same transaction, same connection; no autoflush, which Core statements never did."""
+    return await greenlet_spawn(_run_sync, session.sync_session, statement, params)
 
 
 # SQLite has one writer. Its busy handler waits by sleeping 1–100 ms between tries, so

@@ -19,6 +19,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import run
 from storage.errors import ShreddedError
 from storage.models import OUTBOX_ACTIVE_STATES, OutboxMessage
 from storage.records import data_key_of, open_from, seal_into
@@ -29,6 +30,7 @@ PER_QUEUE = 10
 MAX_ATTEMPTS = 20
 
 _TABLE = OutboxMessage.__table__
+_INSERT = insert(_TABLE)
 _TOP_ID = sa_select(func.max(_TABLE.c.id))
 # SQLite's AUTOINCREMENT keeps the largest id ever used, deleted rows' too
 _SQLITE_USED = text("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'")
@@ -51,14 +53,14 @@ async def allocate_ids(session: AsyncSession, count: int) -> list[int]:
         query = text(
             "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, :n)"
         ).bindparams(n=count)
-        return [row[0] for row in (await session.exec(query)).all()]
+        return [row[0] for row in (await run(session, query)).all()]
     transaction = session.sync_session.get_transaction()
     remembered = session.info.get(_NEXT_ID)
     if remembered is not None and remembered[0] is transaction:
         first = remembered[1]
     else:
-        top = (await session.exec(_TOP_ID)).one()[0] or 0
-        used = (await session.exec(_SQLITE_USED)).first()
+        top = (await run(session, _TOP_ID)).one()[0] or 0
+        used = (await run(session, _SQLITE_USED)).first()
         first = max(top, used[0] if used else 0) + 1
     session.info[_NEXT_ID] = (transaction, first + count)
     return list(range(first, first + count))
@@ -108,7 +110,7 @@ def sealed_row(
 async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Insert rows built by :func:`sealed_row` (one statement)."""
     if rows:
-        await session.exec(insert(_TABLE), params=rows)
+        await run(session, _INSERT, rows)
 
 
 async def enqueue(
@@ -248,18 +250,17 @@ async def claim(
     heads_query = _HEADS.with_for_update(skip_locked=True) if locking else _HEADS
     heads = [
         QueuedRow(*row)
-        for row in await session.exec(
-            heads_query, params={"channel": channel, "now": now, "limit": limit}
-        )
+        for row in await run(session, heads_query, {"channel": channel, "now": now, "limit": limit})
     ]
     if not heads:
         return []
     follow_query = _FOLLOWERS.with_for_update(skip_locked=True) if locking else _FOLLOWERS
     followers = [
         QueuedRow(*row)
-        for row in await session.exec(
+        for row in await run(
+            session,
             follow_query,
-            params={
+            {
                 "queues": sorted({head.queue_key for head in heads}),
                 "after": min(head.id for head in heads),
                 "now": now,
@@ -273,9 +274,7 @@ async def claim(
         behind = [r for r in followers if r.queue_key == head.queue_key and r.id > head.id]
         claimed.extend(behind[: PER_QUEUE - 1])
     claimed.sort(key=lambda row: row.id)
-    await session.exec(
-        _LEASE_ROWS, params={"ids": [row.id for row in claimed], "until": now + lease}
-    )
+    await run(session, _LEASE_ROWS, {"ids": [row.id for row in claimed], "until": now + lease})
     return claimed
 
 
@@ -298,7 +297,7 @@ async def queued_after(
     """A chat's rows after ``after`` (pending or sent, not given up), in order: what a
     channel that reads its own queue (the web chat) shows next."""
     params = {"queue": queue_key, "channel": channel, "after": after, "limit": limit}
-    return [QueuedRow(*row) for row in await session.exec(_QUEUED_AFTER, params=params)]
+    return [QueuedRow(*row) for row in await run(session, _QUEUED_AFTER, params)]
 
 
 async def payload_of(
@@ -353,9 +352,7 @@ async def settle(
     sent = by_state.get("sent", [])
     if sent:
         answered = [o.row_id for o in sent if o.result is not None]
-        key_ids = (
-            dict((await session.exec(_KEYS_OF, params={"ids": answered})).all()) if answered else {}
-        )
+        key_ids = dict((await run(session, _KEYS_OF, {"ids": answered})).all()) if answered else {}
         params = []
         for outcome in sent:
             sealed = None
@@ -369,7 +366,7 @@ async def settle(
                     seal_into(vault, aead, probe, result=outcome.result)
                     sealed = probe.result
             params.append({"b_id": outcome.row_id, "b_result": sealed, "b_at": now})
-        await session.exec(_MARK_SENT, params=params)
+        await run(session, _MARK_SENT, params)
     await _mark_retries(session, by_state.get("retry", []))
     dead = [o.row_id for o in by_state.get("dead", [])]
     if dead:
@@ -392,9 +389,10 @@ async def mark_sent(
 async def _mark_retries(session: AsyncSession, retries: list[Outcome]) -> None:
     """Put rows back for a later attempt; after MAX_ATTEMPTS a row is given up (``dead``)."""
     if retries:
-        await session.exec(
+        await run(
+            session,
             _MARK_RETRY,
-            params=[
+            [
                 {
                     "b_id": o.row_id,
                     "b_state": "dead" if o.attempts + 1 >= MAX_ATTEMPTS else "pending",
@@ -438,7 +436,7 @@ _NEXT_DUE = (
 
 async def next_due(session: AsyncSession, channel: str) -> datetime | None:
     """When the earliest waiting row of a channel becomes ready (for the sender's sleep)."""
-    return (await session.exec(_NEXT_DUE, params={"channel": channel})).scalar()
+    return (await run(session, _NEXT_DUE, {"channel": channel})).scalar()
 
 
 async def sent_results(

@@ -11,15 +11,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, select
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import run
 from storage.errors import ShreddedError
 from storage.models import SEALED_COLUMNS, DataKey
 from storage.sealing import Vault, WrappedKey
 
-_INSERT_KEY = insert(DataKey.__table__)
+_KEYS = DataKey.__table__
+_INSERT_KEY = insert(_KEYS)
+_KEY_BY_ID = select(_KEYS.c.master_version, _KEYS.c.wrapped).where(_KEYS.c.id == bindparam("id"))
 
 
 def _row_id(row: SQLModel) -> str:
@@ -35,9 +38,10 @@ async def new_data_key(session: AsyncSession, vault: Vault) -> tuple[str, AESGCM
     wrapped, aead = vault.new_data_key()
     # Inserted now (before the row that points at it), by one statement: an ORM flush of a
     # single row costs several times more.
-    await session.exec(
+    await run(
+        session,
         _INSERT_KEY,
-        params={
+        {
             "id": wrapped.id,
             "master_version": wrapped.master_version,
             "wrapped": wrapped.wrapped,
@@ -56,10 +60,10 @@ async def data_key_of(session: AsyncSession, vault: Vault, row: SQLModel) -> AES
     aead = vault.cached(row.data_key_id)
     if aead is not None:
         return aead
-    stored = await session.get(DataKey, row.data_key_id)
+    stored = (await run(session, _KEY_BY_ID, {"id": row.data_key_id})).first()
     if stored is None:
         raise ShreddedError(f"the data key of this {row.__tablename__} row was destroyed")
-    return vault.data_key(WrappedKey(stored.id, stored.master_version, stored.wrapped))
+    return vault.data_key(WrappedKey(row.data_key_id, *stored))
 
 
 def seal_into(vault: Vault, aead: AESGCM, row: SQLModel, **values: Any) -> None:

@@ -1,0 +1,288 @@
+"""Several workers on PostgreSQL: 1 and 2 webhook workers, and long polling for reference.
+
+Each worker is ``hotline run`` in a process of its own, all on one fresh PostgreSQL database
+(created here, dropped after) and one key file. This process plays Telegram: the fake Bot
+API (tests/fakes/bot_api.py, limits lifted) answers the workers' calls, and the load
+generator posts ``--updates`` /start updates from new people to the workers' webhook
+routes, ``--concurrency`` at a time, round robin over the workers (as a load balancer in
+front of them would). A run ends when every person got a first reply at the fake.
+
+Three runs, in alternating order per ``--rounds``:
+
+- polling: one worker in long polling, the updates queued at the fake (the reference);
+- webhook x1: one worker in webhook mode;
+- webhook x2: two webhook workers on the same database.
+
+For each: updates/s, the workers' CPU time per update (sum over their processes, from
+/proc), p99 of the reply lag, the workers' RSS after, and what this process (fake Bot API
+plus load generator, same machine) took. Goals (issue 22): webhook CPU per update within
+1.3x of long polling; 2 workers >= 1.7x one worker's updates/s.
+
+    python bench/scale_bench.py [--updates 2000] [--concurrency 16] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import resource
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes import updates  # noqa: E402
+from tests.fakes.bot_api import FakeBotAPI  # noqa: E402
+
+SECRET = "bench-webhook-secret-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Worker:
+    """``python -m bot.cli run`` (webhook mode when ``webhook``), ready once uvicorn says so."""
+
+    def __init__(self, env: dict[str, str], webhook: bool) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/telegram/webhook"
+        args = ["--webhook", self.url] if webhook else []
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run", "--port", str(self.port), *args],
+            env=env,
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        lines = []
+        for line in self.process.stderr:
+            lines.append(line)
+            if "Application startup complete" in line:
+                break
+        else:
+            raise SystemExit("a worker did not start:\n" + "".join(lines))
+        # Keep reading its log, or a full pipe would stop it.
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        for _ in self.process.stderr:
+            pass
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+
+
+def own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@contextlib.contextmanager
+def fresh_database(args: argparse.Namespace):
+    name = f"bench_scale_{os.getpid()}_{secrets.token_hex(4)}"
+    server = ["-h", args.pg_host, "-U", args.pg_user]
+    subprocess.run(["createdb", *server, name], check=True)
+    try:
+        yield f"postgresql://{args.pg_user}@{args.pg_host}/{name}"
+    finally:
+        subprocess.run(["dropdb", "--force", *server, name], check=False)
+
+
+def pg_commits(args: argparse.Namespace, url: str) -> int:
+    """Transactions committed in the database so far (pg_stat_database; a noise-free count
+    of what the workers asked of it, unlike CPU time on a shared machine)."""
+    name = url.rsplit("/", 1)[1]
+    query = f"SELECT pg_stat_force_next_flush(); SELECT xact_commit FROM pg_stat_database WHERE datname = '{name}'"
+    out = subprocess.run(
+        ["psql", "-h", args.pg_host, "-U", args.pg_user, "-d", name, "-Atc", query],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return int(out[-1])
+
+
+class Replies:
+    """First replies per person, read from the fake's call log."""
+
+    def __init__(self, fake: FakeBotAPI) -> None:
+        self.fake, self.scanned = fake, 0
+        self.sent_at: dict[int, float] = {}
+        self.replied_at: dict[int, float] = {}
+
+    def scan(self) -> None:
+        calls = self.fake.calls_from(self.scanned)
+        self.scanned += len(calls)
+        for call in calls:
+            chat = call.chat_id
+            if call.method == "sendMessage" and call.status == 200 and chat in self.sent_at:
+                self.replied_at.setdefault(chat, call.monotonic)
+
+    async def wait_all(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            self.scan()
+            if len(self.replied_at) >= len(self.sent_at):
+                return
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{len(self.sent_at) - len(self.replied_at)} people unanswered")
+            await asyncio.sleep(0.02)  # polling the fake's log, not synchronising
+
+    def p99_ms(self) -> float:
+        lags = sorted(self.replied_at[u] - self.sent_at[u] for u in self.sent_at)
+        return lags[max(0, int(len(lags) * 0.99) - 1)] * 1000
+
+
+async def post_all(workers: list[Worker], items: list[dict], replies: Replies, width: int) -> None:
+    """Post the updates to the workers' webhooks, ``width`` at a time, round robin; an
+    answer other than 200 is posted again (as Telegram redelivers)."""
+    limits = httpx.Limits(max_connections=width * 2, max_keepalive_connections=width * 2)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        queue: asyncio.Queue[tuple[int, dict]] = asyncio.Queue()
+        for number, item in enumerate(items):
+            queue.put_nowait((number, item))
+
+        async def lane() -> None:
+            while not queue.empty():
+                number, item = queue.get_nowait()
+                worker = workers[number % len(workers)]
+                replies.sent_at[item["message"]["chat"]["id"]] = time.monotonic()
+                while (
+                    await client.post(worker.url, json=item, headers=headers)
+                ).status_code != 200:
+                    await asyncio.sleep(0.05)  # a redelivery's pause
+
+        await asyncio.gather(*(lane() for _ in range(width)))
+
+
+async def run_mode(mode: str, args: argparse.Namespace, first_user: int) -> dict:
+    with (
+        FakeBotAPI(global_limit=10**9, per_chat_limit=10**9) as fake,
+        tempfile.TemporaryDirectory() as tmp,
+        fresh_database(args) as url,
+    ):
+        base = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+        env = {
+            **base,
+            "PYTHONPATH": str(ROOT),
+            "HOTLINE_DATABASE_URL": url,
+            "HOTLINE_KEY_FILE": str(Path(tmp) / "bench.key"),
+            "HOTLINE_TELEGRAM_TOKEN": fake.token,
+            "HOTLINE_TELEGRAM_API_BASE": fake.base_url,
+            "HOTLINE_WEBHOOK_SECRET": SECRET,
+            "HOTLINE_SEND_RATE_GLOBAL": "1000000000",
+            "HOTLINE_SEND_RATE_CHAT": "1000000000",
+            "HOTLINE_SEND_BURST_CHAT": "1000000000",
+        }
+        count = 2 if mode == "webhook x2" else 1
+        workers: list[Worker] = []
+        try:
+            for _ in range(count):  # one after another: the first applies the schema
+                workers.append(Worker(env, webhook=mode != "polling"))
+            replies = Replies(fake)
+            items = [
+                updates.command_update(first_user + n, "/start", update_id=n + 1, message_id=1)
+                for n in range(args.updates)
+            ]
+            commits = pg_commits(args, url)
+            cpu = [w.cpu_s() for w in workers]
+            own = own_cpu_s()
+            began = time.monotonic()
+            if mode == "polling":
+                for item in items:
+                    replies.sent_at[item["message"]["chat"]["id"]] = time.monotonic()
+                    fake.inject_update(item)
+            else:
+                await post_all(workers, items, replies, args.concurrency)
+            await replies.wait_all(timeout=900)
+            seconds = time.monotonic() - began
+            used = sum(w.cpu_s() - c for w, c in zip(workers, cpu, strict=True))
+            rss = sum(w.rss_mb() for w in workers)
+            own = own_cpu_s() - own
+            for worker in workers:  # a backend's counts reach pg_stat_database as it ends
+                worker.stop()
+            return {
+                "per_s": args.updates / seconds,
+                "cpu_ms": used * 1000 / args.updates,
+                "p99_ms": replies.p99_ms(),
+                "rss_mb": rss,
+                "own_cpu_ms": own * 1000 / args.updates,
+                "commits": (pg_commits(args, url) - commits) / args.updates,
+            }
+        finally:
+            for worker in workers:
+                worker.stop()
+
+
+async def main(args: argparse.Namespace) -> None:
+    modes = ["polling", "webhook x1", "webhook x2"]
+    results: dict[str, list[dict]] = {mode: [] for mode in modes}
+    user = 900_000_000_000
+    for number in range(args.rounds):
+        order = modes if number % 2 == 0 else list(reversed(modes))
+        for mode in order:
+            user += 10_000_000
+            results[mode].append(await run_mode(mode, args, user))
+    print(
+        f"PostgreSQL, {args.updates} /start updates from new people, webhook posts "
+        f"{args.concurrency} at a time; CPU = the workers' processes, per update"
+    )
+    print(
+        f"{'':12} {'updates/s':>10} {'CPU/update':>11} {'p99 ms':>8} {'RSS MB':>7} "
+        f"{'bench CPU/update':>17} {'commits/update':>15}"
+    )
+    for mode in modes:
+        for f in results[mode]:
+            print(
+                f"{mode:12} {f['per_s']:>10.0f} {f['cpu_ms']:>9.2f}ms {f['p99_ms']:>8.0f} "
+                f"{f['rss_mb']:>7.0f} {f['own_cpu_ms']:>15.2f}ms {f['commits']:>15.2f}"
+            )
+
+    def median(mode: str, key: str) -> float:
+        return statistics.median(f[key] for f in results[mode])
+
+    print(
+        f"webhook/polling CPU per update (1 worker): "
+        f"{median('webhook x1', 'cpu_ms') / median('polling', 'cpu_ms'):.2f} (goal <= 1.3)\n"
+        f"2 workers / 1 worker updates/s (webhook): "
+        f"{median('webhook x2', 'per_s') / median('webhook x1', 'per_s'):.2f} (goal >= 1.7; "
+        "the fake Bot API and the load generator share the same 2 cores)"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--pg-host", default="127.0.0.1")
+    parser.add_argument("--pg-user", default="postgres")
+    asyncio.run(main(parser.parse_args()))
