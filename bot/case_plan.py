@@ -92,9 +92,11 @@ async def check_risk(
     case: Case,
     raw: Mapping[str, str],
     now: datetime,
+    referral_id: str,
 ) -> bool:
-    """Record the risk check's answers on ``case`` (authorized by the casework service);
-    raise its urgency when they screen in (:func:`dialogs.risk.urgency_after`)."""
+    """Record the risk check's answers on ``case`` (held through ``referral_id``, authorized
+    by the casework service); raise its urgency when they screen in
+    (:func:`dialogs.risk.urgency_after`)."""
     answers = risk.answers_from(raw)
     row = await _own(session, case)
     key = await data_key_of(session, desk.store.vault, case)
@@ -114,7 +116,9 @@ async def check_risk(
         if risk.screened_in(answers)
         else T.text(LANG, "focal.risk.saved", ref=case.ref)
     )
-    await desk.tell(session, focal, said, now)
+    # the case's actions again: on Zalo a typed number answers the newest choices, which
+    # would otherwise still be the check's last question
+    await desk.tell(session, focal, said, now, T.actions(LANG, referral_id))
     return True
 
 

@@ -104,7 +104,9 @@ class Operations:
             case O.EndStay():
                 return await shelters.end_stay(session, self, focal, case, now)
             case O.CheckRisk(answers=answers):
-                return await case_plan.check_risk(session, self, focal, case, dict(answers), now)
+                return await case_plan.check_risk(
+                    session, self, focal, case, dict(answers), now, referral.id
+                )
             case O.SavePlan(plan=plan):
                 return await case_plan.save_plan(session, self, focal, case, dict(plan), now)
             case O.Accept() | O.Decline() | O.RecordService():

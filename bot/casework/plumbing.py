@@ -100,10 +100,16 @@ class Plumbing:
         return await self._send(session, focal, action, now)
 
     async def tell(
-        self, session: AsyncSession, focal: FocalPoint, body: str, now: datetime
+        self,
+        session: AsyncSession,
+        focal: FocalPoint,
+        body: str,
+        now: datetime,
+        options: tuple[A.Option, ...] = (),
     ) -> bool:
-        """A confirmation: to the web session acting, else the bound chat."""
-        return await self._tell(session, focal, body, now)
+        """A confirmation: to the web session acting, else the bound chat (with ``options``:
+        the web page has its own forms)."""
+        return await self._tell(session, focal, body, now, options)
 
     def wake(self) -> None:
         self._wake()
@@ -166,7 +172,12 @@ class Plumbing:
         return True
 
     async def _tell(
-        self, session: AsyncSession, focal: FocalPoint, body: str, now: datetime
+        self,
+        session: AsyncSession,
+        focal: FocalPoint,
+        body: str,
+        now: datetime,
+        options: tuple[A.Option, ...] = (),
     ) -> bool:
         """A confirmation or prompt: to the web session that acted, else the bound chat."""
         web_session = ACTING_WEB_SESSION.get()
@@ -180,7 +191,7 @@ class Plumbing:
                     session, row.data_key_id, queue, WEB, web_session, A.Send(body), now, FOCAL_LANG
                 )
                 return True
-        return await self._send(session, focal, A.Send(body), now)
+        return await self._send(session, focal, A.Send(body, options), now)
 
     async def _enqueue(
         self,

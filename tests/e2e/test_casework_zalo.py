@@ -1,6 +1,6 @@
 """Casework by typed numbers on Zalo, where the Bot Platform has no buttons: an agency bound
 on Zalo answers a referral (accepts, records the service), and a focal point bound on Zalo
-acknowledges, replies and closes a case, each step through the fake Zalo server."""
+acknowledges, runs the risk check, replies and closes a case, each step through the fake Zalo server."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dialogs import focal_texts as T
+from dialogs import risk
 from storage.db import transaction
 from storage.models import Case, Referral
 from tests.e2e.test_agencies import STORY, _refer, _report, _states
@@ -76,7 +77,7 @@ def test_an_agency_on_zalo_accepts_and_records_a_service_by_typed_numbers(stack)
     inbox.close()
 
 
-def test_a_focal_point_on_zalo_acknowledges_replies_and_closes_by_typed_numbers(stack):
+def test_a_focal_point_on_zalo_acknowledges_checks_risk_replies_and_closes_by_numbers(stack):
     holder = _live_referral(stack, _report(stack, ("health",))).focal_point_id
     desk = ZaloDesk(stack, holder, "zalo-focal-" + holder)
     case = _report(stack, ("health",))  # the same commune at the same hour: the same holder
@@ -86,6 +87,11 @@ def test_a_focal_point_on_zalo_acknowledges_replies_and_closes_by_typed_numbers(
 
     desk.choose(T.text("vi", "focal.btn.ack"))
     assert desk.last() == T.text("vi", "focal.acked", ref=case.ref)
+    # the risk check, question by question: strangulation alone screens in
+    desk.choose(T.text("vi", "focal.btn.risk"))
+    for code in risk.CODES:
+        desk.choose(T.text("vi", "focal.risk.yes" if code == "strangulation" else "focal.risk.no"))
+    assert desk.last().startswith(T.text("vi", "focal.risk.screened_in", ref=case.ref))
     desk.choose(T.text("vi", "focal.btn.reply"))
     assert desk.last() == T.text("vi", "focal.reply.prompt", ref=case.ref)
     desk.say("CANARY-ZALO-REPLY chị có an toàn không?")
@@ -100,4 +106,5 @@ def test_a_focal_point_on_zalo_acknowledges_replies_and_closes_by_typed_numbers(
 
     closed, held = stack.run(read())
     assert (closed.status, closed.outcome, closed.services) == ("closed", "served", "information")
+    assert closed.urgency == "high"
     assert held.acknowledged_at is not None
