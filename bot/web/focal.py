@@ -38,7 +38,7 @@ from bot.web import assets
 from bot.web import case_plan as web_plan
 from bot.web import shelter_manager as web_manager
 from bot.web.chat import CHANNEL, hotline_of, read_ops, web_state
-from bot.web.security import constant_equal
+from bot.web.security import constant_equal, secure_cookies
 from dialogs import casework_ops as O
 from dialogs import focal_texts as T
 from dialogs.i18n import DEFAULT, translator
@@ -134,10 +134,6 @@ def _limiter(request: Request) -> Window:
     return limiter
 
 
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
-
-
 # -- pages ----------------------------------------------------------------------------------------
 
 
@@ -179,7 +175,7 @@ def _signin_page(request: Request, message: str | None = None, status: int = 200
         path="/focal",
         httponly=True,
         samesite="strict",
-        secure=_secure(request),
+        secure=secure_cookies(request),
     )
     return response
 
@@ -773,7 +769,7 @@ async def signin(request: Request) -> Response:
         path="/focal",
         httponly=True,
         samesite="strict",
-        secure=_secure(request),
+        secure=secure_cookies(request),
     )
     response.delete_cookie(PRE_COOKIE, path="/focal")
     return response

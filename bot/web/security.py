@@ -20,6 +20,12 @@ from starlette.requests import Request
 
 from bot import rate
 
+
+def secure_cookies(request: Request) -> bool:
+    """Whether the pages' cookies are marked ``Secure``: when the page came over HTTPS."""
+    return request.url.scheme == "https"
+
+
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; media-src 'self' blob:; form-action 'self'; "

@@ -33,7 +33,7 @@ from bot.web import assets
 from bot.web import audio as web_audio
 from bot.web.chat import hotline_of, web_state
 from bot.web.focal import _form, _one
-from bot.web.security import constant_equal
+from bot.web.security import constant_equal, secure_cookies
 from dialogs import speech
 from dialogs import workshop as W
 from dialogs.i18n import DEFAULT, LANG_NAMES, translator
@@ -156,7 +156,7 @@ def _signin_page(request: Request, message: str | None = None, status: int = 200
         path=PATH,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
     )
     return response
 
@@ -208,7 +208,7 @@ async def signin(request: Request) -> Response:
         path=PATH,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
     )
     response.delete_cookie(PRE_COOKIE, path=PATH)
     return response
