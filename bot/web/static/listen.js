@@ -102,8 +102,10 @@
   function equip(box) {
     var button = box.querySelector(":scope > .play");
     if (!button) return;
-    if (!box.querySelector(":scope > audio") && !box.getAttribute("data-preload")) {
-      box.getAttribute("data-audio").split(" ").filter(Boolean).forEach(function (url) {
+    if (!box.querySelector(":scope > audio")) {
+      /* a code's message: its clip set (every digit, in a fixed order), not the code's */
+      var urls = box.getAttribute("data-preload") || box.getAttribute("data-audio");
+      urls.split(" ").filter(Boolean).forEach(function (url) {
         var audio = document.createElement("audio");
         audio.preload = "none"; audio.src = url; audio.hidden = true;
         box.appendChild(audio);
