@@ -104,7 +104,9 @@ def _files(lang: str) -> dict[str, dict[str, str]]:
     for name in sorted(names, key=lambda n: n.endswith(RECORDED + SUFFIX)):  # .rec last
         stem = name[: -len(SUFFIX)].removesuffix(RECORDED)
         msgid, _, digest = stem.rpartition(".")
-        if msgid and len(digest) == HASH_LEN:
+        if name == PAUSE + SUFFIX:  # silence says no text: no hash
+            found[PAUSE] = {"": name}
+        elif msgid and len(digest) == HASH_LEN:
             found.setdefault(msgid, {})[digest] = name
     return found
 
@@ -170,7 +172,7 @@ def audio_for_label(label: str, lang: str) -> str | None:
 
 
 # Filled-in texts heard by parts (issue 21): the fixed words around a placeholder are
-# clips of their own (``<text id>~<part>.<hash>.ogg``, the hash of that part's words), a
+# clips of their own (``<text id>+<part>.<hash>.ogg``, the hash of that part's words), a
 # code is said digit by digit from the ten digit clips, a pause between its groups. The
 # promise texts themselves stay as they are; only their audio is cut at the placeholder.
 DIGITS = (
@@ -228,7 +230,7 @@ def code_clips(msgid: str, values: dict[str, str], lang: str) -> tuple[str, ...]
             _clip(DIGITS[int(d)], tr.gettext(DIGITS[int(d)]), lang) if d.isdigit() else None
             for d in group
         )
-    if not code or not (locales_dir() / pause).is_file():
+    if not code or PAUSE not in _files(lang):
         return ()
     said: list[str | None] = []
     if before:
@@ -255,7 +257,7 @@ def audio_for_message(text: str, lang: str) -> tuple[str, ...]:
     for msgid, field in CODES.items():
         before, _, after = (p.strip() for p in tr.gettext(msgid).partition("{" + field + "}"))
         pattern = re.escape(before) + r"\s*([0-9][0-9 ]*[0-9])\s*" + re.escape(after)
-        found = re.search(pattern, unicodedata.normalize("NFC", norm))
+        found = re.search(pattern, norm)
         if found:
             said = code_clips(msgid, {field: found.group(1)}, lang)
             if said:
