@@ -132,3 +132,65 @@ def to_ogg(data: bytes, *, serial: int = 0x4C54) -> bytes | None:
         return b"".join(out)
     except (IndexError, ValueError, struct.error):
         return None
+
+
+_MAX_CHAIN = 2 * 1024 * 1024  # a spoken receipt is ~60 kB: far below Telegram's voice limit
+
+
+def _ogg_packets(data: bytes) -> list[bytes]:
+    """The packets of a one-stream Ogg file, in order (a packet may span pages)."""
+    packets: list[bytes] = []
+    pending = b""
+    at = 0
+    while at < len(data):
+        if data[at : at + 4] != b"OggS":
+            raise ValueError("not an Ogg page")
+        count = data[at + 26]
+        lacing = data[at + 27 : at + 27 + count]
+        if len(lacing) != count:
+            raise ValueError("truncated")
+        at += 27 + count
+        for size in lacing:
+            pending += data[at : at + size]
+            at += size
+            if size < 255:  # a packet ends here
+                packets.append(pending)
+                pending = b""
+        if at > len(data):
+            raise ValueError("truncated")
+    return packets
+
+
+def chain(files: list[bytes], *, serial: int = 0x4C54) -> bytes | None:
+    """One Ogg/Opus file saying ``files`` one after another (the same Opus packets in one
+    stream: no decoding), or None when they are not Ogg/Opus of the same channel count.
+
+    The first file's ``OpusHead`` heads the stream; each later file's packets follow, its
+    own header and tags dropped (its encoder's pre-skip, a few milliseconds, is heard).
+    """
+    try:
+        heads, audio = [], []
+        for data in files:
+            packets = _ogg_packets(data)
+            if len(packets) < 3 or not packets[0].startswith(b"OpusHead"):
+                return None
+            heads.append(packets[0])
+            audio.extend(p for p in packets[2:] if p)
+        if not heads or len({head[9] for head in heads}) != 1:  # channel count
+            return None
+        tags = b"OpusTags" + struct.pack("<I", 9) + b"Len Tieng" + struct.pack("<I", 0)
+        out = [
+            _page(heads[0], granule=0, seq=0, kind=0x02, serial=serial),
+            _page(tags, granule=0, seq=1, kind=0, serial=serial),
+        ]
+        granule = 0
+        for i, packet in enumerate(audio):
+            granule += _samples(packet)
+            last = i == len(audio) - 1
+            out.append(
+                _page(packet, granule=granule, seq=i + 2, kind=0x04 if last else 0, serial=serial)
+            )
+        whole = b"".join(out)
+        return whole if len(whole) <= _MAX_CHAIN else None
+    except (IndexError, ValueError, struct.error):
+        return None

@@ -21,6 +21,7 @@ the lookups are pure functions of it and of the catalog.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from functools import cache, lru_cache
 
@@ -103,7 +104,9 @@ def _files(lang: str) -> dict[str, dict[str, str]]:
     for name in sorted(names, key=lambda n: n.endswith(RECORDED + SUFFIX)):  # .rec last
         stem = name[: -len(SUFFIX)].removesuffix(RECORDED)
         msgid, _, digest = stem.rpartition(".")
-        if msgid and len(digest) == HASH_LEN:
+        if name == PAUSE + SUFFIX:  # silence says no text: no hash
+            found[PAUSE] = {"": name}
+        elif msgid and len(digest) == HASH_LEN:
             found.setdefault(msgid, {})[digest] = name
     return found
 
@@ -166,6 +169,101 @@ def audio_for_label(label: str, lang: str) -> str | None:
         if rest and not any(ch.isalnum() for ch in head):
             found = audio_for_text(rest, lang)
     return found[0] if len(found) == 1 else None
+
+
+# Filled-in texts heard by parts (issue 21): the fixed words around a placeholder are
+# clips of their own (``<text id>+<part>.<hash>.ogg``, the hash of that part's words), a
+# code is said digit by digit from the ten digit clips, a pause between its groups. The
+# promise texts themselves stay as they are; only their audio is cut at the placeholder.
+DIGITS = (
+    *(N_("num.0"), N_("num.1"), N_("num.2"), N_("num.3"), N_("num.4")),
+    *(N_("num.5"), N_("num.6"), N_("num.7"), N_("num.8"), N_("num.9")),
+)
+PAUSE = "pause"  # a clip of silence: ``locales/<lang>/audio/pause.ogg``, made with the others
+PART = "+"  # in a file name: what the web chat's audio route accepts
+# Text id -> its placeholder said as a code (digit by digit, twice). The receipt first:
+# a person who cannot read must hear the one thing she needs to follow up.
+CODES = {"rc.show": "code"}
+CODE_TIMES = 2
+
+
+def parts(msgid: str, lang: str = DEFAULT) -> tuple[str, ...]:
+    """The fixed words of a code text around its placeholder (blank parts left out)."""
+    field = "{" + CODES[msgid] + "}"
+    return tuple(p.strip() for p in translator(lang).gettext(msgid).split(field) if p.strip())
+
+
+def part_ids(lang: str = DEFAULT) -> dict[str, str]:
+    """``{clip id: words}`` of every fixed part of :data:`CODES`' texts, and each digit."""
+    out = {
+        f"{msgid}{PART}{i}": words for msgid in CODES for i, words in enumerate(parts(msgid, lang))
+    }
+    tr = translator(lang)
+    out.update({msgid: tr.gettext(msgid) for msgid in DIGITS})
+    return out
+
+
+def _clip(clip_id: str, words: str, lang: str) -> str | None:
+    name = _files(lang).get(clip_id, {}).get(text_hash(words))
+    return f"{lang}/{AUDIO_DIR}/{name}" if name else None
+
+
+def code_clips(msgid: str, values: dict[str, str], lang: str) -> tuple[str, ...]:
+    """The clips that say ``msgid`` filled in with ``values``, in order: its words before
+    the code, the code digit by digit with a pause between its groups (said
+    :data:`CODE_TIMES` times), then its words after. Empty when any clip is missing (a
+    code heard with a digit left out is worse than none) or ``msgid`` is not a code text."""
+    field = CODES.get(msgid)
+    tr = translator(lang)
+    if field is None or lang not in LANGUAGES or msgid not in tr._chain[0].messages:  # noqa: SLF001
+        return ()
+    template = tr.gettext(msgid)
+    before, _, after = (p.strip() for p in template.partition("{" + field + "}"))
+    words = [w for w in (before, after) if w]
+    pause = f"{lang}/{AUDIO_DIR}/{PAUSE}{SUFFIX}"
+    groups = str(values.get(field, "")).split()
+    code: list[str | None] = []
+    for group in groups:
+        if code:
+            code.append(pause)
+        code.extend(
+            _clip(DIGITS[int(d)], tr.gettext(DIGITS[int(d)]), lang) if d.isdigit() else None
+            for d in group
+        )
+    if not code or PAUSE not in _files(lang):
+        return ()
+    said: list[str | None] = []
+    if before:
+        said.append(_clip(f"{msgid}{PART}0", before, lang))
+    for time in range(CODE_TIMES):
+        said.extend([pause, *code] if time else code)
+    if after:
+        said.extend([pause, _clip(f"{msgid}{PART}{len(words) - 1}", after, lang)])
+    return tuple(said) if all(said) else ()  # type: ignore[arg-type]
+
+
+def digit_clips(lang: str) -> tuple[str, ...]:
+    """The clips of the ten digits in ``lang`` (empty unless all ten are there)."""
+    tr = translator(lang)
+    found = tuple(_clip(msgid, tr.gettext(msgid), lang) for msgid in DIGITS)
+    return found if all(found) else ()  # type: ignore[return-value]
+
+
+def audio_for_message(text: str, lang: str) -> tuple[str, ...]:
+    """Like :func:`audio_for_text`, and a code text (:data:`CODES`) inside the message is
+    heard whole: its words, then its code digit by digit (:func:`code_clips`)."""
+    tr = translator(lang)
+    norm = unicodedata.normalize("NFC", text)
+    for msgid, field in CODES.items():
+        before, _, after = (p.strip() for p in tr.gettext(msgid).partition("{" + field + "}"))
+        pattern = re.escape(before) + r"\s*([0-9][0-9 ]*[0-9])\s*" + re.escape(after)
+        found = re.search(pattern, norm)
+        if found:
+            said = code_clips(msgid, {field: found.group(1)}, lang)
+            if said:
+                head = audio_for_text(norm[: found.start()], lang)
+                return head + said + audio_for_text(norm[found.end() :], lang)
+    return audio_for_text(text, lang)
 
 
 def clear_cache() -> None:

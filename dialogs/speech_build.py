@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
+import wave
 from pathlib import Path
 
 from dialogs import speech
@@ -24,6 +25,8 @@ from dialogs.i18n import DEFAULT, locales_dir, translator
 VOICE = "vi"
 WORDS_PER_MINUTE = 145  # a little slower than espeak-ng's 175: clearer for a first listen
 BITRATE_KBPS = 12  # Opus at 12 kbit/s is clear for one synthetic voice, ~1.5 kB a second
+SAMPLE_RATE = 22050  # espeak-ng's: the pause is encoded like the words around it
+PAUSE_SECONDS = 0.6  # between a code's groups of four digits
 
 
 def speakable(text: str) -> str:
@@ -58,18 +61,29 @@ def _encoder() -> list[str]:
     raise SystemExit("neither opusenc (opus-tools) nor ffmpeg found: see docs/spoken-prompts.md")
 
 
+def _silence(wav: Path) -> None:
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(b"\0\0" * int(SAMPLE_RATE * PAUSE_SECONDS))
+
+
 def render(text: str, target: Path) -> None:
-    """Speak ``text`` into the Ogg/Opus file ``target``."""
-    if not shutil.which("espeak-ng"):
+    """Speak ``text`` into the Ogg/Opus file ``target`` (no text: a pause of silence)."""
+    if text and not shutil.which("espeak-ng"):
         raise SystemExit("espeak-ng not found: apt-get install espeak-ng opus-tools")
     encoder = _encoder()
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "prompt.wav"
-        subprocess.run(
-            ["espeak-ng", "-v", VOICE, "-s", str(WORDS_PER_MINUTE), "-w", str(wav), "--stdin"],
-            input=speakable(text).encode("utf-8"),
-            check=True,
-        )
+        if not text:
+            _silence(wav)
+        else:
+            subprocess.run(
+                ["espeak-ng", "-v", VOICE, "-s", str(WORDS_PER_MINUTE), "-w", str(wav), "--stdin"],
+                input=speakable(text).encode("utf-8"),
+                check=True,
+            )
         if encoder[0] == "opusenc":
             subprocess.run([*encoder, str(wav), str(target)], check=True)
         else:
@@ -80,13 +94,21 @@ def render(text: str, target: Path) -> None:
             )
 
 
+PAUSE_SECONDS = 0.6  # between a code's groups of four digits
+
+
 def wanted(lang: str = DEFAULT) -> dict[str, str]:
-    """``{file name: text}`` of the audio the current texts need."""
+    """``{file name: text}`` of the audio the current texts need: the spoken prompts, and
+    the parts and digits that say a code text (:func:`dialogs.speech.code_clips`)."""
     tr = translator(lang)
-    return {
+    need = {
         f"{msgid}.{speech.text_hash(tr.gettext(msgid))}{speech.SUFFIX}": tr.gettext(msgid)
         for msgid in speech.spoken_ids()
     }
+    for clip_id, words in speech.part_ids(lang).items():
+        need[f"{clip_id}.{speech.text_hash(words)}{speech.SUFFIX}"] = words
+    need[speech.PAUSE + speech.SUFFIX] = ""
+    return need
 
 
 def build(lang: str = DEFAULT, folder: Path | None = None) -> tuple[int, int, int, int]:

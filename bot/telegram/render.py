@@ -31,6 +31,9 @@ LOCATION_BUTTON = "📍"
 CONTACT_BUTTON = "📞"
 _SHORT_LABEL = 16
 PROMPT_AUDIO = "prompt_audio"  # sendVoice: the committed file (under locales/) to upload
+# sendVoice: committed files said one after another as one voice message (a code, clip by
+# clip: dialogs.speech.code_clips), chained at send time (bot.ogg_remux.chain)
+PROMPT_CHAIN = "prompt_chain"
 
 
 def inline_keyboard(options: tuple[A.Option, ...], lang: str = "vi") -> dict[str, Any] | None:
@@ -73,6 +76,20 @@ def _clip(text: str) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _voices(action: A.Send, chat_id: int | str, lang: str) -> list[Call]:
+    """The voice messages that say a message: one per prompt; a message with a code (the
+    receipt) is one voice message, its clips chained, tagged like the message so that it
+    goes when the message goes."""
+    plain = speech.audio_for_text(action.text, lang)
+    heard = speech.audio_for_message(action.text, lang)
+    if heard == plain:
+        return [Call("sendVoice", {"chat_id": chat_id, PROMPT_AUDIO: name}) for name in plain]
+    params: dict[str, Any] = {"chat_id": chat_id, PROMPT_CHAIN: list(heard)}
+    if action.tag:
+        params["tag"] = action.tag
+    return [Call("sendVoice", params)]
+
+
 class TelegramRenderer:
     """Renders actions for one Telegram chat."""
 
@@ -96,10 +113,7 @@ class TelegramRenderer:
                     params["tag"] = action.tag
                 calls = [Call("sendMessage", params)]
                 if action.speak:
-                    calls += [
-                        Call("sendVoice", {"chat_id": chat_id, PROMPT_AUDIO: name})
-                        for name in speech.audio_for_text(action.text, lang)
-                    ]
+                    calls += _voices(action, chat_id, lang)
                 return calls
             case A.Edit():
                 params = {"chat_id": chat_id, "tag": action.tag, "text": _clip(action.text)}

@@ -31,7 +31,8 @@ from aiogram.methods.base import Response
 from aiogram.types import BufferedInputFile, TelegramObject
 
 from bot.channel import Refused, RetryLater
-from bot.telegram.render import PROMPT_AUDIO
+from bot.ogg_remux import chain
+from bot.telegram.render import PROMPT_AUDIO, PROMPT_CHAIN
 from bot.telegram.session import StoredCall
 from dialogs.i18n import locales_dir
 
@@ -77,6 +78,24 @@ _DONE_ANYWAY = (
 )
 
 
+def _chained_voice(params: dict[str, Any]) -> SendVoice:
+    """One voice message of committed clips said one after another (a receipt's code): the
+    Opus packets chained in one Ogg stream, no codec needed at run time."""
+    names = params.get(PROMPT_CHAIN)
+    if not isinstance(names, list) or not names:
+        raise Refused("sendVoice: no clips")
+    if not all(isinstance(n, str) and _AUDIO_NAME.fullmatch(n) for n in names):
+        raise Refused("sendVoice: not a prompt's audio")
+    try:
+        files = [(locales_dir() / name).read_bytes() for name in names]
+    except OSError:
+        raise Refused("sendVoice: the prompt's audio is not installed") from None
+    data = chain(files)
+    if data is None:
+        raise Refused("sendVoice: the clips do not chain")
+    return SendVoice(chat_id=params["chat_id"], voice=BufferedInputFile(data, "prompt.ogg"))
+
+
 class TelegramTransport:
     """Carries out outbox calls with an aiogram :class:`Bot`."""
 
@@ -85,6 +104,8 @@ class TelegramTransport:
         self.voice_ids: dict[str, str] = {}  # prompt audio file -> Telegram's file id
 
     def _prompt_voice(self, params: dict[str, Any]) -> SendVoice:
+        if PROMPT_CHAIN in params:
+            return _chained_voice(params)
         name = params.get(PROMPT_AUDIO)
         if not isinstance(name, str) or not _AUDIO_NAME.fullmatch(name):
             raise Refused("sendVoice: not a prompt's audio")
@@ -125,7 +146,7 @@ class TelegramTransport:
         except TelegramAPIError as exc:  # e.g. a 429 without retry_after
             raise RetryLater(None, type(exc).__name__) from None
         voice = getattr(answer, "voice", None)
-        if voice is not None and method == "sendVoice":
+        if voice is not None and method == "sendVoice" and PROMPT_AUDIO in params:
             self.voice_ids[params[PROMPT_AUDIO]] = voice.file_id
         message_id = getattr(answer, "message_id", None)
         return {"message_id": message_id} if message_id is not None else None

@@ -283,6 +283,9 @@ class Op(BaseModel):
     tag: str | None = None
     audio: list[str] = []  # where the message can be heard, in order (bot.web.prompt_audio)
     speak: bool = False  # the person chose to listen: the page reads it out by itself
+    # A message saying a code: every clip that could say one, fetched at once on arrival so
+    # the order of the page's requests never spells the code (a proxy's or server's log).
+    preload: list[str] = []
 
 
 class OpsOut(BaseModel):
@@ -322,6 +325,7 @@ def _op(row_id: int, method: str, payload: dict[str, Any]) -> dict[str, Any] | N
             "tag": payload.get("tag"),
             "audio": [a for a in payload.get("audio") or () if isinstance(a, str)],
             "speak": bool(payload.get("speak")),
+            "preload": [a for a in payload.get("preload") or () if isinstance(a, str)],
         }
     if method == "delete":
         return {"id": row_id, "op": "delete", "lang": lang, "tag": payload.get("tag")}

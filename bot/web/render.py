@@ -70,9 +70,13 @@ class WebRenderer:
             case A.Send():
                 text = channel_texts.adapt(channel_texts.WEB, action.text, lang)
                 params = {"text": _clip(text), "options": _options(action.options, lang)}
-                heard = speech.audio_for_text(text, lang)
+                heard = speech.audio_for_message(text, lang)
                 if heard:
                     params["audio"] = [audio_url(name) for name in heard]
+                    digits = speech.digit_clips(lang)
+                    if digits and set(heard) & set(digits):
+                        every = sorted(set(heard) | set(digits))
+                        params["preload"] = [audio_url(name) for name in every]
                 if action.speak:
                     params["speak"] = True
                 if action.request_location:

@@ -156,3 +156,53 @@ def test_a_persons_recording_of_the_current_text_is_preferred(tmp_path, monkeypa
     finally:
         monkeypatch.undo()
         speech.clear_cache()
+
+
+CODE = "4821 0937 5512 7764"
+
+
+def _digit(name: str) -> str | None:
+    """The digit a clip says (``vi/audio/num.4.<hash>.ogg`` -> "4"), or None."""
+    stem = name.rpartition("/")[2]
+    return stem[4] if stem.startswith("num.") else None
+
+
+def test_the_receipt_is_heard_words_then_its_code_digit_by_digit_twice():
+    said = speech.code_clips("rc.show", {"code": CODE}, "vi")
+    assert said, "the receipt has no audio: " + REGENERATE
+    for name in said:
+        assert (locales_dir() / name).is_file(), name
+    digits = "".join(d for d in map(_digit, said) if d)
+    assert digits == CODE.replace(" ", "") * speech.CODE_TIMES
+    pause = f"vi/audio/{speech.PAUSE}.ogg"
+    assert said[0].startswith("vi/audio/rc.show+0.")  # "Đã gửi. Mã biên nhận của bạn:"
+    assert said[-1].startswith("vi/audio/rc.show+1.")  # "Hãy chép mã ra giấy…"
+    # a pause between the groups of four, between the two readings and before the rest
+    assert said.count(pause) == 3 * speech.CODE_TIMES + 1 + 1
+    assert [_digit(n) for n in said[1:6]] == ["4", "8", "2", "1", None]
+
+
+def test_the_parts_are_the_receipt_text_cut_at_its_code_which_stays_whole():
+    tr = translator("vi")
+    before, after = speech.parts("rc.show")
+    assert tr.gettext("rc.show").replace("{code}", "").split() == (before + " " + after).split()
+    assert [tr.gettext(d) for d in speech.DIGITS][:3] == ["không", "một", "hai"]
+
+
+def test_a_message_with_the_receipt_is_heard_whole_and_in_order():
+    tr = translator("vi")
+    message = tr.gettext("rc.desk_alert") + "\n\n" + tr.gettext("rc.show", code=CODE)
+    heard = speech.audio_for_message(message, "vi")
+    assert heard[0] == speech.audio_file("rc.desk_alert", "vi")
+    assert heard[1:] == speech.code_clips("rc.show", {"code": CODE}, "vi")
+    # without a code text, as before
+    assert speech.audio_for_message(tr.gettext("start.safe"), "vi") == (
+        speech.audio_file("start.safe", "vi"),
+    )
+
+
+def test_a_code_is_not_heard_with_a_digit_left_out_or_in_a_language_without_clips():
+    assert speech.code_clips("rc.show", {"code": "4821 09x7"}, "vi") == ()
+    assert speech.code_clips("rc.show", {"code": ""}, "vi") == ()
+    assert speech.code_clips("start.safe", {"code": CODE}, "vi") == ()
+    assert speech.code_clips("rc.show", {"code": CODE}, "en") == ()

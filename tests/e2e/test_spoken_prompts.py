@@ -4,6 +4,7 @@ tests/e2e/test_spoken_prompts_zalo.py."""
 
 from __future__ import annotations
 
+from bot.ogg_remux import chain
 from dialogs import actions as A
 from dialogs import speech
 from dialogs.i18n import locales_dir, translator
@@ -90,3 +91,43 @@ async def test_turning_nghe_off_stops_the_voice_messages(runtime, fake_bot_api):
     await person.tap("safe")
     await person.offered("me")
     assert len(fake_bot_api.calls("sendVoice", chat_id=USER + 3)) == 3
+
+
+async def test_her_receipt_code_is_one_voice_message_that_goes_when_she_has_saved_it(
+    runtime, fake_bot_api
+):
+    person = TelegramPerson(fake_bot_api, USER + 4)
+    person.command("/start")
+    await person.tap_global(A.LISTEN)
+    await person.tap("danger")
+    person.say(VI.gettext("opt.skip"))  # the place: skipped
+    await person.tap("me")  # an alert: the receipt comes at once
+    code, receipt = await person.receipt_code()
+
+    # One voice message says it: the words before the code, the code digit by digit (twice),
+    # the words after; the committed clips chained in one Ogg/Opus stream.
+    clips = speech.code_clips("rc.show", {"code": code}, "vi")
+    assert clips
+    note = VI.gettext("rc.desk_alert") in receipt.text  # where it went, when it says so
+    heard = [speech.audio_file("rc.desk_alert", "vi")] * note + list(clips)
+    expected = chain([(locales_dir() / name).read_bytes() for name in heard])
+    assert expected and expected.startswith(b"OggS")
+
+    def sent():
+        for call in fake_bot_api.calls("sendVoice", chat_id=USER + 4):
+            if call.ok and next(iter(call.files.values()), b"") == expected:
+                return call
+        return None
+
+    voice = await fake_bot_api.async_wait_for(sent, 20)
+    voice_id = voice.result["message_id"]
+    assert any(m.message_id == voice_id and m.kind == "voice" for m in person.visible())
+
+    # "Tôi đã lưu mã": the receipt goes, and its voice message with it (the promise)
+    await person.tap("saved")
+
+    def both_gone():
+        ids = {m.message_id for m in fake_bot_api.chat_messages(USER + 4)}
+        return True if not {receipt.message_id, voice_id} & ids else None
+
+    await fake_bot_api.async_wait_for(both_gone, 20)

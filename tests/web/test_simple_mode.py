@@ -11,9 +11,12 @@ for every control a screen reader announces.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urljoin
+
 from sqlmodel import select
 
-from dialogs import pictograms
+from dialogs import pictograms, speech
 from storage.db import transaction
 from storage.models import Case, Media
 from tests.web.test_browser import TIMEOUT_MS
@@ -92,11 +95,56 @@ class ByEarAndEye:
         page.wait_for_function("b => !b.isConnected", arg=button, timeout=TIMEOUT_MS)
 
 
+def _hear_the_receipt(page, receipt, fetched: list[tuple[str, int, str]]) -> None:
+    """Her receipt code can be heard: the play button is the screen's first control, the
+    sequence says the code's digits twice, and every clip loads. The page fetched the
+    whole set of digit clips as the receipt came, so its requests never spell the code."""
+    play = receipt.query_selector(":scope > .play")
+    assert play and play.get_attribute("aria-label")
+    page.wait_for_function("b => document.activeElement === b", arg=play, timeout=TIMEOUT_MS)
+    sequence = receipt.get_attribute("data-audio").split()
+    code = re.search(r"\d{4} \d{4} \d{4} \d{4}", receipt.inner_text()).group(0)  # to check
+    said = [re.search(r"/num\.(\d)\.", url) for url in sequence]
+    digits = "".join(m.group(1) for m in said if m)
+    assert digits == code.replace(" ", "") * speech.CODE_TIMES
+    names = [url.split("/")[-1] for url in sequence]
+    first = next(i for i, m in enumerate(said) if m)
+    assert names[first - 1].startswith("rc.show+0.")  # "Mã biên nhận của bạn:", then the code
+    assert names[-1].startswith("rc.show+1.")  # then what to do with it
+    for url in sorted(set(sequence)):
+        answer = page.request.get(urljoin(page.url, url))
+        assert answer.status == 200, url
+        assert answer.headers["content-type"] == "audio/ogg", url
+        assert answer.body().startswith(b"OggS")
+    preload = receipt.get_attribute("data-preload").split()
+    assert set(sequence) <= set(preload)
+    page.wait_for_function(
+        "n => performance.getEntriesByType('resource')"
+        ".filter(e => e.name.includes('/audio/vi/num.')).length >= n",
+        arg=10,
+        timeout=TIMEOUT_MS,
+    )
+    digit_fetches = {(u, s, t) for u, s, t in fetched if "/audio/vi/num." in u}
+    assert {u.split("/audio/")[1] for u, _s, _t in digit_fetches} == {
+        u.split("/audio/")[1] for u in preload if "/num." in u
+    }  # all ten, whichever the code has
+    assert len({u for u, _s, _t in digit_fetches}) == 10
+    assert all(s == 200 and t == "audio/ogg" for _u, s, t in digit_fetches)
+
+
 def test_a_person_who_cannot_read_reports_by_pictures_and_ear(live, microphone_browser, shots):
     cases_before = len(_rows(live, Case))
     ctx = microphone_browser.new_context(viewport=PHONE, locale="vi-VN")
     try:
         page = ctx.new_page()
+        fetched: list[tuple[str, int, str]] = []  # the page's own audio requests
+        page.on(
+            "response",
+            lambda r: (
+                "/audio/" in r.url
+                and fetched.append((r.url, r.status, r.headers.get("content-type", "")))
+            ),
+        )
         page.goto(live.url + "/?lang=vi")
         # the first screen: the simple-mode switch is a picture too
         toggle = page.wait_for_selector('#simple[data-pictogram="simple"]', timeout=TIMEOUT_MS)
@@ -165,6 +213,7 @@ def test_a_person_who_cannot_read_reports_by_pictures_and_ear(live, microphone_b
         )
         assert receipt.query_selector('button[data-pictogram="saved_code"]')
         shots(page, "receipt")
+        _hear_the_receipt(page, receipt, fetched)
 
         cases = _rows(live, Case)
         assert len(cases) == cases_before + 1

@@ -227,6 +227,7 @@
       if (op.tag) box.setAttribute("data-tag", op.tag);
       if (op.audio) box.setAttribute("data-audio", op.audio.join(" ")); /* listen.js */
       if (op.speak) box.setAttribute("data-speak", "1");
+      if (op.preload && op.preload.length) box.setAttribute("data-preload", op.preload.join(" "));
       var p = document.createElement("div");
       p.className = "text"; linkify(p, op.text);
       box.appendChild(p);

@@ -9,11 +9,26 @@
   var texts = JSON.parse(document.getElementById("page-data").textContent).texts;
   var log = document.getElementById("log");
   var players = {};
+  var fetched = {};  /* url -> promise of a blob: URL (a code's clips, fetched all at once) */
   var playing = null;
 
-  function player(url) {
+  function player(url, local) {
+    if (local && (!players[url] || players[url].src !== local)) players[url] = new Audio(local);
     if (!players[url]) { players[url] = new Audio(url); players[url].preload = "none"; }
     return players[url];
+  }
+
+  /* A message saying a code (the receipt) lists every clip that could say one (all ten
+     digits): they are fetched together as it arrives and played from memory, so the
+     order of requests reaching a server or proxy never spells the code. */
+  function prefetch(box) {
+    (box.getAttribute("data-preload") || "").split(" ").filter(Boolean).forEach(function (url) {
+      if (fetched[url]) return;
+      fetched[url] = fetch(url, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.blob() : null; })
+        .then(function (blob) { return blob ? URL.createObjectURL(blob) : null; })
+        .catch(function () { return null; });
+    });
   }
 
   function stop() {
@@ -45,11 +60,19 @@
     playing = run;
     button.setAttribute("aria-pressed", "true");
     button.setAttribute("aria-label", texts.listen_stop);
-    (function next(at) {
+    next(0);
+
+    function next(at) {
       if (playing !== run) return;
       if (run.mark) run.mark.classList.remove("speaking");
       if (at >= items.length) { stop(); return; }
-      run.audio = player(items[at].url);
+      var ready = fetched[items[at].url];
+      if (ready) { ready.then(function (local) { if (playing === run) start(at, local); }); }
+      else start(at, null);
+    }
+
+    function start(at, local) {
+      run.audio = player(items[at].url, local);
       run.mark = items[at].mark;
       if (run.mark) run.mark.classList.add("speaking");
       run.audio.currentTime = 0;
@@ -57,7 +80,7 @@
       run.audio.onerror = function () { next(at + 1); };
       var started = run.audio.play();
       if (started && started.catch) started.catch(function () { if (playing === run) stop(); });
-    })(0);
+    }
   }
 
   function attach(box) {
@@ -69,6 +92,7 @@
     button.title = texts.listen;
     button.addEventListener("click", function () { play(box, button); });
     box.insertBefore(button, box.firstChild);
+    prefetch(box);
     if (simple()) equip(box);
     if (box.getAttribute("data-speak")) play(box, button);
   }
@@ -79,7 +103,9 @@
     var button = box.querySelector(":scope > .play");
     if (!button) return;
     if (!box.querySelector(":scope > audio")) {
-      box.getAttribute("data-audio").split(" ").filter(Boolean).forEach(function (url) {
+      /* a code's message: its clip set (every digit, in a fixed order), not the code's */
+      var urls = box.getAttribute("data-preload") || box.getAttribute("data-audio");
+      urls.split(" ").filter(Boolean).forEach(function (url) {
         var audio = document.createElement("audio");
         audio.preload = "none"; audio.src = url; audio.hidden = true;
         box.appendChild(audio);
