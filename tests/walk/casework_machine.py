@@ -9,6 +9,8 @@ who should be refused is decided by the one rule, :mod:`routing.access`."""
 from __future__ import annotations
 
 import itertools
+import os
+from collections import Counter
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +72,7 @@ ACTIONS = (
 )
 _LIVE = ("closed", "transferred")
 _canaries = itertools.count(1)
+STATS: Counter[str] = Counter()  # what the walks did and how they were answered
 
 
 @dataclass
@@ -105,7 +108,11 @@ class World:
     agencies: list[AgencyReferral]
     stays: list[Placement]
     tasks: list[CaseTask]
-    audits: int
+    audit: list[str]  # the case's audit actions, oldest first
+
+    @property
+    def audits(self) -> int:
+        return len(self.audit)
 
     def snapshot(self) -> Snapshot:
         return Snapshot.of(self.case, self.referrals, self.agencies, self.stays, self.tasks)
@@ -141,7 +148,7 @@ class CaseworkWalk:
                     await rows(AgencyReferral),
                     await rows(Placement),
                     await rows(CaseTask),
-                    len(await rows(AuditEvent)),
+                    [e.action for e in sorted(await rows(AuditEvent), key=lambda e: e.seq)],
                 )
 
         return self.stack.run(read())
@@ -221,13 +228,18 @@ class CaseworkWalk:
             codes = re.findall(r'value="(\d+)"', options[0]) if options else []
             form["commune"] = codes[pick % len(codes)] if codes else ""
         answer = client.post("/focal/act", data=form)
+        # an empty message or transfer is no request: the inbox just shows itself again
+        noop = (action in ("reply", "ask", "note") and not form.get("text", "").strip()) or (
+            action == "transfer" and not (form.get("text", "").strip() or form.get("commune"))
+        )
         self.answered(answer)
         after = self.world(case.case_id)
         me = self.focal(focal_id)
         rule = may_read if action == "reopen" else may_act
         allowed = rule(me, door, before.case)
         self.log.append(f"{focal_id} {action} {extra} on {case.ref}: {answer.status_code}")
-        self.judge(allowed, answer.status_code, before, after)
+        STATS[f"{action}:{'allowed' if allowed else 'refused'}:{answer.status_code}"] += 1
+        self.judge(allowed, answer.status_code, before, after, noop=noop)
 
     def hand(self, actor: str, pick: int, target: str) -> None:
         case = self.cases[pick % len(self.cases)]
@@ -247,6 +259,7 @@ class CaseworkWalk:
         after = self.world(case.case_id)
         allowed = may_hand(self.focal(focal_id), before.case, self.focal(target))
         self.log.append(f"{focal_id} hands {case.ref} to {target}: {answer.status_code}")
+        STATS[f"hand:{'allowed' if allowed else 'refused'}:{answer.status_code}"] += 1
         self.judge(allowed, answer.status_code, before, after)
 
     def press(self, agency: str, pick: int, forger: str | None) -> None:
@@ -270,6 +283,7 @@ class CaseworkWalk:
         stack.wait_telegram_handled(stack.telegram.inject_update(update))
         stack.wait_sent()
         self.log.append(f"{presser} presses {data} of {agency}")
+        STATS["press:forged" if forger not in (None, agency) else "press"] += 1
         if forger is not None and forger != agency:
             for case_id, world in before.items():
                 after = self.world(case_id)
@@ -280,13 +294,23 @@ class CaseworkWalk:
     def answered(self, response: httpx.Response) -> None:
         assert response.status_code < 500, (response.status_code, response.url)
 
-    def judge(self, allowed: bool, status: int, before: World, after: World) -> None:
+    def judge(
+        self, allowed: bool, status: int, before: World, after: World, *, noop: bool = False
+    ) -> None:
+        """A refused actor is answered with a refusal and changes nothing; whatever was
+        done is audited."""
+        if noop:
+            assert status == 200 and after.snapshot() == before.snapshot(), "a no-op acted"
+            return
         if not allowed:
             assert status in (400, 403), ("a refused actor was answered", status)
         if status != 200:
             assert after.snapshot() == before.snapshot(), "a refusal changed the case"
-        elif after.snapshot() != before.snapshot():
-            assert after.audits > before.audits, "a change without an audit event"
+            done = [a for a in after.audit[before.audits :] if a != "focal.forbidden"]
+            assert not done, ("a refusal audited as done", done)
+        else:
+            done = [a for a in after.audit[before.audits :] if a != "focal.forbidden"]
+            assert done, "a done operation without an audit event"
 
     def check(self) -> None:
         errors = self.stack.errors.since(0)
@@ -393,6 +417,7 @@ class CaseworkMachine(RuleBasedStateMachine):
         super().__init__()
         self.walk = CaseworkWalk(self.stack)
         self.walk.base()
+        STATS["walks"] += 1
 
     @initialize(first=orgs)
     def first_report(self, first):
@@ -405,35 +430,44 @@ class CaseworkMachine(RuleBasedStateMachine):
 
     @rule(actor=actors, pick=picks, action=st.sampled_from(ACTIONS), extra=extras)
     def inbox(self, actor, pick, action, extra):
-        self.walk.act(actor, pick, action, extra)
+        self._step(self.walk.act, actor, pick, action, extra)
 
     @rule(actor=actors, pick=picks, agency=st.sampled_from(AGENCIES))
     def refer(self, actor, pick, agency):
-        self.walk.act(actor, pick, "agency", {"agency": agency})
+        self._step(self.walk.act, actor, pick, "agency", {"agency": agency})
 
     @rule(agency=st.sampled_from(AGENCIES), pick=picks)
     def agency_presses(self, agency, pick):
-        self.walk.press(agency, pick, None)
+        self._step(self.walk.press, agency, pick, None)
 
     @rule(agency=st.sampled_from(AGENCIES), pick=picks, forger=st.sampled_from(AGENCIES))
     def forged_press(self, agency, pick, forger):
-        self.walk.press(agency, pick, forger)
+        self._step(self.walk.press, agency, pick, forger)
 
     @rule(actor=actors, pick=picks, to=actors)
     def province_hand(self, actor, pick, to):
-        self.walk.hand(actor, pick, to)
+        self._step(self.walk.hand, actor, pick, to)
 
     @rule(pick=picks, outcome=st.sampled_from(("served", *T.OUTCOMES)))
     def holder_closes(self, pick, outcome):
-        self.walk.act("holder", pick, "close", {"outcome": outcome, "confirm": "yes"})
+        self._step(self.walk.act, "holder", pick, "close", {"outcome": outcome, "confirm": "yes"})
 
     @invariant()
     def promises_kept(self) -> None:
         self.walk.check()
 
+    def _step(self, do, *args) -> None:
+        """Run one step; a broken promise names the walk's last steps."""
+        try:
+            do(*args)
+        except AssertionError as broken:
+            raise AssertionError(f"{broken} after: " + " | ".join(self.walk.log[-4:])) from None
+
     def teardown(self):
         try:
             self.walk.check()
+            if os.environ.get("HOTLINE_CW_LOG") == "1":
+                print("\n".join(self.walk.log), flush=True)
         finally:
             self.walk.close()
 
