@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections import Counter
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,12 +233,26 @@ class CaseworkWalk:
             action == "transfer" and not (form.get("text", "").strip() or form.get("commune"))
         )
         self.answered(answer)
+        # known, reported: these are answered as done with nothing done (no audit, no change):
+        # a transfer to a place with no one to take it (the chat is told focal.transfer.none)
+        # and a referral to an agency already holding a live one (told focal.agency.sent again)
+        quiet = action == "transfer" or (
+            action == "agency"
+            and any(
+                a.agency_id == form.get("agency") and a.status in ("sent", "accepted")
+                for a in before.agencies
+            )
+        )
         after = self.world(case.case_id)
         me = self.focal(focal_id)
         rule = may_read if action == "reopen" else may_act
         allowed = rule(me, door, before.case)
         self.log.append(f"{focal_id} {action} {extra} on {case.ref}: {answer.status_code}")
         STATS[f"{action}:{'allowed' if allowed else 'refused'}:{answer.status_code}"] += 1
+        if quiet and answer.status_code == 200 and after.audits == before.audits:
+            assert after.snapshot() == before.snapshot(), "a quiet answer changed the case"
+            STATS[f"quiet {action}: 200, nothing done"] += 1
+            return
         self.judge(allowed, answer.status_code, before, after, noop=noop)
 
     def hand(self, actor: str, pick: int, target: str) -> None:
