@@ -274,6 +274,11 @@ class CaseworkWalk:
         after = self.world(case.case_id)
         to = self.focal(target)
         allowed = to is not None and may_hand(self.focal(focal_id), before.case, to)
+        taken = [r for r in before.live() if r.focal_point_id == target and r.acknowledged_at]
+        if taken and answer.status_code == 200:  # "already theirs, and taken": nothing to do
+            assert after.snapshot() == before.snapshot(), "handing a taken case changed it"
+            STATS["hand to its taker: 200, nothing done"] += 1
+            return
         self.log.append(f"{focal_id} hands {case.ref} to {target}: {answer.status_code}")
         STATS[f"hand:{'allowed' if allowed else 'refused'}:{answer.status_code}"] += 1
         self.judge(allowed, answer.status_code, before, after)
@@ -471,6 +476,16 @@ class CaseworkMachine(RuleBasedStateMachine):
     @rule(actor=actors, pick=picks, to=actors)
     def province_hand(self, actor, pick, to):
         self._step(self.walk.hand, actor, pick, to)
+
+    @rule(pick=picks, outcome=st.sampled_from(("served", *T.OUTCOMES)))
+    def holder_closes_or_reopens(self, pick, outcome):
+        """Cases cycle: an open one is closed with a reason, a closed one reopened."""
+        case = self.walk.cases[pick % len(self.walk.cases)]
+        if self.walk.world(case.case_id).case.status == "closed":
+            self._step(self.walk.act, "holder", pick, "reopen", {})
+        else:
+            form = {"outcome": outcome, "confirm": "yes", "services": "medical"}
+            self._step(self.walk.act, "holder", pick, "close", form)
 
     @rule(pick=picks, action=st.sampled_from(ACTIONS), agency=st.sampled_from(AGENCIES))
     def holder_acts(self, pick, action, agency):
