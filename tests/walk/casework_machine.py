@@ -237,11 +237,16 @@ class CaseworkWalk:
         # known, reported: these are answered as done with nothing done (no audit, no change):
         # a transfer to a place with no one to take it (the chat is told focal.transfer.none)
         # and a referral to an agency already holding a live one (told focal.agency.sent again)
-        quiet = action == "transfer" or (
-            action == "agency"
-            and any(
-                a.agency_id == form.get("agency") and a.status in ("sent", "accepted")
-                for a in before.agencies
+        # and, as documented, a second acknowledgement ("twice is harmless")
+        quiet = (
+            action == "transfer"
+            or (action == "ack" and door.acknowledged_at is not None)
+            or (
+                action == "agency"
+                and any(
+                    a.agency_id == form.get("agency") and a.status in ("sent", "accepted")
+                    for a in before.agencies
+                )
             )
         )
         after = self.world(case.case_id)
