@@ -366,6 +366,8 @@ class CaseworkWalk:
                 assert len(live) == 1, ("open case without exactly one holder", live)
                 assert directory[live[0].focal_point_id].active
             assert sum(p.ended_at is None for p in world.stays) <= 1, "two open stays"
+            given = [x for x in (world.case.services or "").split(",") if x]
+            assert len(given) == len(set(given)), ("a service counted twice", given)
             served = [a.agency_id for a in world.agencies if a.status == "served"]
             assert len(served) == len(set(served)), ("served twice", served)
             for focal_id, user in self.stack.focal_users.items():
