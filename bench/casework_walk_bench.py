@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\nFAILED with --seed {seed} --walks {left}: {failure}"[:3000], flush=True)
                 stack.errors.records[mark:] = []  # one failure's errors fail no other walk
             seed += 1
+            print(f"{STATS['walks']} walks, {time.perf_counter() - started:.0f} s", flush=True)
         elapsed = time.perf_counter() - started
     print(f"\n{STATS['walks']} walks in {elapsed:.1f} s: {STATS['walks'] / elapsed:.2f} walks/s")
     print(f"failures: {failed}")

@@ -351,6 +351,11 @@ class CaseworkWalk:
         assert not errors, errors
         directory = self._directory()
         occupancy: dict[str, int] = {}
+        # every bound chat's text once per check (the story's canaries are per walk)
+        chats = {
+            focal_id: "\n".join(m.text or "" for m in self.sent(user))
+            for focal_id, user in self.stack.focal_users.items()
+        }
         for reported in self.cases:
             world = self.world(reported.case_id)
             consent = consent_of(world.case)
@@ -370,8 +375,8 @@ class CaseworkWalk:
             assert len(given) == len(set(given)), ("a service counted twice", given)
             served = [a.agency_id for a in world.agencies if a.status == "served"]
             assert len(served) == len(set(served)), ("served twice", served)
-            for focal_id, user in self.stack.focal_users.items():
-                if any(reported.canary in (m.text or "") for m in self.sent(user)):
+            for focal_id, text in chats.items():
+                if reported.canary in text:
                     assert may_receive(consent, directory[focal_id].role), (
                         "the story reached",
                         focal_id,
