@@ -446,6 +446,7 @@ MESSAGES = (
     N_("focal.taken"),
     N_("focal.noted"),
     N_("focal.agency.sent"),
+    N_("focal.agency.already"),
     N_("focal.agency.accepted"),
     N_("focal.agency.declined"),
     N_("focal.agency.served"),

@@ -435,9 +435,11 @@ class Operations:
     ) -> bool:
         """The case referred to ``agency``: its card goes to the agency's chat, the focal
         point is told. Once per agency while a referral is live."""
-        await agencies.send_to(session, self, focal, case, agency, now)
+        sent = await agencies.send_to(session, self, focal, case, agency, now)
         name = await agencies.name_of(session, self, agency)
-        text = T.text(FOCAL_LANG, "focal.agency.sent", agency=name, ref=case.ref)
+        # "sent" only for a new referral: one still waiting on the agency is not sent again
+        told = "focal.agency.sent" if sent is not None else "focal.agency.already"
+        text = T.text(FOCAL_LANG, told, agency=name, ref=case.ref)
         await self._tell(session, focal, text, now)
         return True
 

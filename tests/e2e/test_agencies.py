@@ -166,3 +166,18 @@ def test_an_agency_she_did_not_agree_to_cannot_be_forced_and_buttons_are_per_age
     stack.wait_telegram_handled(stack.telegram.inject_update(forged))
     assert _states(stack, case)[row.agency_id].status == "sent"
     client.close()
+
+
+def test_referring_again_while_the_agency_has_not_answered_says_so_and_sends_nothing(stack):
+    case = _report(stack, ("health",))
+    client = _signed_in(stack, _live_referral(stack, case).focal_point_id)
+    assert _refer(client, case.ref, "dl-health-bmt").status_code == 200
+    stack.wait_sent()
+    cards = sum(case.ref in t for t in _texts(stack, "dl-health-bmt"))
+    assert _refer(client, case.ref, "dl-health-bmt").status_code == 200
+    stack.wait_sent()
+    already = T.text("vi", "focal.agency.already", agency=HEALTH, ref=case.ref)
+    assert html.escape(already, quote=True) in client.get("/focal").text
+    assert len(_states(stack, case)) == 1
+    assert sum(case.ref in t for t in _texts(stack, "dl-health-bmt")) == cards
+    client.close()
