@@ -45,7 +45,7 @@ from dialogs.i18n import DEFAULT, translator
 from dialogs.web_texts import FOCAL
 from routing.access import may_act, may_read
 from routing.duty import LOCAL_TZ
-from routing.places import PlaceCode, PlaceCodeError
+from routing.places import PlaceCode
 from storage import audit, conversations, media
 from storage.db import transaction
 from storage.directory_store import MANAGER
@@ -889,10 +889,8 @@ async def act(request: Request) -> Response:
 def _transfer_choices(desk, case: Case) -> str:
     """The options of the transfer list: the communes of the case's province that have a
     focal point of their own (another place can still be typed beside it)."""
-    try:
-        province = PlaceCode.parse(case.province_code) if case.province_code else None
-    except PlaceCodeError:
-        province = None
+    known = case.place_scheme and case.province_code
+    province = PlaceCode(case.place_scheme, case.province_code) if known else None
     communes = desk.directory().communes_served(province) if province else ()
     return f'<option value="">{_e(_t("transfer_pick"))}</option>' + "".join(
         f'<option value="{_e(str(c.code))}">{_e(c.name)}</option>' for c in communes
