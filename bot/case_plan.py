@@ -22,7 +22,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dialogs import focal_texts as T
 from dialogs import risk
-from routing.ladder import LadderConfig
 from storage import escalation
 from storage.models import Case, CasePlan, FocalPoint
 from storage.records import data_key_of, open_from, seal_into
@@ -108,8 +107,7 @@ async def check_risk(
     if raised != case.urgency:
         was, case.urgency, case.updated_at = case.urgency, raised, now
         session.add(case)
-        sla = LadderConfig(desk.sla_minutes) if desk.sla_minutes else None
-        await escalation.hasten(session, case, was, now, sla)
+        await escalation.hasten(session, case, was, now, desk.sla_minutes)
         await desk.audit(session, "case.urgency_raised", focal.id, case, now)
     said = (
         T.text(LANG, "focal.risk.screened_in", ref=case.ref)

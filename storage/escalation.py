@@ -243,11 +243,12 @@ async def hasten(
     case: Case,
     was: str | None,
     now: datetime,
-    settings: LadderConfig | Any | None = None,
+    sla_minutes: Mapping[str, int] | None = None,
 ) -> int:
     """Bring the pending deadlines of ``case``'s referrals forward after its urgency rose
-    from ``was`` (:func:`routing.ladder.hastened`). Returns how many moved."""
-    config = _config(settings)
+    from ``was`` (:func:`routing.ladder.hastened`), on ``sla_minutes`` (default: the
+    default SLA, as :func:`acknowledge`). Returns how many moved."""
+    config = LadderConfig(sla_minutes) if sla_minutes else LadderConfig()
     query = (
         select(EscalationDeadline)
         .join(Referral, Referral.id == EscalationDeadline.referral_id)
