@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import resource
-import secrets
 import socket
 import statistics
 import subprocess
@@ -43,6 +40,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.procstat import cpu_s, fresh_postgres, own_cpu_s, rss_mb  # noqa: E402
 from tests.fakes import updates  # noqa: E402
 from tests.fakes.bot_api import FakeBotAPI  # noqa: E402
 
@@ -84,35 +82,15 @@ class Worker:
             pass
 
     def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_s(self.process.pid)
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return rss_mb(self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(30)
-
-
-def own_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-@contextlib.contextmanager
-def fresh_database(args: argparse.Namespace):
-    name = f"bench_scale_{os.getpid()}_{secrets.token_hex(4)}"
-    server = ["-h", args.pg_host, "-U", args.pg_user]
-    subprocess.run(["createdb", *server, name], check=True)
-    try:
-        yield f"postgresql://{args.pg_user}@{args.pg_host}/{name}"
-    finally:
-        subprocess.run(["dropdb", "--force", *server, name], check=False)
 
 
 def pg_commits(args: argparse.Namespace, url: str) -> int:
@@ -187,7 +165,7 @@ async def run_mode(mode: str, args: argparse.Namespace, first_user: int) -> dict
     with (
         FakeBotAPI(global_limit=10**9, per_chat_limit=10**9) as fake,
         tempfile.TemporaryDirectory() as tmp,
-        fresh_database(args) as url,
+        fresh_postgres(args.pg_host, args.pg_user, "bench_scale") as url,
     ):
         base = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
         env = {

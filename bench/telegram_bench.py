@@ -27,11 +27,7 @@ import asyncio
 import contextlib
 import gc
 import multiprocessing
-import os
-import resource
-import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +42,8 @@ from aiogram import Bot, Dispatcher, Router  # noqa: E402
 from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
 from aiogram.types import Message  # noqa: E402
+
+from bench.procstat import fresh_postgres, own_cpu_s, rss_mb  # noqa: E402
 
 if TYPE_CHECKING:
     from tests.fakes.bot_api import FakeBotAPI
@@ -172,30 +170,16 @@ class SideLink:
         """The burst, then the steady run; with this process's CPU time per update in each
         (its whole process: the bot, its sender and its database driver), and its RSS."""
         figures = {"rss_idle_mb": rss_mb()}
-        cpu = cpu_s()
+        cpu = own_cpu_s()
         figures |= await self.ask("burst", text, args.burst)
-        figures["burst_cpu_ms"] = (cpu_s() - cpu) * 1000 / args.burst
-        cpu = cpu_s()
+        figures["burst_cpu_ms"] = (own_cpu_s() - cpu) * 1000 / args.burst
+        cpu = own_cpu_s()
         paced = await self.ask("steady", text, args.rate, args.seconds)
-        figures["steady_cpu_ms"] = (cpu_s() - cpu) * 1000 / paced["count"]
+        figures["steady_cpu_ms"] = (own_cpu_s() - cpu) * 1000 / paced["count"]
         figures |= {"p50_ms": paced["p50_ms"], "p99_ms": paced["p99_ms"]}
         figures["updates"] = args.burst + paced["count"]
         figures["rss_after_mb"] = rss_mb()
         return figures
-
-
-def cpu_s() -> float:
-    """CPU time (user + system) of this process so far."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def rss_mb() -> float:
-    """This process's resident memory now (/proc/self/status, VmRSS)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class TelegramSide:
@@ -306,13 +290,8 @@ def bench_database(args, tmp: str):
     if args.db == "sqlite":
         yield f"sqlite:///{Path(tmp) / 'bench.db'}", key_file
         return
-    name = f"bench_{os.getpid()}_{secrets.token_hex(4)}"
-    server = ["-h", args.pg_host, "-U", args.pg_user]
-    subprocess.run(["createdb", *server, name], check=True)
-    try:
-        yield f"postgresql://{args.pg_user}@{args.pg_host}/{name}", key_file
-    finally:
-        subprocess.run(["dropdb", "--force", *server, name], check=False)
+    with fresh_postgres(args.pg_host, args.pg_user, "bench") as url:
+        yield url, key_file
 
 
 def main() -> None:

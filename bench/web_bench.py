@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import secrets
 import socket
 import statistics
 import subprocess
@@ -37,6 +36,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.procstat import cpu_s, fresh_postgres, rss_mb  # noqa: E402
+
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "400"))
 PLAN = ["safe", "me", "text", "phys", "psy"]  # option codes; "text" types a line
 
@@ -137,15 +140,11 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
 
     def cpu_s(self) -> float:
-        """The child's CPU time so far (user + system, /proc/PID/stat)."""
-        fields = Path(f"/proc/{self.child.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """The child's CPU time so far (user + system)."""
+        return cpu_s(self.child.pid)
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.child.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return rss_mb(self.child.pid)
 
     async def ready(self, path: str) -> None:
         async with httpx.AsyncClient(base_url=self.base) as client:
@@ -271,13 +270,8 @@ def database(args: argparse.Namespace, folder: str):
     if args.database_url or args.db == "sqlite":
         yield args.database_url
         return
-    name = f"bench_web_{os.getpid()}_{secrets.token_hex(4)}"
-    server = ["-h", args.pg_host, "-U", args.pg_user]
-    subprocess.run(["createdb", *server, name], check=True)
-    try:
-        yield f"postgresql://{args.pg_user}@{args.pg_host}/{name}"
-    finally:
-        subprocess.run(["dropdb", "--force", *server, name], check=False)
+    with fresh_postgres(args.pg_host, args.pg_user, "bench_web") as url:
+        yield url
 
 
 async def one_round(args: argparse.Namespace) -> tuple[dict, dict, dict, dict]:
