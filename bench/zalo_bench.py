@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
-from bench.telegram_bench import measure  # noqa: E402
+from bench.telegram_bench import burst, steady  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.zalo import webhook  # noqa: E402
@@ -95,6 +95,12 @@ async def echo_bot(args) -> dict[str, float]:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+
+async def measure(probe, text: str, count: int, rate: float, seconds: float) -> dict:
+    """The Telegram bench's two runs on Zalo: a burst (throughput), then a steady rate
+    (the lag of each first reply)."""
+    return {**await burst(probe, text, count), **await steady(probe, text, rate, seconds)}
 
 
 def _free_port() -> int:
