@@ -1,7 +1,8 @@
 """The Telegram webhook route: secret checked, update handled and committed, then 200.
 
 Answering only after the update is stored means an accepted update is never lost: if
-handling fails, Telegram gets a 500 and delivers the update again. An update that cannot
+storing fails, Telegram gets a 500 and delivers the update again. Updates that arrive
+together are committed together (:mod:`bot.telegram.webhook_groups`). An update that cannot
 be decoded is answered 200 and skipped: delivered again, it would fail again for ever.
 """
 
@@ -38,5 +39,5 @@ async def telegram_webhook(request: Request) -> Response:
         # Confirmed, or Telegram would send it again for ever; never its content in logs.
         log.error("telegram webhook: an update could not be decoded; skipped")
         return Response(status_code=200)
-    await runtime.dispatcher.feed_update(runtime.bot, update)
-    return Response(status_code=200)
+    stored = await runtime.webhook_groups.store(update)
+    return Response(status_code=200 if stored else 500)

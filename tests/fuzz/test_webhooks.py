@@ -92,14 +92,16 @@ BODIES = {
 
 
 class _Recorder:
-    """Stands for the dispatcher and the Zalo channel: converts what it is handed."""
+    """Stands for the webhook's commit groups and the Zalo channel: converts what it is
+    handed."""
 
     def __init__(self) -> None:
         self.events: list[E.Event] = []
 
-    async def feed_update(self, _bot, update) -> None:
+    async def store(self, update) -> bool:
         if update.message is not None:
             self.events.append(message_event(update.message))
+        return True
 
     async def handle(self, update) -> None:
         self.events.append(update_event(update))
@@ -113,7 +115,7 @@ def _client() -> tuple[TestClient, _Recorder]:
     app.state.runtime = SimpleNamespace(
         settings=Settings(webhook_secret=SECRET),
         bot=Bot(TOKEN),
-        dispatcher=recorder,
+        webhook_groups=recorder,
         zalo=recorder,
     )
     return TestClient(app, raise_server_exceptions=True), recorder
