@@ -21,7 +21,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.engine import Result, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     async_sessionmaker,
@@ -70,7 +70,9 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
     # Statement parameters never appear in exception messages or logs.
     kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "checkout", _drop_if_closed)
+        return engine
 
     database = make_url(url).database or ":memory:"
     _keep_private(database)
@@ -95,6 +97,14 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _drop_if_closed(dbapi_connection, _record, _proxy) -> None:
+    """A pooled connection the server closed (a restart, an idle timeout) is replaced before
+    use. The driver has already seen the socket close, so this costs no round trip, unlike
+    a ping at each checkout (one more round trip per transaction)."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
 
 
 def make_sessionmaker(

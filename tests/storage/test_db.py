@@ -24,6 +24,7 @@ from storage.db import (
     make_sessionmaker,
     transaction,
 )
+from tests.postgres import pg_admin
 
 
 @pytest.fixture
@@ -225,3 +226,18 @@ async def test_a_task_started_inside_a_group_is_not_part_of_it(sessions):
         other = asyncio.create_task(elsewhere())
     assert await other is False
     assert sorted(await _committed(sessions)) == ["group", "other task"]
+
+
+async def test_a_connection_the_server_closed_is_replaced_before_use(sessions):
+    """PostgreSQL restarted (here: the pooled connection's backend ended): the next
+    transaction gets a new connection instead of failing on the pooled one."""
+    if sessions.database.backend != "postgresql":
+        pytest.skip("a server that closes connections: PostgreSQL")
+    async with transaction(sessions) as session:
+        backend = (await session.exec(text("SELECT pg_backend_pid()"))).one()[0]
+    # With a timeout, it returns once the backend has ended.
+    await pg_admin(f"SELECT pg_terminate_backend({backend}, 5000)")
+    await _add(sessions, "after the restart")
+    assert await _committed(sessions) == ["after the restart"]
+    async with transaction(sessions) as session:
+        assert (await session.exec(text("SELECT pg_backend_pid()"))).one()[0] != backend
