@@ -26,7 +26,7 @@ from dialogs import commands as C
 from dialogs import events as E
 from storage import cases, conversations, outbox, refusals
 from storage.db import after_commit, transaction
-from storage.models import Case, CaseMessage, Conversation
+from storage.models import Case, CaseMessage
 from storage.records import data_key_of, open_from, seal_into
 from storage.store import Store
 
@@ -142,7 +142,9 @@ class Hotline:
         now = self.clock()
         key = conversations.conversation_key(vault, inbound.channel, inbound.user_id)
         async with transaction(self.store.sessions) as session:
-            row, stored = await conversations.load_state(session, vault, key)
+            row, stored, left = await conversations.load_state_and_mark(
+                session, vault, key, _left_key(key)
+            )
             stored = stored if isinstance(stored, dict) else {}
             if deliveries.delivered_before(stored, inbound.update_id, now):
                 return  # delivered again after a restart
@@ -164,7 +166,7 @@ class Hotline:
             if turn.shred and row is not None:
                 await conversations.shred(session, vault, key)
                 row = None
-            await self._remember_exit(session, key, stored, row is None, engine_state, now)
+            await self._remember_exit(session, key, stored, left, engine_state, now)
             stored.update(engine=engine_state, chat=inbound.chat_id, **{"in": incoming})
             deliveries.mark(stored, inbound.update_id, now)
             ttl = dialogs.keep_for(engine_state, now, self.draft_ttl)
@@ -207,9 +209,11 @@ class Hotline:
         if acting is not None and acting[0] == key:  # her own turn raised it: it joins in
             acting[1].news.append(event)
             return True
-        if await session.get(Conversation, _left_key(key)) is not None:
+        row, stored, left = await conversations.load_state_and_mark(
+            session, vault, key, _left_key(key)
+        )
+        if left:
             return False
-        row, stored = await conversations.load_state(session, vault, key)
         stored = stored if isinstance(stored, dict) else {}
         state, actions, commands = dialogs.handle(
             stored.get("engine"), event, now, ttl=self.draft_ttl
@@ -238,17 +242,16 @@ class Hotline:
         session: AsyncSession,
         key: str,
         stored: dict,
-        fresh: bool,
+        left: bool,
         engine_state: Any,
         now: datetime,
     ) -> None:
         """A quick exit is remembered apart from the draft (which expires sooner), so no news
-        reaches the chat until the person writes in it again."""
+        reaches the chat until the person writes in it again. ``left``: the mark is there."""
         vault = self.store.vault
         if isinstance(engine_state, dict) and engine_state.get("s") == "exited":
             await conversations.save(session, vault, _left_key(key), {}, now=now, ttl=LEFT_KEPT)
-            stored["left"] = 1
-        elif stored.pop("left", None) or fresh:
+        elif left:
             await conversations.shred(session, vault, _left_key(key))
 
     # -- engine and commands ------------------------------------------------------------

@@ -75,6 +75,9 @@ _TABLE = Conversation.__table__
 _LOAD_STATE = sa_select(_TABLE.c.key, _TABLE.c.data_key_id, _TABLE.c.state).where(
     _TABLE.c.key == bindparam("key")
 )
+_LOAD_WITH_MARK = sa_select(_TABLE.c.key, _TABLE.c.data_key_id, _TABLE.c.state).where(
+    (_TABLE.c.key == bindparam("key")) | (_TABLE.c.key == bindparam("mark"))
+)
 _KEY_OF = sa_select(_TABLE.c.data_key_id).where(_TABLE.c.key == bindparam("key"))
 _INSERT_STATE = insert(_TABLE)
 _UPDATE_STATE = (
@@ -91,6 +94,24 @@ async def load_state(session: AsyncSession, vault: Vault, key: str) -> tuple[Sta
         return None, None
     row = StateRow(*found)
     return row, open_from(vault, await data_key_of(session, vault, row), row, "state")
+
+
+async def load_state_and_mark(
+    session: AsyncSession, vault: Vault, key: str, mark: str
+) -> tuple[StateRow | None, Any, bool]:
+    """Like :func:`load_state`, and whether the conversation ``mark`` exists (a flag kept
+    as a row of its own, such as a quick exit's), in one round trip."""
+    if session.new or session.dirty:  # a mark saved just before, as the ORM's get would see
+        await session.flush()
+    row, marked = None, False
+    for found in (await run(session, _LOAD_WITH_MARK, {"key": key, "mark": mark})).all():
+        if found[0] == key:
+            row = StateRow(*found)
+        else:
+            marked = True
+    if row is None:
+        return None, None, marked
+    return row, open_from(vault, await data_key_of(session, vault, row), row, "state"), marked
 
 
 async def save_state(
