@@ -421,7 +421,7 @@ class Hotline:
             for action in actions
             for call in renderer.render(action, chat_id, incoming=incoming_ids, lang=lang)
         ]
-        await outbox.enqueue_many(
+        await outbox.queue_calls(
             session,
             self.store.vault,
             aead,

@@ -12,11 +12,19 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Session
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import media
-from storage.db import run
+from storage.db import (
+    RANK_CHANGED_ROWS,
+    RANK_NEW_ROWS,
+    defer_write,
+    deferred_items,
+    defers_writes,
+    run,
+)
 from storage.keyring import PURPOSE_IDENTITY
 from storage.models import Conversation, DataKey, OutboxMessage
 from storage.records import data_key_of, new_data_key, open_from, seal_into
@@ -104,11 +112,13 @@ async def load_state_and_mark(
     if session.new or session.dirty:  # a mark saved just before, as the ORM's get would see
         await session.flush()
     row, marked = None, False
-    for found in (await run(session, _LOAD_WITH_MARK, {"key": key, "mark": mark})).all():
+    params = {"key": key, "mark": mark}
+    for found in (await run(session, _LOAD_WITH_MARK, params, deferred=True)).all():
         if found[0] == key:
             row = StateRow(*found)
         else:
             marked = True
+    row = _deferred_state(session, key) or row  # saved earlier in this transaction
     if row is None:
         return None, None, marked
     return row, open_from(vault, await data_key_of(session, vault, row), row, "state"), marked
@@ -129,25 +139,42 @@ async def save_state(
         key_id, aead = await new_data_key(session, vault)
         row = StateRow(key, key_id, None)
         seal_into(vault, aead, row, state=state)
-        await run(
-            session,
-            _INSERT_STATE,
-            {
-                "key": key,
-                "data_key_id": key_id,
-                "state": row.state,
-                "updated_at": now,
-                "expires_at": now + ttl,
-            },
-        )
+        values = {
+            "key": key,
+            "data_key_id": key_id,
+            "state": row.state,
+            "updated_at": now,
+            "expires_at": now + ttl,
+        }
+        if defers_writes(session):
+            defer_write(session, RANK_NEW_ROWS, _insert_states, (row, values))
+        else:
+            await run(session, _INSERT_STATE, values)
         return row
     seal_into(vault, await data_key_of(session, vault, row), row, state=state)
-    await run(
-        session,
-        _UPDATE_STATE,
-        {"b_key": key, "b_state": row.state, "b_at": now, "b_exp": now + ttl},
-    )
+    values = {"b_key": key, "b_state": row.state, "b_at": now, "b_exp": now + ttl}
+    if defers_writes(session):
+        defer_write(session, RANK_CHANGED_ROWS, _update_states, (row, values))
+    else:
+        await run(session, _UPDATE_STATE, values)
     return row
+
+
+def _insert_states(session: Session, items: list[tuple[StateRow, dict[str, Any]]]) -> None:
+    session.connection().execute(_INSERT_STATE, [values for _, values in items])
+
+
+def _update_states(session: Session, items: list[tuple[StateRow, dict[str, Any]]]) -> None:
+    session.connection().execute(_UPDATE_STATE, [values for _, values in items])
+
+
+def _deferred_state(session: AsyncSession, key: str) -> StateRow | None:
+    """The latest state of ``key`` that this transaction saved and has not written yet."""
+    for rank in (RANK_CHANGED_ROWS, RANK_NEW_ROWS):
+        for row, _values in reversed(deferred_items(session, rank)):
+            if row.key == key:
+                return row
+    return None
 
 
 async def shred(session: AsyncSession, vault: Vault, key: str) -> bool:

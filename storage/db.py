@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.util import greenlet_spawn
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -114,17 +115,88 @@ def make_sessionmaker(
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info=info)
 
 
-def _run_sync(sync_session, statement: Executable, params: Any) -> Result:
+def _run_sync(sync_session, statement: Executable, params: Any, deferred: bool) -> Result:
+    if not deferred:
+        write_deferred(sync_session)
     return sync_session.connection().execute(statement, params)
 
 
-async def run(session: AsyncSession, statement: Executable, params: Any = None) -> Result:
+async def run(
+    session: AsyncSession, statement: Executable, params: Any = None, *, deferred: bool = False
+) -> Result:
     """Execute a Core statement in the session's transaction, past the ORM layer.
 
     For the per-message hot paths (prebuilt statements on tables, not ORM entities): the
     ORM's execute path (events, bind lookup, result wrapping) cost more than the statement.
-    Same transaction, same connection; no autoflush, which Core statements never did."""
-    return await greenlet_spawn(_run_sync, session.sync_session, statement, params)
+    Same transaction, same connection; no autoflush, which Core statements never did.
+    Deferred writes (:func:`defer_write`) are made first, unless ``deferred`` says the
+    caller reads them itself."""
+    return await greenlet_spawn(_run_sync, session.sync_session, statement, params, deferred)
+
+
+# -- writes deferred to the commit -----------------------------------------------------------
+# A commit group of many updates makes the same few inserts for each: deferred, each kind is
+# one statement for the whole group instead of one round trip per update.
+
+_DEFERRED = "deferred_writes"  # in Session.info: {rank: (write, [items])}
+# The ranks, in the order the writes are made: rows are written after the keys they are
+# sealed under; outbox rows after the conversations they belong to.
+RANK_DATA_KEYS, RANK_NEW_ROWS, RANK_CHANGED_ROWS, RANK_OUTBOX = range(4)
+
+
+def defers_writes(session: AsyncSession) -> bool:
+    """Whether writes may wait for the commit in this session (a commit group's)."""
+    return _DEFERRED in session.info
+
+
+def defer_write(
+    session: AsyncSession, rank: int, write: Callable[[Session, list[Any]], None], item: Any
+) -> None:
+    """Queue ``item`` for ``write``, which gets the session and every item queued for it
+    before the commit or before any other statement of the session, whichever comes first;
+    lower ``rank``s are written first (rows that others point at)."""
+    pending = session.info[_DEFERRED]
+    entry = pending.setdefault(rank, (write, []))
+    entry[1].append(item)
+
+
+def deferred_items(session: AsyncSession, rank: int) -> list[Any]:
+    """The items still queued at ``rank`` (to read one's own writes)."""
+    entry = session.info.get(_DEFERRED, {}).get(rank)
+    return entry[1] if entry is not None else []
+
+
+def write_deferred(sync_session: Session) -> None:
+    """Make the deferred writes now (inside the session's greenlet)."""
+    pending = sync_session.info.get(_DEFERRED)
+    if not pending:
+        return
+    queued = sorted(pending.items())
+    pending.clear()
+    for _rank, (write, items) in queued:
+        write(sync_session, items)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_orm_statement(state) -> None:
+    write_deferred(state.session)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_orm_flush(session: Session, _context, _instances) -> None:
+    write_deferred(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    write_deferred(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, _previous) -> None:
+    pending = session.info.get(_DEFERRED)
+    if pending:
+        pending.clear()
 
 
 # SQLite has one writer. Its busy handler waits by sleeping 1–100 ms between tries, so
@@ -204,8 +276,11 @@ class CommitGroup:
     process's writer lock from its first member to :meth:`flush`.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, defer_writes: bool = False
+    ) -> None:
         self.sessions = sessions
+        self.defer_writes = defer_writes
         self.owner = asyncio.current_task()
         self.broken = False
         self.broken_by_bug = False
@@ -287,6 +362,8 @@ class CommitGroup:
             await self._lock.acquire()
             self._holding = True
         self._session = self.sessions()
+        if self.defer_writes:
+            self._session.info[_DEFERRED] = {}
         try:
             await self._session.connection()  # begins the transaction (SQLite: the writer)
         except BaseException:
@@ -310,12 +387,16 @@ _OUTAGE = DBAPIError | OSError | asyncio.CancelledError
 
 
 @asynccontextmanager
-async def commit_group(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[CommitGroup]:
+async def commit_group(
+    sessions: async_sessionmaker[AsyncSession], *, defer_writes: bool = False
+) -> AsyncIterator[CommitGroup]:
     """Run the body's transactions on ``sessions`` as one :class:`CommitGroup`; commit at the
     end (:class:`GroupBroken` if a member's failure rolled it back), or roll back everything
     if the body raises. Transactions on other databases, and
-    :func:`after_commit` callbacks, wait for the group's commit."""
-    group = CommitGroup(sessions)
+    :func:`after_commit` callbacks, wait for the group's commit. ``defer_writes``: the hot
+    paths' inserts wait for the commit (:func:`defer_write`), so a failure among them is
+    the group's, not a member's."""
+    group = CommitGroup(sessions, defer_writes=defer_writes)
     token = _GROUP.set(group)
     try:
         yield group

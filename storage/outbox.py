@@ -16,10 +16,12 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import bindparam, exists, func, insert, literal_column, text, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Session
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import run
+from storage.db import RANK_OUTBOX, defer_write, defers_writes, run, write_deferred
 from storage.errors import ShreddedError
 from storage.models import OUTBOX_ACTIVE_STATES, OutboxMessage
 from storage.records import data_key_of, open_from, seal_into
@@ -40,8 +42,17 @@ _NEXT_ID = "outbox.next_id"  # in Session.info: (the transaction, its next free 
 async def allocate_ids(session: AsyncSession, count: int) -> list[int]:
     """Ids for new rows, known before the insert: the sealed payload's associated data
     includes the row id, so rows go in with one insert instead of insert + update.
+    Deferred rows are written first, so a chat's rows keep their order."""
+    return await greenlet_spawn(_allocate_ids_now, session.sync_session, count)
 
-    PostgreSQL: from the table's own sequence. SQLite: after the largest id ever used
+
+def _allocate_ids_now(session: Session, count: int) -> list[int]:
+    write_deferred(session)
+    return _allocate_ids(session, count)
+
+
+def _allocate_ids(session: Session, count: int) -> list[int]:
+    """PostgreSQL: from the table's own sequence. SQLite: after the largest id ever used
     (the table is AUTOINCREMENT, so a deleted row's id is never handed out again), which
     is safe because the transaction holds the database's only write lock (``BEGIN IMMEDIATE``).
     Every outbox insert takes its ids here, so within one transaction the next free id is
@@ -49,18 +60,19 @@ async def allocate_ids(session: AsyncSession, count: int) -> list[int]:
     times)."""
     if count <= 0:
         return []
-    if session.bind.dialect.name == "postgresql":
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
         query = text(
             "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, :n)"
         ).bindparams(n=count)
-        return [row[0] for row in (await run(session, query)).all()]
-    transaction = session.sync_session.get_transaction()
+        return [row[0] for row in connection.execute(query).all()]
+    transaction = session.get_transaction()
     remembered = session.info.get(_NEXT_ID)
     if remembered is not None and remembered[0] is transaction:
         first = remembered[1]
     else:
-        top = (await run(session, _TOP_ID)).one()[0] or 0
-        used = (await run(session, _SQLITE_USED)).first()
+        top = connection.execute(_TOP_ID).one()[0] or 0
+        used = connection.execute(_SQLITE_USED).first()
         first = max(top, used[0] if used else 0) + 1
     session.info[_NEXT_ID] = (transaction, first + count)
     return list(range(first, first + count))
@@ -169,6 +181,69 @@ async def enqueue_many(
     ]
     await insert_rows(session, rows)
     return ids
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """A call queued for the commit, sealed once its row id is known."""
+
+    vault: Vault
+    aead: AESGCM
+    data_key_id: str
+    channel: str
+    queue_key: str
+    method: str
+    payload: dict[str, Any]
+    now: datetime
+
+
+async def queue_calls(
+    session: AsyncSession,
+    vault: Vault,
+    aead: AESGCM,
+    *,
+    data_key_id: str,
+    channel: str,
+    queue_key: str,
+    calls: list[tuple[str, dict[str, Any]]],
+    now: datetime,
+) -> None:
+    """Like :func:`enqueue_many`, without the ids: in a session that defers writes, the
+    rows of the whole commit group are numbered, sealed and inserted together."""
+    if not defers_writes(session):
+        await enqueue_many(
+            session,
+            vault,
+            aead,
+            data_key_id=data_key_id,
+            channel=channel,
+            queue_key=queue_key,
+            calls=calls,
+            now=now,
+        )
+        return
+    for method, payload in calls:
+        call = _Call(vault, aead, data_key_id, channel, queue_key, method, payload, now)
+        defer_write(session, RANK_OUTBOX, _insert_calls, call)
+
+
+def _insert_calls(session: Session, calls: list[_Call]) -> None:
+    ids = _allocate_ids(session, len(calls))
+    rows = [
+        sealed_row(
+            call.vault,
+            call.aead,
+            row_id=row_id,
+            data_key_id=call.data_key_id,
+            channel=call.channel,
+            queue_key=call.queue_key,
+            method=call.method,
+            payload=call.payload,
+            now=call.now,
+        )
+        for row_id, call in zip(ids, calls, strict=True)
+    ]
+    session.connection().execute(_INSERT, rows)
 
 
 @dataclass(frozen=True, slots=True)

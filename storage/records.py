@@ -12,10 +12,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import run
+from storage.db import RANK_DATA_KEYS, defer_write, defers_writes, run
 from storage.errors import ShreddedError
 from storage.models import SEALED_COLUMNS, DataKey
 from storage.sealing import Vault, WrappedKey
@@ -36,19 +37,23 @@ def _row_id(row: SQLModel) -> str:
 async def new_data_key(session: AsyncSession, vault: Vault) -> tuple[str, AESGCM]:
     """Create and store a data key for a new row; returns its id and AEAD."""
     wrapped, aead = vault.new_data_key()
-    # Inserted now (before the row that points at it), by one statement: an ORM flush of a
-    # single row costs several times more.
-    await run(
-        session,
-        _INSERT_KEY,
-        {
-            "id": wrapped.id,
-            "master_version": wrapped.master_version,
-            "wrapped": wrapped.wrapped,
-            "created_at": datetime.now(UTC),
-        },
-    )
+    row = {
+        "id": wrapped.id,
+        "master_version": wrapped.master_version,
+        "wrapped": wrapped.wrapped,
+        "created_at": datetime.now(UTC),
+    }
+    # By one statement, before the row that points at it: an ORM flush of a single row
+    # costs several times more.
+    if defers_writes(session):
+        defer_write(session, RANK_DATA_KEYS, _insert_keys, row)
+    else:
+        await run(session, _INSERT_KEY, row)
     return wrapped.id, aead
+
+
+def _insert_keys(session: Session, rows: list[dict[str, Any]]) -> None:
+    session.connection().execute(_INSERT_KEY, rows)
 
 
 async def data_key_of(session: AsyncSession, vault: Vault, row: SQLModel) -> AESGCM:

@@ -62,7 +62,9 @@ async def run_polling(
         try:
             raw = await bot(request, request_timeout=request_timeout)
             updates, last_id = decoded(bot, raw)
-            await handle_batch(dispatcher, bot, sessions, updates)
+            # After a failure, each update's writes are made as it goes, so that the
+            # update that fails is the one found.
+            await handle_batch(dispatcher, bot, sessions, updates, defer_writes=failures == 0)
         except Exception as exc:  # noqa: BLE001 - the network, the Bot API or the database
             # What was not confirmed comes again; what was committed is confirmed now.
             if isinstance(exc, BatchFailed):
@@ -144,8 +146,11 @@ async def handle_batch(
     bot: Bot,
     sessions: async_sessionmaker[AsyncSession],
     updates: list[Update],
+    *,
+    defer_writes: bool = False,
 ) -> None:
-    """Handle ``updates`` in order as one commit group.
+    """Handle ``updates`` in order as one commit group (``defer_writes``: whose hot-path
+    inserts are made together at its commit, :func:`storage.db.defer_write`).
 
     Raises :class:`BatchFailed` when the database failed: what was not committed yet is
     rolled back, and the caller takes it again. (A Bot API call made mid-batch commits the
@@ -159,7 +164,7 @@ async def handle_batch(
     while True:
         group = None
         try:
-            async with commit_group(sessions) as group:
+            async with commit_group(sessions, defer_writes=defer_writes) as group:
                 for update in updates:
                     if update.update_id in left_out or (
                         stored_through is not None and update.update_id <= stored_through

@@ -24,6 +24,7 @@ from bot.telegram.polling import BatchFailed, handle_batch
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 100  # the most getUpdates answers at once
+MAX_FAILED = 10_000  # failed update ids remembered (Telegram gives up on them in a day)
 
 
 class WebhookGroups:
@@ -35,6 +36,9 @@ class WebhookGroups:
         self.dispatcher, self.bot, self.sessions = dispatcher, bot, sessions
         self._waiting: list[tuple[Update, asyncio.Future[bool]]] = []
         self._storing: asyncio.Task[None] | None = None
+        # Updates of a group that failed: delivered again, their writes are made as each
+        # goes, so that the one that fails is the one found.
+        self._failed: set[int] = set()
 
     async def store(self, update: Update) -> bool:
         """Handle and commit ``update`` with whatever arrives meanwhile. True once it is
@@ -71,11 +75,21 @@ class WebhookGroups:
 
     async def _store_group(self, updates: list[Update]) -> int | None:
         """The last update id of ``updates`` that is stored (None: none is)."""
+        ids = {update.update_id for update in updates}
+        defer = self._failed.isdisjoint(ids)
         try:
-            await handle_batch(self.dispatcher, self.bot, self.sessions, updates)
+            await handle_batch(
+                self.dispatcher, self.bot, self.sessions, updates, defer_writes=defer
+            )
         except BatchFailed as failed:
-            return failed.stored_through
+            stored_through = failed.stored_through
         except Exception as exc:  # noqa: BLE001 - answered as not stored: sent again
             log.error("webhook: a group of updates failed: %s", type(exc).__name__)
-            return None
-        return updates[-1].update_id
+            stored_through = None
+        else:
+            self._failed -= ids
+            return updates[-1].update_id
+        if len(self._failed) > MAX_FAILED:
+            self._failed.clear()
+        self._failed |= {i for i in ids if stored_through is None or i > stored_through}
+        return stored_through

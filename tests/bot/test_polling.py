@@ -250,3 +250,26 @@ async def test_an_update_that_fails_again_and_again_is_skipped_while_the_databas
     assert f"update {poison_id} failed {POISON_AFTER} times" in caplog.text
     assert "CANARY-FAIL" not in caplog.text
     assert not fake_bot_api.calls("sendMessage", chat_id=poison_user)
+
+
+async def test_a_batch_whose_writes_fail_at_its_commit_is_taken_again_written_as_it_goes(
+    tmp_path, fake_bot_api, monkeypatch
+):
+    """The batch's inserts wait for its commit; when they fail there, the batch is taken
+    again with each update's writes made as it goes, and each is answered once."""
+    real_insert = conversations._insert_states
+    written: list[int] = []  # rows per deferred insert
+
+    def fails_once(session, items):
+        written.append(len(items))
+        if len(written) == 1:
+            raise OperationalError("INSERT", {}, ConnectionError("database is down"))
+        real_insert(session, items)
+
+    monkeypatch.setattr(conversations, "_insert_states", fails_once)
+    ids, seen = await _run_batch(tmp_path, fake_bot_api, monkeypatch, _nothing)
+    assert seen == [str(user) for user in USERS] * 2
+    # Then nothing deferred for the batch taken again; the next batch defers again.
+    assert written == [len(USERS), 1]
+    for user in USERS:
+        assert len(fake_bot_api.calls("sendMessage", chat_id=user)) == 1

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from bot.app import create_app
 from bot.service import Hotline
 from bot.telegram import webhook, webhook_groups
+from storage import conversations
 from tests.e2e.test_telegram import settings_for
 from tests.fakes import updates as U
 
@@ -29,6 +30,7 @@ class Groups(list):
         super().__init__()
         self.gate, self.entered = asyncio.Event(), asyncio.Event()
         self.gate.set()
+        self.deferring: list[bool] = []  # whether each group deferred its writes
 
 
 @asynccontextmanager
@@ -41,11 +43,12 @@ async def _hotline(tmp_path, fake) -> AsyncIterator[tuple[httpx.AsyncClient, Gro
     groups = Groups()
     real = webhook_groups.handle_batch
 
-    async def recorded(dispatcher, bot, sessions, updates):
+    async def recorded(dispatcher, bot, sessions, updates, **options):
         groups.append([update.update_id for update in updates])
+        groups.deferring.append(options.get("defer_writes", False))
         groups.entered.set()
         await groups.gate.wait()
-        await real(dispatcher, bot, sessions, updates)
+        await real(dispatcher, bot, sessions, updates, **options)
 
     webhook_groups.handle_batch = recorded
     try:
@@ -118,6 +121,36 @@ async def test_a_database_failure_answers_500_for_what_was_not_stored(
                 assert await _post(client, update) == 200
         for user in USERS:
             await fake_bot_api.async_wait_for_sent(chat_id=user, timeout=10)
+    for user in USERS:
+        assert len(fake_bot_api.calls("sendMessage", chat_id=user)) == 1
+
+
+async def test_a_group_whose_writes_fail_at_its_commit_comes_again_written_as_it_goes(
+    tmp_path, fake_bot_api, monkeypatch
+):
+    """A deferred write that fails fails the whole group, whichever update it was: all are
+    answered 500, and delivered again they are stored with each update's writes made as
+    it goes (so that an update that fails by itself is told apart)."""
+    real_insert = conversations._insert_states
+    failures: list[int] = []
+
+    def fails_once(session, items):
+        if not failures:
+            failures.append(len(items))
+            raise OperationalError("INSERT", {}, ConnectionError("database is down"))
+        real_insert(session, items)
+
+    monkeypatch.setattr(conversations, "_insert_states", fails_once)
+    starts = _starts()
+    async with _hotline(tmp_path, fake_bot_api) as (client, groups):
+        statuses = await asyncio.gather(*(_post(client, u) for u in starts))
+        assert statuses == [500] * len(USERS)
+        again = await asyncio.gather(*(_post(client, u) for u in starts))
+        for user in USERS:
+            await fake_bot_api.async_wait_for_sent(chat_id=user, timeout=10)
+    assert failures == [len(USERS)]
+    assert again == [200] * len(USERS)
+    assert groups.deferring == [True, False]
     for user in USERS:
         assert len(fake_bot_api.calls("sendMessage", chat_id=user)) == 1
 

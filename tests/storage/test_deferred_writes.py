@@ -1,0 +1,144 @@
+"""storage.db.defer_write, as the hot paths use it in a commit group that defers writes:
+a conversation's state and its outbox rows are written at the commit, each kind in one
+statement; a transaction reads its own deferred state; any other statement, an ORM query
+or a rollback sees the writes made (or dropped) first; a chat's rows keep their order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event, func, select, text
+
+from storage import conversations, outbox
+from storage.db import commit_group, transaction
+from storage.models import Conversation, OutboxMessage
+from storage.records import data_key_of
+
+NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+TTL = timedelta(hours=72)
+
+
+def _key(store, user: int) -> str:
+    return conversations.conversation_key(store.vault, "telegram", user)
+
+
+async def _say(session, store, user: int, state: dict, texts: list[str]) -> None:
+    """What the hotline does for one message: load, save, queue the replies."""
+    key = _key(store, user)
+    row, _stored, _left = await conversations.load_state_and_mark(
+        session, store.vault, key, key + ":left"
+    )
+    row = await conversations.save_state(
+        session, store.vault, key, state, now=NOW, ttl=TTL, row=row
+    )
+    await outbox.queue_calls(
+        session,
+        store.vault,
+        await data_key_of(session, store.vault, row),
+        data_key_id=row.data_key_id,
+        channel="telegram",
+        queue_key=row.key,
+        calls=[("sendMessage", {"chat_id": user, "text": t}) for t in texts],
+        now=NOW,
+    )
+
+
+async def _count(store, model) -> int:
+    async with transaction(store.sessions) as session:
+        return (await session.exec(select(func.count()).select_from(model))).one()[0]
+
+
+def _statements(store) -> list[str]:
+    seen: list[str] = []
+
+    @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
+    def _seen(_conn, _cursor, statement, _params, _context, _many) -> None:
+        seen.append(statement.split()[0].upper())
+
+    return seen
+
+
+async def test_a_groups_writes_are_made_at_its_commit_one_statement_each(store):
+    seen = _statements(store)
+    async with commit_group(store.sessions, defer_writes=True):
+        for user in range(1, 11):
+            async with transaction(store.sessions) as session:
+                await _say(session, store, user, {"n": user}, [f"hello {user}"])
+    assert await _count(store, Conversation) == 10
+    assert await _count(store, OutboxMessage) == 10
+    assert seen.count("INSERT") == 3  # data keys, conversations, outbox rows
+
+
+async def test_a_transaction_reads_its_own_deferred_state(store):
+    async with commit_group(store.sessions, defer_writes=True):
+        async with transaction(store.sessions) as session:
+            await _say(session, store, 7, {"step": 1}, ["one"])
+        async with transaction(store.sessions) as session:
+            key = _key(store, 7)
+            _row, state, _left = await conversations.load_state_and_mark(
+                session, store.vault, key, key + ":left"
+            )
+            assert state == {"step": 1}
+            await _say(session, store, 7, {"step": 2}, ["two"])
+    async with transaction(store.sessions) as session:
+        _row, state = await conversations.load_state(session, store.vault, _key(store, 7))
+        assert state == {"step": 2}
+        rows = await outbox.queued_after(
+            session, queue_key=_key(store, 7), channel="telegram", after=0, limit=10
+        )
+        texts = [(await outbox.payload_of(session, store.vault, r))["text"] for r in rows]
+    assert texts == ["one", "two"]
+
+
+async def test_any_other_statement_sees_the_deferred_writes_made_first(store):
+    async with commit_group(store.sessions, defer_writes=True):
+        async with transaction(store.sessions) as session:
+            await _say(session, store, 8, {"step": 1}, ["one"])
+            found = await session.exec(select(func.count()).select_from(Conversation))
+            assert found.one()[0] == 1  # an ORM query
+            await _say(session, store, 9, {"step": 1}, ["nine"])
+            assert await conversations.shred(session, store.vault, _key(store, 9))  # Core
+    assert await _count(store, Conversation) == 1
+
+
+async def test_a_chats_rows_keep_their_order_when_deferred_and_direct_rows_mix(store):
+    async with commit_group(store.sessions, defer_writes=True):
+        async with transaction(store.sessions) as session:
+            await _say(session, store, 5, {"step": 1}, ["first", "second"])
+            row, _ = await conversations.load_state(session, store.vault, _key(store, 5))
+            await outbox.enqueue(
+                session,
+                store.vault,
+                await data_key_of(session, store.vault, row),
+                data_key_id=row.data_key_id,
+                channel="telegram",
+                queue_key=row.key,
+                method="sendMessage",
+                payload={"chat_id": 5, "text": "third"},
+                now=NOW,
+            )
+    async with transaction(store.sessions) as session:
+        rows = await outbox.queued_after(
+            session, queue_key=_key(store, 5), channel="telegram", after=0, limit=10
+        )
+        texts = [(await outbox.payload_of(session, store.vault, r))["text"] for r in rows]
+    assert texts == ["first", "second", "third"]
+
+
+async def test_a_rolled_back_group_writes_nothing_it_deferred(store):
+    async with commit_group(store.sessions, defer_writes=True) as group:
+        async with transaction(store.sessions) as session:
+            await _say(session, store, 6, {"step": 1}, ["one"])
+        await group.discard()
+    async with transaction(store.sessions) as session:
+        await session.exec(text("SELECT 1"))  # a later transaction has nothing to write
+    assert await _count(store, Conversation) == 0
+    assert await _count(store, OutboxMessage) == 0
+
+
+async def test_outside_a_group_that_defers_writes_are_made_at_once(store):
+    async with commit_group(store.sessions):
+        async with transaction(store.sessions) as session:
+            seen = _statements(store)
+            await _say(session, store, 4, {"step": 1}, ["one"])
+            assert seen.count("INSERT") == 3
