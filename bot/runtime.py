@@ -120,6 +120,7 @@ class Runtime:
             for sender in runtime.senders.values():
                 sender.on_failure = runtime.metrics.send_failed
             hotline.on_wake = runtime.casework.on_wake = runtime.wake
+            hotline.senders = runtime.senders
             runtime.scheduler = AsyncIOScheduler(timezone=UTC)
             every = runtime._every
             every(runtime.shred_expired_drafts, SHRED_EVERY_S, now=True)

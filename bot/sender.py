@@ -87,12 +87,23 @@ class Sender:
         self.chat_buckets: dict[str, TokenBucket] = {}
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
+        self._handed: list[tuple[outbox.QueuedRow, dict[str, Any]]] = []  # leased to us
         self.on_failure: Callable[[str, str], None] | None = None  # (channel, kind): metrics
 
     def wake(self) -> None:
         """Tell the sender that rows were queued (called after a commit)."""
         self._idle.clear()
         self._wake.set()
+
+    def lease_until(self) -> datetime:
+        """When a lease taken now runs out (:class:`storage.outbox.Handoff`)."""
+        return self.clock() + self.lease
+
+    def take(self, rows: list[tuple[outbox.QueuedRow, dict[str, Any]]]) -> None:
+        """Rows leased to this sender as they were queued (committed): sent without a
+        claim (:class:`storage.outbox.Handoff`)."""
+        self._handed.extend(rows)
+        self.wake()
 
     async def wait_idle(self) -> None:
         """Wait until nothing is left to send (no row pending or leased)."""
@@ -132,13 +143,19 @@ class Sender:
         # When the next row is due is read in the same transaction as the claim (nothing
         # claimed) or the outcomes: one transaction fewer per drain, and no empty claim.
         now = self.clock()
-        async with transaction(self.store.sessions) as session:
-            rows = await outbox.claim(
-                session, now=now, channel=self.channel, limit=CLAIM_BATCH, lease=self.lease
-            )
-            batch = [(row, await outbox.payload_of(session, self.store.vault, row)) for row in rows]
-            if not batch:
-                return _Drain(0, False, await outbox.next_due(session, self.channel))
+        if self._handed:
+            batch, self._handed = self._handed[:CLAIM_BATCH], self._handed[CLAIM_BATCH:]
+            rows = batch
+        else:
+            async with transaction(self.store.sessions) as session:
+                rows = await outbox.claim(
+                    session, now=now, channel=self.channel, limit=CLAIM_BATCH, lease=self.lease
+                )
+                batch = [
+                    (row, await outbox.payload_of(session, self.store.vault, row)) for row in rows
+                ]
+                if not batch:
+                    return _Drain(0, False, await outbox.next_due(session, self.channel))
         queues: dict[str, list[tuple[outbox.QueuedRow, dict[str, Any]]]] = {}
         for row, payload in batch:
             queues.setdefault(row.queue_key, []).append((row, payload))
@@ -149,7 +166,8 @@ class Sender:
             due = await outbox.next_due(session, self.channel)
         settled = sum(1 for outcome in outcomes if outcome.state in ("sent", "dead"))
         ready = settled > 0 and due is not None and due <= self.clock()
-        return _Drain(settled, len(rows) >= CLAIM_BATCH or ready, due)
+        more = len(rows) >= CLAIM_BATCH or bool(self._handed)
+        return _Drain(settled, more or ready, due)
 
     async def _send_queue(
         self, queue: str, items: list[tuple[outbox.QueuedRow, dict[str, Any]]]

@@ -128,6 +128,8 @@ class Hotline:
         self.on_case_created = on_case_created
         self.on_survivor_message = on_survivor_message
         self.on_wake = on_wake
+        # Senders of this process by channel, which take the rows they can send at once.
+        self.senders: dict[str, outbox.Handoff] = {}
         self.on_handled: Callable[[str], None] | None = None  # metrics: one per update
         self.receipt_attempts = AttemptLimiter(
             per_sender=LOOKUPS_PER_ADDRESS,
@@ -430,6 +432,7 @@ class Hotline:
             queue_key=row.key,
             calls=calls,
             now=now,
+            handoff=self.senders.get(channel),
         )
 
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.channel import RetryLater
 from bot.sender import Sender
 from storage import outbox
-from storage.db import transaction
+from storage.db import commit_group, transaction
 from storage.models import OutboxMessage
 from storage.records import new_data_key
 
@@ -166,3 +166,30 @@ async def test_a_database_outage_does_not_end_the_sending_loop(store, monkeypatc
     finally:
         running.cancel()
     assert transport.calls == [("sendMessage", {"chat_id": 1, "text": "hello"})]
+
+
+async def test_rows_handed_over_at_their_insert_are_sent_without_a_claim(store, monkeypatch):
+    transport = RecordingTransport()
+    sender = _sender(store, transport, lambda: NOW)
+    async with commit_group(store.sessions, defer_writes=True):
+        async with transaction(store.sessions) as session:
+            key_id, aead = await new_data_key(session, store.vault)
+            await outbox.queue_calls(
+                session,
+                store.vault,
+                aead,
+                data_key_id=key_id,
+                channel="telegram",
+                queue_key="a",
+                calls=[("sendMessage", {"chat_id": 1, "text": t}) for t in ("one", "two")],
+                now=NOW,
+                handoff=sender,
+            )
+
+    async def no_claim(*args, **kwargs):
+        raise AssertionError("handed rows are not claimed")
+
+    monkeypatch.setattr(outbox, "claim", no_claim)
+    assert await sender.drain_once() == 2
+    assert [params["text"] for _, params in transport.calls] == ["one", "two"]
+    assert [row.state for row in (await _rows(store))["a"]] == ["sent", "sent"]

@@ -142,3 +142,77 @@ async def test_outside_a_group_that_defers_writes_are_made_at_once(store):
             seen = _statements(store)
             await _say(session, store, 4, {"step": 1}, ["one"])
             assert seen.count("INSERT") == 3
+
+
+class _Sender:
+    """A sender in this process: takes the rows leased to it at their insert."""
+
+    def __init__(self) -> None:
+        self.taken: list[list[int]] = []
+
+    def lease_until(self) -> datetime:
+        return NOW + outbox.LEASE
+
+    def take(self, rows) -> None:
+        self.taken.append([row.id for row, _payload in rows])
+
+
+async def _queue(session, store, user: int, texts: list[str], handoff) -> None:
+    key = _key(store, user)
+    row, _, _ = await conversations.load_state_and_mark(session, store.vault, key, key + ":x")
+    row = await conversations.save_state(
+        session, store.vault, key, {}, now=NOW, ttl=TTL, row=row
+    )
+    await outbox.queue_calls(
+        session,
+        store.vault,
+        await data_key_of(session, store.vault, row),
+        data_key_id=row.data_key_id,
+        channel="telegram",
+        queue_key=row.key,
+        calls=[("sendMessage", {"chat_id": user, "text": t}) for t in texts],
+        now=NOW,
+        handoff=handoff,
+    )
+
+
+async def _states(store) -> dict[str, str]:
+    async with transaction(store.sessions) as session:
+        query = select(OutboxMessage.id, OutboxMessage.state).order_by(OutboxMessage.id)
+        return {str(row_id): state for row_id, state in (await session.exec(query)).all()}
+
+
+async def test_rows_that_head_their_chat_are_leased_to_the_sender_once_committed(store):
+    sender = _Sender()
+    async with commit_group(store.sessions, defer_writes=True):
+        async with transaction(store.sessions) as session:
+            await _queue(session, store, 1, ["a", "b"], sender)
+            await _queue(session, store, 2, ["c"], sender)
+        assert sender.taken == []  # not before the commit
+    assert len(sender.taken) == 1 and len(sender.taken[0]) == 3
+    assert set((await _states(store)).values()) == {"sending"}
+    async with transaction(store.sessions) as session:  # leased: no claim takes them
+        assert await outbox.claim(session, now=NOW, channel="telegram") == []
+
+
+async def test_a_row_behind_an_unsent_one_of_its_chat_is_left_for_a_claim(store):
+    sender = _Sender()
+    async with commit_group(store.sessions, defer_writes=True):
+        async with transaction(store.sessions) as session:
+            await _queue(session, store, 3, ["older"], None)  # pending, nobody took it
+    async with commit_group(store.sessions, defer_writes=True):
+        async with transaction(store.sessions) as session:
+            await _queue(session, store, 3, ["newer"], sender)
+            await _queue(session, store, 4, ["other chat"], sender)
+    assert len(sender.taken) == 1 and len(sender.taken[0]) == 1  # the other chat's only
+    assert sorted((await _states(store)).values()) == ["pending", "pending", "sending"]
+
+
+async def test_a_rolled_back_group_hands_nothing(store):
+    sender = _Sender()
+    async with commit_group(store.sessions, defer_writes=True) as group:
+        async with transaction(store.sessions) as session:
+            await _queue(session, store, 5, ["a"], sender)
+            await session.exec(text("SELECT 1"))  # the deferred writes are made now
+        await group.discard()
+    assert sender.taken == []
