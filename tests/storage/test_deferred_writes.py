@@ -160,9 +160,7 @@ class _Sender:
 async def _queue(session, store, user: int, texts: list[str], handoff) -> None:
     key = _key(store, user)
     row, _, _ = await conversations.load_state_and_mark(session, store.vault, key, key + ":x")
-    row = await conversations.save_state(
-        session, store.vault, key, {}, now=NOW, ttl=TTL, row=row
-    )
+    row = await conversations.save_state(session, store.vault, key, {}, now=NOW, ttl=TTL, row=row)
     await outbox.queue_calls(
         session,
         store.vault,
