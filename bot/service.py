@@ -175,7 +175,7 @@ class Hotline:
             row = await conversations.save_state(
                 session, vault, key, stored, now=now, ttl=ttl, row=row
             )
-            await self._queue(
+            told = await self._queue(
                 session,
                 row,
                 inbound.channel,
@@ -185,7 +185,7 @@ class Hotline:
                 now,
                 engine_state,
             )
-        if turn.actions and self.on_wake is not None:
+        if turn.actions and not told and self.on_wake is not None:
             after_commit(self.on_wake)
         if self.on_handled is not None:
             self.on_handled(inbound.channel)
@@ -234,8 +234,10 @@ class Hotline:
             row=row,
         )
         incoming = [pair for pair in stored.get("in", []) if isinstance(pair, list)]
-        await self._queue(session, row, channel, stored["chat"], actions, incoming, now, state)
-        if actions and self.on_wake is not None:
+        told = await self._queue(
+            session, row, channel, stored["chat"], actions, incoming, now, state
+        )
+        if actions and not told and self.on_wake is not None:
             after_commit(self.on_wake)
         return bool(actions)
 
@@ -413,7 +415,8 @@ class Hotline:
         incoming: list[list[int]],
         now: datetime,
         engine_state: Any = None,
-    ) -> None:
+    ) -> bool:
+        """Queue the replies; True when this process's sender is told of them."""
         renderer = self.renderers[channel]
         aead = await data_key_of(session, self.store.vault, row)
         incoming_ids = [pair[0] for pair in incoming]
@@ -423,7 +426,7 @@ class Hotline:
             for action in actions
             for call in renderer.render(action, chat_id, incoming=incoming_ids, lang=lang)
         ]
-        await outbox.queue_calls(
+        return await outbox.queue_calls(
             session,
             self.store.vault,
             aead,

@@ -201,6 +201,9 @@ class Handoff(Protocol):
     def take(self, rows: list[tuple[QueuedRow, dict[str, Any]]]) -> None:
         """Send these leased rows (called once they are committed)."""
 
+    def wake(self) -> None:
+        """Rows that could not be leased were committed: claim them when they are ready."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Call:
@@ -228,10 +231,11 @@ async def queue_calls(
     calls: list[tuple[str, dict[str, Any]]],
     now: datetime,
     handoff: Handoff | None = None,
-) -> None:
+) -> bool:
     """Like :func:`enqueue_many`, without the ids: in a session that defers writes, the
     rows of the whole commit group are numbered, sealed and inserted together, and those
-    that head their chat's queue are leased to ``handoff`` in the same transaction."""
+    that head their chat's queue are leased to ``handoff`` in the same transaction (the
+    others wake it). True when ``handoff`` is told of the rows once they are committed."""
     if not defers_writes(session):
         await enqueue_many(
             session,
@@ -243,10 +247,11 @@ async def queue_calls(
             calls=calls,
             now=now,
         )
-        return
+        return False
     for method, payload in calls:
         call = _Call(vault, aead, data_key_id, channel, queue_key, method, payload, now, handoff)
         defer_write(session, RANK_OUTBOX, _insert_calls, call)
+    return handoff is not None
 
 
 def _insert_calls(session: Session, calls: list[_Call]) -> None:
@@ -285,6 +290,8 @@ def _insert_calls(session: Session, calls: list[_Call]) -> None:
         taken = [item for item in items if item[0].id in leased]
         if taken:
             after_commit(partial(handoff.take, taken))
+        if len(taken) < len(items):
+            after_commit(handoff.wake)
 
 
 @dataclass(frozen=True, slots=True)

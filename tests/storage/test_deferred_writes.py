@@ -149,12 +149,16 @@ class _Sender:
 
     def __init__(self) -> None:
         self.taken: list[list[int]] = []
+        self.woken = 0
 
     def lease_until(self) -> datetime:
         return NOW + outbox.LEASE
 
     def take(self, rows) -> None:
         self.taken.append([row.id for row, _payload in rows])
+
+    def wake(self) -> None:
+        self.woken += 1
 
 
 async def _queue(session, store, user: int, texts: list[str], handoff) -> None:
@@ -188,6 +192,7 @@ async def test_rows_that_head_their_chat_are_leased_to_the_sender_once_committed
             await _queue(session, store, 2, ["c"], sender)
         assert sender.taken == []  # not before the commit
     assert len(sender.taken) == 1 and len(sender.taken[0]) == 3
+    assert sender.woken == 0  # nothing is left to claim
     assert set((await _states(store)).values()) == {"sending"}
     async with transaction(store.sessions) as session:  # leased: no claim takes them
         assert await outbox.claim(session, now=NOW, channel="telegram") == []
@@ -203,6 +208,7 @@ async def test_a_row_behind_an_unsent_one_of_its_chat_is_left_for_a_claim(store)
             await _queue(session, store, 3, ["newer"], sender)
             await _queue(session, store, 4, ["other chat"], sender)
     assert len(sender.taken) == 1 and len(sender.taken[0]) == 1  # the other chat's only
+    assert sender.woken == 1  # to claim the newer row once the older one is sent
     assert sorted((await _states(store)).values()) == ["pending", "pending", "sending"]
 
 
