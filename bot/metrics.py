@@ -54,11 +54,26 @@ class Metrics:
         self.drafts = Gauge("hotline_drafts", "Conversations in progress (total)", registry=r)
         self.cases = Gauge("hotline_cases", "Cases held (total)", registry=r)
 
+        self._since: dict[str, int] = {}  # counts since the last summary line
+
     def handled(self, channel: str) -> None:
         self.updates.labels(channel=channel).inc()
+        self._count(channel)
 
     def send_failed(self, channel: str, kind: str) -> None:
         self.failures.labels(channel=channel, kind=kind).inc()
+        self._count(f"{channel} send {kind}")
+
+    def _count(self, what: str) -> None:
+        self._since[what] = self._since.get(what, 0) + 1
+
+    def summary(self) -> str | None:
+        """What happened since the last call, as one log line of counts (``None``: nothing
+        did), for a line a minute instead of one per update."""
+        since, self._since = self._since, {}
+        if not since:
+            return None
+        return ", ".join(f"{what} {count}" for what, count in sorted(since.items()))
 
     def ticked(self, _settled: int, error: BaseException | None) -> None:
         self.ticks.inc()

@@ -42,6 +42,7 @@ RETENTION_EVERY_S = 3600
 TASKS_EVERY_S = 60  # a follow-up is reminded within a minute of its due time
 DEADLINES_EVERY_S = 3600  # reporting-deadline reminders: looked for hourly
 FULL_SHELTERS_EVERY_S = 600  # a shelter full for a day is flagged within ten minutes
+SUMMARY_EVERY_S = 60  # logs: one line of counts a minute, none per update
 DIRECTORY_REFRESH_S = 300  # an import by `hotline directory import` shows up within this
 
 
@@ -129,6 +130,7 @@ class Runtime:
             every(runtime.casework.remind_deadlines_now, DEADLINES_EVERY_S, now=True)
             every(shelter_managers.flag_full_now, FULL_SHELTERS_EVERY_S, args=(runtime.casework,))
             every(runtime.reload_directory, DIRECTORY_REFRESH_S)
+            every(runtime.log_summary, SUMMARY_EVERY_S)
             # More often than `retire` takes a silent worker for dead.
             every(
                 runtime.follow_key_file,
@@ -266,6 +268,12 @@ class Runtime:
     def wake(self) -> None:
         for sender in self.senders.values():
             sender.wake()
+
+    async def log_summary(self) -> None:
+        """One line of counts for the last minute (updates handled, sends failed), if any."""
+        line = self.metrics.summary()
+        if line is not None:
+            log.info("last minute: %s", line)
 
     async def shred_expired_drafts(self) -> int:
         """Shred conversations untouched past the draft time-to-live (DESIGN §5)."""
