@@ -17,7 +17,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import rate, shelter_managers
+from bot import rate, shelter_managers, wakeups
 from bot.casework import CaseworkService
 from bot.escalation_scheduler import EscalationScheduler
 from bot.metrics import Metrics
@@ -71,6 +71,7 @@ class Runtime:
     outer_rates: rate.RateStore | None = None  # the rate store to give back on stop (tests)
     worker_id: str = field(default_factory=lambda: secrets.token_hex(8))
     follows_sighup: bool = False
+    listening: asyncio.Event = field(default_factory=asyncio.Event)  # for others' wake-ups
 
     @classmethod
     async def start(
@@ -120,6 +121,15 @@ class Runtime:
                 await start_zalo(runtime, webhook_url=zalo_webhook_url, polling=polling)
             for sender in runtime.senders.values():
                 sender.on_failure = runtime.metrics.send_failed
+            if runtime.senders and wakeups.listens(settings.database_url):
+                runtime.tasks.append(
+                    asyncio.create_task(
+                        wakeups.listen_for_queued(
+                            settings.database_url, runtime._queued, runtime.listening.set
+                        ),
+                        name="wakeups",
+                    )
+                )
             hotline.on_wake = runtime.casework.on_wake = runtime.wake
             hotline.senders = runtime.senders
             runtime.scheduler = AsyncIOScheduler(timezone=UTC)
@@ -267,6 +277,12 @@ class Runtime:
 
     def wake(self) -> None:
         for sender in self.senders.values():
+            sender.wake()
+
+    def _queued(self, channel: str) -> None:
+        """Another process queued rows for ``channel``: its sender claims them now."""
+        sender = self.senders.get(channel)
+        if sender is not None:
             sender.wake()
 
     async def log_summary(self) -> None:

@@ -128,9 +128,25 @@ def sealed_row(
 
 
 async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Insert rows built by :func:`sealed_row` (one statement)."""
+    """Insert rows built by :func:`sealed_row` (one statement); every worker's sender is
+    told of them at the commit."""
     if rows:
         await run(session, _INSERT, rows)
+        await greenlet_spawn(_tell_senders, session.sync_session, {r["channel"] for r in rows})
+
+
+# PostgreSQL delivers a notification at the commit, to every worker that listens
+# (bot.wakeups): rows queued by one process are claimed at once by another's sender.
+QUEUED_CHANNEL = "hotline_outbox_queued"
+_NOTIFY = text(f"SELECT pg_notify('{QUEUED_CHANNEL}', :channel)")
+SELF_READ = frozenset({"web"})  # the web chat reads its own queue: no sender claims it
+
+
+def _tell_senders(session: Session, channels: set[str]) -> None:
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        for channel in sorted(channels - SELF_READ):
+            connection.execute(_NOTIFY, {"channel": channel})
 
 
 async def enqueue(
@@ -292,6 +308,9 @@ def _insert_calls(session: Session, calls: list[_Call]) -> None:
             after_commit(partial(handoff.take, taken))
         if len(taken) < len(items):
             after_commit(handoff.wake)
+    left = {call.channel for row, call in zip(rows, calls, strict=True) if call.handoff is None}
+    if left:
+        _tell_senders(session, left)
 
 
 @dataclass(frozen=True, slots=True)
