@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import bindparam, exists, func, insert, literal_column, text, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 from sqlmodel import select
@@ -288,18 +289,26 @@ def _insert_calls(session: Session, calls: list[_Call]) -> None:
     ]
     connection = session.connection()
     connection.execute(_INSERT, rows)
-    handed: dict[int, list[tuple[QueuedRow, dict[str, Any]]]] = {}
-    handoffs: dict[int, Handoff] = {}
+    _hand_over(connection, rows, calls)
+    left = {call.channel for call in calls if call.handoff is None}
+    if left:
+        _tell_senders(session, left)
+
+
+def _hand_over(connection: Connection, rows: list[dict[str, Any]], calls: list[_Call]) -> None:
+    """Lease to each call's sender the new rows that head their queue; it takes them once
+    they are committed, and is woken for the rows left behind an unsent one."""
+    handed: dict[int, tuple[Handoff, list[tuple[QueuedRow, dict[str, Any]]]]] = {}
     for row, call in zip(rows, calls, strict=True):
         if call.handoff is not None:
-            handoffs[id(call.handoff)] = call.handoff
             queued = QueuedRow(
                 row["id"], row["data_key_id"], row["queue_key"], row["method"], "sending", 0,
                 row["payload"],
             )  # fmt: skip
-            handed.setdefault(id(call.handoff), []).append((queued, call.payload))
-    for key, items in handed.items():
-        handoff = handoffs[key]
+            handed.setdefault(id(call.handoff), (call.handoff, []))[1].append(
+                (queued, call.payload)
+            )
+    for handoff, items in handed.values():
         ids = [row.id for row, _ in items]
         params = {"ids": ids, "new": ids, "until": handoff.lease_until()}
         leased = {found[0] for found in connection.execute(_LEASE_NEW_HEADS, params)}
@@ -308,9 +317,6 @@ def _insert_calls(session: Session, calls: list[_Call]) -> None:
             after_commit(partial(handoff.take, taken))
         if len(taken) < len(items):
             after_commit(handoff.wake)
-    left = {call.channel for row, call in zip(rows, calls, strict=True) if call.handoff is None}
-    if left:
-        _tell_senders(session, left)
 
 
 @dataclass(frozen=True, slots=True)
