@@ -7,6 +7,10 @@ served from another process by the Telegram bench's side (bench/telegram_bench.p
 bursts drive the updates. A bare aiogram echo bot, in a process of its own as well, is the
 reference; the two are measured in alternating pairs (``--rounds``).
 
+Idle is read after a restart, as the service is started every time but the first (on
+the deployment's database, already migrated); the first start, which migrates the new
+database and so loads Alembic, is printed beside it.
+
 Each update is ``/start`` from a new person, so everything a worker keeps per chat shows up:
 the run prints the hotline's RSS every tenth of ``--updates``, then the growth from the end
 of the first tenth (the warm-up: validators and caches built on first use) to the end.
@@ -50,41 +54,42 @@ def free_port() -> int:
 
 
 @contextmanager
-def database(args, tmp: Path):
-    """A fresh database URL for one hotline run."""
-    if args.db == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp / 'hotline.db'}"
-        return
-    with fresh_postgres(args.pg_host, args.pg_user, "membench") as url:
-        yield url
+def deployment(args):
+    """A fresh database and key file for one hotline (both kept across its restarts):
+    yields the directory and the database URL."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.db == "sqlite":
+            yield Path(tmp), f"sqlite+aiosqlite:///{Path(tmp) / 'hotline.db'}"
+            return
+        with fresh_postgres(args.pg_host, args.pg_user, "membench") as url:
+            yield Path(tmp), url
 
 
 @contextmanager
-def hotline_process(side: TelegramSide, args):
-    """``hotline run`` with a fresh database and key, polling the fake Bot API; yields its
-    process once it answers /readyz."""
-    with tempfile.TemporaryDirectory() as tmp, database(args, Path(tmp)) as url:
-        port = free_port()
-        env = os.environ | {
-            "HOTLINE_DATABASE_URL": url,
-            "HOTLINE_KEY_FILE": str(Path(tmp) / "hotline.key"),
-            "HOTLINE_TELEGRAM_TOKEN": side.token,
-            "HOTLINE_TELEGRAM_API_BASE": side.base_url,
-            "HOTLINE_PORT": str(port),
-            # Telegram's pacing lifted, as in the Telegram bench: the run measures the code.
-            "HOTLINE_SEND_RATE_GLOBAL": "1e9",
-            "HOTLINE_SEND_RATE_CHAT": "1e9",
-            "HOTLINE_SEND_BURST_CHAT": "1e9",
-        }
-        log = open(Path(tmp) / "hotline.log", "wb")  # noqa: SIM115 - closed below
+def hotline_process(side: TelegramSide, tmp: Path, url: str):
+    """``hotline run`` on the deployment's database and key, polling the fake Bot API;
+    yields its process once it answers /readyz."""
+    port = free_port()
+    env = os.environ | {
+        "HOTLINE_DATABASE_URL": url,
+        "HOTLINE_KEY_FILE": str(tmp / "hotline.key"),
+        "HOTLINE_TELEGRAM_TOKEN": side.token,
+        "HOTLINE_TELEGRAM_API_BASE": side.base_url,
+        "HOTLINE_PORT": str(port),
+        # Telegram's pacing lifted, as in the Telegram bench: the run measures the code.
+        "HOTLINE_SEND_RATE_GLOBAL": "1e9",
+        "HOTLINE_SEND_RATE_CHAT": "1e9",
+        "HOTLINE_SEND_BURST_CHAT": "1e9",
+    }
+    log_path = tmp / "hotline.log"
+    with open(log_path, "ab") as log:
         process = subprocess.Popen([str(HOTLINE), "run"], cwd=tmp, env=env, stdout=log, stderr=log)
         try:
-            wait_ready(process, port, Path(tmp) / "hotline.log")
+            wait_ready(process, port, log_path)
             yield process
         finally:
             process.terminate()
             process.wait(30)
-            log.close()
 
 
 def wait_ready(process: subprocess.Popen, port: int, log: Path, timeout: float = 120) -> None:
@@ -109,26 +114,29 @@ def echo_idle(side: TelegramSide) -> float:
     return run_bot("echo", side, short)["rss_idle_mb"]
 
 
-def hotline_idle(side: TelegramSide, args) -> float:
-    with hotline_process(side, args) as process:
-        time.sleep(SETTLE_S)  # letting start-up finish in another process, then reading it
-        return rss_mb(process.pid)
+def idle_rss(process: subprocess.Popen) -> float:
+    time.sleep(SETTLE_S)  # letting start-up finish in another process, then reading it
+    return rss_mb(process.pid)
 
 
-def hotline_long_run(side: TelegramSide, args) -> tuple[float, list[tuple[int, float]]]:
-    """Idle RSS, then (updates so far, RSS) after every tenth of ``--updates``."""
-    step = max(1, args.updates // 10)
-    with hotline_process(side, args) as process:
-        time.sleep(SETTLE_S)
-        idle = rss_mb(process.pid)
-        marks, done = [], 0
-        while done < args.updates:
-            count = min(step, args.updates - done)
-            asyncio.run(side.link().ask("burst", "/start", count))
-            done += count
-            marks.append((done, rss_mb(process.pid)))
-            print(f"  {done:>8,} updates: RSS {marks[-1][1]:6.1f} MB", flush=True)
-        return idle, marks
+def hotline_round(side: TelegramSide, args, updates: int) -> dict:
+    """One deployment: its first start (which migrates the new database), then a restart
+    (as every later start of the service), idle, and ``updates`` driven through it with the
+    RSS after every tenth."""
+    figures: dict = {"marks": []}
+    with deployment(args) as (tmp, url):
+        with hotline_process(side, tmp, url) as process:
+            figures["first"] = idle_rss(process)
+        with hotline_process(side, tmp, url) as process:
+            figures["idle"] = idle_rss(process)
+            step, done = max(1, updates // 10), 0
+            while done < updates:
+                count = min(step, updates - done)
+                asyncio.run(side.link().ask("burst", "/start", count))
+                done += count
+                figures["marks"].append((done, rss_mb(process.pid)))
+                print(f"  {done:>8,} updates: RSS {figures['marks'][-1][1]:6.1f} MB", flush=True)
+    return figures
 
 
 def main() -> None:
@@ -148,25 +156,28 @@ def main() -> None:
         side = TelegramSide(first_user=900_000_000_000 + number * 10_000_000)
         try:
             echo.append(echo_idle(side))
-            if number < args.rounds - 1:
-                hotline.append(hotline_idle(side, args))
-            else:
+            last = number == args.rounds - 1
+            if last:
                 print(f"hotline: {args.updates:,} updates, /start from a new person each")
-                idle, marks = hotline_long_run(side, args)
-                hotline.append(idle)
+            hotline.append(hotline_round(side, args, args.updates if last else 0))
         finally:
             side.close()
-    report(args, echo, hotline, marks)
+    report(args, echo, hotline)
 
 
-def report(args, echo: list[float], hotline: list[float], marks: list[tuple[int, float]]) -> None:
-    pairs = ", ".join(f"{e:.0f}/{h:.0f}" for e, h in zip(echo, hotline, strict=True))
-    idle, reference = statistics.median(hotline), statistics.median(echo)
+def report(args, echo: list[float], hotline: list[dict]) -> None:
+    pairs = ", ".join(f"{e:.0f}/{h['idle']:.0f}" for e, h in zip(echo, hotline, strict=True))
+    idle = statistics.median(h["idle"] for h in hotline)
+    first = statistics.median(h["first"] for h in hotline)
+    reference = statistics.median(echo)
+    marks = hotline[-1]["marks"]
     warm = marks[0]
     print(
-        f"database {args.db}; RSS of each bot's whole process (/proc/PID/status VmRSS)\n"
+        f"database {args.db}; RSS of each bot's whole process (/proc/PID/status VmRSS), "
+        f"{SETTLE_S:.0f} s after /readyz answered\n"
         f"idle RSS {idle:.0f} MB (goal <= {GOAL_IDLE_MB} MB; echo bot {reference:.0f} MB; "
         f"hotline/echo {idle / reference:.2f}; pairs echo/hotline: {pairs})\n"
+        f"  first start, migrating the new database: {first:.0f} MB\n"
         f"growth over {args.updates:,} updates: {marks[-1][1] - warm[1]:+.1f} MB from "
         f"{warm[1]:.0f} MB after the first {warm[0]:,} to {marks[-1][1]:.0f} MB "
         f"(goal: none); peak {max(rss for _, rss in marks):.0f} MB"
