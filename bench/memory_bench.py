@@ -42,7 +42,6 @@ from bench.procstat import fresh_postgres, rss_mb  # noqa: E402
 from bench.telegram_bench import TelegramSide, run_bot  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-HOTLINE = Path(sys.executable).with_name("hotline")  # the console script README starts
 SETTLE_S = 3.0  # after /readyz answers: the first long poll and the start-up jobs are done
 GOAL_IDLE_MB = 150
 
@@ -66,7 +65,7 @@ def deployment(args):
 
 
 @contextmanager
-def hotline_process(side: TelegramSide, tmp: Path, url: str):
+def hotline_process(side: TelegramSide, tmp: Path, url: str, command: str):
     """``hotline run`` on the deployment's database and key, polling the fake Bot API;
     yields its process once it answers /readyz."""
     port = free_port()
@@ -83,7 +82,7 @@ def hotline_process(side: TelegramSide, tmp: Path, url: str):
     }
     log_path = tmp / "hotline.log"
     with open(log_path, "ab") as log:
-        process = subprocess.Popen([str(HOTLINE), "run"], cwd=tmp, env=env, stdout=log, stderr=log)
+        process = subprocess.Popen([command, "run"], cwd=tmp, env=env, stdout=log, stderr=log)
         try:
             wait_ready(process, port, log_path)
             yield process
@@ -125,9 +124,9 @@ def hotline_round(side: TelegramSide, args, updates: int) -> dict:
     RSS after every tenth."""
     figures: dict = {"marks": []}
     with deployment(args) as (tmp, url):
-        with hotline_process(side, tmp, url) as process:
+        with hotline_process(side, tmp, url, args.hotline) as process:
             figures["first"] = idle_rss(process)
-        with hotline_process(side, tmp, url) as process:
+        with hotline_process(side, tmp, url, args.hotline) as process:
             figures["idle"] = idle_rss(process)
             step, done = max(1, updates // 10), 0
             while done < updates:
@@ -148,6 +147,12 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--pg-host", default="127.0.0.1", help="PostgreSQL (--db postgres)")
     parser.add_argument("--pg-user", default="postgres", help="PostgreSQL role (trust auth)")
+    parser.add_argument(
+        "--hotline",
+        default=str(Path(sys.executable).with_name("hotline")),
+        help="the hotline command, e.g. of a venv installed from requirements.txt only "
+        "(README's first command): libraries the dev tools bring (aiodns) load at start",
+    )
     args = parser.parse_args()
 
     echo, hotline = [], []
@@ -173,7 +178,7 @@ def report(args, echo: list[float], hotline: list[dict]) -> None:
     marks = hotline[-1]["marks"]
     warm = marks[0]
     print(
-        f"database {args.db}; RSS of each bot's whole process (/proc/PID/status VmRSS), "
+        f"hotline {args.hotline}; database {args.db}; RSS of each bot's whole process (/proc/PID/status VmRSS), "
         f"{SETTLE_S:.0f} s after /readyz answered\n"
         f"idle RSS {idle:.0f} MB (goal <= {GOAL_IDLE_MB} MB; echo bot {reference:.0f} MB; "
         f"hotline/echo {idle / reference:.2f}; pairs echo/hotline: {pairs})\n"
