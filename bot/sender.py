@@ -61,6 +61,45 @@ class TokenBucket:
     def take(self) -> None:
         self.tokens -= 1
 
+    def is_full(self) -> bool:
+        """Whether it has saved up ``burst`` tokens again: then it is as good as a new one."""
+        return self.tokens + (self.clock() - self.stamp) * self.rate >= self.burst
+
+
+class ChatBuckets:
+    """A token bucket per chat, kept only while it matters.
+
+    A bucket that has filled up again is dropped (a new one starts full), so the map holds
+    the chats written to within the last ``burst / rate`` seconds, not every chat the worker
+    has ever written to. Full buckets are swept out when the map has doubled since the last
+    sweep: each new chat costs a constant amount of work.
+    """
+
+    SWEEP_FROM = 1024  # below this many chats, nothing is swept
+
+    def __init__(
+        self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self._buckets: dict[str, TokenBucket] = {}
+        self._sweep_at = self.SWEEP_FROM
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def __getitem__(self, chat: str) -> TokenBucket:
+        """The bucket of ``chat``, a full one if it has none."""
+        bucket = self._buckets.get(chat)
+        if bucket is None:
+            if len(self._buckets) >= self._sweep_at:
+                self._sweep()
+            bucket = self._buckets[chat] = TokenBucket(self.rate, self.burst, self.clock)
+        return bucket
+
+    def _sweep(self) -> None:
+        self._buckets = {chat: b for chat, b in self._buckets.items() if not b.is_full()}
+        self._sweep_at = max(self.SWEEP_FROM, 2 * len(self._buckets))
+
 
 class Sender:
     """Drains the outbox of one channel through its transport."""
@@ -83,8 +122,7 @@ class Sender:
         self.backoff_base = backoff_base
         self.lease = lease
         self.global_bucket = TokenBucket(global_rate, global_rate)
-        self.chat_rate, self.chat_burst = chat_rate, chat_burst
-        self.chat_buckets: dict[str, TokenBucket] = {}
+        self.chat_buckets = ChatBuckets(chat_rate, chat_burst)
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._handed: list[tuple[outbox.QueuedRow, dict[str, Any]]] = []  # leased to us
@@ -245,9 +283,7 @@ class Sender:
     async def _paced(
         self, queue: str, method: str, params: dict[str, Any]
     ) -> dict[str, Any] | None:
-        bucket = self.chat_buckets.get(queue)
-        if bucket is None:
-            bucket = self.chat_buckets[queue] = TokenBucket(self.chat_rate, self.chat_burst)
+        bucket = self.chat_buckets[queue]
         while (wait := max(self.global_bucket.wait_time(), bucket.wait_time())) > 0:
             await asyncio.sleep(wait)  # pacing, not synchronisation
         self.global_bucket.take()

@@ -18,7 +18,6 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import ValidationError
 
 from bot.zalo.models import ZaloUpdate
-from bot.zalo.runner import webhook_secret
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +30,10 @@ router = APIRouter()
 
 @router.post(PATH, include_in_schema=False)
 async def zalo_webhook(request: Request) -> Response:
+    # Here, not at the top: the runner's HTTP client (httpx) is not loaded in a worker
+    # without Zalo.
+    from bot.zalo.runner import webhook_secret
+
     runtime = request.app.state.runtime
     channel = getattr(runtime, "zalo", None)
     expected = webhook_secret(runtime.settings)

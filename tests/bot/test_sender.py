@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.channel import RetryLater
-from bot.sender import Sender
+from bot.sender import ChatBuckets, Sender
 from storage import outbox
 from storage.db import commit_group, transaction
 from storage.models import OutboxMessage
@@ -193,3 +193,35 @@ async def test_rows_handed_over_at_their_insert_are_sent_without_a_claim(store, 
     assert await sender.drain_once() == 2
     assert [params["text"] for _, params in transport.calls] == ["one", "two"]
     assert [row.state for row in (await _rows(store))["a"]] == ["sent", "sent"]
+
+
+class Ticks:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_chat_buckets_forget_the_chats_whose_bucket_filled_up_again():
+    ticks = Ticks()
+    buckets = ChatBuckets(rate=1.0, burst=3.0, clock=ticks)
+    largest = 0
+    for second in range(50):  # 50,000 chats, 1,000 new ones every 3 s
+        for chat in range(1000):
+            buckets[f"{second}.{chat}"].take()
+            largest = max(largest, len(buckets))
+        ticks.now += 3.0  # by now each of them has saved up its burst again
+    assert largest <= 2 * ChatBuckets.SWEEP_FROM
+
+
+def test_chat_buckets_keep_the_pace_of_a_chat_that_is_still_waiting():
+    ticks = Ticks()
+    buckets = ChatBuckets(rate=1.0, burst=3.0, clock=ticks)
+    for _ in range(3):
+        buckets["busy"].take()  # its burst spent: the next message waits a second
+    for chat in range(3 * ChatBuckets.SWEEP_FROM):  # enough new chats for sweeps
+        buckets[str(chat)].take()
+    assert buckets["busy"].wait_time() == 1.0

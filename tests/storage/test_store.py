@@ -298,3 +298,55 @@ async def test_deleting_a_case_leaves_other_cases_readable(store):
         kept = await session.get(Case, keep.id)
         assert (await cases.open_case(session, store.vault, kept))["narrative"] == "keep"
         assert (await session.exec(text("SELECT count(*) FROM cases"))).scalar() == 1
+
+
+def test_the_head_named_by_the_migration_files_is_alembics_head():
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    assert migrate.head_revision() == script.get_current_head()
+
+
+async def test_an_empty_database_has_no_revision_until_migrated(tmp_path):
+    from storage.db import make_engine
+
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    try:
+        assert await migrate.current_revision(engine) is None
+        await migrate.upgrade(engine)
+        assert await migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        await engine.dispose()
+
+
+def test_opening_a_store_already_at_the_head_does_not_load_alembic(tmp_path):
+    # Alembic holds ~8 MB of a worker's memory: it is loaded only to change the schema.
+    # Each opening is a fresh interpreter, as a worker is.
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import asyncio, json, sys\n"
+        "from pathlib import Path\n"
+        "from storage.keys import KeySource\n"
+        "from storage.store import open_store\n"
+        "async def main(path):\n"
+        "    url = f'sqlite+aiosqlite:///{path}/s.db'\n"
+        "    store = await open_store(url, KeySource(Path(path) / 'k'))\n"
+        "    await store.close()\n"
+        "asyncio.run(main(sys.argv[1]))\n"
+        "print(json.dumps('alembic' in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+
+    def open_once() -> bool:
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path)], cwd=root, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    assert open_once()  # a new database: migrated
+    assert not open_once()  # at the head already
