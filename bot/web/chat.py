@@ -585,11 +585,12 @@ async def post_event(body: EventIn, request: Request, sid: SessionId) -> dict[st
     state = web_state(request)
     hotline = hotline_of(request)
     _limit(state.by_session, sid)
-    _limit(state.by_address, state.address(request))
+    address = state.address(request)  # a keyed hash: computed once, used twice
+    _limit(state.by_address, address)
     key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
     _own_turn.set(True)
     acting_conversation.set(key)
-    sender = "web:" + state.address(request)
+    sender = "web:" + address
     inbound = Inbound(CHANNEL, sid, sid, _event(body), update_id=body.seq, sender=sender)
     ops, last = await _handle_and_read(hotline, inbound, key, body.after, state)
     return {"ops": ops, "last": max(last, body.after)}
