@@ -34,6 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import sqlite_inline
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_POOL_SIZE = 15  # connections per process, kept open
 
 
 def is_sqlite(url: str) -> bool:
@@ -70,6 +71,11 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
     # Statement parameters never appear in exception messages or logs.
     kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
+        # SQLAlchemy's default ceiling (5 kept + 10 overflow), all kept open: overflow
+        # connections are closed on return, so a busy web chat opened a new one (and
+        # prepared its statements again) every twenty messages or so.
+        kwargs.setdefault("pool_size", PG_POOL_SIZE)
+        kwargs.setdefault("max_overflow", 0)
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
     database = make_url(url).database or ":memory:"

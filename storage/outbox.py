@@ -34,6 +34,7 @@ _INSERT = insert(_TABLE)
 _TOP_ID = sa_select(func.max(_TABLE.c.id))
 # SQLite's AUTOINCREMENT keeps the largest id ever used, deleted rows' too
 _SQLITE_USED = text("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'")
+_PG_IDS = text("SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, :n)")
 _NEXT_ID = "outbox.next_id"  # in Session.info: (the transaction, its next free id)
 
 
@@ -50,10 +51,7 @@ async def allocate_ids(session: AsyncSession, count: int) -> list[int]:
     if count <= 0:
         return []
     if session.bind.dialect.name == "postgresql":
-        query = text(
-            "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, :n)"
-        ).bindparams(n=count)
-        return [row[0] for row in (await run(session, query)).all()]
+        return [row[0] for row in (await run(session, _PG_IDS, {"n": count})).all()]
     transaction = session.sync_session.get_transaction()
     remembered = session.info.get(_NEXT_ID)
     if remembered is not None and remembered[0] is transaction:
