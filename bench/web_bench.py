@@ -11,8 +11,10 @@ the previous answer, as the page does). Two runs:
 The reference is a bare FastAPI app in its own uvicorn process (one POST endpoint answering
 a small JSON body, no database), driven the same way; reference and hotline are measured in
 alternating pairs (``--rounds``). For each: requests/s, the server process's CPU time per
-request (from /proc: user + system), latency percentiles, and its RSS. ``--db postgres``
-runs the hotline on a fresh PostgreSQL database each round (created, then dropped).
+request (user + system of all its threads, from getrusage in the server through a route of
+the bench's own: microseconds, where /proc counts 10 ms ticks), latency percentiles, and its
+RSS. ``--db postgres`` runs the hotline on a fresh PostgreSQL database each round (created,
+then dropped).
 Goals (issue 22): server CPU per request ≤ 2.5× the bare endpoint's; p99 ≤ 100 ms at 50
 concurrent sessions. Each server first answers a few unmeasured sessions (warm-up), and
 both run under the same uvicorn settings. ``BENCH_CONNECTIONS`` (default 400) caps the
@@ -40,12 +42,13 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.procstat import cpu_s, fresh_postgres, rss_mb  # noqa: E402
+from bench.procstat import fresh_postgres, own_cpu_s, rss_mb  # noqa: E402
 
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "400"))
 # Both servers run under these settings: one worker, no access log, long keep-alive (paced
 # sessions idle between messages and keep their connection).
 UVICORN = {"host": "127.0.0.1", "log_config": None, "access_log": False, "timeout_keep_alive": 120}
+CPU_PATH = "/bench/cpu"  # each server's own CPU time (getrusage: microseconds, not /proc's ticks)
 WARM_SESSIONS = 10  # not measured: first requests import and compile what later ones reuse
 PLAN = ["safe", "me", "text", "phys", "psy"]  # option codes; "text" types a line
 
@@ -70,6 +73,7 @@ def serve(port: int, folder: str, database_url: str | None = None) -> None:
     )
     big = 10**9
     app = create_web_app(settings, limits=Limits(big, big, big, big, big))
+    _add_cpu_route(app)
     profile = os.environ.get("BENCH_PROFILE")
     if profile:  # --profile FILE: cProfile of the server (the last round's)
         import cProfile
@@ -140,9 +144,10 @@ class Server:
         )
         self.base = f"http://127.0.0.1:{self.port}"
 
-    def cpu_s(self) -> float:
-        """The child's CPU time so far (user + system)."""
-        return cpu_s(self.child.pid)
+    async def cpu_s(self) -> float:
+        """The child's CPU time so far (user + system, all its threads, ended ones too)."""
+        async with httpx.AsyncClient(base_url=self.base) as client:
+            return (await client.get(CPU_PATH)).json()["cpu_s"]
 
     def rss_mb(self) -> float:
         return rss_mb(self.child.pid)
@@ -163,6 +168,15 @@ class Server:
         self.child.wait(30)
 
 
+def _add_cpu_route(app) -> None:
+    """The bench's own route on a server: its process's CPU seconds so far."""
+
+    async def cpu() -> dict:
+        return {"cpu_s": own_cpu_s()}
+
+    app.add_api_route(CPU_PATH, cpu, methods=["GET"])
+
+
 def serve_bare(port: int) -> None:
     """Child process: the reference, a bare FastAPI app with one JSON endpoint."""
     import uvicorn
@@ -177,6 +191,8 @@ def serve_bare(port: int) -> None:
     @app.post("/echo")
     async def echo(body: dict) -> dict:
         return {"ops": [{"text": str(body.get("text", "")), "options": []}], "last": 1}
+
+    _add_cpu_route(app)
 
     uvicorn.run(app, port=port, **UVICORN)
 
@@ -194,10 +210,10 @@ async def reference(server: Server, requests: int, concurrency: int) -> dict:
                 answer.raise_for_status()
                 latencies.append(time.perf_counter() - began)
 
-        cpu, began = server.cpu_s(), time.perf_counter()
+        cpu, began = await server.cpu_s(), time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         seconds = time.perf_counter() - began
-        return _figures(latencies, seconds, server.cpu_s() - cpu)
+        return _figures(latencies, seconds, await server.cpu_s() - cpu)
 
 
 async def throughput(server: Server, sessions: int, messages: int, concurrency: int) -> dict:
@@ -213,10 +229,10 @@ async def throughput(server: Server, sessions: int, messages: int, concurrency: 
                 for step in (PLAN * 2)[:messages]:
                     latencies.append(await session.send(step))
 
-        cpu, began = server.cpu_s(), time.perf_counter()
+        cpu, began = await server.cpu_s(), time.perf_counter()
         await asyncio.gather(*(one() for _ in range(sessions)))
         seconds = time.perf_counter() - began
-        return _figures(latencies, seconds, server.cpu_s() - cpu)
+        return _figures(latencies, seconds, await server.cpu_s() - cpu)
 
 
 async def paced(server: Server, sessions: int, messages: int, rate: float) -> dict:
@@ -227,7 +243,7 @@ async def paced(server: Server, sessions: int, messages: int, rate: float) -> di
         for start in range(0, sessions, 50):
             await asyncio.gather(*(p.start() for p in people[start : start + 50]))
         latencies: list[float] = []
-        cpu, began = server.cpu_s(), time.perf_counter()
+        cpu, began = await server.cpu_s(), time.perf_counter()
 
         async def conversation(person: Session, first_slot: int) -> None:
             for index, step in enumerate((PLAN * 2)[:messages]):
@@ -239,7 +255,7 @@ async def paced(server: Server, sessions: int, messages: int, rate: float) -> di
 
         await asyncio.gather(*(conversation(p, slot) for slot, p in enumerate(people)))
         seconds = time.perf_counter() - began
-        return _figures(latencies, seconds, server.cpu_s() - cpu)
+        return _figures(latencies, seconds, await server.cpu_s() - cpu)
 
 
 def _figures(latencies: list[float], seconds: float, cpu: float) -> dict:
