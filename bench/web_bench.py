@@ -77,14 +77,19 @@ def serve(port: int, folder: str, database_url: str | None = None) -> None:
     profile = os.environ.get("BENCH_PROFILE")
     if profile:  # --profile FILE: cProfile of the server (the last round's)
         import cProfile
+        import signal
 
-        cProfile.runctx(
-            "uvicorn.run(app, port=port, **UVICORN)",
-            globals(),
-            {"uvicorn": uvicorn, "app": app, "port": port, "UVICORN": UVICORN},
-            profile,
-        )
-        return
+        profiler = cProfile.Profile()
+
+        def dump(*_: object) -> None:
+            profiler.disable()
+            profiler.dump_stats(profile)
+            sys.exit(0)
+
+        # uvicorn raises the SIGTERM it stopped on again once it has shut down: this
+        # handler, put back by then, writes the stats before the process ends.
+        signal.signal(signal.SIGTERM, dump)
+        profiler.enable()
     uvicorn.run(app, port=port, **UVICORN)
 
 
