@@ -163,6 +163,14 @@ def audio_for_text(text: str, lang: str) -> tuple[str, ...]:
 def audio_for_label(label: str, lang: str) -> str | None:
     """The audio file of a choice's label as a channel shows it (a multi-choice's tick or box
     before it is not part of the words)."""
+    return _label_audio(translator(lang), label) if lang in LANGUAGES else None
+
+
+# Per translator, as _by_text. Labels are the flows' own choices, place names and case
+# references, asked for on every screen; a person's own words are never a label.
+@lru_cache(maxsize=4096)
+def _label_audio(tr: Translator, label: str) -> str | None:
+    lang = tr.lang
     found = audio_for_text(label, lang)
     if not found:
         head, _, rest = label.partition(" ")
@@ -282,5 +290,6 @@ def audio_for_message(text: str, lang: str) -> tuple[str, ...]:
 def clear_cache() -> None:
     _files.cache_clear()
     _digit_clips.cache_clear()
+    _label_audio.cache_clear()
     _code_patterns.cache_clear()
     _by_text.cache_clear()
