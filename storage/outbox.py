@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import bindparam, exists, func, insert, literal_column, text, update
+from sqlalchemy import bindparam, exists, insert, literal_column, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,9 +31,12 @@ MAX_ATTEMPTS = 20
 
 _TABLE = OutboxMessage.__table__
 _INSERT = insert(_TABLE)
-_TOP_ID = sa_select(func.max(_TABLE.c.id))
-# SQLite's AUTOINCREMENT keeps the largest id ever used, deleted rows' too
-_SQLITE_USED = text("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'")
+# The largest id ever used, in one statement: SQLite's AUTOINCREMENT keeps it in
+# sqlite_sequence (deleted rows' too), and a row may carry a larger one given explicitly.
+_SQLITE_TOP = text(
+    "SELECT max(coalesce((SELECT max(id) FROM outbox), 0),"
+    " coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0))"
+)
 _PG_IDS = text("SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, :n)")
 _NEXT_ID = "outbox.next_id"  # in Session.info: (the transaction, its next free id)
 
@@ -57,9 +60,7 @@ async def allocate_ids(session: AsyncSession, count: int) -> list[int]:
     if remembered is not None and remembered[0] is transaction:
         first = remembered[1]
     else:
-        top = (await run(session, _TOP_ID)).one()[0] or 0
-        used = (await run(session, _SQLITE_USED)).first()
-        first = max(top, used[0] if used else 0) + 1
+        first = (await run(session, _SQLITE_TOP)).one()[0] + 1
     session.info[_NEXT_ID] = (transaction, first + count)
     return list(range(first, first + count))
 
