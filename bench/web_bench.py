@@ -11,10 +11,14 @@ the previous answer, as the page does). Two runs:
 The reference is a bare FastAPI app in its own uvicorn process (one POST endpoint answering
 a small JSON body, no database), driven the same way; reference and hotline are measured in
 alternating pairs (``--rounds``). For each: requests/s, the server process's CPU time per
-request (from /proc: user + system), latency percentiles, and its RSS. ``--db postgres``
-runs the hotline on a fresh PostgreSQL database each round (created, then dropped).
+request (user + system of all its threads, from getrusage in the server through a route of
+the bench's own: microseconds, where /proc counts 10 ms ticks), latency percentiles, and its
+RSS. ``--db postgres`` runs the hotline on a fresh PostgreSQL database each round (created,
+then dropped).
 Goals (issue 22): server CPU per request ≤ 2.5× the bare endpoint's; p99 ≤ 100 ms at 50
-concurrent sessions. ``BENCH_CONNECTIONS`` (default 400) caps the paced run's connections.
+concurrent sessions. Each server first answers a few unmeasured sessions (warm-up), and
+both run under the same uvicorn settings. ``BENCH_CONNECTIONS`` (default 400) caps the
+paced run's connections; ``--profile FILE`` writes the hotline server's cProfile stats.
 
     python bench/web_bench.py [--sessions 500] [--messages 5] [--rate 100] [--db postgres]
 """
@@ -38,9 +42,14 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.procstat import cpu_s, fresh_postgres, rss_mb  # noqa: E402
+from bench.procstat import fresh_postgres, own_cpu_s, rss_mb  # noqa: E402
 
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "400"))
+# Both servers run under these settings: one worker, no access log, long keep-alive (paced
+# sessions idle between messages and keep their connection).
+UVICORN = {"host": "127.0.0.1", "log_config": None, "access_log": False, "timeout_keep_alive": 120}
+CPU_PATH = "/bench/cpu"  # each server's own CPU time (getrusage: microseconds, not /proc's ticks)
+WARM_SESSIONS = 10  # not measured: first requests import and compile what later ones reuse
 PLAN = ["safe", "me", "text", "phys", "psy"]  # option codes; "text" types a line
 
 
@@ -64,27 +73,24 @@ def serve(port: int, folder: str, database_url: str | None = None) -> None:
     )
     big = 10**9
     app = create_web_app(settings, limits=Limits(big, big, big, big, big))
+    _add_cpu_route(app)
     profile = os.environ.get("BENCH_PROFILE")
-    if profile:  # python bench/web_bench.py with BENCH_PROFILE=file: cProfile of the server
+    if profile:  # --profile FILE: cProfile of the server (the last round's)
         import cProfile
+        import signal
 
-        cProfile.runctx(
-            "uvicorn.run(app, host='127.0.0.1', port=port, log_config=None, access_log=False,"
-            " timeout_keep_alive=120)",
-            globals(),
-            {"uvicorn": uvicorn, "app": app, "port": port},
-            profile,
-        )
-        return
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-        workers=1,
-        timeout_keep_alive=120,  # paced sessions idle between messages; keep their connection
-    )
+        profiler = cProfile.Profile()
+
+        def dump(*_: object) -> None:
+            profiler.disable()
+            profiler.dump_stats(profile)
+            sys.exit(0)
+
+        # uvicorn raises the SIGTERM it stopped on again once it has shut down: this
+        # handler, put back by then, writes the stats before the process ends.
+        signal.signal(signal.SIGTERM, dump)
+        profiler.enable()
+    uvicorn.run(app, port=port, **UVICORN)
 
 
 class Session:
@@ -128,9 +134,13 @@ class Session:
 class Server:
     """A server child process (the hotline's web app, or the bare reference app)."""
 
-    def __init__(self, kind: str, folder: str, database_url: str | None) -> None:
+    def __init__(
+        self, kind: str, folder: str, database_url: str | None, profile: str | None = None
+    ) -> None:
         self.port = free_port()
         env = dict(os.environ, PYTHONPATH=str(ROOT))
+        if profile:
+            env["BENCH_PROFILE"] = profile
         self.child = subprocess.Popen(
             [sys.executable, __file__, "--serve", kind, str(self.port), folder]
             + (["--database-url", database_url] if database_url else []),
@@ -139,9 +149,10 @@ class Server:
         )
         self.base = f"http://127.0.0.1:{self.port}"
 
-    def cpu_s(self) -> float:
-        """The child's CPU time so far (user + system)."""
-        return cpu_s(self.child.pid)
+    async def cpu_s(self) -> float:
+        """The child's CPU time so far (user + system, all its threads, ended ones too)."""
+        async with httpx.AsyncClient(base_url=self.base) as client:
+            return (await client.get(CPU_PATH)).json()["cpu_s"]
 
     def rss_mb(self) -> float:
         return rss_mb(self.child.pid)
@@ -162,6 +173,15 @@ class Server:
         self.child.wait(30)
 
 
+def _add_cpu_route(app) -> None:
+    """The bench's own route on a server: its process's CPU seconds so far."""
+
+    async def cpu() -> dict:
+        return {"cpu_s": own_cpu_s()}
+
+    app.add_api_route(CPU_PATH, cpu, methods=["GET"])
+
+
 def serve_bare(port: int) -> None:
     """Child process: the reference, a bare FastAPI app with one JSON endpoint."""
     import uvicorn
@@ -177,7 +197,9 @@ def serve_bare(port: int) -> None:
     async def echo(body: dict) -> dict:
         return {"ops": [{"text": str(body.get("text", "")), "options": []}], "last": 1}
 
-    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    _add_cpu_route(app)
+
+    uvicorn.run(app, port=port, **UVICORN)
 
 
 async def reference(server: Server, requests: int, concurrency: int) -> dict:
@@ -193,10 +215,10 @@ async def reference(server: Server, requests: int, concurrency: int) -> dict:
                 answer.raise_for_status()
                 latencies.append(time.perf_counter() - began)
 
-        cpu, began = server.cpu_s(), time.perf_counter()
+        cpu, began = await server.cpu_s(), time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         seconds = time.perf_counter() - began
-        return _figures(latencies, seconds, server.cpu_s() - cpu)
+        return _figures(latencies, seconds, await server.cpu_s() - cpu)
 
 
 async def throughput(server: Server, sessions: int, messages: int, concurrency: int) -> dict:
@@ -212,10 +234,10 @@ async def throughput(server: Server, sessions: int, messages: int, concurrency: 
                 for step in (PLAN * 2)[:messages]:
                     latencies.append(await session.send(step))
 
-        cpu, began = server.cpu_s(), time.perf_counter()
+        cpu, began = await server.cpu_s(), time.perf_counter()
         await asyncio.gather(*(one() for _ in range(sessions)))
         seconds = time.perf_counter() - began
-        return _figures(latencies, seconds, server.cpu_s() - cpu)
+        return _figures(latencies, seconds, await server.cpu_s() - cpu)
 
 
 async def paced(server: Server, sessions: int, messages: int, rate: float) -> dict:
@@ -226,7 +248,7 @@ async def paced(server: Server, sessions: int, messages: int, rate: float) -> di
         for start in range(0, sessions, 50):
             await asyncio.gather(*(p.start() for p in people[start : start + 50]))
         latencies: list[float] = []
-        cpu, began = server.cpu_s(), time.perf_counter()
+        cpu, began = await server.cpu_s(), time.perf_counter()
 
         async def conversation(person: Session, first_slot: int) -> None:
             for index, step in enumerate((PLAN * 2)[:messages]):
@@ -238,7 +260,7 @@ async def paced(server: Server, sessions: int, messages: int, rate: float) -> di
 
         await asyncio.gather(*(conversation(p, slot) for slot, p in enumerate(people)))
         seconds = time.perf_counter() - began
-        return _figures(latencies, seconds, server.cpu_s() - cpu)
+        return _figures(latencies, seconds, await server.cpu_s() - cpu)
 
 
 def _figures(latencies: list[float], seconds: float, cpu: float) -> dict:
@@ -279,15 +301,17 @@ async def one_round(args: argparse.Namespace) -> tuple[dict, dict, dict, dict]:
         bare = Server("bare", folder, None)
         try:
             await bare.ready("/ready")
+            await reference(bare, WARM_SESSIONS * (args.messages + 1), WARM_SESSIONS)
             ref = await reference(bare, args.sessions * (args.messages + 1), args.concurrency)
             ref["rss"] = bare.rss_mb()
         finally:
             bare.stop()
         with database(args, folder) as url:
-            app = Server("hotline", folder, url)
+            app = Server("hotline", folder, url, args.profile)
             try:
                 await app.ready("/readyz")
                 idle = {"rss": app.rss_mb()}
+                await throughput(app, WARM_SESSIONS, args.messages, WARM_SESSIONS)
                 burst = await throughput(app, args.sessions, args.messages, args.concurrency)
                 steady = await paced(app, args.concurrency, args.messages, args.rate)
                 steady["rss"] = app.rss_mb()
@@ -311,13 +335,16 @@ async def main(args: argparse.Namespace) -> None:
             f"   RSS: bare {ref['rss']:.0f} MB; hotline idle {idle['rss']:.0f} MB, "
             f"after {burst['count'] + steady['count']} requests {steady['rss']:.0f} MB"
         )
-    cpu = [burst["cpu_ms"] / ref["cpu_ms"] for ref, _, burst, _ in rounds]
+    ratios = [burst["cpu_ms"] / ref["cpu_ms"] for ref, _, burst, _ in rounds]
+    hotline = statistics.median(burst["cpu_ms"] for _, _, burst, _ in rounds)
+    bare = statistics.median(ref["cpu_ms"] for ref, *_ in rounds)
     p99 = [steady["p99"] for *_, steady in rounds]
     print(
-        f"server CPU per request hotline/bare: median {statistics.median(cpu):.2f} "
-        f"(rounds: {', '.join(f'{r:.2f}' for r in cpu)}; goal <= 2.5)\n"
-        f"hotline p99 paced: median {statistics.median(p99):.1f} ms, worst {max(p99):.1f} ms "
-        "(goal <= 100 ms)"
+        f"CPU per request: hotline {hotline:.2f} ms, bare FastAPI {bare:.2f} ms, "
+        f"ratio {statistics.median(ratios):.2f} (goal ≤ 2.5×; median of the rounds' ratios: "
+        f"{', '.join(f'{r:.2f}' for r in ratios)})\n"
+        f"p99 at {args.concurrency} concurrent sessions (paced {args.rate:.0f}/s): median "
+        f"{statistics.median(p99):.1f} ms, worst {max(p99):.1f} ms (goal ≤ 100 ms)"
     )
 
 
@@ -336,6 +363,7 @@ if __name__ == "__main__":
         default=None,
         help="an EMPTY database to use (instead of --db); e.g. postgresql://…",
     )
+    parser.add_argument("--profile", default=None, help="write the hotline's cProfile stats here")
     parser.add_argument("--serve", nargs=3, metavar=("KIND", "PORT", "DIR"), help=argparse.SUPPRESS)
     parsed = parser.parse_args()
     if parsed.serve:

@@ -163,6 +163,14 @@ def audio_for_text(text: str, lang: str) -> tuple[str, ...]:
 def audio_for_label(label: str, lang: str) -> str | None:
     """The audio file of a choice's label as a channel shows it (a multi-choice's tick or box
     before it is not part of the words)."""
+    return _label_audio(translator(lang), label) if lang in LANGUAGES else None
+
+
+# Per translator, as _by_text. Labels are the flows' own choices, place names and case
+# references, asked for on every screen; a person's own words are never a label.
+@lru_cache(maxsize=4096)
+def _label_audio(tr: Translator, label: str) -> str | None:
+    lang = tr.lang
     found = audio_for_text(label, lang)
     if not found:
         head, _, rest = label.partition(" ")
@@ -244,20 +252,33 @@ def code_clips(msgid: str, values: dict[str, str], lang: str) -> tuple[str, ...]
 
 def digit_clips(lang: str) -> tuple[str, ...]:
     """The clips of the ten digits in ``lang`` (empty unless all ten are there)."""
-    tr = translator(lang)
-    found = tuple(_clip(msgid, tr.gettext(msgid), lang) for msgid in DIGITS)
+    return _digit_clips(translator(lang))
+
+
+@lru_cache(maxsize=32)  # per translator, as _by_text: a changed catalog is a new one
+def _digit_clips(tr: Translator) -> tuple[str, ...]:
+    found = tuple(_clip(msgid, tr.gettext(msgid), tr.lang) for msgid in DIGITS)
     return found if all(found) else ()  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=32)
+def _code_patterns(tr: Translator) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """Each code text of :data:`CODES` as ``(text id, field, pattern)``: the pattern finds
+    the text filled in, its code as group 1 (built once per catalog, not per message)."""
+    out = []
+    for msgid, field in CODES.items():
+        before, _, after = (p.strip() for p in tr.gettext(msgid).partition("{" + field + "}"))
+        pattern = re.escape(before) + r"\s*([0-9][0-9 ]*[0-9])\s*" + re.escape(after)
+        out.append((msgid, field, re.compile(pattern)))
+    return tuple(out)
 
 
 def audio_for_message(text: str, lang: str) -> tuple[str, ...]:
     """Like :func:`audio_for_text`, and a code text (:data:`CODES`) inside the message is
     heard whole: its words, then its code digit by digit (:func:`code_clips`)."""
-    tr = translator(lang)
     norm = unicodedata.normalize("NFC", text)
-    for msgid, field in CODES.items():
-        before, _, after = (p.strip() for p in tr.gettext(msgid).partition("{" + field + "}"))
-        pattern = re.escape(before) + r"\s*([0-9][0-9 ]*[0-9])\s*" + re.escape(after)
-        found = re.search(pattern, norm)
+    for msgid, field, pattern in _code_patterns(translator(lang)):
+        found = pattern.search(norm)
         if found:
             said = code_clips(msgid, {field: found.group(1)}, lang)
             if said:
@@ -268,4 +289,7 @@ def audio_for_message(text: str, lang: str) -> tuple[str, ...]:
 
 def clear_cache() -> None:
     _files.cache_clear()
+    _digit_clips.cache_clear()
+    _label_audio.cache_clear()
+    _code_patterns.cache_clear()
     _by_text.cache_clear()

@@ -35,6 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import sqlite_inline
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_POOL_SIZE = 15  # connections per process, kept open
 
 
 def is_sqlite(url: str) -> bool:
@@ -71,6 +72,11 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
     # Statement parameters never appear in exception messages or logs.
     kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
+        # SQLAlchemy's default ceiling (5 kept + 10 overflow), all kept open: overflow
+        # connections are closed on return, so a busy web chat opened a new one (and
+        # prepared its statements again) every twenty messages or so.
+        kwargs.setdefault("pool_size", PG_POOL_SIZE)
+        kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "checkout", _drop_if_closed)
         return engine

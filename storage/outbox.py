@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any, Literal, Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import bindparam, exists, func, insert, literal_column, text, update
+from sqlalchemy import bindparam, exists, insert, literal_column, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -42,9 +42,13 @@ MAX_ATTEMPTS = 20
 
 _TABLE = OutboxMessage.__table__
 _INSERT = insert(_TABLE)
-_TOP_ID = sa_select(func.max(_TABLE.c.id))
-# SQLite's AUTOINCREMENT keeps the largest id ever used, deleted rows' too
-_SQLITE_USED = text("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'")
+# The largest id ever used, in one statement: SQLite's AUTOINCREMENT keeps it in
+# sqlite_sequence (deleted rows' too), and a row may carry a larger one given explicitly.
+_SQLITE_TOP = text(
+    "SELECT max(coalesce((SELECT max(id) FROM outbox), 0),"
+    " coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0))"
+)
+_PG_IDS = text("SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, :n)")
 _NEXT_ID = "outbox.next_id"  # in Session.info: (the transaction, its next free id)
 
 
@@ -71,18 +75,13 @@ def _allocate_ids(session: Session, count: int) -> list[int]:
         return []
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        query = text(
-            "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, :n)"
-        ).bindparams(n=count)
-        return [row[0] for row in connection.execute(query).all()]
+        return [row[0] for row in connection.execute(_PG_IDS, {"n": count}).all()]
     transaction = session.get_transaction()
     remembered = session.info.get(_NEXT_ID)
     if remembered is not None and remembered[0] is transaction:
         first = remembered[1]
     else:
-        top = connection.execute(_TOP_ID).one()[0] or 0
-        used = connection.execute(_SQLITE_USED).first()
-        first = max(top, used[0] if used else 0) + 1
+        first = connection.execute(_SQLITE_TOP).one()[0] + 1
     session.info[_NEXT_ID] = (transaction, first + count)
     return list(range(first, first + count))
 

@@ -44,7 +44,7 @@ from dialogs import events as E
 from dialogs.i18n import DEFAULT, LANG_NAMES, LANGUAGES, translator
 from dialogs.web_texts import CHAT, NEUTRAL
 from storage import conversations, outbox
-from storage.db import transaction
+from storage.db import commit_group, transaction
 from storage.errors import ShreddedError
 from storage.keyring import PURPOSE_IDENTITY
 from storage.models import OutboxMessage
@@ -538,12 +538,26 @@ async def start(body: StartIn, request: Request) -> dict[str, Any]:
     event = E.Command(name="start", arg=body.lang or None)
     key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
     _own_turn.set(True)  # this request's task only
-    await hotline.handle(Inbound(CHANNEL, sid, sid, event, update_id=0))
-    ops, last = await read_ops(hotline.store, key, 0, now, state)
+    inbound = Inbound(CHANNEL, sid, sid, event, update_id=0)
+    ops, last = await _handle_and_read(hotline, inbound, key, 0, state)
     return {"session": sid, "ops": ops, "last": last}
 
 
-def session_id(request: Request, x_session: Annotated[str, Header(max_length=80)]) -> str:
+async def _handle_and_read(
+    hotline: Hotline, inbound: Inbound, key: str, after: int, state: WebState
+) -> tuple[list[dict], int]:
+    """Hand ``inbound`` to the hotline and read the session's operations after ``after``,
+    in one transaction (a commit group): one commit per message instead of two. It commits
+    before this returns, so the person's message is stored before the answer leaves."""
+    async with commit_group(hotline.store.sessions):
+        await hotline.handle(inbound)
+        return await read_ops(hotline.store, key, after, utcnow(), state)
+
+
+async def session_id(request: Request, x_session: Annotated[str, Header(max_length=80)]) -> str:
+    """The request's checked session id (401 otherwise). ``async`` though it never waits:
+    FastAPI runs a plain ``def`` dependency in its thread pool, a hand-off on every
+    request that costs more than the check."""
     hotline = hotline_of(request)
     if not check_session_id(hotline.store, x_session, utcnow(), web_state(request).session_ttl):
         raise HTTPException(401, "unknown or expired session")
@@ -571,15 +585,14 @@ async def post_event(body: EventIn, request: Request, sid: SessionId) -> dict[st
     state = web_state(request)
     hotline = hotline_of(request)
     _limit(state.by_session, sid)
-    _limit(state.by_address, state.address(request))
+    address = state.address(request)  # a keyed hash: computed once, used twice
+    _limit(state.by_address, address)
     key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
     _own_turn.set(True)
     acting_conversation.set(key)
-    sender = "web:" + state.address(request)
-    await hotline.handle(
-        Inbound(CHANNEL, sid, sid, _event(body), update_id=body.seq, sender=sender)
-    )
-    ops, last = await read_ops(hotline.store, key, body.after, utcnow(), state)
+    sender = "web:" + address
+    inbound = Inbound(CHANNEL, sid, sid, _event(body), update_id=body.seq, sender=sender)
+    ops, last = await _handle_and_read(hotline, inbound, key, body.after, state)
     return {"ops": ops, "last": max(last, body.after)}
 
 

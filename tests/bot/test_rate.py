@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import threading
+import time
 
 import pytest
+from limits.storage import memory as limits_memory
 
 from bot import rate
 from bot.attempts import AttemptLimiter
@@ -74,3 +77,27 @@ def test_a_redis_outage_loosens_limits_but_refuses_nobody(restore_store, caplog)
     assert [window.allow("a") for _ in range(3)] == [True, True, False]  # counted in memory
     assert "counting in memory" in caplog.text
     assert len(down.address_key) == 32
+
+
+def test_counting_in_memory_starts_no_thread_and_sweeps_run_out_windows(restore_store, monkeypatch):
+    store = rate.configure(None)
+    window = rate.Window(5, 60, name=_name())
+    store.memory.storage.timer.join()  # the one the library starts with its storage
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+    for key in ("a", "b", "c"):
+        assert window.allow(key)
+    assert [window.allow("a") for _ in range(5)] == [True] * 4 + [False]
+    assert started == []  # the library's own expiry timer would start one per 10 ms
+    storage = store.memory.storage
+    assert {key.split("/")[2]: len(hits) for key, hits in storage.events.items()} == {
+        "a": 5,
+        "b": 1,
+        "c": 1,
+    }
+    later = time.time() + 61  # every window has run out: the next hit's sweep drops them
+    monkeypatch.setattr(limits_memory.time, "time", lambda: later)
+    storage._next_sweep = 0.0  # a second has passed since the last sweep
+    assert window.allow("d")
+    held = {key.split("/")[2]: len(hits) for key, hits in storage.events.items()}
+    assert held == {"a": 0, "b": 0, "c": 0, "d": 1}
