@@ -44,12 +44,15 @@ def defer_aiogram_models() -> None:
     try:
         import aiogram  # noqa: F401 - the import whose closing loop is deferred
         from aiogram import methods, types
+        from aiogram.methods.base import Response
     finally:
         BaseModel.model_rebuild = rebuild  # type: ignore[method-assign]
-    # Methods holding a type were left incomplete behind the types: they need the same names.
+    # Methods holding a type were left incomplete behind the types: they need the same names,
+    # and so does the answer of a call (``Response[Message]``, made at the first call).
     for model in _models(methods):
         if not model.__pydantic_complete__:
             model.__pydantic_parent_namespace__ = namespace
+    Response.__pydantic_parent_namespace__ = namespace
     if not _builds_on_first_use(types.Update, methods.SendMessage):
         for model in _models(types):
             model.model_rebuild(_types_namespace=namespace)

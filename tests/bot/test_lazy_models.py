@@ -86,3 +86,27 @@ def test_an_update_parses_the_same_as_with_the_types_built_at_import():
         "print(update.model_dump_json(exclude_unset=True))\n"
     )
     assert run_fresh("import bot.telegram\n" + parse) == run_fresh(parse)
+
+
+def test_the_answer_of_every_bot_api_method_builds_on_first_use():
+    """aiogram validates each answer as ``Response[<what the method returns>]``, a class
+    made at the first call: it must resolve the deferred types' names too."""
+    found = run_fresh(
+        "import json, bot.telegram\n"
+        "from aiogram import methods\n"
+        "from aiogram.methods.base import Response\n"
+        "def main():\n"
+        "    failed = []\n"
+        "    for name in methods.__all__:\n"
+        "        method = getattr(methods, name)\n"
+        "        returning = getattr(method, '__returning__', None)\n"
+        "        if returning is None or isinstance(returning, property):  # the base class\n"
+        "            continue\n"
+        "        try:\n"
+        "            Response[returning].__pydantic_validator__.validate_python\n"
+        "        except Exception as exc:\n"
+        "            failed.append(f'{name}: {exc}'[:200])\n"
+        "    print(json.dumps({'failed': failed}))\n"
+        "main()\n"
+    )
+    assert found["failed"] == []
