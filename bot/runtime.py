@@ -65,7 +65,8 @@ class Runtime:
     scheduler: AsyncIOScheduler | None = None
     escalations: EscalationScheduler | None = None
     tasks: list[asyncio.Task] = field(default_factory=list)
-    webhook_groups: Any = None  # bot.telegram.webhook_groups.WebhookGroups, for its route
+    webhook_groups: Any = None  # bot.update_groups.UpdateGroups, for the Telegram route
+    zalo_groups: Any = None  # bot.update_groups.UpdateGroups, for the Zalo route and polling
     zalo: Any = None  # bot.zalo.handlers.ZaloChannel, for the Zalo webhook route
     metrics: Metrics = field(default_factory=Metrics)
     outer_rates: rate.RateStore | None = None  # the rate store to give back on stop (tests)
@@ -170,12 +171,12 @@ class Runtime:
         from bot.telegram.polling import run_polling
         from bot.telegram.runner import ALLOWED_UPDATES, make_bot, make_dispatcher
         from bot.telegram.transport import TelegramTransport
-        from bot.telegram.webhook_groups import WebhookGroups
+        from bot.telegram.webhook_groups import webhook_groups
 
         token = self.settings.telegram_token.get_secret_value()
         self.bot = make_bot(token, self.settings.telegram_api_base)
         self.dispatcher = make_dispatcher(self.hotline, self.casework)
-        self.webhook_groups = WebhookGroups(self.dispatcher, self.bot, self.store.sessions)
+        self.webhook_groups = webhook_groups(self.dispatcher, self.bot, self.store.sessions)
         sender = Sender(
             self.store,
             "telegram",
@@ -322,8 +323,9 @@ class Runtime:
         if self.dispatcher is not None:
             with contextlib.suppress(RuntimeError):
                 await self.dispatcher.stop_polling()
-        if self.webhook_groups is not None:
-            await self.webhook_groups.finish()
+        for groups in (self.webhook_groups, self.zalo_groups):
+            if groups is not None:
+                await groups.finish()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:

@@ -15,7 +15,9 @@ from datetime import timedelta
 from typing import Any
 
 from bot.sender import Sender
+from bot.update_groups import UpdateGroups
 from bot.zalo.client import POLL_TIMEOUT_S, ZaloAPIError, ZaloClient, ZaloError
+from bot.zalo.groups import zalo_groups
 from bot.zalo.handlers import CHANNEL, ZaloChannel
 from bot.zalo.models import ZaloUpdate
 from bot.zalo.render import ZaloRenderer
@@ -70,10 +72,12 @@ async def start_zalo(
     runtime.tasks.append(asyncio.create_task(sender.run(), name="sender:zalo"))
     channel = ZaloChannel(runtime.hotline, client, desk=getattr(runtime, "casework", None))
     runtime.zalo = channel
+    runtime.zalo_groups = groups = zalo_groups(channel)
     if webhook_url and secret:
         await client.set_webhook(webhook_url, secret)
     elif polling:
-        runtime.tasks.append(asyncio.create_task(run_polling(channel), name="zalo:polling"))
+        task = asyncio.create_task(run_polling(channel, groups), name="zalo:polling")
+        runtime.tasks.append(task)
     return channel
 
 
@@ -87,6 +91,7 @@ async def _keep(client: ZaloClient) -> None:
 
 async def run_polling(
     channel: ZaloChannel,
+    groups: UpdateGroups[ZaloUpdate] | None = None,
     *,
     poll_timeout: int = POLL_TIMEOUT_S,
     max_in_flight: int = MAX_IN_FLIGHT,
@@ -96,7 +101,8 @@ async def run_polling(
     Zalo's getUpdates hands over one update per call and has no offset to confirm it, so
     while one update is being handled the next is already fetched: updates are handled
     concurrently across chats (at most ``max_in_flight``), in arrival order within a chat
-    (:class:`ZaloChannel` holds a lock per chat), each with a few retries. Only a crash
+    (:class:`ZaloChannel` holds a lock per chat), those in hand together stored as one
+    commit group (``groups``), each with a few retries. Only a crash
     between the poll and the commit can lose an update (webhook mode has no such window:
     the route answers after the commit, and Zalo delivers again on an error). On stop, the
     updates in hand are finished first.
@@ -110,7 +116,8 @@ async def run_polling(
 
     async def one(update: ZaloUpdate) -> None:
         try:
-            await channel.handle_with_retry(update)
+            if groups is None or not await groups.store(update):
+                await channel.handle_with_retry(update)
         finally:
             slots.release()
 

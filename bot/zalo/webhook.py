@@ -4,8 +4,9 @@ then 200.
 Zalo sends the ``secret_token`` given to setWebhook in the ``X-Bot-Api-Secret-Token``
 header (as third-party Zalo clients check it; Zalo's own page should be re-checked when
 the bot goes live). A request without the matching token gets 401 and is not read.
-Answering only after the update is stored means an accepted update is never lost: if
-handling fails, Zalo gets a 500 and delivers it again.
+Answering only after the update is stored (with those that arrive together,
+:mod:`bot.update_groups`) means an accepted update is never lost: if handling fails, Zalo
+gets a 500 and delivers it again.
 """
 
 from __future__ import annotations
@@ -56,9 +57,5 @@ async def zalo_webhook(request: Request) -> Response:
         update = ZaloUpdate.model_validate(payload)
     except (ValueError, ValidationError):
         raise HTTPException(status_code=400, detail="malformed update") from None
-    try:
-        await channel.handle(update)
-    except Exception as exc:  # noqa: BLE001 - no traceback: it could quote the update
-        log.warning("zalo: a webhook update could not be handled (%s)", type(exc).__name__)
-        return Response(status_code=500)
-    return Response(status_code=200)
+    stored = await runtime.zalo_groups.store(update)
+    return Response(status_code=200 if stored else 500)

@@ -17,6 +17,7 @@ from bot.telegram import webhook as telegram_webhook
 from bot.telegram.convert import message_event
 from bot.zalo import webhook as zalo_webhook
 from bot.zalo.convert import update_event
+from bot.zalo.models import ZaloUpdate
 from dialogs import events as E
 from tests.fuzz import FUZZ
 
@@ -99,12 +100,11 @@ class _Recorder:
         self.events: list[E.Event] = []
 
     async def store(self, update) -> bool:
-        if update.message is not None:
+        if isinstance(update, ZaloUpdate):
+            self.events.append(update_event(update))
+        elif update.message is not None:
             self.events.append(message_event(update.message))
         return True
-
-    async def handle(self, update) -> None:
-        self.events.append(update_event(update))
 
 
 def _client() -> tuple[TestClient, _Recorder]:
@@ -117,6 +117,7 @@ def _client() -> tuple[TestClient, _Recorder]:
         bot=Bot(TOKEN),
         webhook_groups=recorder,
         zalo=recorder,
+        zalo_groups=recorder,
     )
     return TestClient(app, raise_server_exceptions=True), recorder
 

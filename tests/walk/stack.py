@@ -129,20 +129,30 @@ class Stack:
     # -- knowing when the app is done with what a person did ------------------------------
 
     def _count_zalo_updates(self) -> None:
-        """Zalo updates carry no id to confirm: count the updates the channel finished."""
-        channel = self.runtime.zalo
+        """Zalo updates carry no id to confirm: count the updates the channel finished,
+        stored in a group, or else (the group failed) retried alone."""
+        channel, groups = self.runtime.zalo, self.runtime.zalo_groups
         channel.retry_base_s = 0.01  # a failing update is retried 5 times: 3 s each at 0.2
-        handle = channel.handle_with_retry
+        handle, store = channel.handle_with_retry, groups.store
 
-        async def counted(update: Any) -> Any:
+        def finished() -> None:
+            with self._zalo_cond:
+                self._zalo_handled += 1
+                self._zalo_cond.notify_all()
+
+        async def stored(update: Any) -> bool:
+            done = await store(update)
+            if done:
+                finished()
+            return done
+
+        async def retried(update: Any) -> Any:
             try:
                 return await handle(update)
             finally:
-                with self._zalo_cond:
-                    self._zalo_handled += 1
-                    self._zalo_cond.notify_all()
+                finished()
 
-        channel.handle_with_retry = counted
+        groups.store, channel.handle_with_retry = stored, retried
 
     def zalo_handled(self) -> int:
         with self._zalo_cond:

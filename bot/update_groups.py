@@ -1,0 +1,73 @@
+"""Updates stored in groups: one commit for the updates that arrive together.
+
+A webhook delivers each update in a request of its own, over several connections at once,
+and Zalo's long polling hands over one update per call. Storing each in a transaction of
+its own pays a commit per update. Here the updates that arrive while a group is being
+stored wait, and form the next group, stored by the channel's ``store_group`` (in one
+commit group). A quiet hotline stores each update alone as soon as it comes (no timer, no
+added wait); a busy one pays one commit for many. Each caller is answered once its update
+is committed: stored, or not (then it comes again: a webhook answers with an error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+U = TypeVar("U")
+MAX_GROUP = 100  # the most a Telegram getUpdates answers at once
+
+
+class UpdateGroups(Generic[U]):
+    """Stores updates in groups, one group at a time. ``store_group`` gets a group in the
+    order of ``order`` (a chat's messages in order) and says which of them are stored."""
+
+    def __init__(
+        self,
+        store_group: Callable[[list[U]], Awaitable[list[bool]]],
+        *,
+        order: Callable[[U], Hashable] | None = None,
+        name: str = "updates",
+    ) -> None:
+        self.store_group, self.order, self.name = store_group, order, name
+        self._waiting: list[tuple[U, asyncio.Future[bool]]] = []
+        self._storing: asyncio.Task[None] | None = None
+
+    async def store(self, update: U) -> bool:
+        """Handle and commit ``update`` with whatever arrives meanwhile. True once it is
+        stored; False when storing failed and the update should come again."""
+        stored = asyncio.get_running_loop().create_future()
+        self._waiting.append((update, stored))
+        if self._storing is None or self._storing.done():
+            self._storing = asyncio.create_task(self._store_waiting(), name=self.name)
+        # A caller that goes away must not cancel the group its update is part of.
+        return await asyncio.shield(stored)
+
+    async def finish(self) -> None:
+        """Wait until the updates taken so far are stored (at shutdown)."""
+        if self._storing is not None:
+            await asyncio.shield(self._storing)
+
+    async def _store_waiting(self) -> None:
+        group: list[tuple[U, asyncio.Future[bool]]] = []
+        try:
+            while self._waiting:
+                group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
+                if self.order is not None:
+                    group.sort(key=lambda item: self.order(item[0]))
+                try:
+                    results = await self.store_group([update for update, _ in group])
+                except Exception as exc:  # noqa: BLE001 - answered as not stored: sent again
+                    log.error("%s: a group of updates failed: %s", self.name, type(exc).__name__)
+                    results = [False] * len(group)
+                for (_, stored), result in zip(group, results, strict=True):
+                    if not stored.done():
+                        stored.set_result(result)
+        finally:  # cancelled: whatever was not answered comes again
+            for _, stored in group + self._waiting:
+                if not stored.done():
+                    stored.set_result(False)

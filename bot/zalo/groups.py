@@ -1,0 +1,48 @@
+"""Zalo updates stored in groups (:mod:`bot.update_groups`): the updates of a group are
+handled one after another in one commit group, with their writes made together at its
+commit. If the group fails, each of its updates is stored again alone, so that one update
+that fails costs only itself."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.update_groups import UpdateGroups
+from bot.zalo.handlers import ZaloChannel
+from bot.zalo.models import ZaloUpdate
+from storage.db import commit_group
+
+log = logging.getLogger(__name__)
+
+
+class ZaloGroups:
+    """How a group of Zalo updates is stored."""
+
+    def __init__(self, channel: ZaloChannel) -> None:
+        self.channel = channel
+        self.sessions = channel.hotline.store.sessions
+
+    async def __call__(self, updates: list[ZaloUpdate]) -> list[bool]:
+        if len(updates) > 1:
+            try:
+                async with commit_group(self.sessions, defer_writes=True):
+                    for update in updates:
+                        await self.channel.handle(update)
+            except Exception as exc:  # noqa: BLE001 - rolled back: each is stored alone
+                log.warning("zalo: a group of updates failed (%s)", type(exc).__name__)
+            else:
+                return [True] * len(updates)
+        return [await self._alone(update) for update in updates]
+
+    async def _alone(self, update: ZaloUpdate) -> bool:
+        try:
+            await self.channel.handle(update)
+        except Exception as exc:  # noqa: BLE001 - no traceback: it could quote the update
+            log.warning("zalo: an update could not be handled (%s)", type(exc).__name__)
+            return False
+        return True
+
+
+def zalo_groups(channel: ZaloChannel) -> UpdateGroups[ZaloUpdate]:
+    """The groups Zalo's webhook route and long polling store their updates in."""
+    return UpdateGroups(ZaloGroups(channel), name="zalo:updates")
