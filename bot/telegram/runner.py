@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.methods import AnswerCallbackQuery, GetUpdates, SendMessage
+from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.methods.base import Response
 
 from bot.casework import CaseworkService
 from bot.service import Hotline
 from bot.telegram.focal_handlers import focal_router
 from bot.telegram.handlers import survivor_router
-from bot.telegram.polling import commit_before_request
+from bot.telegram.polling import RawGetUpdates, commit_before_request
 from bot.telegram.session import JsonSession
 
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -23,7 +23,7 @@ REQUEST_TIMEOUT_S = 10
 # (polling, callback answers, a focal point's bad-code reply); the outbox's calls pin
 # theirs in bot.telegram.transport.
 _ANSWER_TYPES = tuple(
-    Response[method.__returning__] for method in (GetUpdates, SendMessage, AnswerCallbackQuery)
+    Response[method.__returning__] for method in (RawGetUpdates, SendMessage, AnswerCallbackQuery)
 )
 
 
