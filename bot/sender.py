@@ -126,6 +126,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._handed: list[tuple[outbox.QueuedRow, dict[str, Any]]] = []  # leased to us
+        self._due: datetime | None = None  # when a waiting row is next ready, as last read
         self.on_failure: Callable[[str, str], None] | None = None  # (channel, kind): metrics
 
     def wake(self) -> None:
@@ -181,7 +182,8 @@ class Sender:
         # When the next row is due is read in the same transaction as the claim (nothing
         # claimed) or the outcomes: one transaction fewer per drain, and no empty claim.
         now = self.clock()
-        if self._handed:
+        handed = bool(self._handed)
+        if handed:
             batch, self._handed = self._handed[:CLAIM_BATCH], self._handed[CLAIM_BATCH:]
             rows = batch
         else:
@@ -193,15 +195,20 @@ class Sender:
                     (row, await outbox.payload_of(session, self.store.vault, row)) for row in rows
                 ]
                 if not batch:
-                    return _Drain(0, False, await outbox.next_due(session, self.channel))
+                    self._due = await outbox.next_due(session, self.channel)
+                    return _Drain(0, False, self._due)
         queues: dict[str, list[tuple[outbox.QueuedRow, dict[str, Any]]]] = {}
         for row, payload in batch:
             queues.setdefault(row.queue_key, []).append((row, payload))
         sent = await asyncio.gather(*(self._send_queue(q, items) for q, items in queues.items()))
         outcomes = [outcome for chat in sent for outcome in chat]
+        # Handed rows all sent, and nothing was waiting: whatever is queued from now on
+        # wakes this sender, so there is no due time to read.
+        quiet = handed and self._due is None and all(o.state == "sent" for o in outcomes)
         async with transaction(self.store.sessions) as session:
             await outbox.settle(session, self.store.vault, outcomes, self.clock())
-            due = await outbox.next_due(session, self.channel)
+            due = None if quiet else await outbox.next_due(session, self.channel)
+        self._due = due
         settled = sum(1 for outcome in outcomes if outcome.state in ("sent", "dead"))
         ready = settled > 0 and due is not None and due <= self.clock()
         more = len(rows) >= CLAIM_BATCH or bool(self._handed)
