@@ -132,7 +132,7 @@ class Runtime:
                     )
                 )
             hotline.on_wake = runtime.casework.on_wake = runtime.wake
-            hotline.senders = runtime.senders
+            hotline.senders = runtime.casework.senders = runtime.senders
             runtime.scheduler = AsyncIOScheduler(timezone=UTC)
             every = runtime._every
             every(runtime.shred_expired_drafts, SHRED_EVERY_S, now=True)

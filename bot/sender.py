@@ -127,10 +127,15 @@ class Sender:
         self._idle = asyncio.Event()
         self._handed: list[tuple[outbox.QueuedRow, dict[str, Any]]] = []  # leased to us
         self._due: datetime | None = None  # when a waiting row is next ready, as last read
+        self._claimable = True  # rows may wait to be claimed (woken since the last claim)
         self.on_failure: Callable[[str, str], None] | None = None  # (channel, kind): metrics
 
     def wake(self) -> None:
-        """Tell the sender that rows were queued (called after a commit)."""
+        """Tell the sender that rows were queued (called after a commit): it claims them."""
+        self._claimable = True
+        self._ring()
+
+    def _ring(self) -> None:
         self._idle.clear()
         self._wake.set()
 
@@ -142,7 +147,7 @@ class Sender:
         """Rows leased to this sender as they were queued (committed): sent without a
         claim (:class:`storage.outbox.Handoff`)."""
         self._handed.extend(rows)
-        self.wake()
+        self._ring()
 
     async def wait_idle(self) -> None:
         """Wait until nothing is left to send (no row pending or leased)."""
@@ -187,6 +192,7 @@ class Sender:
             batch, self._handed = self._handed[:CLAIM_BATCH], self._handed[CLAIM_BATCH:]
             rows = batch
         else:
+            self._claimable = False
             async with transaction(self.store.sessions) as session:
                 rows = await outbox.claim(
                     session, now=now, channel=self.channel, limit=CLAIM_BATCH, lease=self.lease
@@ -202,9 +208,14 @@ class Sender:
             queues.setdefault(row.queue_key, []).append((row, payload))
         sent = await asyncio.gather(*(self._send_queue(q, items) for q, items in queues.items()))
         outcomes = [outcome for chat in sent for outcome in chat]
-        # Handed rows all sent, and nothing was waiting: whatever is queued from now on
-        # wakes this sender, so there is no due time to read.
-        quiet = handed and self._due is None and all(o.state == "sent" for o in outcomes)
+        # Handed rows all sent, nothing waiting and nothing queued for a claim since the last
+        # one: whatever is queued from now on wakes this sender, so no due time is read.
+        quiet = (
+            handed
+            and not self._claimable
+            and self._due is None
+            and all(o.state == "sent" for o in outcomes)
+        )
         async with transaction(self.store.sessions) as session:
             await outbox.settle(session, self.store.vault, outcomes, self.clock())
             due = None if quiet else await outbox.next_due(session, self.channel)

@@ -50,6 +50,8 @@ class Plumbing:
     directory: Callable[[], Directory]
     on_referral: Callable[[AsyncSession, Referral, Case, datetime], Any] | None = None
     on_wake: Callable[[], None] | None = None
+    # Senders of this process by channel, which take the rows they can send at once.
+    senders: dict[str, outbox.Handoff] = field(default_factory=dict)
     retention: timedelta = timedelta(days=90)
     # Acknowledgement SLA by urgency (settings), for the statistics ledger's within-SLA flag.
     sla_minutes: dict[str, int] | None = None
@@ -214,25 +216,28 @@ class Plumbing:
                 WrappedKey(stored.id, stored.master_version, stored.wrapped)
             )
         batch = OUTBOX_BATCH.get()
-        for call in self.renderers[channel].render(action, chat, incoming=[], lang=lang):
-            if batch is not None:
+        rendered = self.renderers[channel].render(action, chat, incoming=[], lang=lang)
+        if batch is not None:
+            for call in rendered:
                 batch.append(
                     {"aead": aead, "data_key_id": data_key_id, "channel": channel,
                      "queue_key": queue_key, "method": call.method, "payload": call.params,
                      "now": now}
                 )  # fmt: skip
-                continue
-            await outbox.enqueue(
-                session,
-                self.store.vault,
-                aead,
-                data_key_id=data_key_id,
-                channel=channel,
-                queue_key=queue_key,
-                method=call.method,
-                payload=call.params,
-                now=now,
-            )
+            return
+        told = await outbox.queue_calls(
+            session,
+            self.store.vault,
+            aead,
+            data_key_id=data_key_id,
+            channel=channel,
+            queue_key=queue_key,
+            calls=[(call.method, call.params) for call in rendered],
+            now=now,
+            handoff=self.senders.get(channel),
+        )
+        if not told:
+            self._wake()
 
     async def _mode(self, session: AsyncSession, focal: FocalPoint) -> dict[str, Any]:
         _, state = await conversations.load(session, self.store.vault, mode_key(focal))

@@ -268,3 +268,23 @@ async def test_a_message_for_the_support_person_on_a_case_no_one_holds_is_refuse
         assert VI.gettext("fu.relayed") not in "\n".join(m.text or "" for m in survivor.visible())
     finally:
         await started.stop()
+
+
+async def test_the_alerts_card_goes_out_at_once_not_at_the_senders_next_idle_look(
+    runtime, fake_bot_api, monkeypatch
+):
+    """The card is queued in the survivor's turn, beside her own replies (handed to the
+    sender at their insert): it must wake the sender too (found by the random walk)."""
+    import bot.sender
+
+    desk = await bind(runtime, fake_bot_api, DESK, HOME_DESK)
+    monkeypatch.setattr(bot.sender, "IDLE_WAIT_S", 600.0)
+    await runtime.senders["telegram"].wait_idle()
+    person = TelegramPerson(fake_bot_api, SURVIVOR)
+    person.command("/start")
+    await person.tap("danger")
+    person.say(VI.gettext("opt.skip"))
+    await person.tap("me")
+    await person.receipt_code()
+    case, _referral = await only(runtime)
+    await desk.wait_text(case.ref)
