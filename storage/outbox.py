@@ -149,6 +149,35 @@ def _tell_senders(session: Session, channels: set[str]) -> None:
             connection.execute(_NOTIFY, {"channel": channel})
 
 
+class Handoff(Protocol):
+    """A sender in this process that takes rows leased to it at their insert, so it sends
+    them without claiming them first (a transaction fewer per message)."""
+
+    def lease_until(self) -> datetime:
+        """When a lease taken now runs out."""
+
+    def take(self, rows: list[tuple[QueuedRow, dict[str, Any]]]) -> None:
+        """Send these leased rows (called once they are committed)."""
+
+    def wake(self) -> None:
+        """Rows that could not be leased were committed: claim them when they are ready."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """A call to queue, sealed once its row id is known."""
+
+    vault: Vault
+    aead: AESGCM
+    data_key_id: str
+    channel: str
+    queue_key: str
+    method: str
+    payload: dict[str, Any]
+    now: datetime
+    handoff: Handoff | None
+
+
 async def enqueue(
     session: AsyncSession,
     vault: Vault,
@@ -188,52 +217,14 @@ async def enqueue_many(
     now: datetime,
 ) -> list[int]:
     """Queue several calls for one chat, in order, with one insert. Returns the row ids."""
-    ids = await allocate_ids(session, len(calls))
-    rows = [
-        sealed_row(
-            vault,
-            aead,
-            row_id=row_id,
-            data_key_id=data_key_id,
-            channel=channel,
-            queue_key=queue_key,
-            method=method,
-            payload=payload,
-            now=now,
-        )
-        for row_id, (method, payload) in zip(ids, calls, strict=True)
+    queued = [
+        _Call(vault, aead, data_key_id, channel, queue_key, method, payload, now, None)
+        for method, payload in calls
     ]
+    ids = await allocate_ids(session, len(queued))
+    rows = _sealed_rows(ids, queued)
     await insert_rows(session, rows)
     return ids
-
-
-class Handoff(Protocol):
-    """A sender in this process that takes rows leased to it at their insert, so it sends
-    them without claiming them first (a transaction fewer per message)."""
-
-    def lease_until(self) -> datetime:
-        """When a lease taken now runs out."""
-
-    def take(self, rows: list[tuple[QueuedRow, dict[str, Any]]]) -> None:
-        """Send these leased rows (called once they are committed)."""
-
-    def wake(self) -> None:
-        """Rows that could not be leased were committed: claim them when they are ready."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Call:
-    """A call queued for the commit, sealed once its row id is known."""
-
-    vault: Vault
-    aead: AESGCM
-    data_key_id: str
-    channel: str
-    queue_key: str
-    method: str
-    payload: dict[str, Any]
-    now: datetime
-    handoff: Handoff | None
 
 
 async def queue_calls(
@@ -270,9 +261,8 @@ async def queue_calls(
     return handoff is not None
 
 
-def _insert_calls(session: Session, calls: list[_Call]) -> None:
-    ids = _allocate_ids(session, len(calls))
-    rows = [
+def _sealed_rows(ids: list[int], calls: list[_Call]) -> list[dict[str, Any]]:
+    return [
         sealed_row(
             call.vault,
             call.aead,
@@ -286,6 +276,10 @@ def _insert_calls(session: Session, calls: list[_Call]) -> None:
         )
         for row_id, call in zip(ids, calls, strict=True)
     ]
+
+
+def _insert_calls(session: Session, calls: list[_Call]) -> None:
+    rows = _sealed_rows(_allocate_ids(session, len(calls)), calls)
     connection = session.connection()
     connection.execute(_INSERT, rows)
     _hand_over(connection, rows, calls)

@@ -3,16 +3,12 @@ line) wake this worker's sender at their commit, not at its next idle poll."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 import bot.sender
 from bot.runtime import Runtime
-from storage import outbox
-from storage.db import transaction
-from storage.records import new_data_key
 from storage.store import open_store
+from tests.bot.test_sender import _queue as queue
 from tests.e2e.test_telegram import settings_for
 
 CHAT = 614_000_000_001
@@ -32,18 +28,8 @@ async def test_rows_queued_by_another_process_are_sent_at_their_commit(
     try:
         await runtime.listening.wait()
         await runtime.senders["telegram"].wait_idle()
-        async with transaction(other.sessions) as session:  # e.g. the command line
-            key_id, aead = await new_data_key(session, other.vault)
-            await outbox.enqueue_many(
-                session,
-                other.vault,
-                aead,
-                data_key_id=key_id,
-                channel="telegram",
-                queue_key="another process",
-                calls=[("sendMessage", {"chat_id": CHAT, "text": "hello"})],
-                now=datetime.now(UTC),
-            )
+        # Queued by another process (e.g. the command line).
+        await queue(other, "another process", [("sendMessage", {"chat_id": CHAT, "text": "hi"})])
         await fake_bot_api.async_wait_for_sent(chat_id=CHAT, timeout=10)
     finally:
         await other.close()

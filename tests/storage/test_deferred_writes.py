@@ -22,7 +22,7 @@ def _key(store, user: int) -> str:
     return conversations.conversation_key(store.vault, "telegram", user)
 
 
-async def _say(session, store, user: int, state: dict, texts: list[str]) -> None:
+async def _say(session, store, user: int, state: dict, texts: list[str], handoff=None) -> None:
     """What the hotline does for one message: load, save, queue the replies."""
     key = _key(store, user)
     row, _stored, _left = await conversations.load_state_and_mark(
@@ -40,6 +40,7 @@ async def _say(session, store, user: int, state: dict, texts: list[str]) -> None
         queue_key=row.key,
         calls=[("sendMessage", {"chat_id": user, "text": t}) for t in texts],
         now=NOW,
+        handoff=handoff,
     )
 
 
@@ -161,23 +162,6 @@ class _Sender:
         self.woken += 1
 
 
-async def _queue(session, store, user: int, texts: list[str], handoff) -> None:
-    key = _key(store, user)
-    row, _, _ = await conversations.load_state_and_mark(session, store.vault, key, key + ":x")
-    row = await conversations.save_state(session, store.vault, key, {}, now=NOW, ttl=TTL, row=row)
-    await outbox.queue_calls(
-        session,
-        store.vault,
-        await data_key_of(session, store.vault, row),
-        data_key_id=row.data_key_id,
-        channel="telegram",
-        queue_key=row.key,
-        calls=[("sendMessage", {"chat_id": user, "text": t}) for t in texts],
-        now=NOW,
-        handoff=handoff,
-    )
-
-
 async def _states(store) -> dict[str, str]:
     async with transaction(store.sessions) as session:
         query = select(OutboxMessage.id, OutboxMessage.state).order_by(OutboxMessage.id)
@@ -188,8 +172,8 @@ async def test_rows_that_head_their_chat_are_leased_to_the_sender_once_committed
     sender = _Sender()
     async with commit_group(store.sessions, defer_writes=True):
         async with transaction(store.sessions) as session:
-            await _queue(session, store, 1, ["a", "b"], sender)
-            await _queue(session, store, 2, ["c"], sender)
+            await _say(session, store, 1, {}, ["a", "b"], sender)
+            await _say(session, store, 2, {}, ["c"], sender)
         assert sender.taken == []  # not before the commit
     assert len(sender.taken) == 1 and len(sender.taken[0]) == 3
     assert sender.woken == 0  # nothing is left to claim
@@ -202,11 +186,11 @@ async def test_a_row_behind_an_unsent_one_of_its_chat_is_left_for_a_claim(store)
     sender = _Sender()
     async with commit_group(store.sessions, defer_writes=True):
         async with transaction(store.sessions) as session:
-            await _queue(session, store, 3, ["older"], None)  # pending, nobody took it
+            await _say(session, store, 3, {}, ["older"], None)  # pending, nobody took it
     async with commit_group(store.sessions, defer_writes=True):
         async with transaction(store.sessions) as session:
-            await _queue(session, store, 3, ["newer"], sender)
-            await _queue(session, store, 4, ["other chat"], sender)
+            await _say(session, store, 3, {}, ["newer"], sender)
+            await _say(session, store, 4, {}, ["other chat"], sender)
     assert len(sender.taken) == 1 and len(sender.taken[0]) == 1  # the other chat's only
     assert sender.woken == 1  # to claim the newer row once the older one is sent
     assert sorted((await _states(store)).values()) == ["pending", "pending", "sending"]
@@ -216,7 +200,7 @@ async def test_a_rolled_back_group_hands_nothing(store):
     sender = _Sender()
     async with commit_group(store.sessions, defer_writes=True) as group:
         async with transaction(store.sessions) as session:
-            await _queue(session, store, 5, ["a"], sender)
+            await _say(session, store, 5, {}, ["a"], sender)
             await session.exec(text("SELECT 1"))  # the deferred writes are made now
         await group.discard()
     assert sender.taken == []
