@@ -195,10 +195,15 @@ CODES = {"rc.show": "code"}
 CODE_TIMES = 2
 
 
+def _around(tr: Translator, msgid: str) -> tuple[str, str]:
+    """The words of a code text before and after its placeholder."""
+    before, _, after = tr.gettext(msgid).partition("{" + CODES[msgid] + "}")
+    return before.strip(), after.strip()
+
+
 def parts(msgid: str, lang: str = DEFAULT) -> tuple[str, ...]:
     """The fixed words of a code text around its placeholder (blank parts left out)."""
-    field = "{" + CODES[msgid] + "}"
-    return tuple(p.strip() for p in translator(lang).gettext(msgid).split(field) if p.strip())
+    return tuple(words for words in _around(translator(lang), msgid) if words)
 
 
 def part_ids(lang: str = DEFAULT) -> dict[str, str]:
@@ -225,19 +230,16 @@ def code_clips(msgid: str, values: dict[str, str], lang: str) -> tuple[str, ...]
     tr = translator(lang)
     if field is None or lang not in LANGUAGES or msgid not in tr._chain[0].messages:  # noqa: SLF001
         return ()
-    template = tr.gettext(msgid)
-    before, _, after = (p.strip() for p in template.partition("{" + field + "}"))
+    before, after = _around(tr, msgid)
     words = [w for w in (before, after) if w]
     pause = f"{lang}/{AUDIO_DIR}/{PAUSE}{SUFFIX}"
+    digits = _digit_clips(tr)
     groups = str(values.get(field, "")).split()
     code: list[str | None] = []
     for group in groups:
         if code:
             code.append(pause)
-        code.extend(
-            _clip(DIGITS[int(d)], tr.gettext(DIGITS[int(d)]), lang) if d.isdigit() else None
-            for d in group
-        )
+        code.extend(digits[int(d)] if digits and d.isdigit() else None for d in group)
     if not code or PAUSE not in _files(lang):
         return ()
     said: list[str | None] = []
@@ -267,10 +269,16 @@ def _code_patterns(tr: Translator) -> tuple[tuple[str, str, re.Pattern[str]], ..
     the text filled in, its code as group 1 (built once per catalog, not per message)."""
     out = []
     for msgid, field in CODES.items():
-        before, _, after = (p.strip() for p in tr.gettext(msgid).partition("{" + field + "}"))
+        before, after = _around(tr, msgid)
         pattern = re.escape(before) + r"\s*([0-9][0-9 ]*[0-9])\s*" + re.escape(after)
         out.append((msgid, field, re.compile(pattern)))
     return tuple(out)
+
+
+def says_a_code(clips: tuple[str, ...], lang: str) -> bool:
+    """Whether ``clips`` (from :func:`audio_for_message`) say a code digit by digit."""
+    digits = digit_clips(lang)
+    return bool(digits) and not set(clips).isdisjoint(digits)
 
 
 def audio_for_message(text: str, lang: str) -> tuple[str, ...]:

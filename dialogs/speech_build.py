@@ -94,9 +94,6 @@ def render(text: str, target: Path) -> None:
             )
 
 
-PAUSE_SECONDS = 0.6  # between a code's groups of four digits
-
-
 def wanted(lang: str = DEFAULT) -> dict[str, str]:
     """``{file name: text}`` of the audio the current texts need: the spoken prompts, and
     the parts and digits that say a code text (:func:`dialogs.speech.code_clips`)."""

@@ -80,10 +80,9 @@ def _voices(action: A.Send, chat_id: int | str, lang: str) -> list[Call]:
     """The voice messages that say a message: one per prompt; a message with a code (the
     receipt) is one voice message, its clips chained, tagged like the message so that it
     goes when the message goes."""
-    plain = speech.audio_for_text(action.text, lang)
     heard = speech.audio_for_message(action.text, lang)
-    if heard == plain:
-        return [Call("sendVoice", {"chat_id": chat_id, PROMPT_AUDIO: name}) for name in plain]
+    if not speech.says_a_code(heard, lang):
+        return [Call("sendVoice", {"chat_id": chat_id, PROMPT_AUDIO: name}) for name in heard]
     params: dict[str, Any] = {"chat_id": chat_id, PROMPT_CHAIN: list(heard)}
     if action.tag:
         params["tag"] = action.tag

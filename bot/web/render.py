@@ -73,9 +73,8 @@ class WebRenderer:
                 heard = speech.audio_for_message(text, lang)
                 if heard:
                     params["audio"] = [audio_url(name) for name in heard]
-                    digits = speech.digit_clips(lang)
-                    if digits and set(heard) & set(digits):
-                        every = sorted(set(heard) | set(digits))
+                    if speech.says_a_code(heard, lang):
+                        every = sorted(set(heard) | set(speech.digit_clips(lang)))
                         params["preload"] = [audio_url(name) for name in every]
                 if action.speak:
                     params["speak"] = True

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import hmac
 import json
-import logging
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import ValidationError
 
 from bot.zalo.models import ZaloUpdate
-
-log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 PATH = "/zalo/webhook"
