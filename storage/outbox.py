@@ -131,8 +131,13 @@ async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None
     """Insert rows built by :func:`sealed_row` (one statement); every worker's sender is
     told of them at the commit."""
     if rows:
-        await run(session, _INSERT, rows)
-        await greenlet_spawn(_tell_senders, session.sync_session, {r["channel"] for r in rows})
+        await greenlet_spawn(_insert_now, session.sync_session, rows)
+
+
+def _insert_now(session: Session, rows: list[dict[str, Any]]) -> None:
+    write_deferred(session)  # rows queued before these go in first
+    session.connection().execute(_INSERT, rows)
+    _tell_senders(session, {row["channel"] for row in rows})
 
 
 # PostgreSQL delivers a notification at the commit, to every worker that listens
