@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,18 +37,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.procstat import fresh_postgres, rss_mb  # noqa: E402
+from bench.procstat import free_port, fresh_postgres, rss_mb  # noqa: E402
 from bench.telegram_bench import TelegramSide, run_bot  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTLE_S = 3.0  # after /readyz answers: the first long poll and the start-up jobs are done
 GOAL_IDLE_MB = 150
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """What the benches read off processes and the database server: CPU time and resident
-memory from /proc, and a fresh PostgreSQL database per run (a database holding sealed data
-refuses a new key, so every run needs its own)."""
+memory from /proc, a free loopback port for a server they start, and a fresh PostgreSQL
+database per run (a database holding sealed data refuses a new key, so every run needs its
+own)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,17 @@ import contextlib
 import os
 import resource
 import secrets
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+
+
+def free_port() -> int:
+    """A loopback port no one listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def cpu_s(pid: int | str = "self") -> float:

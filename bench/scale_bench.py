@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,17 +38,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.procstat import cpu_s, fresh_postgres, own_cpu_s, rss_mb  # noqa: E402
+from bench.procstat import cpu_s, free_port, fresh_postgres, own_cpu_s, rss_mb  # noqa: E402
 from tests.fakes import updates  # noqa: E402
 from tests.fakes.bot_api import FakeBotAPI  # noqa: E402
 
 SECRET = "bench-webhook-secret-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Worker:

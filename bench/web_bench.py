@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.procstat import fresh_postgres, own_cpu_s, rss_mb  # noqa: E402
+from bench.procstat import free_port, fresh_postgres, own_cpu_s, rss_mb  # noqa: E402
 
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "400"))
 # Both servers run under these settings: one worker, no access log, long keep-alive (paced
@@ -51,12 +50,6 @@ UVICORN = {"host": "127.0.0.1", "log_config": None, "access_log": False, "timeou
 CPU_PATH = "/bench/cpu"  # each server's own CPU time (getrusage: microseconds, not /proc's ticks)
 WARM_SESSIONS = 10  # not measured: first requests import and compile what later ones reuse
 PLAN = ["safe", "me", "text", "phys", "psy"]  # option codes; "text" types a line
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def serve(port: int, folder: str, database_url: str | None = None) -> None:

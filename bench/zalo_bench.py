@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import socket
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
+from bench.procstat import free_port  # noqa: E402
 from bench.telegram_bench import burst, steady  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -103,12 +103,6 @@ async def measure(probe, text: str, count: int, rate: float, seconds: float) -> 
     return {**await burst(probe, text, count), **await steady(probe, text, rate, seconds)}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def hotline(args) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp, FakeZaloAPI() as fake:
         settings = Settings(
@@ -128,7 +122,7 @@ async def hotline(args) -> dict[str, float]:
                 app = FastAPI()
                 app.state.runtime = runtime
                 app.include_router(webhook.router)
-                port = _free_port()
+                port = free_port()
                 server = uvicorn.Server(
                     uvicorn.Config(app, port=port, lifespan="off", log_level="warning")
                 )
