@@ -37,10 +37,10 @@ class RecordingTransport:
         return {"message_id": self.next_id}
 
 
-async def _queue(store, queue: str, calls: list[tuple[str, dict[str, Any]]]) -> None:
+async def _queue(store, queue: str, calls: list[tuple[str, dict[str, Any]]], handoff=None) -> None:
     async with transaction(store.sessions) as session:
         key_id, aead = await new_data_key(session, store.vault)
-        await outbox.enqueue_many(
+        await outbox.queue_calls(
             session,
             store.vault,
             aead,
@@ -49,6 +49,7 @@ async def _queue(store, queue: str, calls: list[tuple[str, dict[str, Any]]]) -> 
             queue_key=queue,
             calls=calls,
             now=NOW,
+            handoff=handoff,
         )
 
 
@@ -171,20 +172,9 @@ async def test_a_database_outage_does_not_end_the_sending_loop(store, monkeypatc
 async def test_rows_handed_over_at_their_insert_are_sent_without_a_claim(store, monkeypatch):
     transport = RecordingTransport()
     sender = _sender(store, transport, lambda: NOW)
+    calls = [("sendMessage", {"chat_id": 1, "text": t}) for t in ("one", "two")]
     async with commit_group(store.sessions, defer_writes=True):
-        async with transaction(store.sessions) as session:
-            key_id, aead = await new_data_key(session, store.vault)
-            await outbox.queue_calls(
-                session,
-                store.vault,
-                aead,
-                data_key_id=key_id,
-                channel="telegram",
-                queue_key="a",
-                calls=[("sendMessage", {"chat_id": 1, "text": t}) for t in ("one", "two")],
-                now=NOW,
-                handoff=sender,
-            )
+        await _queue(store, "a", calls, handoff=sender)
 
     async def no_claim(*args, **kwargs):
         raise AssertionError("handed rows are not claimed")
