@@ -110,6 +110,23 @@ def _page(packet: bytes, *, granule: int, seq: int, kind: int, serial: int) -> b
     return page[:22] + struct.pack("<I", _crc(page)) + page[26:]
 
 
+def _stream(head: bytes, packets: list[bytes], serial: int) -> bytes:
+    """One Ogg/Opus stream: the ``OpusHead`` page, our tags, then a page per packet."""
+    tags = b"OpusTags" + struct.pack("<I", 9) + b"Len Tieng" + struct.pack("<I", 0)
+    out = [
+        _page(head, granule=0, seq=0, kind=0x02, serial=serial),
+        _page(tags, granule=0, seq=1, kind=0, serial=serial),
+    ]
+    granule = 0
+    for i, packet in enumerate(packets):
+        granule += _samples(packet)
+        last = i == len(packets) - 1
+        out.append(
+            _page(packet, granule=granule, seq=i + 2, kind=0x04 if last else 0, serial=serial)
+        )
+    return b"".join(out)
+
+
 def to_ogg(data: bytes, *, serial: int = 0x4C54) -> bytes | None:
     """The Ogg/Opus file of a WebM/Opus recording, or None when it cannot be remuxed."""
     try:
@@ -117,19 +134,7 @@ def to_ogg(data: bytes, *, serial: int = 0x4C54) -> bytes | None:
         if found is None:
             return None
         head, packets = found
-        tags = b"OpusTags" + struct.pack("<I", 9) + b"Len Tieng" + struct.pack("<I", 0)
-        out = [
-            _page(head, granule=0, seq=0, kind=0x02, serial=serial),
-            _page(tags, granule=0, seq=1, kind=0, serial=serial),
-        ]
-        granule = 0
-        for i, packet in enumerate(packets):
-            granule += _samples(packet)
-            last = i == len(packets) - 1
-            out.append(
-                _page(packet, granule=granule, seq=i + 2, kind=0x04 if last else 0, serial=serial)
-            )
-        return b"".join(out)
+        return _stream(head, packets, serial)
     except (IndexError, ValueError, struct.error):
         return None
 
@@ -178,19 +183,7 @@ def chain(files: list[bytes], *, serial: int = 0x4C54) -> bytes | None:
             audio.extend(p for p in packets[2:] if p)
         if not heads or len({head[9] for head in heads}) != 1:  # channel count
             return None
-        tags = b"OpusTags" + struct.pack("<I", 9) + b"Len Tieng" + struct.pack("<I", 0)
-        out = [
-            _page(heads[0], granule=0, seq=0, kind=0x02, serial=serial),
-            _page(tags, granule=0, seq=1, kind=0, serial=serial),
-        ]
-        granule = 0
-        for i, packet in enumerate(audio):
-            granule += _samples(packet)
-            last = i == len(audio) - 1
-            out.append(
-                _page(packet, granule=granule, seq=i + 2, kind=0x04 if last else 0, serial=serial)
-            )
-        whole = b"".join(out)
+        whole = _stream(heads[0], audio, serial)
         return whole if len(whole) <= _MAX_CHAIN else None
     except (IndexError, ValueError, struct.error):
         return None
