@@ -13,6 +13,12 @@ know) would otherwise fail the whole answer for ever. It is logged by its id onl
 its content, skipped and confirmed with the rest. An update that fails its batch
 ``POISON_AFTER`` times in a row while the database answers is skipped the same way; in an
 outage (the database does not answer) nothing is skipped.
+
+After an answer that brought updates but not a full page, the next getUpdates is sent
+``LINGER_S`` after it: at a steady trickle the updates of those milliseconds come in one answer and
+share its commit and the sender's batch, instead of each paying a request, a commit and a
+send of its own. A lone message on a quiet hotline is answered at once: the long poll
+returns it as it comes, and only what arrives right behind it waits.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ from storage.db import CommitGroup, GroupBroken, commit_group, flush_group, tran
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_S = 10
+PAGE = 100  # Telegram's largest getUpdates answer
+LINGER_S = 0.02  # well under a person's notice; p99 at 100 updates/s stays far below 50 ms
 POISON_AFTER = 5  # failed batches stopping at the same update before it is skipped
 # The id of the update being fed to the dispatcher (for commit_before_request).
 _HANDLING: ContextVar[int | None] = ContextVar("handling_update", default=None)
@@ -55,12 +63,14 @@ async def run_polling(
     offset: int | None = None
     delay = resilience.FIRST_DELAY_S
     failing, failures = None, 0  # the update the last failed batches stopped at
+    loop = asyncio.get_running_loop()
     while True:
         request = RawGetUpdates(
             offset=offset, timeout=POLL_TIMEOUT_S, allowed_updates=allowed_updates
         )
         try:
             raw = await bot(request, request_timeout=request_timeout)
+            answered = loop.time()
             updates, last_id = decoded(bot, raw)
             # After a failure, each update's writes are made as it goes, so that the
             # update that fails is the one found.
@@ -95,6 +105,13 @@ async def run_polling(
         failing, failures = None, 0
         if last_id is not None:  # past the undecodable ones too
             offset = last_id + 1
+        if 0 < len(raw) < PAGE and (wait := answered + LINGER_S - loop.time()) > 0:
+            await linger(wait)
+
+
+async def linger(seconds: float) -> None:
+    """Wait before the next getUpdates, gathering the trickle (pacing, not synchronising)."""
+    await asyncio.sleep(seconds)
 
 
 def _first_after(updates: list[Update], stored_through: int | None) -> int | None:

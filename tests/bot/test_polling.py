@@ -273,3 +273,44 @@ async def test_a_batch_whose_writes_fail_at_its_commit_is_taken_again_written_as
     assert written == [len(USERS), 1]
     for user in USERS:
         assert len(fake_bot_api.calls("sendMessage", chat_id=user)) == 1
+
+
+async def test_updates_that_come_while_the_poller_lingers_share_one_answer_and_one_commit(
+    tmp_path, fake_bot_api, monkeypatch
+):
+    """At a steady trickle, what arrives within LINGER_S of an answer waits for the next
+    request and comes in it: one getUpdates, one commit for all of it, and every person is
+    answered."""
+    import bot.telegram.polling as polling
+
+    fake, trickle = fake_bot_api, [611_000_000_021, 611_000_000_022, 611_000_000_023]
+    waits: list[float] = []
+    commits = 0
+    real_linger, real_group = polling.linger, polling.commit_group
+
+    async def lingering(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 1:  # the trickle arrives while the poller waits
+            for user in trickle:
+                fake.inject_update(U.command_update(user, "/start"))
+        await real_linger(seconds)
+
+    def counted_group(*args, **kwargs):
+        nonlocal commits
+        commits += 1
+        return real_group(*args, **kwargs)
+
+    monkeypatch.setattr(polling, "linger", lingering)
+    monkeypatch.setattr(polling, "commit_group", counted_group)
+    fake.inject_update(U.command_update(USERS[0], "/start"))
+    runtime = await Runtime.start(settings_for(tmp_path, fake))
+    try:
+        for user in [USERS[0], *trickle]:
+            await fake.async_wait_for_sent(chat_id=user, timeout=10)
+        await runtime.senders["telegram"].wait_idle()
+    finally:
+        await runtime.stop()
+    answers = [call.result for call in fake.calls("getUpdates") if call.result]
+    assert [len(answer) for answer in answers[:2]] == [1, 3]
+    assert commits == 2
+    assert 0 < waits[0] <= polling.LINGER_S
