@@ -33,6 +33,7 @@ from bench.procstat import free_port  # noqa: E402
 from bench.telegram_bench import burst, steady  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from bot.webhook_front import install_webhooks  # noqa: E402
 from bot.zalo import webhook  # noqa: E402
 from bot.zalo.client import ZaloClient  # noqa: E402
 from bot.zalo.runner import start_zalo  # noqa: E402
@@ -121,7 +122,7 @@ async def hotline(args) -> dict[str, float]:
             if args.webhook:
                 app = FastAPI()
                 app.state.runtime = runtime
-                app.include_router(webhook.router)
+                install_webhooks(app)
                 port = free_port()
                 server = uvicorn.Server(
                     uvicorn.Config(app, port=port, lifespan="off", log_level="warning")

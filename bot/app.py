@@ -16,9 +16,8 @@ from bot.body_limit import BodyLimitASGI
 from bot.health import health_router
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.telegram import webhook
 from bot.web import Limits, attach_runtime, install_web
-from bot.zalo import webhook as zalo_webhook
+from bot.webhook_front import install_webhooks
 
 
 def create_app(
@@ -60,10 +59,9 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json" if settings.debug else None,
     )
-    app.add_middleware(BodyLimitASGI)  # added first, so the security headers wrap its 413
+    install_webhooks(app)  # inside the body limit
+    app.add_middleware(BodyLimitASGI)  # inside the security headers, which wrap its 413
     install_web(app, limits=limits)
-    app.include_router(webhook.router)
-    app.include_router(zalo_webhook.router)
     app.include_router(stats_router())
     app.include_router(records_router())
     app.include_router(health_router(settings.metrics))

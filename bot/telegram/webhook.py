@@ -12,17 +12,17 @@ import hmac
 import logging
 
 from aiogram.types import Update
-from fastapi import APIRouter, HTTPException, Request, Response
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 PATH = "/telegram/webhook"
 
-router = APIRouter()
 log = logging.getLogger(__name__)
 
 
-@router.post(PATH, include_in_schema=False)
 async def telegram_webhook(request: Request) -> Response:
+    """Answer one update's POST (served by :mod:`bot.webhook_front`)."""
     runtime = request.app.state.runtime
     settings = runtime.settings
     expected = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
@@ -32,7 +32,7 @@ async def telegram_webhook(request: Request) -> Response:
         or not expected
         or not hmac.compare_digest(given.encode(), expected.encode())
     ):
-        raise HTTPException(status_code=401, detail="unauthorized")
+        return JSONResponse({"detail": "unauthorized"}, status_code=401)
     try:
         update = Update.model_validate(await request.json(), context={"bot": runtime.bot})
     except ValueError:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import hmac
 import json
 
-from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from bot.zalo.models import ZaloUpdate
 
@@ -23,11 +24,9 @@ SECRET_HEADER = "X-Bot-Api-Secret-Token"
 PATH = "/zalo/webhook"
 MAX_BODY = 256 * 1024
 
-router = APIRouter()
 
-
-@router.post(PATH, include_in_schema=False)
 async def zalo_webhook(request: Request) -> Response:
+    """Answer one update's POST (served by :mod:`bot.webhook_front`)."""
     # Here, not at the top: the runner's HTTP client (httpx) is not loaded in a worker
     # without Zalo.
     from bot.zalo.runner import webhook_secret
@@ -41,18 +40,18 @@ async def zalo_webhook(request: Request) -> Response:
         or not expected
         or not hmac.compare_digest(given.encode(), expected.encode())
     ):
-        raise HTTPException(status_code=401, detail="unauthorized")
+        return JSONResponse({"detail": "unauthorized"}, status_code=401)
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
         if len(body) > MAX_BODY:
-            raise HTTPException(status_code=413, detail="too large")
+            return JSONResponse({"detail": "too large"}, status_code=413)
     try:
         payload = json.loads(body)
         if isinstance(payload, dict) and payload.get("ok") is True and "result" in payload:
             payload = payload["result"]  # some deliveries wrap the update like an API answer
         update = ZaloUpdate.model_validate(payload)
     except (ValueError, ValidationError):
-        raise HTTPException(status_code=400, detail="malformed update") from None
+        return JSONResponse({"detail": "malformed update"}, status_code=400)
     stored = await runtime.zalo_groups.store(update)
     return Response(status_code=200 if stored else 500)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from bot.settings import Settings
 from bot.telegram import webhook as telegram_webhook
 from bot.telegram.convert import message_event
+from bot.webhook_front import install_webhooks
 from bot.zalo import webhook as zalo_webhook
 from bot.zalo.convert import update_event
 from bot.zalo.models import ZaloUpdate
@@ -110,8 +111,7 @@ class _Recorder:
 def _client() -> tuple[TestClient, _Recorder]:
     recorder = _Recorder()
     app = FastAPI()
-    app.include_router(telegram_webhook.router)
-    app.include_router(zalo_webhook.router)
+    install_webhooks(app)
     app.state.runtime = SimpleNamespace(
         settings=Settings(webhook_secret=SECRET),
         bot=Bot(TOKEN),

@@ -114,3 +114,24 @@ async def test_an_existing_open_database_file_is_narrowed(tmp_path):
     engine = make_engine(f"sqlite+aiosqlite:///{path}")
     await engine.dispose()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("path", ["/telegram/webhook", "/zalo/webhook"])
+def test_a_webhook_post_over_the_cap_is_refused_though_the_webhooks_skip_the_routing(live, path):
+    """The cap comes before the webhook's own answer (a 401 here, with no secret set)."""
+    answer = _raw_post(
+        live.url,
+        path,
+        ["Content-Type: application/json", f"Content-Length: {WEBHOOK_MAX_BYTES + 1}"],
+        [b"{" * 1024],
+    )
+    assert answer.startswith(b"HTTP/1.1 413")
+
+
+@pytest.mark.parametrize("path", ["/telegram/webhook", "/zalo/webhook"])
+def test_a_webhook_answers_only_posts_with_its_secret_and_wears_the_security_headers(live, path):
+    refused = httpx.post(live.url + path, json={"update_id": 1})
+    assert refused.status_code == 401
+    assert "default-src" in refused.headers["content-security-policy"]
+    assert httpx.get(live.url + path).status_code == 405
+    assert httpx.get(live.url + "/api/chat/nonexistent").status_code == 404  # the rest routes on
