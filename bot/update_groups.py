@@ -4,9 +4,12 @@ A webhook delivers each update in a request of its own, over several connections
 and Zalo's long polling hands over one update per call. Storing each in a transaction of
 its own pays a commit per update. Here the updates that arrive while a group is being
 stored wait, and form the next group, stored by the channel's ``store_group`` (in one
-commit group). A quiet hotline stores each update alone as soon as it comes (no timer, no
-added wait); a busy one pays one commit for many. Each caller is answered once its update
-is committed: stored, or not (then it comes again: a webhook answers with an error).
+commit group). A group is not taken before ``LINGER_S`` after the one before it began: at a
+steady trickle, the updates of those milliseconds share a commit and the sender's batch
+instead of each paying its own. A quiet hotline stores a lone update as soon as it comes
+(the last group began long ago); a busy one pays one commit for many. Each caller is
+answered once its update is committed: stored, or not (then it comes again: a webhook
+answers with an error).
 """
 
 from __future__ import annotations
@@ -20,6 +23,12 @@ log = logging.getLogger(__name__)
 
 U = TypeVar("U")
 MAX_GROUP = 100  # the most a Telegram getUpdates answers at once
+LINGER_S = 0.02  # well under a person's notice; p99 at 100 updates/s stays far below 50 ms
+
+
+async def linger(seconds: float) -> None:
+    """Wait for more of a trickle to join the next group (pacing, not synchronising)."""
+    await asyncio.sleep(seconds)
 
 
 class UpdateGroups(Generic[U]):
@@ -36,6 +45,7 @@ class UpdateGroups(Generic[U]):
         self.store_group, self.order, self.name = store_group, order, name
         self._waiting: list[tuple[U, asyncio.Future[bool]]] = []
         self._storing: asyncio.Task[None] | None = None
+        self._began = float("-inf")  # when the last group was taken (the loop's clock)
 
     async def store(self, update: U) -> bool:
         """Handle and commit ``update`` with whatever arrives meanwhile. True once it is
@@ -54,9 +64,15 @@ class UpdateGroups(Generic[U]):
 
     async def _store_waiting(self) -> None:
         group: list[tuple[U, asyncio.Future[bool]]] = []
+        clock = asyncio.get_running_loop().time
         try:
             while self._waiting:
+                if len(self._waiting) < MAX_GROUP and (
+                    wait := self._began + LINGER_S - clock()
+                ) > 0:
+                    await linger(wait)
                 group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
+                self._began = clock()
                 if self.order is not None:
                     group.sort(key=lambda item: self.order(item[0]))
                 try:

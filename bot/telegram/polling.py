@@ -15,10 +15,11 @@ its content, skipped and confirmed with the rest. An update that fails its batch
 outage (the database does not answer) nothing is skipped.
 
 After an answer that brought updates but not a full page, the next getUpdates is sent
-``LINGER_S`` after it: at a steady trickle the updates of those milliseconds come in one answer and
-share its commit and the sender's batch, instead of each paying a request, a commit and a
-send of its own. A lone message on a quiet hotline is answered at once: the long poll
-returns it as it comes, and only what arrives right behind it waits.
+``LINGER_S`` after it, as webhook groups wait (:mod:`bot.update_groups`): at a steady
+trickle the updates of those milliseconds come in one answer and share its commit and the
+sender's batch, instead of each paying a request, a commit and a send of its own. A lone
+message on a quiet hotline is answered at once: the long poll returns it as it comes, and
+only what arrives right behind it waits.
 """
 
 from __future__ import annotations
@@ -39,13 +40,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import resilience
 from bot.resilience import TRANSIENT
+from bot.update_groups import LINGER_S, linger
 from storage.db import CommitGroup, GroupBroken, commit_group, flush_group, transaction
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_S = 10
 PAGE = 100  # Telegram's largest getUpdates answer
-LINGER_S = 0.02  # well under a person's notice; p99 at 100 updates/s stays far below 50 ms
 POISON_AFTER = 5  # failed batches stopping at the same update before it is skipped
 # The id of the update being fed to the dispatcher (for commit_before_request).
 _HANDLING: ContextVar[int | None] = ContextVar("handling_update", default=None)
@@ -107,11 +108,6 @@ async def run_polling(
             offset = last_id + 1
         if 0 < len(raw) < PAGE and (wait := answered + LINGER_S - loop.time()) > 0:
             await linger(wait)
-
-
-async def linger(seconds: float) -> None:
-    """Wait before the next getUpdates, gathering the trickle (pacing, not synchronising)."""
-    await asyncio.sleep(seconds)
 
 
 def _first_after(updates: list[Update], stored_through: int | None) -> int | None:

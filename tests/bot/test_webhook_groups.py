@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.app import create_app
 from bot.service import Hotline
+from bot import update_groups
 from bot.telegram import webhook, webhook_groups
 from storage import conversations
 from tests.e2e.test_telegram import settings_for
@@ -53,6 +54,7 @@ async def _hotline(tmp_path, fake) -> AsyncIterator[tuple[httpx.AsyncClient, Gro
     webhook_groups.handle_batch = recorded
     try:
         async with app.router.lifespan_context(app):
+            groups.runtime = app.state.runtime
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://hotline") as client:
                 yield client, groups
@@ -94,6 +96,41 @@ async def test_a_quiet_hotline_stores_each_update_as_it_comes(tmp_path, fake_bot
         for update in _starts()[:3]:
             assert await _post(client, update) == 200
     assert groups == [[1], [2], [3]]
+
+
+async def test_a_trickle_waits_a_moment_so_that_what_comes_close_together_shares_a_group(
+    tmp_path, fake_bot_api, monkeypatch
+):
+    """The first update is stored at once; one that comes right after the group before it
+    waits (up to LINGER_S from that group's start), and what arrives meanwhile joins it."""
+    waits: list[float] = []
+    later: list[asyncio.Task[int]] = []
+    arrived = asyncio.Event()
+    monkeypatch.setattr(update_groups, "LINGER_S", 60.0)  # "right after", however slow the machine
+    updates = _starts()[:4]
+    async with _hotline(tmp_path, fake_bot_api) as (client, groups):
+
+        async def lingering(seconds: float) -> None:  # updates 3 and 4 come meanwhile
+            waits.append(seconds)
+            later.extend(asyncio.create_task(_post(client, u)) for u in updates[2:])
+            await asyncio.wait_for(arrived.wait(), timeout=10)
+
+        monkeypatch.setattr(update_groups, "linger", lingering)
+        assert await _post(client, updates[0]) == 200
+        assert waits == []
+        store, seen = groups.runtime.webhook_groups.store, []
+
+        async def counted(update):
+            seen.append(update.update_id)
+            if len(seen) == 3:
+                arrived.set()
+            return await store(update)
+
+        groups.runtime.webhook_groups.store = counted
+        statuses = [await _post(client, updates[1]), *await asyncio.gather(*later)]
+    assert statuses == [200] * 3
+    assert groups == [[1], [2, 3, 4]]
+    assert len(waits) == 1 and 59 < waits[0] <= 60
 
 
 async def test_a_database_failure_answers_500_for_what_was_not_stored(
@@ -167,3 +204,4 @@ async def test_a_request_that_goes_away_does_not_take_its_group_with_it(tmp_path
         for user in USERS:  # the cancelled one's update too: it was in the group
             await fake_bot_api.async_wait_for_sent(chat_id=user, timeout=10)
     assert rest == [200] * (len(USERS) - 1)
+
