@@ -4,8 +4,9 @@ Each worker is ``hotline run`` in a process of its own, all on one fresh Postgre
 (created here, dropped after) and one key file. This process plays Telegram: the fake Bot
 API (tests/fakes/bot_api.py, limits lifted) answers the workers' calls, and the load
 generator posts ``--updates`` /start updates from new people to the workers' webhook
-routes, ``--concurrency`` at a time, round robin over the workers (as a load balancer in
-front of them would). A run ends when every person got a first reply at the fake.
+routes, ``--concurrency`` at a time (by default as many as the workers let Telegram open,
+``max_connections``), round robin over the workers (as a load balancer in front of them
+would). A run ends when every person got a first reply at the fake.
 
 Three runs, in alternating order per ``--rounds``:
 
@@ -18,7 +19,7 @@ For each: updates/s, the workers' CPU time per update (sum over their processes,
 plus load generator, same machine) took. Goals (issue 22): webhook CPU per update within
 1.3x of long polling; 2 workers >= 1.7x one worker's updates/s.
 
-    python bench/scale_bench.py [--updates 2000] [--concurrency 16] [--rounds 2]
+    python bench/scale_bench.py [--updates 2000] [--concurrency 40] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.procstat import cpu_s, free_port, fresh_postgres, own_cpu_s, rss_mb  # noqa: E402
+from bot.telegram.webhook import CONNECTIONS as WEBHOOK_CONNECTIONS  # noqa: E402
 from tests.fakes import updates  # noqa: E402
 from tests.fakes.bot_api import FakeBotAPI  # noqa: E402
 
@@ -292,7 +294,12 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--updates", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=WEBHOOK_CONNECTIONS,
+        help="posts in flight (default: the connections the workers let Telegram open)",
+    )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-user", default="postgres")

@@ -168,6 +168,7 @@ class Runtime:
         return runtime
 
     async def _start_telegram(self, webhook_url: str | None, polling: bool) -> None:
+        from bot.telegram import webhook
         from bot.telegram.polling import run_polling
         from bot.telegram.runner import ALLOWED_UPDATES, make_bot, make_dispatcher
         from bot.telegram.transport import TelegramTransport
@@ -199,7 +200,10 @@ class Runtime:
                 else None
             )
             await self.bot.set_webhook(
-                webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+                webhook_url,
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+                max_connections=webhook.CONNECTIONS,
             )
         elif polling:
             self.tasks.append(

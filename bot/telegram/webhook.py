@@ -17,6 +17,9 @@ from starlette.responses import JSONResponse, Response
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 PATH = "/telegram/webhook"
+# Connections Telegram may hold open to the webhook at once (its own default, said outright):
+# the updates in flight on them are what a commit group can gather (bot.update_groups).
+CONNECTIONS = 40
 
 log = logging.getLogger(__name__)
 

@@ -205,3 +205,10 @@ async def test_a_request_that_goes_away_does_not_take_its_group_with_it(tmp_path
             await fake_bot_api.async_wait_for_sent(chat_id=user, timeout=10)
     assert rest == [200] * (len(USERS) - 1)
 
+
+async def test_the_hotline_tells_telegram_how_many_connections_its_groups_are_sized_for(
+    tmp_path, fake_bot_api
+):
+    async with _hotline(tmp_path, fake_bot_api):
+        (call,) = fake_bot_api.calls("setWebhook")
+    assert call.params["max_connections"] == webhook.CONNECTIONS
