@@ -67,9 +67,10 @@ class UpdateGroups(Generic[U]):
         clock = asyncio.get_running_loop().time
         try:
             while self._waiting:
-                if len(self._waiting) < MAX_GROUP and (
-                    wait := self._began + LINGER_S - clock()
-                ) > 0:
+                if (
+                    len(self._waiting) < MAX_GROUP
+                    and (wait := self._began + LINGER_S - clock()) > 0
+                ):
                     await linger(wait)
                 group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
                 self._began = clock()

@@ -12,9 +12,9 @@ from contextlib import asynccontextmanager
 import httpx
 from sqlalchemy.exc import OperationalError
 
+from bot import update_groups
 from bot.app import create_app
 from bot.service import Hotline
-from bot import update_groups
 from bot.telegram import webhook, webhook_groups
 from storage import conversations
 from tests.e2e.test_telegram import settings_for
