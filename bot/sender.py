@@ -19,7 +19,7 @@ from typing import Any
 from bot.channel import Refused, RetryLater, Transport
 from bot.metrics import failure_kind
 from storage import outbox
-from storage.db import transaction
+from storage.db import autocommit, transaction
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -216,7 +216,8 @@ class Sender:
             and self._due is None
             and all(o.state == "sent" for o in outcomes)
         )
-        async with transaction(self.store.sessions) as session:
+        # Each row's outcome stands alone: no transaction around them (autocommit).
+        async with autocommit(self.store.sessions) as session:
             await outbox.settle(session, self.store.vault, outcomes, self.clock())
             due = None if quiet else await outbox.next_due(session, self.channel)
         self._due = due
@@ -311,7 +312,7 @@ class Sender:
     async def _recent(self, queue: str, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Answers of the chat's recent sends (``fresh``: this batch's, not yet recorded),
         less the messages deleted since."""
-        async with transaction(self.store.sessions) as session:
+        async with autocommit(self.store.sessions) as session:
             results = await outbox.sent_results(
                 session, self.store.vault, queue, self.clock() - DELETABLE_FOR
             )

@@ -140,6 +140,28 @@ async def run(
     return await greenlet_spawn(_run_sync, session.sync_session, statement, params, deferred)
 
 
+_autocommit_engines: WeakKeyDictionary[object, AsyncEngine] = WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def autocommit(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session whose statements each commit on their own: for reads, and for writes that
+    stand alone (a failure between two of them leaves nothing that needs undoing). On
+    PostgreSQL it saves a transaction's BEGIN and COMMIT, two round trips. On SQLite, or
+    inside a commit group, it is a :func:`transaction`."""
+    engine = sessions.kw.get("bind")
+    if engine is None or engine.dialect.name == "sqlite" or _current_group() is not None:
+        async with transaction(sessions) as session:
+            yield session
+        return
+    bind = _autocommit_engines.get(engine.sync_engine)
+    if bind is None:
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+        _autocommit_engines[engine.sync_engine] = bind
+    async with sessions(bind=bind) as session:
+        yield session
+
+
 # -- writes deferred to the commit -----------------------------------------------------------
 # A commit group of many updates makes the same few inserts for each: deferred, each kind is
 # one statement for the whole group instead of one round trip per update.

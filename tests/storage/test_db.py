@@ -17,6 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from storage.db import (
     GroupBroken,
     after_commit,
+    autocommit,
     commit_group,
     flush_group,
     in_commit_group,
@@ -241,3 +242,33 @@ async def test_a_connection_the_server_closed_is_replaced_before_use(sessions):
     assert await _committed(sessions) == ["after the restart"]
     async with transaction(sessions) as session:
         assert (await session.exec(text("SELECT pg_backend_pid()"))).one()[0] != backend
+
+
+async def test_autocommit_statements_stand_alone_on_postgresql_and_share_a_transaction_on_sqlite(
+    sessions,
+):
+    """On PostgreSQL each statement commits as it runs (no BEGIN, no COMMIT): what it
+    wrote stays when a later step fails. SQLite has one writer, so there it is a
+    transaction, rolled back whole."""
+    with pytest.raises(RuntimeError):
+        async with autocommit(sessions) as session:
+            await session.exec(text("INSERT INTO notes (n, body) VALUES (1, 'alone')"))
+            seen_meanwhile = await _committed(sessions)
+            raise RuntimeError("a later step fails")
+    if sessions.database.backend == "postgresql":
+        assert seen_meanwhile == ["alone"]
+        assert await _committed(sessions) == ["alone"]
+    else:
+        assert seen_meanwhile == []
+        assert await _committed(sessions) == []
+    async with transaction(sessions) as session:  # the pool's connection is a plain one again
+        await session.exec(text("INSERT INTO notes (n, body) VALUES (2, 'in a transaction')"))
+        assert "in a transaction" not in await _committed(sessions)
+
+
+async def test_autocommit_inside_a_commit_group_is_part_of_the_group(sessions):
+    async with commit_group(sessions):
+        async with autocommit(sessions) as session:
+            await session.exec(text("INSERT INTO notes (n, body) VALUES (1, 'grouped')"))
+        assert await _committed(sessions) == []
+    assert await _committed(sessions) == ["grouped"]
