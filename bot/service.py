@@ -138,6 +138,14 @@ class Hotline:
             name="receipt",
         )
 
+    async def read_ahead(self, channel: str, user_ids: set[str]) -> None:
+        """Read the conversations of these people at once, for their messages about to be
+        handled in the current commit group (storage.conversations.read_ahead)."""
+        vault = self.store.vault
+        keys = {conversations.conversation_key(vault, channel, user) for user in user_ids}
+        async with transaction(self.store.sessions) as session:
+            await conversations.read_ahead(session, keys | {_left_key(key) for key in keys})
+
     async def handle(self, inbound: Inbound) -> None:
         """Handle one inbound event end to end (engine, commands, state, outbox)."""
         vault = self.store.vault

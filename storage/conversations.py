@@ -23,6 +23,8 @@ from storage.db import (
     defer_write,
     deferred_items,
     defers_writes,
+    keep_read,
+    kept_read,
     run,
 )
 from storage.keyring import PURPOSE_IDENTITY
@@ -86,6 +88,10 @@ _LOAD_STATE = sa_select(_TABLE.c.key, _TABLE.c.data_key_id, _TABLE.c.state).wher
 _LOAD_WITH_MARK = sa_select(_TABLE.c.key, _TABLE.c.data_key_id, _TABLE.c.state).where(
     (_TABLE.c.key == bindparam("key")) | (_TABLE.c.key == bindparam("mark"))
 )
+_LOAD_MANY = sa_select(_TABLE.c.key, _TABLE.c.data_key_id, _TABLE.c.state).where(
+    _TABLE.c.key.in_(bindparam("keys", expanding=True))
+)
+_READ_AHEAD = "conversations.read_ahead"  # storage.db.keep_read: (keys asked, rows found)
 _KEY_OF = sa_select(_TABLE.c.data_key_id).where(_TABLE.c.key == bindparam("key"))
 _INSERT_STATE = insert(_TABLE)
 _UPDATE_STATE = (
@@ -104,16 +110,33 @@ async def load_state(session: AsyncSession, vault: Vault, key: str) -> tuple[Sta
     return row, open_from(vault, await data_key_of(session, vault, row), row, "state")
 
 
+async def read_ahead(session: AsyncSession, keys: set[str]) -> None:
+    """Read the rows of ``keys`` in one statement, for the :func:`load_state_and_mark` calls
+    about to come in this transaction (a commit group's updates, one round trip instead of
+    one each). They are used until the session runs anything else (``storage.db.keep_read``):
+    a conversation's own earlier writes in the group are found among its deferred writes."""
+    if session.new or session.dirty:
+        await session.flush()
+    found = await run(session, _LOAD_MANY, {"keys": sorted(keys)}, deferred=True)
+    keep_read(session, _READ_AHEAD, (keys, {row[0]: row for row in found.all()}))
+
+
 async def load_state_and_mark(
     session: AsyncSession, vault: Vault, key: str, mark: str
 ) -> tuple[StateRow | None, Any, bool]:
     """Like :func:`load_state`, and whether the conversation ``mark`` exists (a flag kept
-    as a row of its own, such as a quick exit's), in one round trip."""
+    as a row of its own, such as a quick exit's), in one round trip, or none when they
+    were read ahead (:func:`read_ahead`)."""
     if session.new or session.dirty:  # a mark saved just before, as the ORM's get would see
         await session.flush()
     row, marked = None, False
-    params = {"key": key, "mark": mark}
-    for found in (await run(session, _LOAD_WITH_MARK, params, deferred=True)).all():
+    ahead = kept_read(session, _READ_AHEAD)
+    if ahead is not None and key in ahead[0] and mark in ahead[0]:
+        rows = [ahead[1][k] for k in (key, mark) if k in ahead[1]]
+    else:
+        params = {"key": key, "mark": mark}
+        rows = (await run(session, _LOAD_WITH_MARK, params, deferred=True)).all()
+    for found in rows:
         if found[0] == key:
             row = StateRow(*found)
         else:

@@ -124,6 +124,8 @@ def make_sessionmaker(
 def _run_sync(sync_session, statement: Executable, params: Any, deferred: bool) -> Result:
     if not deferred:
         write_deferred(sync_session)
+    if not getattr(statement, "is_select", False):
+        _drop_kept(sync_session)
     return sync_session.connection().execute(statement, params)
 
 
@@ -195,33 +197,63 @@ def deferred_items(session: AsyncSession, rank: int) -> list[Any]:
 
 
 def write_deferred(sync_session: Session) -> None:
-    """Make the deferred writes now (inside the session's greenlet)."""
+    """Make the deferred writes now (inside the session's greenlet). Reads kept for later
+    (:func:`keep_read`) are dropped: once written, the deferred writes are no longer found
+    among the pending ones, where a kept read's reader looks for them."""
     pending = sync_session.info.get(_DEFERRED)
     if not pending:
         return
+    _drop_kept(sync_session)
     queued = sorted(pending.items())
     pending.clear()
     for _rank, (write, items) in queued:
         write(sync_session, items)
 
 
+# -- reads kept for later in the transaction ---------------------------------------------------
+# A commit group reads, in one statement, what its updates will each read. What it read is
+# valid until the session writes: any statement but a select, a flush, the deferred writes
+# being made, a commit or a rollback drops it.
+
+_KEPT = "kept_reads"  # in Session.info: {name: value}
+
+
+def keep_read(session: AsyncSession, name: str, value: Any) -> None:
+    """Keep ``value`` (rows just read) under ``name`` until the session next writes."""
+    session.info.setdefault(_KEPT, {})[name] = value
+
+
+def kept_read(session: AsyncSession, name: str) -> Any:
+    """What :func:`keep_read` kept under ``name``, or None once the session wrote since."""
+    return session.info.get(_KEPT, {}).get(name)
+
+
+def _drop_kept(sync_session: Session) -> None:
+    sync_session.info.pop(_KEPT, None)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _before_orm_statement(state) -> None:
     write_deferred(state.session)
+    if not state.is_select:  # a write, or text that may be one
+        _drop_kept(state.session)
 
 
 @event.listens_for(Session, "before_flush")
 def _before_orm_flush(session: Session, _context, _instances) -> None:
     write_deferred(session)
+    _drop_kept(session)
 
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     write_deferred(session)
+    _drop_kept(session)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, _previous) -> None:
+    session.info.pop(_KEPT, None)
     pending = session.info.get(_DEFERRED)
     if pending:
         pending.clear()

@@ -32,7 +32,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.methods import GetUpdates, TelegramMethod
-from aiogram.types import Update
+from aiogram.types import Update, User
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -40,6 +40,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import resilience
 from bot.resilience import TRANSIENT
+from bot.telegram.handlers import CHANNEL
 from bot.update_groups import LINGER_S, linger
 from storage.db import CommitGroup, GroupBroken, commit_group, flush_group, transaction
 
@@ -178,6 +179,7 @@ async def handle_batch(
         group = None
         try:
             async with commit_group(sessions, defer_writes=defer_writes) as group:
+                await _read_ahead(dispatcher, updates)
                 for update in updates:
                     if update.update_id in left_out or (
                         stored_through is not None and update.update_id <= stored_through
@@ -198,6 +200,20 @@ async def handle_batch(
             raise BatchFailed(stored_through if committed is None else committed) from exc
         if group.committed is not None:
             stored_through = group.committed
+
+
+async def _read_ahead(dispatcher: Dispatcher, updates: list[Update]) -> None:
+    """The conversations of a group of more than one update, read in one statement."""
+    hotline = dispatcher.get("hotline")
+    people = {str(person.id) for person in map(_sender, updates) if person is not None}
+    if hotline is not None and len(updates) > 1 and people:
+        await hotline.read_ahead(CHANNEL, people)
+
+
+def _sender(update: Update) -> User | None:
+    """Who sent a message or pressed a button (the two updates the bot asks for)."""
+    event = update.message or update.callback_query
+    return event.from_user if event is not None else None
 
 
 async def _feed(dispatcher: Dispatcher, bot: Bot, update: Update, group: CommitGroup) -> None:

@@ -1,6 +1,6 @@
 """Zalo updates stored in groups (:mod:`bot.update_groups`): the updates of a group are
-handled one after another in one commit group, with their writes made together at its
-commit. If the group fails, each of its updates is stored again alone, so that one update
+handled one after another in one commit group, their people's conversations read in one
+statement ahead, their writes made together at its commit. If the group fails, each of its updates is stored again alone, so that one update
 that fails costs only itself."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from bot.update_groups import UpdateGroups
-from bot.zalo.handlers import ZaloChannel
+from bot.zalo.handlers import CHANNEL, ZaloChannel, inbound_of
 from bot.zalo.models import ZaloUpdate
 from storage.db import commit_group
 
@@ -26,6 +26,9 @@ class ZaloGroups:
         if len(updates) > 1:
             try:
                 async with commit_group(self.sessions, defer_writes=True):
+                    people = {i.user_id for i in map(inbound_of, updates) if i is not None}
+                    if people:
+                        await self.channel.hotline.read_ahead(CHANNEL, people)
                     for update in updates:
                         await self.channel.handle(update)
             except Exception as exc:  # noqa: BLE001 - rolled back: each is stored alone

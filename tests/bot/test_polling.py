@@ -314,3 +314,33 @@ async def test_updates_that_come_while_the_poller_lingers_share_one_answer_and_o
     assert [len(answer) for answer in answers[:2]] == [1, 3]
     assert commits == 2
     assert 0 < waits[0] <= polling.LINGER_S
+
+
+async def test_a_batch_reads_its_peoples_conversations_in_one_statement(tmp_path, fake_bot_api):
+    """Each person's second message finds the state the first one left: read ahead for the
+    whole batch, not one select per update."""
+    from sqlalchemy import event
+
+    fake = fake_bot_api
+    reads: list[str] = []
+    runtime = await Runtime.start(settings_for(tmp_path, fake))
+
+    @event.listens_for(runtime.store.engine.sync_engine, "before_cursor_execute")
+    def _seen(_conn, _cursor, statement, _params, _context, _many) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM conversations" in statement:
+            reads.append(statement)
+
+    try:
+        for user in USERS:
+            fake.inject_update(U.command_update(user, "/start"))
+        for user in USERS:
+            await fake.async_wait_for_sent(chat_id=user, timeout=10)
+        before = {user: len(fake.calls(chat_id=user)) for user in USERS}
+        reads.clear()
+        for user in USERS:  # injected together: at most the first comes alone
+            fake.inject_update(U.text_update(user, "1"))
+        for user in USERS:  # each second message answered
+            await fake.async_wait_for_call(chat_id=user, count=before[user] + 1, timeout=10)
+    finally:
+        await runtime.stop()
+    assert 1 <= len(reads) < len(USERS)

@@ -204,3 +204,52 @@ async def test_a_rolled_back_group_hands_nothing(store):
             await session.exec(text("SELECT 1"))  # the deferred writes are made now
         await group.discard()
     assert sender.taken == []
+
+
+def _mark(key: str) -> str:
+    return "left:" + key[:58]  # as the hotline keeps a quick exit's mark
+
+
+async def _load(session, store, user: int):
+    key = _key(store, user)
+    return await conversations.load_state_and_mark(session, store.vault, key, _mark(key))
+
+
+async def test_conversations_read_ahead_are_loaded_without_a_statement_each(store):
+    async with transaction(store.sessions) as session:
+        for user in (1, 2):
+            await _say(session, store, user, {"n": user}, ["hi"])
+    seen = _statements(store)
+    keys = {_key(store, user) for user in (1, 2, 3)}
+    async with commit_group(store.sessions, defer_writes=True):
+        async with transaction(store.sessions) as session:
+            await conversations.read_ahead(session, keys | {_mark(key) for key in keys})
+            selects = seen.count("SELECT")
+            loaded = [(await _load(session, store, user))[1] for user in (1, 2, 3)]
+            assert seen.count("SELECT") == selects  # no statement of their own
+    assert loaded == [{"n": 1}, {"n": 2}, None]
+
+
+async def test_what_a_group_wrote_or_marked_after_reading_ahead_is_what_later_loads_see(store):
+    key = _key(store, 5)
+    async with commit_group(store.sessions, defer_writes=True):
+        async with transaction(store.sessions) as session:
+            await conversations.read_ahead(session, {key, _mark(key)})
+            await _say(session, store, 5, {"step": 1}, ["one"])  # deferred: read back
+            assert (await _load(session, store, 5))[1] == {"step": 1}
+            await conversations.save(session, store.vault, _mark(key), {}, now=NOW, ttl=TTL)
+            assert (await _load(session, store, 5))[2] is True  # a mark saved since is seen
+            await session.exec(text("SELECT 1"))  # anything else run: read again
+            assert (await _load(session, store, 5))[1] == {"step": 1}
+
+
+async def test_a_read_ahead_does_not_outlive_its_transaction(store):
+    key = _key(store, 6)
+    async with transaction(store.sessions) as session:
+        await conversations.read_ahead(session, {key, _mark(key)})
+    async with transaction(store.sessions) as session:
+        await _say(session, store, 6, {"step": 1}, ["one"])
+    seen = _statements(store)
+    async with transaction(store.sessions) as session:
+        assert (await _load(session, store, 6))[1] == {"step": 1}
+    assert "SELECT" in seen

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import event
 
 from bot.runtime import Runtime
 from bot.zalo.models import ZaloUpdate
@@ -40,9 +41,16 @@ def _start(user: str, number: int) -> ZaloUpdate:
     )
 
 
-async def _store_all(tmp_path, zalo_api, fails):
-    """Store one /start per user at once; ``fails(user)`` may raise in the hotline."""
+async def _store_all(tmp_path, zalo_api, fails, reads: list[str] | None = None):
+    """Store one /start per user at once; ``fails(user)`` may raise in the hotline;
+    ``reads`` collects the statements that read conversations."""
     runtime = await Runtime.start(settings_for(tmp_path, zalo_api), channels=False)
+
+    @event.listens_for(runtime.store.engine.sync_engine, "before_cursor_execute")
+    def _seen(_conn, _cursor, statement, _params, _context, _many) -> None:
+        if reads is not None and statement.lstrip().upper().startswith("SELECT"):
+            reads.extend([statement] if "FROM conversations" in statement else [])
+
     try:
         channel = await start_zalo(runtime, webhook_url="http://127.0.0.1:9/zalo/webhook")
         real = channel.hotline.handle
@@ -54,6 +62,8 @@ async def _store_all(tmp_path, zalo_api, fails):
             await real(inbound)
 
         channel.hotline.handle = handle
+        if reads is not None:
+            reads.clear()  # what the start read
         stored = await asyncio.gather(
             *(runtime.zalo_groups.store(_start(u, n)) for n, u in enumerate(USERS))
         )
@@ -69,6 +79,13 @@ async def test_updates_that_arrive_together_are_handled_as_one_group(tmp_path, z
     assert stored == [True] * len(USERS)
     assert handled == USERS  # once each, in arrival order
     assert set(replies.values()) == {1}
+
+
+async def test_a_groups_people_are_read_in_one_statement(tmp_path, zalo_api):
+    reads: list[str] = []
+    stored, _handled, _replies = await _store_all(tmp_path, zalo_api, lambda _user: None, reads)
+    assert stored == [True] * len(USERS)
+    assert len(reads) == 1
 
 
 async def test_an_update_that_fails_costs_only_itself(tmp_path, zalo_api):
