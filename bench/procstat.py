@@ -28,6 +28,19 @@ def cpu_s(pid: int | str = "self") -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def named_cpu_s(name: str) -> float:
+    """CPU time so far of every process called ``name`` (e.g. a database server's)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    total += cpu_s(entry.name)
+            except OSError:  # it ended meanwhile
+                continue
+    return total
+
+
 def own_cpu_s() -> float:
     """CPU time (user + system) of this process so far, finer than /proc's clock ticks."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
