@@ -17,8 +17,9 @@ Three runs, in alternating order per ``--rounds``:
 For each: updates/s, the workers' CPU time per update (sum over their processes, from
 /proc), p99 of the reply lag, the workers' RSS after, what this process (fake Bot API
 plus load generator, same machine) and PostgreSQL's server processes took, and how busy
-all of it kept the machine's cores: a second worker can only add what the cores have left. Goals (issue 22): webhook CPU per update within
-1.3x of long polling; 2 workers >= 1.7x one worker's updates/s.
+all of it kept the machine's cores: a second worker can only add what the cores have left.
+Goals (issue 22): webhook CPU per update within 1.3x of long polling; 2 workers >= 1.7x one
+worker's updates/s.
 
     python bench/scale_bench.py [--updates 2000] [--concurrency 40] [--rounds 2]
 """

@@ -113,8 +113,8 @@ async def load_state(session: AsyncSession, vault: Vault, key: str) -> tuple[Sta
 async def read_ahead(session: AsyncSession, keys: set[str]) -> None:
     """Read the rows of ``keys`` in one statement, for the :func:`load_state_and_mark` calls
     about to come in this transaction (a commit group's updates, one round trip instead of
-    one each). They are used until the session runs anything else (``storage.db.keep_read``):
-    a conversation's own earlier writes in the group are found among its deferred writes."""
+    one each). They are used until the session writes (``storage.db.keep_read``); a
+    conversation's own earlier writes in the group are found among its deferred writes."""
     if session.new or session.dirty:
         await session.flush()
     found = await run(session, _LOAD_MANY, {"keys": sorted(keys)}, deferred=True)

@@ -253,7 +253,7 @@ def _before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, _previous) -> None:
-    session.info.pop(_KEPT, None)
+    _drop_kept(session)
     pending = session.info.get(_DEFERRED)
     if pending:
         pending.clear()

@@ -1,7 +1,7 @@
 """Zalo updates stored in groups (:mod:`bot.update_groups`): the updates of a group are
 handled one after another in one commit group, their people's conversations read in one
-statement ahead, their writes made together at its commit. If the group fails, each of its updates is stored again alone, so that one update
-that fails costs only itself."""
+statement ahead, their writes made together at its commit. If the group fails, each of its
+updates is stored again alone, so that one update that fails costs only itself."""
 
 from __future__ import annotations
 
