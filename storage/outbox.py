@@ -17,7 +17,6 @@ from typing import Any, Literal, Protocol
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import bindparam, exists, insert, literal_column, text, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 from sqlmodel import select
@@ -284,37 +283,72 @@ def _sealed_rows(ids: list[int], calls: list[_Call]) -> list[dict[str, Any]]:
 
 
 def _insert_calls(session: Session, calls: list[_Call]) -> None:
-    rows = _sealed_rows(_allocate_ids(session, len(calls)), calls)
-    connection = session.connection()
-    connection.execute(_INSERT, rows)
-    _hand_over(connection, rows, calls)
+    handed_queues = {call.queue_key for call in calls if call.handoff is not None}
+    ids, busy = _ids_and_busy_queues(session, len(calls), handed_queues)
+    rows = _sealed_rows(ids, calls)
+    handed = _lease_heads(rows, calls, busy)
+    session.connection().execute(_INSERT, rows)
+    for handoff, taken, left_any in handed.values():
+        if taken:
+            after_commit(partial(handoff.take, taken))
+        if left_any:
+            after_commit(handoff.wake)
     left = {call.channel for call in calls if call.handoff is None}
     if left:
         _tell_senders(session, left)
 
 
-def _hand_over(connection: Connection, rows: list[dict[str, Any]], calls: list[_Call]) -> None:
-    """Lease to each call's sender the new rows that head their queue; it takes them once
-    they are committed, and is woken for the rows left behind an unsent one."""
-    handed: dict[int, tuple[Handoff, list[tuple[QueuedRow, dict[str, Any]]]]] = {}
+def _ids_and_busy_queues(
+    session: Session, count: int, queues: set[str]
+) -> tuple[list[int], set[str]]:
+    """Ids for ``count`` new rows, and which of ``queues`` hold an active row already: one
+    round trip on PostgreSQL."""
+    connection = session.connection()
+    if not queues:
+        return _allocate_ids(session, count), set()
+    params = {"queues": sorted(queues)}
+    if connection.dialect.name != "postgresql":
+        busy = {found[0] for found in connection.execute(_BUSY_QUEUES, params)}
+        return _allocate_ids(session, count), busy
+    ids: list[int] = []
+    busy = set()
+    for row_id, queue in connection.execute(_PG_IDS_AND_BUSY, {**params, "n": count}):
+        if queue is None:
+            ids.append(row_id)
+        else:
+            busy.add(queue)
+    return sorted(ids), busy  # a chat's rows are numbered in the order they were queued
+
+
+def _lease_heads(
+    rows: list[dict[str, Any]], calls: list[_Call], busy: set[str]
+) -> dict[int, tuple[Handoff, list[tuple[QueuedRow, dict[str, Any]]], bool]]:
+    """Lease to each call's sender, in the new rows themselves, those that head their queue:
+    none of its rows is active yet (``busy``), and none queued before them in this batch is
+    for another sender or for none. Per sender: the rows it takes once they are committed,
+    and whether it must be woken for rows left behind an unsent one."""
+    owners: dict[str, Handoff | None] = {}  # who may still take a queue's next new row
+    handed: dict[int, tuple[Handoff, list[tuple[QueuedRow, dict[str, Any]]], bool]] = {}
+    until: dict[int, datetime] = {}
     for row, call in zip(rows, calls, strict=True):
-        if call.handoff is not None:
+        queue, handoff = row["queue_key"], call.handoff
+        owner = owners.setdefault(queue, None if queue in busy else handoff)
+        if handoff is None:
+            owners[queue] = None
+            continue
+        sender, taken, left_any = handed.get(id(handoff), (handoff, [], False))
+        if owner is handoff:
+            leased_until = until.setdefault(id(handoff), handoff.lease_until())
+            row["state"], row["not_before"] = "sending", leased_until
             queued = QueuedRow(
-                row["id"], row["data_key_id"], row["queue_key"], row["method"], "sending", 0,
-                row["payload"],
-            )  # fmt: skip
-            handed.setdefault(id(call.handoff), (call.handoff, []))[1].append(
-                (queued, call.payload)
+                row["id"], row["data_key_id"], queue, row["method"], "sending", 0, row["payload"]
             )
-    for handoff, items in handed.values():
-        ids = [row.id for row, _ in items]
-        params = {"ids": ids, "new": ids, "until": handoff.lease_until()}
-        leased = {found[0] for found in connection.execute(_LEASE_NEW_HEADS, params)}
-        taken = [item for item in items if item[0].id in leased]
-        if taken:
-            after_commit(partial(handoff.take, taken))
-        if len(taken) < len(items):
-            after_commit(handoff.wake)
+            taken.append((queued, call.payload))
+        else:
+            owners[queue] = None  # this row waits: those behind it wait for it
+            left_any = True
+        handed[id(handoff)] = (sender, taken, left_any)
+    return handed
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,20 +458,16 @@ async def claim(
     return claimed
 
 
-# New rows that head their queue (no earlier active row but one of themselves), leased.
-_LEASE_NEW_HEADS = (
-    update(_TABLE)
-    .where(
-        _TABLE.c.id.in_(bindparam("ids", expanding=True)),
-        ~exists().where(
-            _EARLIER.c.queue_key == _TABLE.c.queue_key,
-            _EARLIER.c.id < _TABLE.c.id,
-            _EARLIER.c.state.in_(_ACTIVE),
-            _EARLIER.c.id.not_in(bindparam("new", expanding=True)),
-        ),
-    )
-    .values(state="sending", not_before=bindparam("until"))
-    .returning(_TABLE.c.id)
+# Which queues hold an active row (the partial index's condition written out, as _ACTIVE).
+_BUSY_QUEUES = (
+    sa_select(_TABLE.c.queue_key)
+    .distinct()
+    .where(_TABLE.c.queue_key.in_(bindparam("queues", expanding=True)), _TABLE.c.state.in_(_ACTIVE))
+)
+_PG_IDS_AND_BUSY = text(
+    "SELECT nextval(pg_get_serial_sequence('outbox', 'id')), NULL FROM generate_series(1, :n)"
+    " UNION ALL SELECT DISTINCT NULL::bigint, queue_key FROM outbox"
+    " WHERE queue_key = ANY(:queues) AND state IN ('pending', 'sending')"
 )
 
 _QUEUED_AFTER = (

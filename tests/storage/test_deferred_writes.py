@@ -196,6 +196,17 @@ async def test_a_row_behind_an_unsent_one_of_its_chat_is_left_for_a_claim(store)
     assert sorted((await _states(store)).values()) == ["pending", "pending", "sending"]
 
 
+async def test_a_row_queued_in_the_same_group_behind_one_nobody_takes_is_left_too(store):
+    sender = _Sender()
+    async with commit_group(store.sessions, defer_writes=True):
+        async with transaction(store.sessions) as session:
+            await _say(session, store, 6, {}, ["first"], None)
+            await _say(session, store, 6, {}, ["second"], sender)
+    assert sender.taken == []
+    assert sender.woken == 1
+    assert sorted((await _states(store)).values()) == ["pending", "pending"]
+
+
 async def test_a_rolled_back_group_hands_nothing(store):
     sender = _Sender()
     async with commit_group(store.sessions, defer_writes=True) as group:
