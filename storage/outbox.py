@@ -464,10 +464,11 @@ _BUSY_QUEUES = (
     .distinct()
     .where(_TABLE.c.queue_key.in_(bindparam("queues", expanding=True)), _TABLE.c.state.in_(_ACTIVE))
 )
+_ACTIVE_LIST = ", ".join(f"'{state}'" for state in OUTBOX_ACTIVE_STATES)
 _PG_IDS_AND_BUSY = text(
     "SELECT nextval(pg_get_serial_sequence('outbox', 'id')), NULL FROM generate_series(1, :n)"
-    " UNION ALL SELECT DISTINCT NULL::bigint, queue_key FROM outbox"
-    " WHERE queue_key = ANY(:queues) AND state IN ('pending', 'sending')"
+    " UNION ALL SELECT DISTINCT NULL::bigint, queue_key FROM outbox WHERE queue_key = ANY(:queues)"
+    f" AND state IN ({_ACTIVE_LIST})"
 )
 
 _QUEUED_AFTER = (
