@@ -30,7 +30,7 @@ def test_run_is_ready_on_the_embedded_defaults(tmp_path):
         lines = []
         for line in process.stderr:  # wait for uvicorn to say it is ready
             lines.append(line)
-            if "Application startup complete" in line:
+            if "Uvicorn running on" in line:  # bound: startup completes before the bind
                 break
         else:
             raise AssertionError("hotline run exited early:\n" + "".join(lines))
@@ -58,7 +58,7 @@ def test_run_demo_serves_the_chat_page_and_prints_an_invite(tmp_path):
         lines = []
         for line in process.stderr:
             lines.append(line)
-            if "Application startup complete" in line:
+            if "Uvicorn running on" in line:  # bound: startup completes before the bind
                 break
         else:
             raise AssertionError("hotline run --demo exited early:\n" + "".join(lines))

@@ -59,7 +59,7 @@ class HotlineProcess:
         lines = []
         for line in self.process.stderr:
             lines.append(line)
-            if "Application startup complete" in line:
+            if "Uvicorn running on" in line:  # bound: startup completes before the bind
                 return self
         raise AssertionError("hotline run exited:\n" + "".join(lines))
 
