@@ -17,8 +17,8 @@ RSS. ``--db postgres`` runs the hotline on a fresh PostgreSQL database each roun
 then dropped).
 Goals (issue 22): server CPU per request ≤ 2.5× the bare endpoint's; p99 ≤ 100 ms at 50
 concurrent sessions. Each server first answers a few unmeasured sessions (warm-up), and
-both run under the same uvicorn settings. ``BENCH_CONNECTIONS`` (default 400) caps the
-paced run's connections; ``--profile FILE`` writes the hotline server's cProfile stats.
+both run under the same uvicorn settings. Each browser has its own connection, as a real
+one does; ``--profile FILE`` writes the hotline server's cProfile stats.
 
     python bench/web_bench.py [--sessions 500] [--messages 5] [--rate 100] [--db postgres]
 """
@@ -43,7 +43,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench.procstat import free_port, fresh_postgres, own_cpu_s, rss_mb  # noqa: E402
 
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "400"))
 # Both servers run under these settings: one worker, no access log, long keep-alive (paced
 # sessions idle between messages and keep their connection).
 UVICORN = {"host": "127.0.0.1", "log_config": None, "access_log": False, "timeout_keep_alive": 120}
@@ -195,13 +194,25 @@ def serve_bare(port: int) -> None:
     uvicorn.run(app, port=port, **UVICORN)
 
 
+@contextlib.asynccontextmanager
+async def browsers(server: Server, count: int):
+    """``count`` clients of one connection each, as ``count`` browsers would be. One
+    shared httpx pool of many connections is itself the bottleneck (its bookkeeping grows
+    with the waiting requests: about 150 requests/s at 50), so it would measure the load
+    generator rather than the server."""
+    async with contextlib.AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(httpx.AsyncClient(base_url=server.base, timeout=60))
+            for _ in range(count)
+        ]
+
+
 async def reference(server: Server, requests: int, concurrency: int) -> dict:
     """The bare app at ``concurrency`` clients, as fast as they go."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=60) as client:
+    async with browsers(server, concurrency) as clients:
         latencies: list[float] = []
 
-        async def worker() -> None:
+        async def worker(client: httpx.AsyncClient) -> None:
             for _ in range(requests // concurrency):
                 began = time.perf_counter()
                 answer = await client.post("/echo", json={"text": "xin chào"})
@@ -209,35 +220,35 @@ async def reference(server: Server, requests: int, concurrency: int) -> dict:
                 latencies.append(time.perf_counter() - began)
 
         cpu, began = await server.cpu_s(), time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(client) for client in clients))
         seconds = time.perf_counter() - began
         return _figures(latencies, seconds, await server.cpu_s() - cpu)
 
 
 async def throughput(server: Server, sessions: int, messages: int, concurrency: int) -> dict:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=60) as client:
-        gate = asyncio.Semaphore(concurrency)
+    """``sessions`` sessions through ``concurrency`` browsers, as fast as they go."""
+    async with browsers(server, concurrency) as clients:
+        waiting = list(range(sessions))
         latencies: list[float] = []
 
-        async def one() -> None:
-            async with gate:
+        async def browser(client: httpx.AsyncClient) -> None:
+            while waiting:
+                waiting.pop()
                 session = Session(client)
                 latencies.append(await session.start())
                 for step in (PLAN * 2)[:messages]:
                     latencies.append(await session.send(step))
 
         cpu, began = await server.cpu_s(), time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(sessions)))
+        await asyncio.gather(*(browser(client) for client in clients))
         seconds = time.perf_counter() - began
         return _figures(latencies, seconds, await server.cpu_s() - cpu)
 
 
 async def paced(server: Server, sessions: int, messages: int, rate: float) -> dict:
     """Open loop: the n-th message of the run is started at n / rate seconds."""
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-    async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=60) as client:
-        people = [Session(client) for _ in range(sessions)]
+    async with browsers(server, sessions) as clients:
+        people = [Session(client) for client in clients]
         for start in range(0, sessions, 50):
             await asyncio.gather(*(p.start() for p in people[start : start + 50]))
         latencies: list[float] = []
