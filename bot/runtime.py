@@ -68,6 +68,7 @@ class Runtime:
     webhook_groups: Any = None  # bot.update_groups.UpdateGroups, for the Telegram route
     zalo_groups: Any = None  # bot.update_groups.UpdateGroups, for the Zalo route and polling
     zalo: Any = None  # bot.zalo.handlers.ZaloChannel, for the Zalo webhook route
+    web_turns: Any = None  # bot.update_groups.UpdateGroups, for the web chat's posts
     metrics: Metrics = field(default_factory=Metrics)
     outer_rates: rate.RateStore | None = None  # the rate store to give back on stop (tests)
     worker_id: str = field(default_factory=lambda: secrets.token_hex(8))
@@ -327,7 +328,7 @@ class Runtime:
         if self.dispatcher is not None:
             with contextlib.suppress(RuntimeError):
                 await self.dispatcher.stop_polling()
-        for groups in (self.webhook_groups, self.zalo_groups):
+        for groups in (self.webhook_groups, self.zalo_groups, self.web_turns):
             if groups is not None:
                 await groups.finish()
         for task in self.tasks:

@@ -37,14 +37,16 @@ from sqlmodel import select
 import dialogs
 from bot.rate import Window
 from bot.service import Hotline, Inbound
+from bot.update_groups import UpdateGroups
 from bot.web import assets, audio, bubbles
 from bot.web.render import CHANNEL, WebRenderer
 from bot.web.security import AddressKeyer, Limits, b64, constant_equal
+from bot.web.turns import Turn, web_turns
 from dialogs import events as E
 from dialogs.i18n import DEFAULT, LANG_NAMES, LANGUAGES, translator
 from dialogs.web_texts import CHAT, NEUTRAL
 from storage import conversations, outbox
-from storage.db import commit_group, transaction
+from storage.db import transaction
 from storage.errors import ShreddedError
 from storage.keyring import PURPOSE_IDENTITY
 from storage.models import OutboxMessage
@@ -149,7 +151,7 @@ def hotline_of(request: Request) -> Hotline:
     if runtime is None:
         raise HTTPException(503, "starting")
     hotline: Hotline = runtime.hotline
-    if CHANNEL not in hotline.renderers:
+    if CHANNEL not in hotline.renderers or getattr(runtime, "web_turns", None) is None:
         attach_runtime(runtime, web_state(request))
     return hotline
 
@@ -163,6 +165,8 @@ def attach_runtime(runtime: Any, state: WebState | None = None) -> None:
     voice.install_hooks(runtime.hotline)
     if state is None:
         return
+    if getattr(runtime, "web_turns", None) is None:
+        runtime.web_turns = _turn_groups(runtime.hotline, state)
     previous = runtime.hotline.on_wake
     if getattr(previous, "_web_chained", False):
         return
@@ -180,6 +184,20 @@ def attach_runtime(runtime: Any, state: WebState | None = None) -> None:
     desk = getattr(runtime, "casework", None)
     if desk is not None:
         desk.on_wake = wake
+
+
+def _turn_groups(hotline: Hotline, state: WebState) -> UpdateGroups[Turn]:
+    """The groups the pages' turns are stored in (:mod:`bot.web.turns`)."""
+
+    async def handle(turn: Turn) -> None:
+        _own_turn.set(True)  # the group's task: its answers carry the operations
+        acting_conversation.set(turn.key if turn.acting else None)
+        await hotline.handle(turn.inbound)
+
+    async def read(turn: Turn) -> None:
+        turn.ops, turn.last = await read_ops(hotline.store, turn.key, turn.after, utcnow(), state)
+
+    return web_turns(hotline, handle, read)
 
 
 # -- session ids --------------------------------------------------------------------------------
@@ -537,21 +555,24 @@ async def start(body: StartIn, request: Request) -> dict[str, Any]:
     sid = new_session_id(hotline.store, now)
     event = E.Command(name="start", arg=body.lang or None)
     key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
-    _own_turn.set(True)  # this request's task only
     inbound = Inbound(CHANNEL, sid, sid, event, update_id=0)
-    ops, last = await _handle_and_read(hotline, inbound, key, 0, state)
+    ops, last = await _handle_and_read(request, inbound, key, 0, acting=False)
     return {"session": sid, "ops": ops, "last": last}
 
 
 async def _handle_and_read(
-    hotline: Hotline, inbound: Inbound, key: str, after: int, state: WebState
+    request: Request, inbound: Inbound, key: str, after: int, acting: bool
 ) -> tuple[list[dict], int]:
     """Hand ``inbound`` to the hotline and read the session's operations after ``after``,
-    in one transaction (a commit group): one commit per message instead of two. It commits
-    before this returns, so the person's message is stored before the answer leaves."""
-    async with commit_group(hotline.store.sessions):
-        await hotline.handle(inbound)
-        return await read_ops(hotline.store, key, after, utcnow(), state)
+    in the commit group of the turns that pages post meanwhile (:mod:`bot.web.turns`). It
+    is committed before this returns, so the person's message is stored before the answer
+    leaves. ``acting``: the page may link its own draft recordings to what it sends."""
+    turn = Turn(inbound, key, after, acting)
+    if not await request.app.state.runtime.web_turns.store(turn):
+        if turn.error is not None:
+            raise turn.error
+        raise HTTPException(503, "try again", headers={"Retry-After": "1"})
+    return turn.ops, turn.last
 
 
 async def session_id(request: Request, x_session: Annotated[str, Header(max_length=80)]) -> str:
@@ -588,11 +609,9 @@ async def post_event(body: EventIn, request: Request, sid: SessionId) -> dict[st
     address = state.address(request)  # a keyed hash: computed once, used twice
     _limit(state.by_address, address)
     key = conversations.conversation_key(hotline.store.vault, CHANNEL, sid)
-    _own_turn.set(True)
-    acting_conversation.set(key)
     sender = "web:" + address
     inbound = Inbound(CHANNEL, sid, sid, _event(body), update_id=body.seq, sender=sender)
-    ops, last = await _handle_and_read(hotline, inbound, key, body.after, state)
+    ops, last = await _handle_and_read(request, inbound, key, body.after, acting=True)
     return {"ops": ops, "last": max(last, body.after)}
 
 
