@@ -31,9 +31,9 @@ from fastapi import FastAPI  # noqa: E402
 
 from bench.procstat import free_port  # noqa: E402
 from bench.telegram_bench import burst, steady  # noqa: E402
+from bot.hot_posts import install_hot_posts  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.webhook_front import install_webhooks  # noqa: E402
 from bot.zalo import webhook  # noqa: E402
 from bot.zalo.client import ZaloClient  # noqa: E402
 from bot.zalo.runner import start_zalo  # noqa: E402
@@ -122,7 +122,7 @@ async def hotline(args) -> dict[str, float]:
             if args.webhook:
                 app = FastAPI()
                 app.state.runtime = runtime
-                install_webhooks(app)
+                install_hot_posts(app)
                 port = free_port()
                 server = uvicorn.Server(
                     uvicorn.Config(app, port=port, lifespan="off", log_level="warning")

@@ -14,10 +14,10 @@ from bot.admin.records import records_router
 from bot.admin.router import stats_router
 from bot.body_limit import BodyLimitASGI
 from bot.health import health_router
+from bot.hot_posts import install_hot_posts
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import Limits, attach_runtime, install_web
-from bot.webhook_front import install_webhooks
 
 
 def create_app(
@@ -59,7 +59,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json" if settings.debug else None,
     )
-    install_webhooks(app)  # inside the body limit
+    install_hot_posts(app)  # inside the body limit
     app.add_middleware(BodyLimitASGI)  # inside the security headers, which wrap its 413
     install_web(app, limits=limits)
     app.include_router(stats_router())

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 async def telegram_webhook(request: Request) -> Response:
-    """Answer one update's POST (served by :mod:`bot.webhook_front`)."""
+    """Answer one update's POST (served by :mod:`bot.hot_posts`)."""
     runtime = request.app.state.runtime
     settings = runtime.settings
     expected = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None

@@ -29,8 +29,8 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field, field_validator
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import delete, update
 from sqlmodel import select
 
@@ -427,6 +427,7 @@ async def _earlier(session, store: Store, key: str, before: int, tag: str | None
 # -- the router -------------------------------------------------------------------------------------
 
 router = APIRouter()
+START_PATH, EVENT_PATH = "/api/chat/start", "/api/chat/event"  # also bot.hot_posts
 
 
 def _static(name: str) -> str:
@@ -542,7 +543,7 @@ def _require_json(request: Request) -> None:
         raise HTTPException(415, "JSON only")
 
 
-@router.post("/api/chat/start", response_model=SessionOut, tags=["chat"])
+@router.post(START_PATH, response_model=SessionOut, tags=["chat"])
 async def start(body: StartIn, request: Request) -> dict[str, Any]:
     """Open a new chat session and return its id with the first messages."""
     _require_json(request)
@@ -599,7 +600,7 @@ def _event(body: EventIn) -> E.Event:
     return E.Command(name=event.name, arg=event.arg)
 
 
-@router.post("/api/chat/event", response_model=OpsOut, tags=["chat"])
+@router.post(EVENT_PATH, response_model=OpsOut, tags=["chat"])
 async def post_event(body: EventIn, request: Request, sid: SessionId) -> dict[str, Any]:
     """Hand one event to the conversation; returns the operations queued since ``after``."""
     _require_json(request)
@@ -613,6 +614,45 @@ async def post_event(body: EventIn, request: Request, sid: SessionId) -> dict[st
     inbound = Inbound(CHANNEL, sid, sid, _event(body), update_id=body.seq, sender=sender)
     ops, last = await _handle_and_read(request, inbound, key, body.after, acting=True)
     return {"ops": ops, "last": max(last, body.after)}
+
+
+# -- the hot posts, answered ahead of FastAPI's routing (bot.hot_posts) ----------------------
+# A page posts every message; FastAPI's per-request machinery (matching every page's routes,
+# solving dependencies, its exception middleware) cost more than the message's own work.
+# These call the documented endpoints above with the same models and checks, and answer as
+# FastAPI would: 422 with the validation errors, an HTTPException's status and detail.
+
+
+async def start_post(request: Request) -> Response:
+    """``POST /api/chat/start``: :func:`start`."""
+
+    async def answer() -> dict[str, Any]:
+        return await start(StartIn.model_validate_json(await request.body()), request)
+
+    return await _answered(answer, SessionOut)
+
+
+async def event_post(request: Request) -> Response:
+    """``POST /api/chat/event``: :func:`post_event`."""
+
+    async def answer() -> dict[str, Any]:
+        raw = await request.body()  # read whole first, as FastAPI: the body limit applies
+        sid = await session_id(request, request.headers.get("x-session", ""))
+        return await post_event(EventIn.model_validate_json(raw), request, sid)
+
+    return await _answered(answer, OpsOut)
+
+
+async def _answered(answer, model: type[BaseModel]) -> Response:
+    try:
+        result = await answer()
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        return JSONResponse({"detail": errors}, status_code=422)
+    except HTTPException as exc:
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+    body = model.model_validate(result).model_dump_json()  # the documented shape, as FastAPI
+    return Response(body, media_type="application/json")
 
 
 @router.get("/api/chat/poll", response_model=OpsOut, tags=["chat"])

@@ -26,7 +26,7 @@ MAX_BODY = 256 * 1024
 
 
 async def zalo_webhook(request: Request) -> Response:
-    """Answer one update's POST (served by :mod:`bot.webhook_front`)."""
+    """Answer one update's POST (served by :mod:`bot.hot_posts`)."""
     # Here, not at the top: the runner's HTTP client (httpx) is not loaded in a worker
     # without Zalo.
     from bot.zalo.runner import webhook_secret

@@ -17,9 +17,9 @@ import uvicorn
 from fastapi import FastAPI
 from sqlmodel import select
 
+from bot.hot_posts import install_hot_posts
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.webhook_front import install_webhooks
 from bot.zalo import webhook
 from bot.zalo.runner import start_zalo
 from dialogs import channel_texts
@@ -338,7 +338,7 @@ async def serving(runtime: Runtime) -> AsyncIterator[str]:
     """The webhook route served by uvicorn on a loopback port; yields the base URL."""
     app = FastAPI()
     app.state.runtime = runtime
-    install_webhooks(app)
+    install_hot_posts(app)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")

@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.hot_posts import install_hot_posts
 from bot.settings import Settings
 from bot.telegram import webhook as telegram_webhook
 from bot.telegram.convert import message_event
-from bot.webhook_front import install_webhooks
 from bot.zalo import webhook as zalo_webhook
 from bot.zalo.convert import update_event
 from bot.zalo.models import ZaloUpdate
@@ -111,7 +111,7 @@ class _Recorder:
 def _client() -> tuple[TestClient, _Recorder]:
     recorder = _Recorder()
     app = FastAPI()
-    install_webhooks(app)
+    install_hot_posts(app)
     app.state.runtime = SimpleNamespace(
         settings=Settings(webhook_secret=SECRET),
         bot=Bot(TOKEN),

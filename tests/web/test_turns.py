@@ -1,7 +1,8 @@
 """bot.web.turns, through the chat's posts to the real app: events that pages post together
 are stored in one commit group and each page is answered its own operations; a turn that
 fails costs only itself (its page hears of it and may send it again); stopping the worker
-first finishes the turns already taken."""
+first finishes the turns already taken. Also how bot.hot_posts answers the chat's posts
+that are not valid."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from bot.service import Hotline
 from bot.settings import Settings
 from bot.web import Limits
 from bot.web.app import create_web_app
+from bot.web.chat import EVENT_PATH, START_PATH
 
 PAGES = 6
-START_PATH, EVENT_PATH = "/api/chat/start", "/api/chat/event"
 
 
 class Groups(list):
@@ -157,3 +158,25 @@ async def test_stopping_the_worker_first_stores_the_turns_it_took(tmp_path):
         answer = await said
         await stopping
     assert answer.status_code == 200 and answer.json()["ops"]
+
+
+async def test_the_chat_posts_are_refused_as_fastapi_would(tmp_path):
+    """Answered ahead of FastAPI (bot.hot_posts), with its statuses and error shape."""
+    async with _chat(tmp_path) as (client, _groups, _runtime):
+        page = await _start(client)
+        session = {"X-Session": page["session"]}
+        invalid = await client.post(EVENT_PATH, json={"seq": "x"}, headers=session)
+        unknown = await client.post(
+            EVENT_PATH, json={"seq": 1, "event": {"kind": "text", "text": "a"}}
+        )
+        as_form = await client.post(
+            EVENT_PATH, content=b'{"seq": 1}', headers={**session, "Content-Type": "text/plain"}
+        )
+        got = await client.get(EVENT_PATH, headers=session)
+        bad_start = await client.post(START_PATH, json={"lang": 5})
+    assert invalid.status_code == 422
+    assert {"loc", "msg", "type"} <= set(invalid.json()["detail"][0])
+    assert unknown.status_code == 401 and unknown.json() == {"detail": "unknown or expired session"}
+    assert as_form.status_code in (415, 422)
+    assert got.status_code == 405 and got.headers["allow"] == "POST"
+    assert bad_start.status_code == 422
