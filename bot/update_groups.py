@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from storage.db import commit_group
 
 log = logging.getLogger(__name__)
 
@@ -88,3 +90,34 @@ class UpdateGroups(Generic[U]):
             for _, stored in group + self._waiting:
                 if not stored.done():
                     stored.set_result(False)
+
+
+class TogetherOrAlone(Generic[U]):
+    """A ``store_group`` that stores a group's updates together, in one commit group whose
+    writes are made at its commit, and, if that fails (all rolled back), each of them again
+    alone, so that an update that fails costs only itself. A channel says how in
+    :meth:`together` and :meth:`alone`."""
+
+    name = "updates"
+
+    def __init__(self, sessions: Any) -> None:
+        self.sessions = sessions  # the store's session maker
+
+    async def __call__(self, updates: list[U]) -> list[bool]:
+        if len(updates) > 1:
+            try:
+                async with commit_group(self.sessions, defer_writes=True):
+                    await self.together(updates)
+            except Exception as exc:  # noqa: BLE001 - rolled back: each is stored alone
+                log.warning("%s: a group failed (%s)", self.name, type(exc).__name__)
+            else:
+                return [True] * len(updates)
+        return [await self.alone(update) for update in updates]
+
+    async def together(self, updates: list[U]) -> None:
+        """Handle ``updates`` in the group's commit group; raise to have each stored alone."""
+        raise NotImplementedError
+
+    async def alone(self, update: U) -> bool:
+        """Store ``update`` by itself: whether it was stored."""
+        raise NotImplementedError

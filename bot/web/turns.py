@@ -12,15 +12,12 @@ costs only itself (and its page hears of it).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.service import Hotline, Inbound
-from bot.update_groups import UpdateGroups
+from bot.update_groups import TogetherOrAlone, UpdateGroups
 from storage.db import commit_group
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
@@ -36,9 +33,11 @@ class Turn:
     error: Exception | None = None  # why it was not stored, when it was not
 
 
-class WebTurns:
+class WebTurns(TogetherOrAlone[Turn]):
     """How a group of turns is stored: ``handle`` hands a turn to the hotline and ``read``
     fills in its page's operations (both in the caller's commit group)."""
+
+    name = "web"
 
     def __init__(
         self,
@@ -46,27 +45,20 @@ class WebTurns:
         handle: Callable[[Turn], Awaitable[None]],
         read: Callable[[Turn], Awaitable[None]],
     ) -> None:
+        super().__init__(hotline.store.sessions)
         self.hotline, self.handle, self.read = hotline, handle, read
 
-    async def __call__(self, turns: list[Turn]) -> list[bool]:
-        if len(turns) > 1:
-            try:
-                async with commit_group(self.hotline.store.sessions, defer_writes=True):
-                    channel = turns[0].inbound.channel
-                    await self.hotline.read_ahead(channel, {t.inbound.user_id for t in turns})
-                    for turn in turns:
-                        await self.handle(turn)
-                    for turn in turns:  # the first read makes the group's writes, together
-                        await self.read(turn)
-            except Exception as exc:  # noqa: BLE001 - rolled back: each is stored alone
-                log.warning("web: a group of turns failed (%s)", type(exc).__name__)
-            else:
-                return [True] * len(turns)
-        return [await self._alone(turn) for turn in turns]
+    async def together(self, turns: list[Turn]) -> None:
+        channel = turns[0].inbound.channel
+        await self.hotline.read_ahead(channel, {turn.inbound.user_id for turn in turns})
+        for turn in turns:
+            await self.handle(turn)
+        for turn in turns:  # the first read makes the group's writes, together
+            await self.read(turn)
 
-    async def _alone(self, turn: Turn) -> bool:
+    async def alone(self, turn: Turn) -> bool:
         try:
-            async with commit_group(self.hotline.store.sessions):
+            async with commit_group(self.sessions):
                 await self.handle(turn)
                 await self.read(turn)
         except Exception as exc:  # noqa: BLE001 - its page is answered with the error

@@ -7,37 +7,30 @@ from __future__ import annotations
 
 import logging
 
-from bot.update_groups import UpdateGroups
+from bot.update_groups import TogetherOrAlone, UpdateGroups
 from bot.zalo.handlers import CHANNEL, ZaloChannel, inbound_of
 from bot.zalo.models import ZaloUpdate
-from storage.db import commit_group
 
 log = logging.getLogger(__name__)
 
 
-class ZaloGroups:
+class ZaloGroups(TogetherOrAlone[ZaloUpdate]):
     """How a group of Zalo updates is stored."""
 
+    name = "zalo"
+
     def __init__(self, channel: ZaloChannel) -> None:
+        super().__init__(channel.hotline.store.sessions)
         self.channel = channel
-        self.sessions = channel.hotline.store.sessions
 
-    async def __call__(self, updates: list[ZaloUpdate]) -> list[bool]:
-        if len(updates) > 1:
-            try:
-                async with commit_group(self.sessions, defer_writes=True):
-                    people = {i.user_id for i in map(inbound_of, updates) if i is not None}
-                    if people:
-                        await self.channel.hotline.read_ahead(CHANNEL, people)
-                    for update in updates:
-                        await self.channel.handle(update)
-            except Exception as exc:  # noqa: BLE001 - rolled back: each is stored alone
-                log.warning("zalo: a group of updates failed (%s)", type(exc).__name__)
-            else:
-                return [True] * len(updates)
-        return [await self._alone(update) for update in updates]
+    async def together(self, updates: list[ZaloUpdate]) -> None:
+        people = {i.user_id for i in map(inbound_of, updates) if i is not None}
+        if people:
+            await self.channel.hotline.read_ahead(CHANNEL, people)
+        for update in updates:
+            await self.channel.handle(update)
 
-    async def _alone(self, update: ZaloUpdate) -> bool:
+    async def alone(self, update: ZaloUpdate) -> bool:
         try:
             await self.channel.handle(update)
         except Exception as exc:  # noqa: BLE001 - no traceback: it could quote the update
