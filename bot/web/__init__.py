@@ -9,7 +9,7 @@ Wiring (in :func:`bot.app.create_app`)::
 and, in the lifespan once the runtime started::
 
     from bot.web import attach_runtime
-    attach_runtime(app.state.runtime, app.state.web)   # renderer "web" + long-poll wake-ups
+    attach_runtime(app.state.runtime, app.state.web)   # renderer, turn groups, wake-ups
 """
 
 from __future__ import annotations

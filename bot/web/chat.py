@@ -157,8 +157,9 @@ def hotline_of(request: Request) -> Hotline:
 
 
 def attach_runtime(runtime: Any, state: WebState | None = None) -> None:
-    """Register the web renderer, chain the wake-up and start marking delivered rows
-    (call once the runtime started, in its event loop)."""
+    """Register the web renderer, make the groups the pages' turns are stored in, chain
+    the wake-up and start marking delivered rows (call once the runtime started, in its
+    event loop)."""
     from bot.web import voice
 
     runtime.hotline.renderers.setdefault(CHANNEL, WebRenderer())
