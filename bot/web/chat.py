@@ -29,6 +29,7 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import delete, update
@@ -628,7 +629,7 @@ async def start_post(request: Request) -> Response:
     """``POST /api/chat/start``: :func:`start`."""
 
     async def answer() -> dict[str, Any]:
-        return await start(StartIn.model_validate_json(await request.body()), request)
+        return await start(_body(StartIn, await request.body()), request)
 
     return await _answered(answer, SessionOut)
 
@@ -639,17 +640,26 @@ async def event_post(request: Request) -> Response:
     async def answer() -> dict[str, Any]:
         raw = await request.body()  # read whole first, as FastAPI: the body limit applies
         sid = await session_id(request, request.headers.get("x-session", ""))
-        return await post_event(EventIn.model_validate_json(raw), request, sid)
+        return await post_event(_body(EventIn, raw), request, sid)
 
     return await _answered(answer, OpsOut)
+
+
+def _body(model: type[BaseModel], raw: bytes) -> Any:
+    """The request's body as ``model``; a body that is not one is the request's fault
+    (422), unlike a validation error raised while handling it (a server error)."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
 
 
 async def _answered(answer, model: type[BaseModel]) -> Response:
     try:
         result = await answer()
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_context=False, include_input=False)
-        return JSONResponse({"detail": errors}, status_code=422)
+    except RequestValidationError as exc:
+        return JSONResponse({"detail": list(exc.errors())}, status_code=422)
     except HTTPException as exc:
         return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
     body = model.model_validate(result).model_dump_json()  # the documented shape, as FastAPI

@@ -17,7 +17,7 @@ from bot.service import Hotline
 from bot.settings import Settings
 from bot.web import Limits
 from bot.web.app import create_web_app
-from bot.web.chat import EVENT_PATH, START_PATH
+from bot.web.chat import EVENT_PATH, START_PATH, StartIn
 
 PAGES = 6
 
@@ -176,7 +176,24 @@ async def test_the_chat_posts_are_refused_as_fastapi_would(tmp_path):
         bad_start = await client.post(START_PATH, json={"lang": 5})
     assert invalid.status_code == 422
     assert {"loc", "msg", "type"} <= set(invalid.json()["detail"][0])
+    assert invalid.json()["detail"][0]["loc"][0] == "body"
     assert unknown.status_code == 401 and unknown.json() == {"detail": "unknown or expired session"}
     assert as_form.status_code in (415, 422)
     assert got.status_code == 405 and got.headers["allow"] == "POST"
     assert bad_start.status_code == 422
+
+
+async def test_a_validation_error_while_handling_is_the_servers_not_the_pages(
+    tmp_path, monkeypatch
+):
+    """Only the request's own body is answered 422 (which a page does not send again); a
+    validation error raised while handling a turn is a 500, which it does."""
+
+    async def fails(self, inbound):
+        StartIn.model_validate({"lang": 5})  # a bug's ValidationError
+
+    async with _chat(tmp_path) as (client, _groups, _runtime):
+        page = await _start(client)
+        monkeypatch.setattr(Hotline, "handle", fails)
+        answer = await _say(client, page, 1, "xin chào")
+    assert answer.status_code == 500
