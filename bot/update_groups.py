@@ -17,7 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import commit_group
 
@@ -100,8 +103,8 @@ class TogetherOrAlone(Generic[U]):
 
     name = "updates"
 
-    def __init__(self, sessions: Any) -> None:
-        self.sessions = sessions  # the store's session maker
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
 
     async def __call__(self, updates: list[U]) -> list[bool]:
         if len(updates) > 1:
