@@ -27,6 +27,7 @@ from storage.db import (
     after_commit,
     defer_write,
     defers_writes,
+    fetch_plain,
     run,
     write_deferred,
 )
@@ -490,7 +491,7 @@ async def queued_after(
     """A chat's rows after ``after`` (pending or sent, not given up), in order: what a
     channel that reads its own queue (the web chat) shows next."""
     params = {"queue": queue_key, "channel": channel, "after": after, "limit": limit}
-    return [QueuedRow(*row) for row in await run(session, _QUEUED_AFTER, params)]
+    return [QueuedRow(*row) for row in await fetch_plain(session, _QUEUED_AFTER, params)]
 
 
 async def payload_of(

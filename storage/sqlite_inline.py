@@ -149,6 +149,11 @@ class Connection:
         cursor = Cursor(self)
         return await cursor.execute(sql, parameters)
 
+    def fetch_now(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        """The rows of one select, read at once (``storage.db.fetch_plain``): its caller's
+        transaction already holds the database, so it never meets a lock."""
+        return self._conn.execute(sql, parameters).fetchall()
+
     async def commit(self) -> None:
         await self._retry_busy(self._conn.commit)
 

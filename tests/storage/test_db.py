@@ -10,19 +10,25 @@ import sqlite3
 from contextlib import closing
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.db import (
+    RANK_NEW_ROWS,
     GroupBroken,
     after_commit,
     autocommit,
     commit_group,
+    defer_write,
+    deferred_items,
+    fetch_plain,
     flush_group,
     in_commit_group,
     make_engine,
     make_sessionmaker,
+    run,
     transaction,
 )
 from tests.postgres import pg_admin
@@ -272,3 +278,73 @@ async def test_autocommit_inside_a_commit_group_is_part_of_the_group(sessions):
             await session.exec(text("INSERT INTO notes (n, body) VALUES (1, 'grouped')"))
         assert await _committed(sessions) == []
     assert await _committed(sessions) == ["grouped"]
+
+
+_NOTES = sa.table("notes", sa.column("n"), sa.column("body"))
+_BODIES_FROM = (
+    sa.select(_NOTES.c.body)
+    .where(_NOTES.c.n >= sa.bindparam("first"), _NOTES.c.body != "hidden")
+    .order_by(_NOTES.c.n)
+    .limit(sa.bindparam("limit"))
+)
+
+
+def _defer_note(session, n: int, body: str) -> None:
+    def write(sync_session, items):
+        for item_n, item_body in items:
+            sync_session.connection().execute(
+                text("INSERT INTO notes (n, body) VALUES (:n, :b)"), {"n": item_n, "b": item_body}
+            )
+
+    defer_write(session, RANK_NEW_ROWS, write, (n, body))
+
+
+async def test_fetch_plain_reads_what_run_reads_with_the_statements_own_values(sessions):
+    for body in ("a", "hidden", "b", "c"):
+        await _add(sessions, body)
+    async with transaction(sessions) as session:
+        first = (await session.exec(text("SELECT min(n) FROM notes"))).one()[0]
+        params = {"first": first, "limit": 2}
+        plain = await fetch_plain(session, _BODIES_FROM, params)
+        through_sqlalchemy = (await run(session, _BODIES_FROM, params)).all()
+        again = await fetch_plain(session, _BODIES_FROM, {"first": first, "limit": 5})
+    assert [tuple(row) for row in plain] == [tuple(row) for row in through_sqlalchemy]
+    assert [row[0] for row in plain] == ["a", "b"]  # "hidden": the statement's own value
+    assert [row[0] for row in again] == ["a", "b", "c"]
+
+
+async def test_fetch_plain_makes_the_deferred_writes_first(sessions):
+    async with commit_group(sessions, defer_writes=True):
+        async with transaction(sessions) as session:
+            _defer_note(session, 7, "deferred")
+            seen = await fetch_plain(session, _BODIES_FROM, {"first": 0, "limit": 10})
+            assert [row[0] for row in seen] == ["deferred"]
+            assert not deferred_items(session, RANK_NEW_ROWS)
+    assert await _committed(sessions) == ["deferred"]
+
+
+async def test_fetch_plain_as_a_transactions_first_statement_then_a_write(sessions):
+    """On PostgreSQL the driver begins the transaction at SQLAlchemy's first statement: a
+    read before it must not leave the write that follows outside a transaction."""
+    with pytest.raises(RuntimeError):
+        async with transaction(sessions) as session:
+            assert await fetch_plain(session, _BODIES_FROM, {"first": 0, "limit": 10}) == []
+            await session.exec(text("INSERT INTO notes (n, body) VALUES (1, 'rolled back')"))
+            raise RuntimeError("the transaction fails after its write")
+    assert await _committed(sessions) == []
+
+
+async def test_a_driver_error_in_fetch_plain_is_the_databases_and_names_no_value(sessions):
+    missing = sa.select(sa.table("no_such_table", sa.column("x")).c.x).where(
+        sa.column("x") == sa.bindparam("secret")
+    )
+    with pytest.raises(GroupBroken):
+        async with commit_group(sessions) as group:
+            with pytest.raises(DBAPIError) as raised:
+                async with transaction(sessions) as session:
+                    await fetch_plain(session, missing, {"secret": "CANARY-plain-read"})
+            assert group.broken and not group.broken_by_bug
+            await _add(sessions, "refused")
+    assert "CANARY" not in str(raised.value)
+    await _add(sessions, "after")
+    assert await _committed(sessions) == ["after"]
