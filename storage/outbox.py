@@ -50,6 +50,9 @@ _SQLITE_TOP = text(
 )
 _PG_IDS = text("SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, :n)")
 _NEXT_ID = "outbox.next_id"  # in Session.info: (the transaction, its next free id)
+# In Session.info: (the transaction, {row id: payload} of the rows it queued), so a chat that
+# reads its own queue in the same transaction (the web chat) does not open what it just sealed.
+_WRITTEN = "outbox.written"
 
 
 async def allocate_ids(session: AsyncSession, count: int) -> list[int]:
@@ -229,6 +232,7 @@ async def enqueue_many(
     ids = await allocate_ids(session, len(queued))
     rows = _sealed_rows(ids, queued)
     await insert_rows(session, rows)
+    _remember_payloads(session.sync_session, ids, queued)
     return ids
 
 
@@ -289,6 +293,7 @@ def _insert_calls(session: Session, calls: list[_Call]) -> None:
     rows = _sealed_rows(ids, calls)
     handed = _lease_heads(rows, calls, busy)
     session.connection().execute(_INSERT, rows)
+    _remember_payloads(session, ids, calls)
     for handoff, taken, left_any in handed.values():
         if taken:
             after_commit(partial(handoff.take, taken))
@@ -297,6 +302,14 @@ def _insert_calls(session: Session, calls: list[_Call]) -> None:
     left = {call.channel for call in calls if call.handoff is None}
     if left:
         _tell_senders(session, left)
+
+
+def _remember_payloads(session: Session, ids: list[int], calls: list[_Call]) -> None:
+    transaction = session.get_transaction()
+    held = session.info.get(_WRITTEN)
+    if held is None or held[0] is not transaction:
+        held = session.info[_WRITTEN] = (transaction, {})
+    held[1].update(zip(ids, (call.payload for call in calls), strict=True))
 
 
 def _ids_and_busy_queues(
@@ -497,6 +510,18 @@ async def queued_after(
 async def payload_of(
     session: AsyncSession, vault: Vault, row: QueuedRow | OutboxMessage
 ) -> dict[str, Any]:
+    """A row's payload, opened; or, for a row this transaction queued and nobody sent yet,
+    the payload it was queued with (nothing rewrites a waiting row's payload but a
+    shredding, which seals the same words again)."""
+    held = session.info.get(_WRITTEN)
+    if (
+        held is not None
+        and row.state != "sent"
+        and held[0] is session.sync_session.get_transaction()
+    ):
+        payload = held[1].get(row.id)
+        if payload is not None:
+            return payload
     return open_from(vault, await data_key_of(session, vault, row), row, "payload")
 
 

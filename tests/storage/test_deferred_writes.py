@@ -264,3 +264,41 @@ async def test_a_read_ahead_does_not_outlive_its_transaction(store):
     async with transaction(store.sessions) as session:
         assert (await _load(session, store, 6))[1] == {"step": 1}
     assert "SELECT" in seen
+
+
+async def test_a_chat_reads_what_its_transaction_queued_without_opening_it(store, monkeypatch):
+    """The web chat reads its own queue in the transaction that queued the answer: those
+    payloads are the ones just sealed, so they are not opened again; a later transaction,
+    and a row already sent, are opened from the database."""
+    opened: list[int] = []
+    real_open = outbox.open_from
+
+    def counting_open(vault, aead, row, column):
+        opened.append(row.id)
+        return real_open(vault, aead, row, column)
+
+    monkeypatch.setattr(outbox, "open_from", counting_open)
+
+    async def read(session) -> list[str]:
+        rows = await outbox.queued_after(
+            session, queue_key=_key(store, 6), channel="telegram", after=0, limit=10
+        )
+        return [(await outbox.payload_of(session, store.vault, r))["text"] for r in rows]
+
+    async with commit_group(store.sessions, defer_writes=True):
+        async with transaction(store.sessions) as session:
+            await _say(session, store, 6, {"step": 1}, ["one", "two"])
+            assert await read(session) == ["one", "two"]
+    assert opened == []
+    async with transaction(store.sessions) as session:
+        assert await read(session) == ["one", "two"]
+    assert len(opened) == 2
+    async with transaction(store.sessions) as session:
+        await _say(session, store, 6, {"step": 2}, ["three"])
+        rows = await outbox.queued_after(
+            session, queue_key=_key(store, 6), channel="telegram", after=0, limit=10
+        )
+        await outbox.mark_sent(session, store.vault, rows[-1], {"message_id": 1}, NOW)
+        opened.clear()
+        assert await read(session) == ["one", "two", "three"]
+    assert len(opened) == 3  # "three" is sent: opened, as the database now holds it
