@@ -593,6 +593,20 @@ async def settle(
     await release(session, [o.row_id for o in by_state.get("release", [])], now)
 
 
+_MARK_READ = (
+    update(_TABLE)
+    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)), _TABLE.c.state != "sent")
+    .values(state="sent", sent_at=bindparam("at"))
+)
+READ_BATCH = 500  # ids in one statement
+
+
+async def mark_read(session: AsyncSession, ids: list[int], now: datetime) -> None:
+    """Rows a chat read from its own queue (the web chat's page) count as sent."""
+    for start in range(0, len(ids), READ_BATCH):
+        await run(session, _MARK_READ, {"ids": ids[start : start + READ_BATCH], "at": now})
+
+
 async def mark_sent(
     session: AsyncSession,
     vault: Vault,

@@ -32,7 +32,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlmodel import select
 
 import dialogs
@@ -62,7 +62,7 @@ acting_conversation: contextvars.ContextVar[str | None] = contextvars.ContextVar
 )
 
 FLUSH_EVERY_S = 1.0
-FLUSH_BATCH = 500
+FLUSH_BATCH = outbox.READ_BATCH
 SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{22}\.[0-9a-z]{1,10}\.[0-9a-f]{24}$")
 POLL_WAIT_MAX_S = 25.0
 OPS_PER_READ = 200
@@ -101,13 +101,7 @@ class WebState:
             return 0
         ids, self.delivered = sorted(self.delivered), set()
         async with transaction(store.sessions) as session:
-            for start in range(0, len(ids), 500):
-                await session.exec(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(ids[start : start + 500]))
-                    .where(OutboxMessage.state != "sent")
-                    .values(state="sent", sent_at=utcnow())
-                )
+            await outbox.mark_read(session, ids, utcnow())
         return len(ids)
 
     async def flush_forever(self, store: Store) -> None:
@@ -392,11 +386,7 @@ async def read_ops(
         if unsent and state is not None:
             state.delivered_now(unsent)
         elif unsent:
-            await session.exec(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(unsent))
-                .values(state="sent", sent_at=now)
-            )
+            await outbox.mark_read(session, unsent, now)
         if purge:
             await session.exec(delete(OutboxMessage).where(OutboxMessage.id.in_(purge)))
         return ops, rows[-1].id

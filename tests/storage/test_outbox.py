@@ -141,3 +141,27 @@ async def test_an_id_is_never_handed_out_twice_after_rows_are_deleted(store):
     async with transaction(store.sessions) as session:
         (new_id,) = (await session.exec(select(func.max(OutboxMessage.id)))).one()
     assert new_id > top
+
+
+async def test_rows_a_chat_read_itself_are_marked_sent_in_batches_once(store):
+    """The web chat's pages read their own queue; the rows they read count as sent, also
+    past one statement's batch, and a row already sent keeps when it was sent."""
+    count = outbox.READ_BATCH + 3
+    await _enqueue(store, "w", [f"m{n}" for n in range(count)], channel="web")
+    async with transaction(store.sessions) as session:
+        rows = await outbox.queued_after(
+            session, queue_key="w", channel="web", after=0, limit=count
+        )
+        ids = [row.id for row in rows]
+        await outbox.mark_read(session, ids[:1], NOW)
+    later = NOW + timedelta(minutes=5)
+    async with transaction(store.sessions) as session:
+        await outbox.mark_read(session, ids, later)
+        found = (
+            await session.exec(select(OutboxMessage.id, OutboxMessage.state, OutboxMessage.sent_at))
+        ).all()
+    assert len(found) == count
+    assert {state for _, state, _ in found} == {"sent"}
+    sent_at = {row_id: at for row_id, _, at in found}
+    assert sent_at[ids[0]] == NOW
+    assert {sent_at[row_id] for row_id in ids[1:]} == {later}

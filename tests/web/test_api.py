@@ -114,6 +114,26 @@ def test_a_resent_event_is_handled_once(live, person):
     assert len(someone.messages) == count
 
 
+def test_what_a_page_read_counts_as_sent_once_marked(live, person):
+    """The page reads its session's rows itself; they are marked sent in batches (a quick
+    exit keeps a sent row's id only, not its words)."""
+    from storage import conversations
+
+    someone = person()
+    someone.tap("safe")
+    store = live.runtime.store
+    key = conversations.conversation_key(store.vault, "web", someone.session)
+
+    async def states() -> list[str]:
+        await live.app.state.web.flush_delivered(store)
+        async with transaction(store.sessions) as session:
+            query = select(OutboxMessage.state).where(OutboxMessage.queue_key == key)
+            return list((await session.exec(query)).all())
+
+    found = live.run(states())
+    assert found and set(found) == {"sent"}
+
+
 def test_quick_exit_purges_the_session(live, person):
     from dialogs.i18n import translator
 
