@@ -23,6 +23,7 @@ from storage.db import (
     defer_write,
     deferred_items,
     defers_writes,
+    execute_plain_many,
     keep_read,
     kept_read,
     run,
@@ -184,11 +185,11 @@ async def save_state(
 
 
 def _insert_states(session: Session, items: list[tuple[StateRow, dict[str, Any]]]) -> None:
-    session.connection().execute(_INSERT_STATE, [values for _, values in items])
+    execute_plain_many(session, _INSERT_STATE, [values for _, values in items])
 
 
 def _update_states(session: Session, items: list[tuple[StateRow, dict[str, Any]]]) -> None:
-    session.connection().execute(_UPDATE_STATE, [values for _, values in items])
+    execute_plain_many(session, _UPDATE_STATE, [values for _, values in items])
 
 
 def _deferred_state(session: AsyncSession, key: str) -> StateRow | None:

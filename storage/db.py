@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import await_only, greenlet_spawn
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_inline
@@ -185,6 +185,43 @@ async def fetch_plain(
         if dialect.name == "sqlite":
             return driver.fetch_now(sql, args)
         return await driver.fetch(sql, *args)
+    except _DRIVER_ERRORS as exc:  # as SQLAlchemy would raise it (an outage, not a bug)
+        raise DBAPIError(sql, None, exc, hide_parameters=True) from exc
+
+
+_PLAIN_MANY: dict[tuple[int, str, tuple[str, ...]], tuple[Executable, str, list[Any]]] = {}
+
+
+def execute_plain_many(session: Session, statement: Executable, rows: list[dict[str, Any]]) -> None:
+    """Run a prebuilt insert or update once for each of ``rows`` (all with the same keys)
+    through the driver itself, inside the session's greenlet, as deferred writes are made.
+    Each value is converted by its column type's bind processor, as SQLAlchemy would; only
+    the execute path around it, about half of a group's write time, is skipped."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    keys = tuple(rows[0])
+    plain = _PLAIN_MANY.get((id(statement), dialect.name, keys))
+    if plain is None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        names = tuple(compiled.positiontup or ())
+        steps = [(name, compiled.binds[name].type.bind_processor(dialect)) for name in names]
+        plain = (statement, str(compiled), steps)
+        _PLAIN_MANY[(id(statement), dialect.name, keys)] = plain
+    _, sql, steps = plain
+    args = [
+        [value if (value := row[name]) is None or to is None else to(value) for name, to in steps]
+        for row in rows
+    ]
+    driver = connection.connection.driver_connection
+    try:
+        if dialect.name == "sqlite":
+            driver.execute_many_now(sql, args)
+        else:
+            if not driver.is_in_transaction():  # asyncpg begins at SQLAlchemy's first statement
+                connection.exec_driver_sql("SELECT 1")
+            await_only(driver.executemany(sql, args))
     except _DRIVER_ERRORS as exc:  # as SQLAlchemy would raise it (an outage, not a bug)
         raise DBAPIError(sql, None, exc, hide_parameters=True) from exc
 

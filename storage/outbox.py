@@ -27,6 +27,7 @@ from storage.db import (
     after_commit,
     defer_write,
     defers_writes,
+    execute_plain_many,
     fetch_plain,
     run,
     write_deferred,
@@ -292,7 +293,7 @@ def _insert_calls(session: Session, calls: list[_Call]) -> None:
     ids, busy = _ids_and_busy_queues(session, len(calls), handed_queues)
     rows = _sealed_rows(ids, calls)
     handed = _lease_heads(rows, calls, busy)
-    session.connection().execute(_INSERT, rows)
+    execute_plain_many(session, _INSERT, rows)
     _remember_payloads(session, ids, calls)
     for handoff, taken, left_any in handed.values():
         if taken:

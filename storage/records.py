@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import RANK_DATA_KEYS, defer_write, defers_writes, run
+from storage.db import RANK_DATA_KEYS, defer_write, defers_writes, execute_plain_many, run
 from storage.errors import ShreddedError
 from storage.models import SEALED_COLUMNS, DataKey
 from storage.sealing import Vault, WrappedKey
@@ -53,7 +53,7 @@ async def new_data_key(session: AsyncSession, vault: Vault) -> tuple[str, AESGCM
 
 
 def _insert_keys(session: Session, rows: list[dict[str, Any]]) -> None:
-    session.connection().execute(_INSERT_KEY, rows)
+    execute_plain_many(session, _INSERT_KEY, rows)
 
 
 async def data_key_of(session: AsyncSession, vault: Vault, row: SQLModel) -> AESGCM:

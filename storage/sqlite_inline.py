@@ -154,6 +154,11 @@ class Connection:
         transaction already holds the database, so it never meets a lock."""
         return self._conn.execute(sql, parameters).fetchall()
 
+    def execute_many_now(self, sql: str, parameters: Sequence[Sequence[Any]]) -> None:
+        """One statement for each parameter set, at once (``storage.db.execute_plain_many``):
+        inside a transaction that holds the database, as the deferred writes are made."""
+        self._conn.executemany(sql, parameters)
+
     async def commit(self) -> None:
         await self._retry_busy(self._conn.commit)
 

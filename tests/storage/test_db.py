@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import sqlite3
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage import conversations
 from storage.db import (
     RANK_NEW_ROWS,
     GroupBroken,
@@ -23,6 +25,7 @@ from storage.db import (
     commit_group,
     defer_write,
     deferred_items,
+    execute_plain_many,
     fetch_plain,
     flush_group,
     in_commit_group,
@@ -31,6 +34,7 @@ from storage.db import (
     run,
     transaction,
 )
+from storage.models import Conversation
 from tests.postgres import pg_admin
 
 
@@ -348,3 +352,50 @@ async def test_a_driver_error_in_fetch_plain_is_the_databases_and_names_no_value
     assert "CANARY" not in str(raised.value)
     await _add(sessions, "after")
     assert await _committed(sessions) == ["after"]
+
+
+_NOTE_ROWS = sa.insert(_NOTES)
+
+
+async def test_execute_plain_many_writes_in_the_transaction_and_rolls_back_with_it(sessions):
+    """Run as a transaction's first statement (asyncpg begins at SQLAlchemy's first), so
+    the rows are still the transaction's: rolled back with it, committed with it."""
+    rows = [{"n": 1, "body": "one"}, {"n": 2, "body": "two"}]
+    with pytest.raises(RuntimeError):
+        async with transaction(sessions) as session:
+            await session.run_sync(lambda sync: execute_plain_many(sync, _NOTE_ROWS, rows))
+            raise RuntimeError("the transaction fails after its writes")
+    assert await _committed(sessions) == []
+    async with transaction(sessions) as session:
+        await session.run_sync(lambda sync: execute_plain_many(sync, _NOTE_ROWS, rows))
+    assert await _committed(sessions) == ["one", "two"]
+
+
+async def test_execute_plain_many_converts_values_by_their_column_types(store):
+    """Two conversations updated at the same instants, one through SQLAlchemy and one by
+    a deferred write through the driver, hold the same values (the dates coarsened by
+    their column type alike)."""
+    now = datetime(2026, 12, 6, 23, 30, 15, 123456, tzinfo=UTC)
+    later, ttl = now + timedelta(minutes=7, seconds=3), timedelta(hours=2)
+    keys = [conversations.conversation_key(store.vault, "web", who) for who in ("a", "b")]
+    rows = {}
+    async with transaction(store.sessions) as session:
+        for key in keys:
+            rows[key] = await conversations.save_state(
+                session, store.vault, key, {"n": 1}, now=now, ttl=ttl, row=None
+            )
+    async with transaction(store.sessions) as session:  # through SQLAlchemy
+        await conversations.save_state(
+            session, store.vault, keys[0], {"n": 2}, now=later, ttl=ttl, row=rows[keys[0]]
+        )
+    async with commit_group(store.sessions, defer_writes=True):  # through the driver
+        async with transaction(store.sessions) as session:
+            await conversations.save_state(
+                session, store.vault, keys[1], {"n": 2}, now=later, ttl=ttl, row=rows[keys[1]]
+            )
+    async with transaction(store.sessions) as session:
+        found = [await session.get(Conversation, key) for key in keys]
+        states = [(await conversations.load_state(session, store.vault, key))[1] for key in keys]
+    assert states == [{"n": 2}, {"n": 2}]
+    assert found[1].updated_at == found[0].updated_at > now - timedelta(days=1)
+    assert found[1].expires_at == found[0].expires_at == later + ttl

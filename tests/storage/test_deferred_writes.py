@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+import pytest
 from sqlalchemy import event, func, select, text
 
-from storage import conversations, outbox
+from storage import conversations, outbox, sqlite_inline
 from storage.db import commit_group, transaction
 from storage.models import Conversation, OutboxMessage
 from storage.records import data_key_of
@@ -49,18 +51,31 @@ async def _count(store, model) -> int:
         return (await session.exec(select(func.count()).select_from(model))).one()[0]
 
 
-def _statements(store) -> list[str]:
+@pytest.fixture
+def statements(store, monkeypatch) -> list[str]:
+    """The first word of each statement the session starts from now on: through
+    SQLAlchemy, and the deferred writes handed to the driver itself (one call a kind)."""
     seen: list[str] = []
 
     @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
     def _seen(_conn, _cursor, statement, _params, _context, _many) -> None:
         seen.append(statement.split()[0].upper())
 
+    def spy(real):
+        def execute_many(self, sql, *args, **kwargs):
+            seen.append(sql.split()[0].upper())
+            return real(self, sql, *args, **kwargs)
+
+        return execute_many
+
+    driver = sqlite_inline.Connection
+    monkeypatch.setattr(driver, "execute_many_now", spy(driver.execute_many_now))
+    monkeypatch.setattr(asyncpg.Connection, "executemany", spy(asyncpg.Connection.executemany))
     return seen
 
 
-async def test_a_groups_writes_are_made_at_its_commit_one_statement_each(store):
-    seen = _statements(store)
+async def test_a_groups_writes_are_made_at_its_commit_one_statement_each(store, statements):
+    seen = statements
     async with commit_group(store.sessions, defer_writes=True):
         for user in range(1, 11):
             async with transaction(store.sessions) as session:
@@ -137,10 +152,11 @@ async def test_a_rolled_back_group_writes_nothing_it_deferred(store):
     assert await _count(store, OutboxMessage) == 0
 
 
-async def test_outside_a_group_that_defers_writes_are_made_at_once(store):
+async def test_outside_a_group_that_defers_writes_are_made_at_once(store, statements):
     async with commit_group(store.sessions):
         async with transaction(store.sessions) as session:
-            seen = _statements(store)
+            seen = statements
+            seen.clear()
             await _say(session, store, 4, {"step": 1}, ["one"])
             assert seen.count("INSERT") == 3
 
@@ -226,11 +242,11 @@ async def _load(session, store, user: int):
     return await conversations.load_state_and_mark(session, store.vault, key, _mark(key))
 
 
-async def test_conversations_read_ahead_are_loaded_without_a_statement_each(store):
+async def test_conversations_read_ahead_are_loaded_without_a_statement_each(store, statements):
     async with transaction(store.sessions) as session:
         for user in (1, 2):
             await _say(session, store, user, {"n": user}, ["hi"])
-    seen = _statements(store)
+    seen = statements
     keys = {_key(store, user) for user in (1, 2, 3)}
     async with commit_group(store.sessions, defer_writes=True):
         async with transaction(store.sessions) as session:
@@ -254,13 +270,14 @@ async def test_what_a_group_wrote_or_marked_after_reading_ahead_is_what_later_lo
             assert (await _load(session, store, 5))[1] == {"step": 1}
 
 
-async def test_a_read_ahead_does_not_outlive_its_transaction(store):
+async def test_a_read_ahead_does_not_outlive_its_transaction(store, statements):
     key = _key(store, 6)
     async with transaction(store.sessions) as session:
         await conversations.read_ahead(session, {key, _mark(key)})
     async with transaction(store.sessions) as session:
         await _say(session, store, 6, {"step": 1}, ["one"])
-    seen = _statements(store)
+    seen = statements
+    seen.clear()
     async with transaction(store.sessions) as session:
         assert (await _load(session, store, 6))[1] == {"step": 1}
     assert "SELECT" in seen
