@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
@@ -36,6 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_inline
 
+T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_POOL_SIZE = 15  # connections per process, kept open
 
@@ -144,11 +145,22 @@ async def run(
     return await greenlet_spawn(_run_sync, session.sync_session, statement, params, deferred)
 
 
+def of_transaction(session: Session, name: str, make: Callable[[], T]) -> T:
+    """What ``make`` made under ``name`` for the session's current transaction: kept in
+    ``Session.info`` and made anew once another transaction began (a memo that must not
+    outlive what it remembers, such as ids handed out or rows just written)."""
+    transaction = session.get_transaction()
+    held = session.info.get(name)
+    if held is None or held[0] is not transaction:
+        held = session.info[name] = (transaction, make())
+    return held[1]
+
+
 # -- reads straight from the driver -----------------------------------------------------------
 # SQLAlchemy's execute path costs about 50 µs a statement on SQLite and 100 µs on asyncpg:
 # several times an indexed select of a few rows, which the web chat makes at every message.
 
-_DRIVER = "driver_connection"  # in Session.info: (transaction, dialect, driver connection)
+_DRIVER = "driver_connection"  # of_transaction: {"dialect", "driver"}
 _PLAIN: dict[tuple[int, str], tuple[Executable, str, tuple[str, ...], dict[str, Any]]] = {}
 _DRIVER_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error,)
 with contextlib.suppress(ImportError):  # PostgreSQL's driver, when installed
@@ -229,14 +241,13 @@ def execute_plain_many(session: Session, statement: Executable, rows: list[dict[
 async def _driver_of(session: AsyncSession) -> tuple[Any, Any]:
     """The dialect and the driver's connection of the session's transaction (looked up
     once a transaction)."""
-    sync = session.sync_session
-    held = sync.info.get(_DRIVER)
-    if held is not None and held[0] is sync.get_transaction():
-        return held[1], held[2]
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    sync.info[_DRIVER] = (sync.get_transaction(), connection.dialect, raw.driver_connection)
-    return connection.dialect, raw.driver_connection
+    found = of_transaction(session.sync_session, _DRIVER, dict)
+    if not found:
+        connection = await session.connection()  # may begin the transaction
+        raw = await connection.get_raw_connection()
+        found = of_transaction(session.sync_session, _DRIVER, dict)
+        found.update(dialect=connection.dialect, driver=raw.driver_connection)
+    return found["dialect"], found["driver"]
 
 
 _autocommit_engines: WeakKeyDictionary[object, AsyncEngine] = WeakKeyDictionary()

@@ -29,6 +29,7 @@ from storage.db import (
     defers_writes,
     execute_plain_many,
     fetch_plain,
+    of_transaction,
     run,
     write_deferred,
 )
@@ -50,9 +51,9 @@ _SQLITE_TOP = text(
     " coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0))"
 )
 _PG_IDS = text("SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, :n)")
-_NEXT_ID = "outbox.next_id"  # in Session.info: (the transaction, its next free id)
-# In Session.info: (the transaction, {row id: payload} of the rows it queued), so a chat that
-# reads its own queue in the same transaction (the web chat) does not open what it just sealed.
+_NEXT_ID = "outbox.next_id"  # of_transaction: {"next": the next free id}
+# of_transaction: {row id: payload} of the rows it queued, so a chat that reads its own
+# queue in the same transaction (the web chat) does not open what it just sealed.
 _WRITTEN = "outbox.written"
 
 
@@ -80,13 +81,11 @@ def _allocate_ids(session: Session, count: int) -> list[int]:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         return [row[0] for row in connection.execute(_PG_IDS, {"n": count}).all()]
-    transaction = session.get_transaction()
-    remembered = session.info.get(_NEXT_ID)
-    if remembered is not None and remembered[0] is transaction:
-        first = remembered[1]
-    else:
+    remembered = of_transaction(session, _NEXT_ID, dict)
+    first = remembered.get("next")
+    if first is None:
         first = connection.execute(_SQLITE_TOP).one()[0] + 1
-    session.info[_NEXT_ID] = (transaction, first + count)
+    remembered["next"] = first + count
     return list(range(first, first + count))
 
 
@@ -306,11 +305,8 @@ def _insert_calls(session: Session, calls: list[_Call]) -> None:
 
 
 def _remember_payloads(session: Session, ids: list[int], calls: list[_Call]) -> None:
-    transaction = session.get_transaction()
-    held = session.info.get(_WRITTEN)
-    if held is None or held[0] is not transaction:
-        held = session.info[_WRITTEN] = (transaction, {})
-    held[1].update(zip(ids, (call.payload for call in calls), strict=True))
+    written = of_transaction(session, _WRITTEN, dict)
+    written.update(zip(ids, (call.payload for call in calls), strict=True))
 
 
 def _ids_and_busy_queues(
@@ -514,13 +510,8 @@ async def payload_of(
     """A row's payload, opened; or, for a row this transaction queued and nobody sent yet,
     the payload it was queued with (nothing rewrites a waiting row's payload but a
     shredding, which seals the same words again)."""
-    held = session.info.get(_WRITTEN)
-    if (
-        held is not None
-        and row.state != "sent"
-        and held[0] is session.sync_session.get_transaction()
-    ):
-        payload = held[1].get(row.id)
+    if row.state != "sent":
+        payload = of_transaction(session.sync_session, _WRITTEN, dict).get(row.id)
         if payload is not None:
             return payload
     return open_from(vault, await data_key_of(session, vault, row), row, "payload")

@@ -31,6 +31,7 @@ from storage.db import (
     in_commit_group,
     make_engine,
     make_sessionmaker,
+    of_transaction,
     run,
     transaction,
 )
@@ -399,3 +400,13 @@ async def test_execute_plain_many_converts_values_by_their_column_types(store):
     assert states == [{"n": 2}, {"n": 2}]
     assert found[1].updated_at == found[0].updated_at > now - timedelta(days=1)
     assert found[1].expires_at == found[0].expires_at == later + ttl
+
+
+async def test_of_transaction_keeps_a_memo_for_one_transaction_only(sessions):
+    async with sessions() as session:
+        async with session.begin():
+            first = of_transaction(session.sync_session, "memo", dict)
+            first["seen"] = 1
+            assert of_transaction(session.sync_session, "memo", dict) is first
+        async with session.begin():
+            assert of_transaction(session.sync_session, "memo", dict) == {}
