@@ -14,9 +14,10 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
@@ -156,17 +157,65 @@ def of_transaction(session: Session, name: str, make: Callable[[], T]) -> T:
     return held[1]
 
 
-# -- reads straight from the driver -----------------------------------------------------------
+# -- statements straight to the driver ---------------------------------------------------------
 # SQLAlchemy's execute path costs about 50 µs a statement on SQLite and 100 µs on asyncpg:
-# several times an indexed select of a few rows, which the web chat makes at every message.
+# several times an indexed select of a few rows, which the web chat makes at every message,
+# and about half of a commit group's writes.
 
 _DRIVER = "driver_connection"  # of_transaction: {"dialect", "driver"}
-_PLAIN: dict[tuple[int, str], tuple[Executable, str, tuple[str, ...], dict[str, Any]]] = {}
 _DRIVER_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error,)
 with contextlib.suppress(ImportError):  # PostgreSQL's driver, when installed
     import asyncpg
 
     _DRIVER_ERRORS += (asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+@dataclass(frozen=True)
+class _Plain:
+    """A prebuilt statement compiled for one dialect, as the driver takes it."""
+
+    sql: str
+    # Each positional parameter: its name, the statement's own value (a literal it holds),
+    # and its type's bind processor (None: the driver takes the value as it is).
+    steps: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
+
+    def args(self, params: dict[str, Any]) -> list[Any]:
+        """The driver's arguments: ``params`` (or the statement's own values), converted as
+        SQLAlchemy would convert them."""
+        out = []
+        for name, own, to in self.steps:
+            value = params[name] if name in params else own
+            out.append(value if value is None or to is None else to(value))
+        return out
+
+
+_PLAINS: dict[tuple[int, str, tuple[str, ...] | None], tuple[Executable, _Plain]] = {}
+
+
+def _plain(statement: Executable, dialect: Any, keys: tuple[str, ...] | None = None) -> _Plain:
+    """``statement`` compiled once for ``dialect`` (an insert: for the columns ``keys``)."""
+    found = _PLAINS.get((id(statement), dialect.name, keys))
+    if found is None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys else None)
+        steps = tuple(
+            (name, compiled.params.get(name), compiled.binds[name].type.bind_processor(dialect))
+            for name in compiled.positiontup or ()
+        )
+        found = _PLAINS[(id(statement), dialect.name, keys)] = (
+            statement,
+            _Plain(str(compiled), steps),
+        )
+    return found[1]
+
+
+@contextlib.contextmanager
+def _as_database_error(sql: str) -> Iterator[None]:
+    """A driver's error raised as SQLAlchemy would raise it: a database error (an outage to
+    a commit group, not a bug), its parameters never in the message."""
+    try:
+        yield
+    except _DRIVER_ERRORS as exc:
+        raise DBAPIError(sql, None, exc, hide_parameters=True) from exc
 
 
 async def fetch_plain(
@@ -175,33 +224,23 @@ async def fetch_plain(
     """The rows of a prebuilt select, read by the driver itself in the session's
     transaction, past SQLAlchemy's execute path.
 
-    Only for selects whose parameters and columns the driver takes and gives as they are
-    (text, integers, bytes; no dates, no JSON, no expanding ``IN``): nothing converts them.
-    Deferred writes are made first, as :func:`run` does. On PostgreSQL the driver may not
-    have begun the transaction yet (asyncpg begins at the first statement through
-    SQLAlchemy); then the select runs before it, which at READ COMMITTED sees the same
-    rows, since the transaction has written nothing yet."""
+    Parameters are converted by their types as SQLAlchemy would; the columns are not, so
+    only for selects of columns the driver gives as they are (text, integers, bytes; no
+    dates, no JSON) and without an expanding ``IN``. Deferred writes are made first, as
+    :func:`run` does. On PostgreSQL the driver may not have begun the transaction yet
+    (asyncpg begins at the first statement through SQLAlchemy); then the select runs before
+    it, which at READ COMMITTED sees the same rows, since the transaction has written
+    nothing yet."""
     sync = session.sync_session
     if sync.info.get(_DEFERRED):
         await greenlet_spawn(write_deferred, sync)
     dialect, driver = await _driver_of(session)
-    plain = _PLAIN.get((id(statement), dialect.name))
-    if plain is None:
-        compiled = statement.compile(dialect=dialect)
-        names = tuple(compiled.positiontup or ())
-        plain = (statement, str(compiled), names, dict(compiled.params))
-        _PLAIN[(id(statement), dialect.name)] = plain
-    _, sql, names, fixed = plain
-    args = [params[name] if name in params else fixed[name] for name in names]
-    try:
+    plain = _plain(statement, dialect)
+    args = plain.args(params)
+    with _as_database_error(plain.sql):
         if dialect.name == "sqlite":
-            return driver.fetch_now(sql, args)
-        return await driver.fetch(sql, *args)
-    except _DRIVER_ERRORS as exc:  # as SQLAlchemy would raise it (an outage, not a bug)
-        raise DBAPIError(sql, None, exc, hide_parameters=True) from exc
-
-
-_PLAIN_MANY: dict[tuple[int, str, tuple[str, ...]], tuple[Executable, str, list[Any]]] = {}
+            return driver.fetch_now(plain.sql, args)
+        return await driver.fetch(plain.sql, *args)
 
 
 def execute_plain_many(session: Session, statement: Executable, rows: list[dict[str, Any]]) -> None:
@@ -212,30 +251,16 @@ def execute_plain_many(session: Session, statement: Executable, rows: list[dict[
     if not rows:
         return
     connection = session.connection()
-    dialect = connection.dialect
-    keys = tuple(rows[0])
-    plain = _PLAIN_MANY.get((id(statement), dialect.name, keys))
-    if plain is None:
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
-        names = tuple(compiled.positiontup or ())
-        steps = [(name, compiled.binds[name].type.bind_processor(dialect)) for name in names]
-        plain = (statement, str(compiled), steps)
-        _PLAIN_MANY[(id(statement), dialect.name, keys)] = plain
-    _, sql, steps = plain
-    args = [
-        [value if (value := row[name]) is None or to is None else to(value) for name, to in steps]
-        for row in rows
-    ]
+    plain = _plain(statement, connection.dialect, tuple(rows[0]))
+    args = [plain.args(row) for row in rows]
     driver = connection.connection.driver_connection
-    try:
-        if dialect.name == "sqlite":
-            driver.execute_many_now(sql, args)
+    with _as_database_error(plain.sql):
+        if connection.dialect.name == "sqlite":
+            driver.execute_many_now(plain.sql, args)
         else:
             if not driver.is_in_transaction():  # asyncpg begins at SQLAlchemy's first statement
                 connection.exec_driver_sql("SELECT 1")
-            await_only(driver.executemany(sql, args))
-    except _DRIVER_ERRORS as exc:  # as SQLAlchemy would raise it (an outage, not a bug)
-        raise DBAPIError(sql, None, exc, hide_parameters=True) from exc
+            await_only(driver.executemany(plain.sql, args))
 
 
 async def _driver_of(session: AsyncSession) -> tuple[Any, Any]:
