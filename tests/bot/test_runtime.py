@@ -10,7 +10,7 @@ import signal
 
 from sqlmodel import select
 
-from bot.runtime import Runtime
+from bot.runtime import YOUNG_COLLECTION_EVERY, Runtime
 from bot.settings import Settings
 from storage import keys
 from storage.db import transaction
@@ -21,13 +21,17 @@ from storage.store import open_store
 
 async def test_start_freezes_the_startup_heap_and_stop_releases_it(tmp_path):
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'h.db'}", key_file=tmp_path / "h.key")
+    before = gc.get_threshold()
     runtime = await Runtime.start(settings, channels=False)
     try:
         # Full collections no longer re-walk what start-up built (they paused serving).
         assert gc.get_freeze_count() > 0
+        # The young generation is collected less often, the older ones as before.
+        assert gc.get_threshold() == (YOUNG_COLLECTION_EVERY, *before[1:])
     finally:
         await runtime.stop()
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
 
 
 async def _holder_of(runtime: Runtime) -> dict | None:
