@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic_core import to_json
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -82,7 +83,7 @@ def seal_into(vault: Vault, aead: AESGCM, row: SQLModel, **values: Any) -> None:
         if value is None:
             setattr(row, column, None)
             continue
-        plaintext = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        plaintext = to_json(value)  # compact UTF-8, as json.dumps, several times faster
         aad = vault.field_aad(table, column, row_id, row.data_key_id)
         setattr(row, column, vault.seal(aead, aad, plaintext))
 
