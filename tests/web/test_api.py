@@ -327,8 +327,45 @@ def test_rows_queued_in_telegram_form_show_in_the_page():
             "reply_markup": {"inline_keyboard": [[{"text": "A", "callback_data": "1.a"}]]},
         },
     )
-    assert op["op"] == "send" and op["options"] == [{"data": "1.a", "label": "A"}]
+    assert op["op"] == "send"
+    assert op["options"] == [{"data": "1.a", "label": "A", "audio": None, "pictogram": None}]
     assert _op(8, "deleteMessages", {"chat_id": "s"}) is None
+
+
+@pytest.mark.parametrize(
+    ("method", "payload"),
+    [
+        (
+            "send",
+            {
+                "text": "Chào",
+                "lang": "vi",
+                "options": [
+                    {"data": "1.a", "label": "A", "audio": "/audio/vi/a.ogg", "pictogram": "safe"},
+                    {"data": "1.b", "label": "B"},
+                    {"data": 3, "label": "not a choice"},
+                    "nor this",
+                ],
+                "audio": ["/audio/vi/m.ogg", 5],
+                "preload": ["/audio/vi/0.ogg"],
+                "speak": True,
+                "location": True,
+                "tag": "ask",
+            },
+        ),
+        ("edit", {"text": "Sửa", "tag": "ask", "lang": "xx"}),
+        ("delete", {"tag": "code"}),
+        ("delete", {"tag": 7}),
+        ("clear", {}),
+    ],
+)
+def test_each_operation_is_built_in_the_documented_shape(method, payload):
+    """The chat's answers are serialised as _op built them, not validated again: each
+    operation already holds exactly what the Op model documents."""
+    from bot.web.chat import Op, _op
+
+    op = _op(5, method, payload)
+    assert Op.model_validate(op).model_dump() == op
 
 
 def test_session_ids_are_signed_and_expire(live):
