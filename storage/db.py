@@ -499,10 +499,13 @@ class CommitGroup:
         self._members += 1
         try:
             yield session
-            if session.new or session.dirty or session.deleted:
-                await session.flush()
-            if self._members == 1:  # not under an outer member, which still uses them
-                session.expunge_all()
+            # Most members write with Core and load nothing: then there is nothing to
+            # flush or let go (asking what is dirty walks the identity map even so).
+            if session.new or session.identity_map:
+                if session.new or session.dirty or session.deleted:
+                    await session.flush()
+                if self._members == 1:  # not under an outer member, which still uses them
+                    session.expunge_all()
         except BaseException as exc:
             if not self.broken:
                 self.broken = True
