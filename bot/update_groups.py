@@ -59,8 +59,9 @@ class UpdateGroups(Generic[U]):
         self._waiting.append((update, stored))
         if self._storing is None or self._storing.done():
             self._storing = asyncio.create_task(self._store_waiting(), name=self.name)
-        # A caller that goes away must not cancel the group its update is part of.
-        return await asyncio.shield(stored)
+        # A caller that goes away cancels only its own future, never the group's task
+        # (which answers only futures not yet done).
+        return await stored
 
     async def finish(self) -> None:
         """Wait until the updates taken so far are stored (at shutdown)."""
