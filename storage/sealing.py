@@ -12,7 +12,6 @@ copied to another row, column or table fails to open instead of yielding wrong d
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -165,4 +164,4 @@ class Vault:
 
     def lookup_hash(self, purpose: bytes, value: str) -> str:
         """HMAC-SHA256 of ``value`` under the lookup key for ``purpose``, as hex."""
-        return hmac.new(self.keyring.lookup(purpose), value.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self.keyring.lookup(purpose), value.encode(), "sha256").hex()

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from dataclasses import dataclass
 
@@ -87,7 +86,7 @@ class AddressKeyer:
     def __call__(self, request: Request) -> str:
         host = request.client.host if request.client else "-"
         key = rate.store().address_key
-        return hmac.new(key, host.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.digest(key, host.encode(), "sha256").hex()[:32]
 
 
 def b64(data: bytes) -> str:
