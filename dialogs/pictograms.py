@@ -261,7 +261,14 @@ def for_label(label: str, lang: str) -> str | None:
     ethnic group, a text of no flow)."""
     if lang not in LANGUAGES:
         return None
-    return _by_words(translator(lang)).get(_key(label))
+    return _pictogram_of(translator(lang), label)
+
+
+# Per translator, as _by_words. Labels are the flows' own choices, place names and case
+# references, asked for on every screen (as dialogs.speech's); a person's words never are.
+@lru_cache(maxsize=4096)
+def _pictogram_of(tr: Translator, label: str) -> str | None:
+    return _by_words(tr).get(_key(label))
 
 
 # The conversation's own options: "<prompt counter>.<code>" (dialogs.engine) and the buttons
