@@ -8,6 +8,7 @@ apps in one process (tests) do not share figures.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -55,9 +56,15 @@ class Metrics:
         self.cases = Gauge("hotline_cases", "Cases held (total)", registry=r)
 
         self._since: dict[str, int] = {}  # counts since the last summary line
+        self._handled: dict[str, Any] = {}  # the updates counter of each channel
 
     def handled(self, channel: str) -> None:
-        self.updates.labels(channel=channel).inc()
+        # The labelled counter is kept (as prometheus_client advises for hot paths): looking
+        # it up again took a lock and a label check for every update.
+        counter = self._handled.get(channel)
+        if counter is None:
+            counter = self._handled[channel] = self.updates.labels(channel=channel)
+        counter.inc()
         self._count(channel)
 
     def send_failed(self, channel: str, kind: str) -> None:
