@@ -14,6 +14,7 @@ listen, so the page reads each new message out by itself.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from bot.channel import Call, Capabilities
@@ -47,6 +48,7 @@ def _options(options: tuple[A.Option, ...], lang: str) -> list[dict[str, str]]:
     return out
 
 
+@lru_cache(maxsize=4096)  # a clip's file name (dialogs.speech), a dozen on every screen
 def audio_url(name: str) -> str:
     """Where the page fetches a prompt's audio (``<lang>/audio/<file>`` under locales/)."""
     lang, _, file = name.partition("/audio/")
