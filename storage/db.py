@@ -243,6 +243,22 @@ async def fetch_plain(
         return await driver.fetch(plain.sql, *args)
 
 
+def fetch_plain_now(
+    session: Session, statement: Executable, params: dict[str, Any]
+) -> list[Sequence[Any]]:
+    """:func:`fetch_plain` inside the session's greenlet, where deferred writes are made
+    (a read among them, such as the outbox's next free id): the same statements, with
+    the same conversions and errors. Deferred writes are the caller's to make first."""
+    connection = session.connection()
+    plain = _plain(statement, connection.dialect)
+    args = plain.args(params)
+    driver = connection.connection.driver_connection
+    with _as_database_error(plain.sql):
+        if connection.dialect.name == "sqlite":
+            return driver.fetch_now(plain.sql, args)
+        return await_only(driver.fetch(plain.sql, *args))
+
+
 def execute_plain_many(session: Session, statement: Executable, rows: list[dict[str, Any]]) -> None:
     """Run a prebuilt insert or update once for each of ``rows`` (all with the same keys)
     through the driver itself, inside the session's greenlet, as deferred writes are made.

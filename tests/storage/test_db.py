@@ -27,6 +27,7 @@ from storage.db import (
     deferred_items,
     execute_plain_many,
     fetch_plain,
+    fetch_plain_now,
     flush_group,
     in_commit_group,
     make_engine,
@@ -353,6 +354,28 @@ async def test_a_driver_error_in_fetch_plain_is_the_databases_and_names_no_value
     assert "CANARY" not in str(raised.value)
     await _add(sessions, "after")
     assert await _committed(sessions) == ["after"]
+
+
+async def test_fetch_plain_now_reads_in_the_greenlet_what_fetch_plain_reads(sessions):
+    for body in ("a", "hidden", "b"):
+        await _add(sessions, body)
+    params = {"first": 0, "limit": 5}
+    async with transaction(sessions) as session:
+        awaited = await fetch_plain(session, _BODIES_FROM, params)
+        inline = await session.run_sync(lambda sync: fetch_plain_now(sync, _BODIES_FROM, params))
+    assert [tuple(row) for row in inline] == [tuple(row) for row in awaited] == [("a",), ("b",)]
+
+
+async def test_a_driver_error_in_fetch_plain_now_names_no_value(sessions):
+    missing = sa.select(sa.table("no_such_table", sa.column("x")).c.x).where(
+        sa.column("x") == sa.bindparam("secret")
+    )
+    with pytest.raises(DBAPIError) as raised:
+        async with transaction(sessions) as session:
+            await session.run_sync(
+                lambda sync: fetch_plain_now(sync, missing, {"secret": "CANARY-inline-read"})
+            )
+    assert "CANARY" not in str(raised.value)
 
 
 _NOTE_ROWS = sa.insert(_NOTES)
