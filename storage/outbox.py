@@ -9,6 +9,7 @@ message is sent twice only when a request was handled but its answer was lost.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -29,6 +30,7 @@ from storage.db import (
     defers_writes,
     execute_plain_many,
     fetch_plain,
+    fetch_plain_now,
     of_transaction,
     run,
     write_deferred,
@@ -84,7 +86,7 @@ def _allocate_ids(session: Session, count: int) -> list[int]:
     remembered = of_transaction(session, _NEXT_ID, dict)
     first = remembered.get("next")
     if first is None:
-        first = connection.execute(_SQLITE_TOP).one()[0] + 1
+        first = fetch_plain_now(session, _SQLITE_TOP, {})[0][0] + 1
     remembered["next"] = first + count
     return list(range(first, first + count))
 
@@ -319,7 +321,8 @@ def _ids_and_busy_queues(
         return _allocate_ids(session, count), set()
     params = {"queues": sorted(queues)}
     if connection.dialect.name != "postgresql":
-        busy = {found[0] for found in connection.execute(_BUSY_QUEUES, params)}
+        listed = {"queues": json.dumps(params["queues"])}
+        busy = {found[0] for found in fetch_plain_now(session, _SQLITE_BUSY, listed)}
         return _allocate_ids(session, count), busy
     ids: list[int] = []
     busy = set()
@@ -470,12 +473,13 @@ async def claim(
 
 
 # Which queues hold an active row (the partial index's condition written out, as _ACTIVE).
-_BUSY_QUEUES = (
-    sa_select(_TABLE.c.queue_key)
-    .distinct()
-    .where(_TABLE.c.queue_key.in_(bindparam("queues", expanding=True)), _TABLE.c.state.in_(_ACTIVE))
-)
+# SQLite takes the queues as one JSON list: one statement text whatever their number,
+# prebuilt for the driver (storage.db.fetch_plain_now).
 _ACTIVE_LIST = ", ".join(f"'{state}'" for state in OUTBOX_ACTIVE_STATES)
+_SQLITE_BUSY = text(
+    "SELECT DISTINCT queue_key FROM outbox"
+    f" WHERE queue_key IN (SELECT value FROM json_each(:queues)) AND state IN ({_ACTIVE_LIST})"
+)
 _PG_IDS_AND_BUSY = text(
     "SELECT nextval(pg_get_serial_sequence('outbox', 'id')), NULL FROM generate_series(1, :n)"
     " UNION ALL SELECT DISTINCT NULL::bigint, queue_key FROM outbox WHERE queue_key = ANY(:queues)"

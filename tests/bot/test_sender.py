@@ -185,6 +185,22 @@ async def test_rows_handed_over_at_their_insert_are_sent_without_a_claim(store, 
     assert [row.state for row in (await _rows(store))["a"]] == ["sent", "sent"]
 
 
+async def test_a_chat_with_rows_still_to_send_keeps_its_new_rows_for_the_claim(store):
+    """Handed rows skip the claim: a chat whose earlier row is still pending is not handed
+    its new one (it would overtake), and both go out in order at the next claim."""
+    transport = RecordingTransport()
+    sender = _sender(store, transport, lambda: NOW)
+    await _queue(store, "a", [("sendMessage", {"chat_id": 1, "text": "first"})])
+    async with commit_group(store.sessions, defer_writes=True):
+        later = [("sendMessage", {"chat_id": 1, "text": "second"})]
+        await _queue(store, "a", later, handoff=sender)
+        await _queue(store, "b", [("sendMessage", {"chat_id": 2, "text": "other"})], handoff=sender)
+    assert await sender.drain_once() == 1  # only the idle chat's row was handed over
+    assert [params["text"] for _, params in transport.calls] == ["other"]
+    assert await sender.drain_once() == 2
+    assert [params["text"] for _, params in transport.calls] == ["other", "first", "second"]
+
+
 class Ticks:
     """A monotonic clock the test moves by hand."""
 
