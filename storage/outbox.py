@@ -508,6 +508,41 @@ async def queued_after(
     return [QueuedRow(*row) for row in await fetch_plain(session, _QUEUED_AFTER, params)]
 
 
+# Several chats' rows after each one's ``after`` in one statement (PostgreSQL): the n-th
+# chat's rows carry n, in id order, at most ``limit`` each.
+_PG_QUEUED_AFTER_EACH = text(
+    "SELECT q.n, o.id, o.data_key_id, o.queue_key, o.method, o.state, o.attempts, o.payload"
+    " FROM unnest(CAST(:queues AS text[]), CAST(:afters AS bigint[]))"
+    " WITH ORDINALITY AS q(queue_key, after_id, n)"
+    " CROSS JOIN LATERAL (SELECT * FROM outbox WHERE outbox.queue_key = q.queue_key"
+    " AND outbox.channel = :channel AND outbox.id > q.after_id AND outbox.state != 'dead'"
+    " ORDER BY outbox.id LIMIT :limit) AS o ORDER BY q.n, o.id"
+)
+
+
+async def queued_after_each(
+    session: AsyncSession, *, reads: list[tuple[str, int]], channel: str, limit: int
+) -> list[list[QueuedRow]]:
+    """:func:`queued_after` for each ``(queue_key, after)`` of ``reads``, in their order.
+    One statement on PostgreSQL, where each would be a round trip of its own (a commit
+    group's web chat turns read their pages' rows together); one each on SQLite."""
+    if session.bind.dialect.name != "postgresql":
+        return [
+            await queued_after(session, queue_key=key, channel=channel, after=after, limit=limit)
+            for key, after in reads
+        ]
+    params = {
+        "queues": [key for key, _ in reads],
+        "afters": [after for _, after in reads],
+        "channel": channel,
+        "limit": limit,
+    }
+    found: list[list[QueuedRow]] = [[] for _ in reads]
+    for n, *row in await fetch_plain(session, _PG_QUEUED_AFTER_EACH, params):
+        found[n - 1].append(QueuedRow(*row))
+    return found
+
+
 async def payload_of(
     session: AsyncSession, vault: Vault, row: QueuedRow | OutboxMessage
 ) -> dict[str, Any]:

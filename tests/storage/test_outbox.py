@@ -165,3 +165,30 @@ async def test_rows_a_chat_read_itself_are_marked_sent_in_batches_once(store):
     sent_at = {row_id: at for row_id, _, at in found}
     assert sent_at[ids[0]] == NOW
     assert {sent_at[row_id] for row_id in ids[1:]} == {later}
+
+
+async def test_several_chats_rows_are_read_as_each_would_be_read_alone(store):
+    """A commit group's web chat pages read their rows together (one statement on
+    PostgreSQL): each read holds exactly what queued_after gives it alone, in order, at
+    most ``limit``, never another chat's or another channel's."""
+    await _enqueue(store, "p", ["p1", "p2", "p3", "p4"], channel="web")
+    await _enqueue(store, "q", ["q1", "q2"], channel="web")
+    await _enqueue(store, "p", ["telegram's"], channel="telegram")
+    async with transaction(store.sessions) as session:
+        first_p = await outbox.queued_after(session, queue_key="p", channel="web", after=0, limit=9)
+        reads = [("q", 0), ("p", first_p[0].id), ("nobody", 0), ("p", 0)]
+        together = await outbox.queued_after_each(session, reads=reads, channel="web", limit=3)
+        alone = [
+            await outbox.queued_after(session, queue_key=key, channel="web", after=after, limit=3)
+            for key, after in reads
+        ]
+    texts = [[(await _opened(store, row))["text"] for row in rows] for rows in together]
+    assert texts == [["q1", "q2"], ["p2", "p3", "p4"], [], ["p1", "p2", "p3"]]
+    assert [[row.id for row in rows] for rows in together] == [
+        [row.id for row in rows] for rows in alone
+    ]
+
+
+async def _opened(store, row) -> dict:
+    async with transaction(store.sessions) as session:
+        return await outbox.payload_of(session, store.vault, row)
