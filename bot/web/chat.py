@@ -191,8 +191,11 @@ def _turn_groups(hotline: Hotline, state: WebState) -> UpdateGroups[Turn]:
         acting_conversation.set(turn.key if turn.acting else None)
         await hotline.handle(turn.inbound)
 
-    async def read(turn: Turn) -> None:
-        turn.ops, turn.last = await read_ops(hotline.store, turn.key, turn.after, utcnow(), state)
+    async def read(turns: list[Turn]) -> None:
+        reads = [(turn.key, turn.after) for turn in turns]
+        answers = await read_ops_each(hotline.store, reads, utcnow(), state)
+        for turn, (ops, last) in zip(turns, answers, strict=True):
+            turn.ops, turn.last = ops, last
 
     return web_turns(hotline, handle, read)
 
@@ -397,42 +400,75 @@ async def read_ops(
     """The session's operations after ``after``, in order; pending ones are marked sent
     (in batches through ``state``, else at once) and messages removed by a
     ``delete``/``clear`` are purged from the outbox."""
-    vault = store.vault
+    return (await read_ops_each(store, [(key, after)], now, state))[0]
+
+
+async def read_ops_each(
+    store: Store, reads: list[tuple[str, int]], now: datetime, state: WebState | None = None
+) -> list[tuple[list[dict], int]]:
+    """:func:`read_ops` for each ``(key, after)`` of ``reads`` (a commit group's pages), in
+    one transaction; their rows are read together where that saves round trips. A session
+    read twice is read in turn, so the second read sees what the first purged."""
     async with transaction(store.sessions) as session:
-        rows = await outbox.queued_after(
-            session, queue_key=key, channel=CHANNEL, after=after, limit=OPS_PER_READ
-        )
-        if not rows:
-            return [], after
-        ops: list[dict] = []
-        unsent: list[int] = []
-        purge: set[int] = set()
-        for row in rows:
-            if row.state != "sent":
-                unsent.append(row.id)
-            try:
-                payload = await outbox.payload_of(session, vault, row)
-            except ShreddedError:
-                purge.add(row.id)
-                continue
-            op = _op(row.id, row.method, payload or {})
-            if op is None:
-                continue
-            if op["op"] == "clear":
-                purge |= await _earlier(session, store, key, row.id, None)
-                ops = []
-            elif op["op"] == "delete":
-                gone = await _earlier(session, store, key, row.id, op["tag"])
-                purge |= gone
-                ops = [o for o in ops if o["id"] not in gone]
-            ops.append(op)
-        if unsent and state is not None:
-            state.delivered_now(unsent)
-        elif unsent:
-            await outbox.mark_read(session, unsent, now)
-        if purge:
-            await session.exec(delete(OutboxMessage).where(OutboxMessage.id.in_(purge)))
-        return ops, rows[-1].id
+        keys = [key for key, _ in reads]
+        if len(set(keys)) == len(keys):  # no read can purge what another shows
+            found = await outbox.queued_after_each(
+                session, reads=reads, channel=CHANNEL, limit=OPS_PER_READ
+            )
+            return [
+                await _ops_of(session, store, key, after, rows, now, state)
+                for (key, after), rows in zip(reads, found, strict=True)
+            ]
+        answers = []
+        for key, after in reads:
+            rows = await outbox.queued_after(
+                session, queue_key=key, channel=CHANNEL, after=after, limit=OPS_PER_READ
+            )
+            answers.append(await _ops_of(session, store, key, after, rows, now, state))
+        return answers
+
+
+async def _ops_of(
+    session,
+    store: Store,
+    key: str,
+    after: int,
+    rows: list[outbox.QueuedRow],
+    now: datetime,
+    state: WebState | None,
+) -> tuple[list[dict], int]:
+    """The operations of a session's ``rows`` (read after ``after``), and the last row's id."""
+    if not rows:
+        return [], after
+    ops: list[dict] = []
+    unsent: list[int] = []
+    purge: set[int] = set()
+    for row in rows:
+        if row.state != "sent":
+            unsent.append(row.id)
+        try:
+            payload = await outbox.payload_of(session, store.vault, row)
+        except ShreddedError:
+            purge.add(row.id)
+            continue
+        op = _op(row.id, row.method, payload or {})
+        if op is None:
+            continue
+        if op["op"] == "clear":
+            purge |= await _earlier(session, store, key, row.id, None)
+            ops = []
+        elif op["op"] == "delete":
+            gone = await _earlier(session, store, key, row.id, op["tag"])
+            purge |= gone
+            ops = [o for o in ops if o["id"] not in gone]
+        ops.append(op)
+    if unsent and state is not None:
+        state.delivered_now(unsent)
+    elif unsent:
+        await outbox.mark_read(session, unsent, now)
+    if purge:
+        await session.exec(delete(OutboxMessage).where(OutboxMessage.id.in_(purge)))
+    return ops, rows[-1].id
 
 
 async def _earlier(session, store: Store, key: str, before: int, tag: str | None) -> set[int]:

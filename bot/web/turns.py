@@ -35,7 +35,7 @@ class Turn:
 
 class WebTurns(TogetherOrAlone[Turn]):
     """How a group of turns is stored: ``handle`` hands a turn to the hotline and ``read``
-    fills in its page's operations (both in the caller's commit group)."""
+    fills in the operations of the turns' pages (both in the caller's commit group)."""
 
     name = "web"
 
@@ -43,7 +43,7 @@ class WebTurns(TogetherOrAlone[Turn]):
         self,
         hotline: Hotline,
         handle: Callable[[Turn], Awaitable[None]],
-        read: Callable[[Turn], Awaitable[None]],
+        read: Callable[[list[Turn]], Awaitable[None]],
     ) -> None:
         super().__init__(hotline.store.sessions)
         self.hotline, self.handle, self.read = hotline, handle, read
@@ -53,14 +53,13 @@ class WebTurns(TogetherOrAlone[Turn]):
         await self.hotline.read_ahead(channel, {turn.inbound.user_id for turn in turns})
         for turn in turns:
             await self.handle(turn)
-        for turn in turns:  # the first read makes the group's writes, together
-            await self.read(turn)
+        await self.read(turns)  # which first makes the group's writes, together
 
     async def alone(self, turn: Turn) -> bool:
         try:
             async with commit_group(self.sessions):
                 await self.handle(turn)
-                await self.read(turn)
+                await self.read([turn])
         except Exception as exc:  # noqa: BLE001 - its page is answered with the error
             turn.error = exc
             return False
@@ -70,7 +69,7 @@ class WebTurns(TogetherOrAlone[Turn]):
 def web_turns(
     hotline: Hotline,
     handle: Callable[[Turn], Awaitable[None]],
-    read: Callable[[Turn], Awaitable[None]],
+    read: Callable[[list[Turn]], Awaitable[None]],
 ) -> UpdateGroups[Turn]:
     """The groups the web chat stores its pages' turns in."""
     return UpdateGroups(WebTurns(hotline, handle, read), name="web:turns")
