@@ -4,9 +4,9 @@ A page posts each event in a request of its own, and storing each in a transacti
 own pays a commit, a transaction and a sender batch per message. Here the turns posted
 while a group is being stored wait and form the next group: handled one after another in
 one commit group (their people's conversations read in one statement ahead, their writes
-made together), then each page's operations read in the same transaction. The pages are
-answered once the group is committed, so a person's message is stored before its answer
-leaves. If the group fails, each of its turns is stored alone, so that a turn that fails
+made together), then the pages' operations read together in the same transaction. The
+pages are answered once the group is committed, so a person's message is stored before its
+answer leaves. If the group fails, each of its turns is stored alone, so that a turn that fails
 costs only itself (and its page hears of it).
 """
 
