@@ -319,14 +319,14 @@ def _ids_and_busy_queues(
     connection = session.connection()
     if not queues:
         return _allocate_ids(session, count), set()
-    params = {"queues": sorted(queues)}
+    ordered = sorted(queues)
     if connection.dialect.name != "postgresql":
-        listed = {"queues": json.dumps(params["queues"])}
+        listed = {"queues": json.dumps(ordered)}
         busy = {found[0] for found in fetch_plain_now(session, _SQLITE_BUSY, listed)}
         return _allocate_ids(session, count), busy
     ids: list[int] = []
     busy = set()
-    for row_id, queue in connection.execute(_PG_IDS_AND_BUSY, {**params, "n": count}):
+    for row_id, queue in connection.execute(_PG_IDS_AND_BUSY, {"queues": ordered, "n": count}):
         if queue is None:
             ids.append(row_id)
         else:

@@ -6,8 +6,8 @@ while a group is being stored wait and form the next group: handled one after an
 one commit group (their people's conversations read in one statement ahead, their writes
 made together), then the pages' operations read together in the same transaction. The
 pages are answered once the group is committed, so a person's message is stored before its
-answer leaves. If the group fails, each of its turns is stored alone, so that a turn that fails
-costs only itself (and its page hears of it).
+answer leaves. If the group fails, each of its turns is stored alone, so that a turn that
+fails costs only itself (and its page hears of it).
 """
 
 from __future__ import annotations
