@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from bot.admin.records import records_router
 from bot.admin.router import stats_router
@@ -18,6 +19,18 @@ from bot.hot_posts import install_hot_posts
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import Limits, attach_runtime, install_web
+
+# FastAPI's own OpenTelemetry, switched off whole: once an environment configures a provider
+# (FASTAPI_OTEL_AUTO_CONFIGURE alone is enough), it would send each request's path, query,
+# host and any exception's text to an exporter outside the hotline. The hotline counts on
+# its own /metrics. Off, a request also skips asking the global providers about themselves.
+NO_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+    "auto_configure": False,
+}
 
 
 def create_app(
@@ -58,6 +71,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.debug else None,
+        telemetry=NO_TELEMETRY,
     )
     install_hot_posts(app)  # inside the body limit
     app.add_middleware(BodyLimitASGI)  # inside the security headers, which wrap its 413

@@ -8,6 +8,7 @@ import stat
 
 import httpx
 import pytest
+from opentelemetry import _logs, metrics, trace
 
 from bot.body_limit import FORM_MAX_BYTES, UPLOAD_MAX_BYTES, WEBHOOK_MAX_BYTES, limit_for
 from bot.web import Limits
@@ -71,6 +72,48 @@ def test_a_body_within_the_cap_still_works(live):
 def test_the_api_schema_is_not_served_in_production(live):
     assert httpx.get(live.url + "/openapi.json").status_code == 404
     assert httpx.get(live.url + "/docs").status_code == 404
+
+
+class _TracerProvider(trace.TracerProvider):
+    """A provider as an environment's OpenTelemetry set-up installs one: it notes each use."""
+
+    def __init__(self, used: list[str]) -> None:
+        self.used = used
+
+    def get_tracer(self, name, *args, **kwargs):
+        self.used.append("tracer")
+        return trace.NoOpTracer()
+
+
+class _MeterProvider(metrics.MeterProvider):
+    def __init__(self, used: list[str]) -> None:
+        self.used = used
+
+    def get_meter(self, name, *args, **kwargs):
+        self.used.append("meter")
+        return metrics.NoOpMeter(name)
+
+
+class _LoggerProvider(_logs.LoggerProvider):
+    def __init__(self, used: list[str]) -> None:
+        self.used = used
+
+    def get_logger(self, name, *args, **kwargs):
+        self.used.append("logger")
+        return _logs.NoOpLogger(name)
+
+
+def test_no_request_reaches_an_opentelemetry_exporter(live, monkeypatch):
+    """FastAPI traces, counts and logs every request to the global OpenTelemetry providers
+    once something configures them; the hotline's app never hands them a request."""
+    used: list[str] = []
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: _TracerProvider(used))
+    monkeypatch.setattr(metrics, "get_meter_provider", lambda: _MeterProvider(used))
+    monkeypatch.setattr(_logs, "get_logger_provider", lambda: _LoggerProvider(used))
+    assert httpx.post(live.url + "/api/chat/start", json={"lang": "vi"}).status_code == 200
+    assert httpx.post(live.url + "/api/chat/start", json={"lang": 7}).status_code == 422
+    assert httpx.get(live.url + "/healthz").status_code == 200
+    assert used == []
 
 
 def _sessions_from(url: str, addresses: list[str]) -> list[int]:
