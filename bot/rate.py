@@ -16,6 +16,8 @@ from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from storage.keyed_hash import KeyedHash
+
 log = logging.getLogger(__name__)
 
 RETRY_SHARED_S = 30.0  # after a Redis failure, count in memory this long before trying again
@@ -57,11 +59,17 @@ class RateStore:
             self._storage = storage_from_string(url, socket_connect_timeout=0.5, socket_timeout=0.5)
             self.shared = MovingWindowRateLimiter(self._storage)
         self._address_key = self._load_address_key()
+        self._address_hasher = KeyedHash(self._address_key)
 
     @property
     def address_key(self) -> bytes:
         """The key client addresses are hashed with before they are counted."""
         return self._address_key
+
+    @property
+    def address_hasher(self) -> KeyedHash:
+        """HMAC-SHA256 under :attr:`address_key`."""
+        return self._address_hasher
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Count one hit; False when the limit was already reached (nothing counted)."""

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from storage.errors import KeyFileError
+from storage.keyed_hash import KeyedHash
 
 KEY_BYTES = 32
 FORMAT = 1
@@ -50,6 +51,7 @@ class Keyring:
     current: int
     lookup_key: bytes
     _derived: dict[bytes, bytes] = field(default_factory=dict, compare=False, repr=False)
+    _hashers: dict[bytes, KeyedHash] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.current not in self.master_keys:
@@ -83,6 +85,13 @@ class Keyring:
             key = _derive(self.lookup_key, purpose)
             self._derived[purpose] = key
         return key
+
+    def lookup_hasher(self, purpose: bytes) -> KeyedHash:
+        """HMAC-SHA256 under :meth:`lookup`'s key for ``purpose``, ready for many messages."""
+        hasher = self._hashers.get(purpose)
+        if hasher is None:
+            hasher = self._hashers[purpose] = KeyedHash(self.lookup(purpose))
+        return hasher
 
     def fingerprint(self) -> str:
         """Names this installation's keyring without revealing it (the lookup key never

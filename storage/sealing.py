@@ -12,7 +12,6 @@ copied to another row, column or table fails to open instead of yielding wrong d
 
 from __future__ import annotations
 
-import hmac
 import os
 import secrets
 from collections import OrderedDict
@@ -164,4 +163,4 @@ class Vault:
 
     def lookup_hash(self, purpose: bytes, value: str) -> str:
         """HMAC-SHA256 of ``value`` under the lookup key for ``purpose``, as hex."""
-        return hmac.digest(self.keyring.lookup(purpose), value.encode(), "sha256").hex()
+        return self.keyring.lookup_hasher(purpose).hexdigest(value.encode())

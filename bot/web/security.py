@@ -85,8 +85,7 @@ class AddressKeyer:
 
     def __call__(self, request: Request) -> str:
         host = request.client.host if request.client else "-"
-        key = rate.store().address_key
-        return hmac.digest(key, host.encode(), "sha256").hex()[:32]
+        return rate.store().address_hasher.hexdigest(host.encode())[:32]
 
 
 def b64(data: bytes) -> str:
