@@ -6,12 +6,11 @@ then sealed with associated data that binds table, column, row id and data key i
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pydantic_core import to_json
+from pydantic_core import from_json, to_json
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -97,7 +96,8 @@ def open_from(vault: Vault, aead: AESGCM, row: SQLModel, column: str) -> Any:
     if blob is None:
         return None
     aad = vault.field_aad(table, column, _row_id(row), row.data_key_id)
-    return json.loads(vault.open(aead, aad, blob))
+    # No string cached: pydantic's process-wide cache would keep opened text past its row.
+    return from_json(vault.open(aead, aad, blob), cache_strings=False)
 
 
 def open_all(vault: Vault, aead: AESGCM, row: SQLModel) -> dict[str, Any]:
