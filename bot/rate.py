@@ -21,7 +21,9 @@ from storage.keyed_hash import KeyedHash
 log = logging.getLogger(__name__)
 
 RETRY_SHARED_S = 30.0  # after a Redis failure, count in memory this long before trying again
-SWEEP_EVERY_S = 1.0  # how often the memory storage drops windows that have run out
+# How often the memory storage drops windows that have run out. A sweep walks every key
+# (thousands under load); a window lasts a minute, so ten seconds more of it costs little.
+SWEEP_EVERY_S = 10.0
 _KEY_NAME = "lt:address-key"  # the keyed hash of client addresses, the same in every worker
 
 
@@ -31,8 +33,8 @@ class SweptMemoryStorage(MemoryStorage):
     The library drops run-out windows on a ``threading.Timer`` that it starts again, 10 ms
     on, whenever a hit finds the last one finished: under load a new thread every few
     requests, each started from the event loop, which waits for it. Here the same sweep
-    runs inside a hit, at most once a second. The sweep only frees memory: every count
-    reads its window's timestamps itself, so what is allowed does not change."""
+    runs inside a hit, at most every :data:`SWEEP_EVERY_S`. The sweep only frees memory:
+    every count reads its window's timestamps itself, so what is allowed does not change."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -97,7 +97,7 @@ def test_counting_in_memory_starts_no_thread_and_sweeps_run_out_windows(restore_
     }
     later = time.time() + 61  # every window has run out: the next hit's sweep drops them
     monkeypatch.setattr(limits_memory.time, "time", lambda: later)
-    storage._next_sweep = 0.0  # a second has passed since the last sweep
+    storage._next_sweep = 0.0  # the next sweep is due
     assert window.allow("d")
     held = {key.split("/")[2]: len(hits) for key, hits in storage.events.items()}
     assert held == {"a": 0, "b": 0, "c": 0, "d": 1}
