@@ -7,10 +7,11 @@ the draft's unsent recordings, sealed under that key (:mod:`storage.media`), go 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import bindparam, delete, insert, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
 from sqlmodel import select
@@ -24,6 +25,7 @@ from storage.db import (
     deferred_items,
     defers_writes,
     execute_plain_many,
+    fetch_plain,
     keep_read,
     kept_read,
     run,
@@ -89,9 +91,13 @@ _LOAD_STATE = sa_select(_TABLE.c.key, _TABLE.c.data_key_id, _TABLE.c.state).wher
 _LOAD_WITH_MARK = sa_select(_TABLE.c.key, _TABLE.c.data_key_id, _TABLE.c.state).where(
     (_TABLE.c.key == bindparam("key")) | (_TABLE.c.key == bindparam("mark"))
 )
-_LOAD_MANY = sa_select(_TABLE.c.key, _TABLE.c.data_key_id, _TABLE.c.state).where(
-    _TABLE.c.key.in_(bindparam("keys", expanding=True))
+# One statement text for any number of keys: an expanding IN is another statement for each
+# count, compiled again, and prepared again (and kept) by every PostgreSQL connection.
+_LOAD_MANY_SQLITE = text(
+    "SELECT key, data_key_id, state FROM conversations"
+    " WHERE key IN (SELECT value FROM json_each(:keys))"
 )
+_LOAD_MANY_PG = text("SELECT key, data_key_id, state FROM conversations WHERE key = ANY(:keys)")
 _READ_AHEAD = "conversations.read_ahead"  # storage.db.keep_read: (keys asked, rows found)
 _KEY_OF = sa_select(_TABLE.c.data_key_id).where(_TABLE.c.key == bindparam("key"))
 _INSERT_STATE = insert(_TABLE)
@@ -118,8 +124,13 @@ async def read_ahead(session: AsyncSession, keys: set[str]) -> None:
     conversation's own earlier writes in the group are found among its deferred writes."""
     if session.new or session.dirty:
         await session.flush()
-    found = await run(session, _LOAD_MANY, {"keys": sorted(keys)}, deferred=True)
-    keep_read(session, _READ_AHEAD, (keys, {row[0]: row for row in found.all()}))
+    ordered = sorted(keys)
+    if session.bind.dialect.name == "postgresql":
+        found = await fetch_plain(session, _LOAD_MANY_PG, {"keys": ordered}, deferred=True)
+    else:
+        listed = {"keys": json.dumps(ordered)}
+        found = await fetch_plain(session, _LOAD_MANY_SQLITE, listed, deferred=True)
+    keep_read(session, _READ_AHEAD, (keys, {row[0]: row for row in found}))
 
 
 async def load_state_and_mark(

@@ -219,7 +219,7 @@ def _as_database_error(sql: str) -> Iterator[None]:
 
 
 async def fetch_plain(
-    session: AsyncSession, statement: Executable, params: dict[str, Any]
+    session: AsyncSession, statement: Executable, params: dict[str, Any], *, deferred: bool = False
 ) -> list[Sequence[Any]]:
     """The rows of a prebuilt select, read by the driver itself in the session's
     transaction, past SQLAlchemy's execute path.
@@ -227,12 +227,12 @@ async def fetch_plain(
     Parameters are converted by their types as SQLAlchemy would; the columns are not, so
     only for selects of columns the driver gives as they are (text, integers, bytes; no
     dates, no JSON) and without an expanding ``IN``. Deferred writes are made first, as
-    :func:`run` does. On PostgreSQL the driver may not have begun the transaction yet
+    :func:`run` does, unless ``deferred`` says the caller reads them itself. On PostgreSQL the driver may not have begun the transaction yet
     (asyncpg begins at the first statement through SQLAlchemy); then the select runs before
     it, which at READ COMMITTED sees the same rows, since the transaction has written
     nothing yet."""
     sync = session.sync_session
-    if sync.info.get(_DEFERRED):
+    if not deferred and sync.info.get(_DEFERRED):
         await greenlet_spawn(write_deferred, sync)
     dialect, driver = await _driver_of(session)
     plain = _plain(statement, dialect)

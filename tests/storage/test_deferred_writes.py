@@ -51,26 +51,46 @@ async def _count(store, model) -> int:
         return (await session.exec(select(func.count()).select_from(model))).one()[0]
 
 
+def _spy_on_the_driver(monkeypatch, record) -> None:
+    """``record(sql)`` for each statement handed to the driver itself from now on
+    (storage.db's plain reads, and the deferred writes: one call a kind)."""
+
+    def spy(real):
+        def handed(self, sql, *args, **kwargs):
+            record(sql)
+            return real(self, sql, *args, **kwargs)
+
+        return handed
+
+    sqlite = sqlite_inline.Connection
+    for driver, name in (
+        (sqlite, "execute_many_now"),
+        (sqlite, "fetch_now"),
+        (asyncpg.Connection, "executemany"),
+        (asyncpg.Connection, "fetch"),
+    ):
+        monkeypatch.setattr(driver, name, spy(getattr(driver, name)))
+
+
 @pytest.fixture
 def statements(store, monkeypatch) -> list[str]:
     """The first word of each statement the session starts from now on: through
-    SQLAlchemy, and the deferred writes handed to the driver itself (one call a kind)."""
+    SQLAlchemy, and those handed to the driver itself."""
     seen: list[str] = []
 
     @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
     def _seen(_conn, _cursor, statement, _params, _context, _many) -> None:
         seen.append(statement.split()[0].upper())
 
-    def spy(real):
-        def execute_many(self, sql, *args, **kwargs):
-            seen.append(sql.split()[0].upper())
-            return real(self, sql, *args, **kwargs)
+    _spy_on_the_driver(monkeypatch, lambda sql: seen.append(sql.split()[0].upper()))
+    return seen
 
-        return execute_many
 
-    driver = sqlite_inline.Connection
-    monkeypatch.setattr(driver, "execute_many_now", spy(driver.execute_many_now))
-    monkeypatch.setattr(asyncpg.Connection, "executemany", spy(asyncpg.Connection.executemany))
+@pytest.fixture
+def driver_sql(monkeypatch) -> list[str]:
+    """Each statement handed to the driver itself from now on, whole."""
+    seen: list[str] = []
+    _spy_on_the_driver(monkeypatch, seen.append)
     return seen
 
 
@@ -255,6 +275,17 @@ async def test_conversations_read_ahead_are_loaded_without_a_statement_each(stor
             loaded = [(await _load(session, store, user))[1] for user in (1, 2, 3)]
             assert seen.count("SELECT") == selects  # no statement of their own
     assert loaded == [{"n": 1}, {"n": 2}, None]
+
+
+async def test_reading_ahead_is_one_statement_whatever_the_number_of_people(store, driver_sql):
+    """An expanding IN would be a statement of its own for each count: compiled again,
+    and prepared and kept again by every PostgreSQL connection."""
+    for count in (1, 2, 7):
+        keys = {_key(store, user) for user in range(count)}
+        async with transaction(store.sessions) as session:
+            await conversations.read_ahead(session, keys | {_mark(key) for key in keys})
+    reads = [sql for sql in driver_sql if sql.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 3 and len(set(reads)) == 1
 
 
 async def test_what_a_group_wrote_or_marked_after_reading_ahead_is_what_later_loads_see(store):
