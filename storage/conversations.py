@@ -7,11 +7,10 @@ the draft's unsent recordings, sealed under that key (:mod:`storage.media`), go 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, text, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
 from sqlmodel import select
@@ -31,6 +30,7 @@ from storage.db import (
     run,
 )
 from storage.keyring import PURPOSE_IDENTITY
+from storage.listed import bound, one_of, per_dialect
 from storage.models import Conversation, DataKey, OutboxMessage
 from storage.records import data_key_of, new_data_key, open_from, seal_into
 from storage.sealing import Vault
@@ -91,13 +91,11 @@ _LOAD_STATE = sa_select(_TABLE.c.key, _TABLE.c.data_key_id, _TABLE.c.state).wher
 _LOAD_WITH_MARK = sa_select(_TABLE.c.key, _TABLE.c.data_key_id, _TABLE.c.state).where(
     (_TABLE.c.key == bindparam("key")) | (_TABLE.c.key == bindparam("mark"))
 )
-# One statement text for any number of keys: an expanding IN is another statement for each
-# count, compiled again, and prepared again (and kept) by every PostgreSQL connection.
-_LOAD_MANY_SQLITE = text(
-    "SELECT key, data_key_id, state FROM conversations"
-    " WHERE key IN (SELECT value FROM json_each(:keys))"
+_LOAD_MANY = per_dialect(
+    lambda dialect: sa_select(_TABLE.c.key, _TABLE.c.data_key_id, _TABLE.c.state).where(
+        one_of(_TABLE.c.key, "keys", dialect)
+    )
 )
-_LOAD_MANY_PG = text("SELECT key, data_key_id, state FROM conversations WHERE key = ANY(:keys)")
 _READ_AHEAD = "conversations.read_ahead"  # storage.db.keep_read: (keys asked, rows found)
 _KEY_OF = sa_select(_TABLE.c.data_key_id).where(_TABLE.c.key == bindparam("key"))
 _INSERT_STATE = insert(_TABLE)
@@ -124,12 +122,9 @@ async def read_ahead(session: AsyncSession, keys: set[str]) -> None:
     conversation's own earlier writes in the group are found among its deferred writes."""
     if session.new or session.dirty:
         await session.flush()
-    ordered = sorted(keys)
-    if session.bind.dialect.name == "postgresql":
-        found = await fetch_plain(session, _LOAD_MANY_PG, {"keys": ordered}, deferred=True)
-    else:
-        listed = {"keys": json.dumps(ordered)}
-        found = await fetch_plain(session, _LOAD_MANY_SQLITE, listed, deferred=True)
+    dialect = session.bind.dialect.name
+    listed = {"keys": bound(dialect, sorted(keys))}
+    found = await fetch_plain(session, _LOAD_MANY[dialect], listed, deferred=True)
     keep_read(session, _READ_AHEAD, (keys, {row[0]: row for row in found}))
 
 

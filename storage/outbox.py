@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any, Literal, Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import bindparam, exists, insert, literal_column, text, update
+from sqlalchemy import Select, bindparam, exists, insert, literal_column, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
@@ -36,6 +36,7 @@ from storage.db import (
     write_deferred,
 )
 from storage.errors import ShreddedError
+from storage.listed import bound, one_of, per_dialect
 from storage.models import OUTBOX_ACTIVE_STATES, OutboxMessage
 from storage.records import data_key_of, open_from, seal_into
 from storage.sealing import Vault
@@ -394,37 +395,52 @@ _ROW_COLUMNS = (
     _TABLE.c.attempts,
     _TABLE.c.payload,
 )
+
+
+def _locking(dialect: str, query: Select) -> Select:
+    """On PostgreSQL, rows another worker is leasing are skipped (``SKIP LOCKED``)."""
+    return query.with_for_update(skip_locked=True) if dialect == "postgresql" else query
+
+
 # Built once: these run several times a second, and building them costs more than running.
-_HEADS = (
-    sa_select(*_ROW_COLUMNS)
-    .where(
-        _TABLE.c.channel == bindparam("channel"),
-        _TABLE.c.state.in_(_ACTIVE),
-        _TABLE.c.not_before <= bindparam("now"),
-        ~exists().where(
-            _EARLIER.c.queue_key == _TABLE.c.queue_key,
-            _EARLIER.c.id < _TABLE.c.id,
-            _EARLIER.c.state.in_(_ACTIVE),
-        ),
+_HEADS = per_dialect(
+    lambda dialect: _locking(
+        dialect,
+        sa_select(*_ROW_COLUMNS)
+        .where(
+            _TABLE.c.channel == bindparam("channel"),
+            _TABLE.c.state.in_(_ACTIVE),
+            _TABLE.c.not_before <= bindparam("now"),
+            ~exists().where(
+                _EARLIER.c.queue_key == _TABLE.c.queue_key,
+                _EARLIER.c.id < _TABLE.c.id,
+                _EARLIER.c.state.in_(_ACTIVE),
+            ),
+        )
+        .order_by(_TABLE.c.id)
+        .limit(bindparam("limit")),
     )
-    .order_by(_TABLE.c.id)
-    .limit(bindparam("limit"))
 )
-_FOLLOWERS = (
-    sa_select(*_ROW_COLUMNS)
-    .where(
-        _TABLE.c.queue_key.in_(bindparam("queues", expanding=True)),
-        _TABLE.c.id > bindparam("after"),
-        _TABLE.c.state.in_(_ACTIVE),
-        _TABLE.c.not_before <= bindparam("now"),  # pending, or a lease that ran out
+_FOLLOWERS = per_dialect(
+    lambda dialect: _locking(
+        dialect,
+        sa_select(*_ROW_COLUMNS)
+        .where(
+            one_of(_TABLE.c.queue_key, "queues", dialect),
+            _TABLE.c.id > bindparam("after"),
+            _TABLE.c.state.in_(_ACTIVE),
+            _TABLE.c.not_before <= bindparam("now"),  # pending, or a lease that ran out
+        )
+        .order_by(_TABLE.c.id)
+        .limit(bindparam("limit")),
     )
-    .order_by(_TABLE.c.id)
-    .limit(bindparam("limit"))
 )
-_LEASE_ROWS = (
-    update(_TABLE)
-    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
-    .values(state="sending", not_before=bindparam("until"))
+_LEASE_ROWS = per_dialect(
+    lambda dialect: (
+        update(_TABLE)
+        .where(one_of(_TABLE.c.id, "ids", dialect))
+        .values(state="sending", not_before=bindparam("until"))
+    )
 )
 
 
@@ -440,22 +456,18 @@ async def claim(
 
     On PostgreSQL the rows are locked (``SKIP LOCKED``): a head another worker is leasing
     is skipped, and with it its queue, as its followers are taken only behind a head."""
-    locking = session.bind.dialect.name == "postgresql"
-    heads_query = _HEADS.with_for_update(skip_locked=True) if locking else _HEADS
-    heads = [
-        QueuedRow(*row)
-        for row in await run(session, heads_query, {"channel": channel, "now": now, "limit": limit})
-    ]
+    dialect = session.bind.dialect.name
+    asked = {"channel": channel, "now": now, "limit": limit}
+    heads = [QueuedRow(*row) for row in await run(session, _HEADS[dialect], asked)]
     if not heads:
         return []
-    follow_query = _FOLLOWERS.with_for_update(skip_locked=True) if locking else _FOLLOWERS
     followers = [
         QueuedRow(*row)
         for row in await run(
             session,
-            follow_query,
+            _FOLLOWERS[dialect],
             {
-                "queues": sorted({head.queue_key for head in heads}),
+                "queues": bound(dialect, sorted({head.queue_key for head in heads})),
                 "after": min(head.id for head in heads),
                 "now": now,
                 "limit": len(heads) * PER_QUEUE,
@@ -468,7 +480,8 @@ async def claim(
         behind = [r for r in followers if r.queue_key == head.queue_key and r.id > head.id]
         claimed.extend(behind[: PER_QUEUE - 1])
     claimed.sort(key=lambda row: row.id)
-    await run(session, _LEASE_ROWS, {"ids": [row.id for row in claimed], "until": now + lease})
+    ids = bound(dialect, [row.id for row in claimed])
+    await run(session, _LEASE_ROWS[dialect], {"ids": ids, "until": now + lease})
     return claimed
 
 
@@ -556,8 +569,10 @@ async def payload_of(
     return open_from(vault, await data_key_of(session, vault, row), row, "payload")
 
 
-_KEYS_OF = sa_select(_TABLE.c.id, _TABLE.c.data_key_id).where(
-    _TABLE.c.id.in_(bindparam("ids", expanding=True))
+_KEYS_OF = per_dialect(
+    lambda dialect: sa_select(_TABLE.c.id, _TABLE.c.data_key_id).where(
+        one_of(_TABLE.c.id, "ids", dialect)
+    )
 )
 _MARK_SENT = (
     update(_TABLE)
@@ -602,7 +617,11 @@ async def settle(
     sent = by_state.get("sent", [])
     if sent:
         answered = [o.row_id for o in sent if o.result is not None]
-        key_ids = dict((await run(session, _KEYS_OF, {"ids": answered})).all()) if answered else {}
+        key_ids = {}
+        if answered:
+            dialect = session.bind.dialect.name
+            listed = {"ids": bound(dialect, answered)}
+            key_ids = dict((await run(session, _KEYS_OF[dialect], listed)).all())
         params = []
         for outcome in sent:
             sealed = None
@@ -624,18 +643,22 @@ async def settle(
     await release(session, [o.row_id for o in by_state.get("release", [])], now)
 
 
-_MARK_READ = (
-    update(_TABLE)
-    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)), _TABLE.c.state != "sent")
-    .values(state="sent", sent_at=bindparam("at"))
+_MARK_READ = per_dialect(
+    lambda dialect: (
+        update(_TABLE)
+        .where(one_of(_TABLE.c.id, "ids", dialect), _TABLE.c.state != "sent")
+        .values(state="sent", sent_at=bindparam("at"))
+    )
 )
 READ_BATCH = 500  # ids in one statement
 
 
 async def mark_read(session: AsyncSession, ids: list[int], now: datetime) -> None:
     """Rows a chat read from its own queue (the web chat's page) count as sent."""
+    dialect = session.bind.dialect.name
     for start in range(0, len(ids), READ_BATCH):
-        await run(session, _MARK_READ, {"ids": ids[start : start + READ_BATCH], "at": now})
+        batch = bound(dialect, ids[start : start + READ_BATCH])
+        await run(session, _MARK_READ[dialect], {"ids": batch, "at": now})
 
 
 async def mark_sent(

@@ -16,6 +16,7 @@ from bot.service import Hotline
 from storage import conversations
 from storage.db import commit_group, flush_group, transaction
 from storage.records import new_data_key
+from tests.driver_spy import spy_on_the_driver
 from tests.e2e.test_telegram import settings_for
 from tests.fakes import updates as U
 
@@ -316,7 +317,9 @@ async def test_updates_that_come_while_the_poller_lingers_share_one_answer_and_o
     assert 59 < waits[0] <= 60
 
 
-async def test_a_batch_reads_its_peoples_conversations_in_one_statement(tmp_path, fake_bot_api):
+async def test_a_batch_reads_its_peoples_conversations_in_one_statement(
+    tmp_path, fake_bot_api, monkeypatch
+):
     """Each person's second message finds the state the first one left: read ahead for the
     whole batch, not one select per update."""
     from sqlalchemy import event
@@ -325,10 +328,15 @@ async def test_a_batch_reads_its_peoples_conversations_in_one_statement(tmp_path
     reads: list[str] = []
     runtime = await Runtime.start(settings_for(tmp_path, fake))
 
-    @event.listens_for(runtime.store.engine.sync_engine, "before_cursor_execute")
-    def _seen(_conn, _cursor, statement, _params, _context, _many) -> None:
+    def seen(statement: str) -> None:
         if statement.lstrip().upper().startswith("SELECT") and "FROM conversations" in statement:
             reads.append(statement)
+
+    @event.listens_for(runtime.store.engine.sync_engine, "before_cursor_execute")
+    def _seen(_conn, _cursor, statement, _params, _context, _many) -> None:
+        seen(statement)
+
+    spy_on_the_driver(monkeypatch, seen)  # the read ahead goes to the driver itself
 
     try:
         for user in USERS:

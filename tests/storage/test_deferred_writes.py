@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 from sqlalchemy import event, func, select, text
 
-from storage import conversations, outbox, sqlite_inline
+from storage import conversations, outbox
 from storage.db import commit_group, transaction
 from storage.models import Conversation, OutboxMessage
 from storage.records import data_key_of
+from tests.driver_spy import spy_on_the_driver
 
 NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
 TTL = timedelta(hours=72)
@@ -51,27 +51,6 @@ async def _count(store, model) -> int:
         return (await session.exec(select(func.count()).select_from(model))).one()[0]
 
 
-def _spy_on_the_driver(monkeypatch, record) -> None:
-    """``record(sql)`` for each statement handed to the driver itself from now on
-    (storage.db's plain reads, and the deferred writes: one call a kind)."""
-
-    def spy(real):
-        def handed(self, sql, *args, **kwargs):
-            record(sql)
-            return real(self, sql, *args, **kwargs)
-
-        return handed
-
-    sqlite = sqlite_inline.Connection
-    for driver, name in (
-        (sqlite, "execute_many_now"),
-        (sqlite, "fetch_now"),
-        (asyncpg.Connection, "executemany"),
-        (asyncpg.Connection, "fetch"),
-    ):
-        monkeypatch.setattr(driver, name, spy(getattr(driver, name)))
-
-
 @pytest.fixture
 def statements(store, monkeypatch) -> list[str]:
     """The first word of each statement the session starts from now on: through
@@ -82,7 +61,7 @@ def statements(store, monkeypatch) -> list[str]:
     def _seen(_conn, _cursor, statement, _params, _context, _many) -> None:
         seen.append(statement.split()[0].upper())
 
-    _spy_on_the_driver(monkeypatch, lambda sql: seen.append(sql.split()[0].upper()))
+    spy_on_the_driver(monkeypatch, lambda sql: seen.append(sql.split()[0].upper()))
     return seen
 
 
@@ -90,7 +69,7 @@ def statements(store, monkeypatch) -> list[str]:
 def driver_sql(monkeypatch) -> list[str]:
     """Each statement handed to the driver itself from now on, whole."""
     seen: list[str] = []
-    _spy_on_the_driver(monkeypatch, seen.append)
+    spy_on_the_driver(monkeypatch, seen.append)
     return seen
 
 

@@ -92,7 +92,7 @@ async def test_sqlite_finds_ready_rows_through_the_active_rows_indexes(tmp_path,
     await (await open_store(f"sqlite:///{path}", key_source)).close()  # migrated
     dialect = sqlite.dialect()
     with closing(sqlite3.connect(path)) as db:
-        for query in (outbox._HEADS, outbox._NEXT_DUE):
+        for query in (outbox._HEADS["sqlite"], outbox._NEXT_DUE):
             sql = str(query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True}))
             plan = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql, [0] * sql.count("?"))]
             assert not any("TEMP B-TREE" in step for step in plan), plan

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from bot.runtime import Runtime
 from bot.zalo.models import ZaloUpdate
 from bot.zalo.runner import start_zalo
+from tests.driver_spy import spy_on_the_driver
 from tests.e2e.test_zalo import settings_for
 from tests.fakes.zalo_api import FakeZaloAPI
 
@@ -41,15 +42,22 @@ def _start(user: str, number: int) -> ZaloUpdate:
     )
 
 
-async def _store_all(tmp_path, zalo_api, fails, reads: list[str] | None = None):
+async def _store_all(tmp_path, zalo_api, fails, reads: list[str] | None = None, monkeypatch=None):
     """Store one /start per user at once; ``fails(user)`` may raise in the hotline;
-    ``reads`` collects the statements that read conversations."""
+    ``reads`` collects the statements that read conversations (with ``monkeypatch``, also
+    those handed to the driver itself)."""
     runtime = await Runtime.start(settings_for(tmp_path, zalo_api), channels=False)
+
+    def seen(statement: str) -> None:
+        if reads is not None and statement.lstrip().upper().startswith("SELECT"):
+            reads.extend([statement] if "FROM conversations" in statement else [])
 
     @event.listens_for(runtime.store.engine.sync_engine, "before_cursor_execute")
     def _seen(_conn, _cursor, statement, _params, _context, _many) -> None:
-        if reads is not None and statement.lstrip().upper().startswith("SELECT"):
-            reads.extend([statement] if "FROM conversations" in statement else [])
+        seen(statement)
+
+    if monkeypatch is not None:
+        spy_on_the_driver(monkeypatch, seen)
 
     try:
         channel = await start_zalo(runtime, webhook_url="http://127.0.0.1:9/zalo/webhook")
@@ -81,9 +89,11 @@ async def test_updates_that_arrive_together_are_handled_as_one_group(tmp_path, z
     assert set(replies.values()) == {1}
 
 
-async def test_a_groups_people_are_read_in_one_statement(tmp_path, zalo_api):
+async def test_a_groups_people_are_read_in_one_statement(tmp_path, zalo_api, monkeypatch):
     reads: list[str] = []
-    stored, _handled, _replies = await _store_all(tmp_path, zalo_api, lambda _user: None, reads)
+    stored, _handled, _replies = await _store_all(
+        tmp_path, zalo_api, lambda _user: None, reads, monkeypatch
+    )
     assert stored == [True] * len(USERS)
     assert len(reads) == 1
 
