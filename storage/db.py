@@ -226,11 +226,12 @@ async def fetch_plain(
 
     Parameters are converted by their types as SQLAlchemy would; the columns are not, so
     only for selects of columns the driver gives as they are (text, integers, bytes; no
-    dates, no JSON) and without an expanding ``IN``. Deferred writes are made first, as
-    :func:`run` does, unless ``deferred`` says the caller reads them itself. On PostgreSQL the driver may not have begun the transaction yet
-    (asyncpg begins at the first statement through SQLAlchemy); then the select runs before
-    it, which at READ COMMITTED sees the same rows, since the transaction has written
-    nothing yet."""
+    dates, no JSON) and without an expanding ``IN`` (:mod:`storage.listed` binds a list).
+    Deferred writes are made first, as :func:`run` does, unless ``deferred`` says the
+    caller reads them itself. On PostgreSQL the driver may not have begun the transaction
+    yet (asyncpg begins at the first statement through SQLAlchemy); then the select runs
+    before it, which at READ COMMITTED sees the same rows, since the transaction has
+    written nothing yet."""
     sync = session.sync_session
     if not deferred and sync.info.get(_DEFERRED):
         await greenlet_spawn(write_deferred, sync)
