@@ -9,7 +9,6 @@ message is sent twice only when a request was handled but its answer was lost.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -322,7 +321,7 @@ def _ids_and_busy_queues(
         return _allocate_ids(session, count), set()
     ordered = sorted(queues)
     if connection.dialect.name != "postgresql":
-        listed = {"queues": json.dumps(ordered)}
+        listed = {"queues": bound("sqlite", ordered)}
         busy = {found[0] for found in fetch_plain_now(session, _SQLITE_BUSY, listed)}
         return _allocate_ids(session, count), busy
     ids: list[int] = []
