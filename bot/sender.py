@@ -28,6 +28,9 @@ DELETABLE_FOR = timedelta(hours=48)
 MAX_BACKOFF_S = 300.0
 IDLE_WAIT_S = 5.0
 CLAIM_BATCH = 50
+# The most rows a sender holds in memory, leased to it at their insert (a burst's intake can
+# outrun its sending for a while); the rest wait in the outbox for a claim.
+HANDED_MAX = 500
 FAILED_DRAIN_PAUSE = timedelta(seconds=1)  # e.g. the database is down: try again soon
 
 
@@ -142,6 +145,13 @@ class Sender:
     def lease_until(self) -> datetime:
         """When a lease taken now runs out (:class:`storage.outbox.Handoff`)."""
         return self.clock() + self.lease
+
+    def room(self) -> int:
+        """How many more rows it takes at their insert (:class:`storage.outbox.Handoff`):
+        what it holds must go out at the global pace before their leases, taken at the
+        insert, run out, or another worker could claim and send them too."""
+        in_a_lease = int(self.global_bucket.rate * self.lease.total_seconds() / 2)
+        return max(0, min(HANDED_MAX, in_a_lease) - len(self._handed))
 
     def take(self, rows: list[tuple[outbox.QueuedRow, dict[str, Any]]]) -> None:
         """Rows leased to this sender as they were queued (committed): sent without a

@@ -166,6 +166,10 @@ class Handoff(Protocol):
     def lease_until(self) -> datetime:
         """When a lease taken now runs out."""
 
+    def room(self) -> int:
+        """How many more rows it takes now. What it holds waits in memory, and must be
+        sent before its lease runs out (then another worker may claim it)."""
+
     def take(self, rows: list[tuple[QueuedRow, dict[str, Any]]]) -> None:
         """Send these leased rows (called once they are committed)."""
 
@@ -339,11 +343,13 @@ def _lease_heads(
 ) -> dict[int, tuple[Handoff, list[tuple[QueuedRow, dict[str, Any]]], bool]]:
     """Lease to each call's sender, in the new rows themselves, those that head their queue:
     none of its rows is active yet (``busy``), and none queued before them in this batch is
-    for another sender or for none. Per sender: the rows it takes once they are committed,
-    and whether it must be woken for rows left behind an unsent one."""
+    for another sender or for none; as many as the sender has room for. Per sender: the
+    rows it takes once they are committed, and whether it must be woken for rows left
+    (behind an unsent one, or beyond its room) for a claim."""
     owners: dict[str, Handoff | None] = {}  # who may still take a queue's next new row
     handed: dict[int, tuple[Handoff, list[tuple[QueuedRow, dict[str, Any]]], bool]] = {}
     until: dict[int, datetime] = {}
+    room: dict[int, int] = {}
     for row, call in zip(rows, calls, strict=True):
         queue, handoff = row["queue_key"], call.handoff
         owner = owners.setdefault(queue, None if queue in busy else handoff)
@@ -351,7 +357,7 @@ def _lease_heads(
             owners[queue] = None
             continue
         sender, taken, left_any = handed.get(id(handoff), (handoff, [], False))
-        if owner is handoff:
+        if owner is handoff and len(taken) < room.setdefault(id(handoff), handoff.room()):
             leased_until = until.setdefault(id(handoff), handoff.lease_until())
             row["state"], row["not_before"] = "sending", leased_until
             queued = QueuedRow(

@@ -185,6 +185,39 @@ async def test_rows_handed_over_at_their_insert_are_sent_without_a_claim(store, 
     assert [row.state for row in (await _rows(store))["a"]] == ["sent", "sent"]
 
 
+async def test_a_burst_beyond_the_senders_room_is_sent_whole_each_row_once_in_order(store):
+    """A sender holds no more rows than it can send within their lease (here 10): the rest
+    of a burst waits in the outbox for a claim, and every row still goes out once."""
+    transport = RecordingTransport()
+    lease = timedelta(seconds=0.02)  # 1,000 a second: 10 in half a lease
+    sender = Sender(
+        store,
+        "telegram",
+        transport,
+        global_rate=1000,
+        chat_burst=1e9,
+        lease=lease,
+        clock=lambda: NOW,
+    )
+    assert sender.room() == 10
+    async with commit_group(store.sessions, defer_writes=True):
+        for chat in range(30):
+            calls = [("sendMessage", {"chat_id": chat, "text": f"{chat}.{n}"}) for n in (0, 1)]
+            await _queue(store, f"q{chat}", calls, handoff=sender)
+    assert sender.room() == 0
+    for _ in range(100):
+        if not await sender.drain_once():
+            break
+    sent = [params["text"] for _, params in transport.calls]
+    assert sorted(sent) == sorted(f"{chat}.{n}" for chat in range(30) for n in (0, 1))
+    for chat in range(30):
+        assert [text for text in sent if text.split(".")[0] == str(chat)] == [
+            f"{chat}.0",
+            f"{chat}.1",
+        ]
+    assert sender.room() == 10
+
+
 async def test_a_chat_with_rows_still_to_send_keeps_its_new_rows_for_the_claim(store):
     """Handed rows skip the claim: a chat whose earlier row is still pending is not handed
     its new one (it would overtake), and both go out in order at the next claim."""

@@ -163,12 +163,16 @@ async def test_outside_a_group_that_defers_writes_are_made_at_once(store, statem
 class _Sender:
     """A sender in this process: takes the rows leased to it at their insert."""
 
-    def __init__(self) -> None:
+    def __init__(self, room: int = 100) -> None:
         self.taken: list[list[int]] = []
         self.woken = 0
+        self.free = room
 
     def lease_until(self) -> datetime:
         return NOW + outbox.LEASE
+
+    def room(self) -> int:
+        return self.free
 
     def take(self, rows) -> None:
         self.taken.append([row.id for row, _payload in rows])
@@ -220,6 +224,21 @@ async def test_a_row_queued_in_the_same_group_behind_one_nobody_takes_is_left_to
     assert sender.taken == []
     assert sender.woken == 1
     assert sorted((await _states(store)).values()) == ["pending", "pending"]
+
+
+async def test_rows_beyond_the_senders_room_are_left_for_a_claim_in_order(store):
+    sender = _Sender(room=2)
+    async with commit_group(store.sessions, defer_writes=True):
+        async with transaction(store.sessions) as session:
+            await _say(session, store, 7, {}, ["a"], sender)
+            await _say(session, store, 8, {}, ["b", "c"], sender)  # c: no room left
+            await _say(session, store, 9, {}, ["d"], sender)
+    assert [len(rows) for rows in sender.taken] == [2]
+    assert sender.woken == 1
+    assert sorted((await _states(store)).values()) == ["pending", "pending", "sending", "sending"]
+    async with transaction(store.sessions) as session:  # the chat of b waits for b
+        claimed = await outbox.claim(session, now=NOW, channel="telegram")
+    assert [row.queue_key for row in claimed] == [_key(store, 9)]
 
 
 async def test_a_rolled_back_group_hands_nothing(store):
