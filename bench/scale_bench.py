@@ -3,12 +3,13 @@
 Each worker is ``hotline run`` in a process of its own, all on one fresh PostgreSQL database
 (created here, dropped after) and one key file. This process plays Telegram: the fake Bot
 API (tests/fakes/bot_api.py, limits lifted) answers the workers' calls, and the load
-generator posts ``--updates`` /start updates from new people to the workers' webhook
+generator posts ``--updates`` /start updates a mode from new people to the workers' webhook
 routes, ``--concurrency`` at a time (by default as many as the workers let Telegram open,
 ``max_connections``), round robin over the workers (as a load balancer in front of them
 would). A run ends when every person got a first reply at the fake.
 
-Three runs, in alternating order per ``--rounds``:
+Three modes, all up at once in each of ``--rounds`` rounds, taking turns in ``--slices``
+slices of the round's updates (in reverse order every other round):
 
 - polling: one worker in long polling, the updates queued at the fake (the reference);
 - webhook x1: one worker in webhook mode;
@@ -21,7 +22,7 @@ all of it kept the machine's cores: a second worker can only add what the cores 
 Goals (issue 22): webhook CPU per update within 1.3x of long polling; 2 workers >= 1.7x one
 worker's updates/s.
 
-    python bench/scale_bench.py [--updates 2000] [--concurrency 40] [--rounds 2]
+    python bench/scale_bench.py [--updates 4000] [--slices 5] [--concurrency 40] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -201,66 +203,101 @@ async def post_all(workers: list[Worker], items: list[dict], replies: Replies, w
     await asyncio.gather(*(lane() for _ in range(width)))
 
 
-async def run_mode(mode: str, args: argparse.Namespace, first_user: int) -> dict:
-    with (
-        FakeBotAPI(global_limit=10**9, per_chat_limit=10**9) as fake,
-        tempfile.TemporaryDirectory() as tmp,
-        fresh_postgres(args.pg_host, args.pg_user, "bench_scale") as url,
-    ):
+class Deployment:
+    """One mode's own fake Bot API, fresh database and workers, fed in slices.
+
+    The modes' deployments are all up at once and take turns: on a shared machine whose
+    speed drifts within a minute, each is then measured over the same stretch of time. A
+    deployment's workers are charged their CPU over the whole run (what they do while
+    another mode's slice runs, their own idle polling included); PostgreSQL's and this
+    process's over its own slices (only its workers are busy then)."""
+
+    def __init__(self, mode: str, args: argparse.Namespace, stack: ExitStack) -> None:
+        self.mode, self.args = mode, args
+        self.fake = stack.enter_context(FakeBotAPI(global_limit=10**9, per_chat_limit=10**9))
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        self.url = stack.enter_context(fresh_postgres(args.pg_host, args.pg_user, "bench_scale"))
         base = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
         env = {
             **base,
             "PYTHONPATH": str(ROOT),
-            "HOTLINE_DATABASE_URL": url,
+            "HOTLINE_DATABASE_URL": self.url,
             "HOTLINE_KEY_FILE": str(Path(tmp) / "bench.key"),
-            "HOTLINE_TELEGRAM_TOKEN": fake.token,
-            "HOTLINE_TELEGRAM_API_BASE": fake.base_url,
+            "HOTLINE_TELEGRAM_TOKEN": self.fake.token,
+            "HOTLINE_TELEGRAM_API_BASE": self.fake.base_url,
             "HOTLINE_WEBHOOK_SECRET": SECRET,
             "HOTLINE_SEND_RATE_GLOBAL": "1000000000",
             "HOTLINE_SEND_RATE_CHAT": "1000000000",
             "HOTLINE_SEND_BURST_CHAT": "1000000000",
         }
-        count = 2 if mode == "webhook x2" else 1
-        workers: list[Worker] = []
-        try:
-            for _ in range(count):  # one after another: the first applies the schema
-                workers.append(Worker(env, webhook=mode != "polling"))
-            replies = Replies(fake)
-            items = [
-                updates.command_update(first_user + n, "/start", update_id=n + 1, message_id=1)
-                for n in range(args.updates)
-            ]
-            commits = pg_commits(args, url)
-            cpu = [w.cpu_s() for w in workers]
-            own, database = own_cpu_s(), named_cpu_s("postgres")
-            began = time.monotonic()
-            if mode == "polling":
-                for item in items:
-                    replies.sent_at[item["message"]["chat"]["id"]] = time.monotonic()
-                    fake.inject_update(item)
-            else:
-                await post_all(workers, items, replies, args.concurrency)
-            await replies.wait_all(timeout=900)
-            seconds = time.monotonic() - began
-            used = sum(w.cpu_s() - c for w, c in zip(workers, cpu, strict=True))
-            rss = sum(w.rss_mb() for w in workers)
-            own = own_cpu_s() - own
-            database = named_cpu_s("postgres") - database
-            for worker in workers:  # a backend's counts reach pg_stat_database as it ends
-                worker.stop()
-            return {
-                "per_s": args.updates / seconds,
-                "cpu_ms": used * 1000 / args.updates,
-                "p99_ms": replies.p99_ms(),
-                "rss_mb": rss,
-                "own_cpu_ms": own * 1000 / args.updates,
-                "pg_cpu_ms": database * 1000 / args.updates,
-                "busy": (used + own + database) / seconds / (os.cpu_count() or 1),
-                "commits": (pg_commits(args, url) - commits) / args.updates,
-            }
-        finally:
-            for worker in workers:
-                worker.stop()
+        self.workers: list[Worker] = []
+        stack.callback(self.stop)
+        for _ in range(2 if mode == "webhook x2" else 1):  # in turn: the first applies the schema
+            self.workers.append(Worker(env, webhook=mode != "polling"))
+        self.replies = Replies(self.fake)
+        self.sent = 0
+        self.seconds = self.own = self.database = 0.0
+        self.cpu: list[float] = []
+        self.commits = 0
+
+    def begin(self) -> None:
+        """Start counting (after every deployment is up)."""
+        self.cpu = [w.cpu_s() for w in self.workers]
+        self.commits = pg_commits(self.args, self.url)
+
+    async def feed(self, first_user: int, count: int) -> None:
+        """``count`` /start updates from new people, until each got its first reply."""
+        first_id = self.sent + 1
+        items = [
+            updates.command_update(first_user + n, "/start", update_id=first_id + n, message_id=1)
+            for n in range(count)
+        ]
+        own, database = own_cpu_s(), named_cpu_s("postgres")
+        began = time.monotonic()
+        if self.mode == "polling":
+            for item in items:
+                self.replies.sent_at[item["message"]["chat"]["id"]] = time.monotonic()
+                self.fake.inject_update(item)
+        else:
+            await post_all(self.workers, items, self.replies, self.args.concurrency)
+        await self.replies.wait_all(timeout=900)
+        self.seconds += time.monotonic() - began
+        self.own += own_cpu_s() - own
+        self.database += named_cpu_s("postgres") - database
+        self.sent += count
+
+    def figures(self) -> dict:
+        used = sum(w.cpu_s() - c for w, c in zip(self.workers, self.cpu, strict=True))
+        rss = sum(w.rss_mb() for w in self.workers)
+        self.stop()  # a backend's counts reach pg_stat_database as it ends
+        return {
+            "per_s": self.sent / self.seconds,
+            "cpu_ms": used * 1000 / self.sent,
+            "p99_ms": self.replies.p99_ms(),
+            "rss_mb": rss,
+            "own_cpu_ms": self.own * 1000 / self.sent,
+            "pg_cpu_ms": self.database * 1000 / self.sent,
+            "busy": (used + self.own + self.database) / self.seconds / (os.cpu_count() or 1),
+            "commits": (pg_commits(self.args, self.url) - self.commits) / self.sent,
+        }
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+
+async def one_round(args: argparse.Namespace, modes: list[str], first_user: int) -> dict:
+    """Every mode's deployment up, then ``--slices`` turns of each, in ``modes`` order."""
+    with ExitStack() as stack:
+        deployments = [Deployment(mode, args, stack) for mode in modes]
+        for deployment in deployments:
+            deployment.begin()
+        share = max(1, args.updates // args.slices)
+        for done in range(0, args.updates, share):
+            for number, deployment in enumerate(deployments):
+                user = first_user + number * 1_000_000 + done
+                await deployment.feed(user, min(share, args.updates - done))
+        return {deployment.mode: deployment.figures() for deployment in deployments}
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -273,9 +310,9 @@ async def main(args: argparse.Namespace) -> None:
     user = 900_000_000_000
     for number in range(args.rounds):
         order = modes if number % 2 == 0 else list(reversed(modes))
-        for mode in order:
-            user += 10_000_000
-            results[mode].append(await run_mode(mode, args, user))
+        user += 10_000_000
+        for mode, figures in (await one_round(args, order, user)).items():
+            results[mode].append(figures)
     print(
         f"PostgreSQL, {args.updates} /start updates from new people, webhook posts "
         f"{args.concurrency} at a time; CPU = the workers' processes, per update"
@@ -309,7 +346,7 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--updates", type=int, default=4000, help="updates per mode a round")
     parser.add_argument(
         "--concurrency",
         type=int,
@@ -317,6 +354,7 @@ if __name__ == "__main__":
         help="posts in flight (default: the connections the workers let Telegram open)",
     )
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--slices", type=int, default=5, help="turns each mode takes a round")
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-user", default="postgres")
     asyncio.run(main(parser.parse_args()))

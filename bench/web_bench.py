@@ -9,14 +9,18 @@ the previous answer, as the page does). Two runs:
 2. paced: messages started at ``--rate`` per second (open loop), latency measured.
 
 The reference is a bare FastAPI app in its own uvicorn process (one POST endpoint answering
-a small JSON body, no database), driven the same way; reference and hotline are measured in
-alternating pairs (``--rounds``). For each: requests/s, the server process's CPU time per
+a small JSON body, no database), driven the same way. Within a round both servers are up and
+the throughput run takes turns between them: each browser sends the reference as many
+requests as a session has, then opens one session on the hotline, and again, until
+``--sessions`` sessions are done. On a shared machine whose speed drifts by tens of per cent
+within a minute, each server's CPU time is then taken over the same stretch of time.
+For each: requests/s, the server process's CPU time per
 request (user + system of all its threads, from getrusage in the server through a route of
 the bench's own: microseconds, where /proc counts 10 ms ticks), latency percentiles, and its
 RSS. ``--db postgres`` runs the hotline on a fresh PostgreSQL database each round (created,
 then dropped).
 Goals (issue 22): server CPU per request ≤ 2.5× the bare endpoint's; p99 ≤ 100 ms at 50
-concurrent sessions. Each server first answers a few unmeasured sessions (warm-up), and
+concurrent sessions. Each server first answers a session per browser, unmeasured (warm-up), and
 both run under the same uvicorn settings. Each browser has its own connection, as a real
 one does; ``--profile FILE`` writes the hotline server's cProfile stats.
 
@@ -47,7 +51,6 @@ from bench.procstat import free_port, fresh_postgres, own_cpu_s, rss_mb  # noqa:
 # sessions idle between messages and keep their connection).
 UVICORN = {"host": "127.0.0.1", "log_config": None, "access_log": False, "timeout_keep_alive": 120}
 CPU_PATH = "/bench/cpu"  # each server's own CPU time (getrusage: microseconds, not /proc's ticks)
-WARM_SESSIONS = 10  # not measured: first requests import and compile what later ones reuse
 PLAN = ["safe", "me", "text", "phys", "psy"]  # option codes; "text" types a line
 
 
@@ -217,42 +220,51 @@ def _address(n: int) -> dict[str, str]:
     return {"X-Forwarded-For": f"10.20.{n // 250}.{n % 250 + 1}"}
 
 
-async def reference(server: Server, requests: int, concurrency: int) -> dict:
-    """The bare app at ``concurrency`` clients, as fast as they go."""
-    async with browsers(server, concurrency) as clients:
-        latencies: list[float] = []
+class Tally:
+    """One server's requests, latencies and wall time summed over its slices, and its CPU
+    time over the whole alternation (what it did between its slices, a sweep or a flush
+    that its requests caused, is its own)."""
 
-        async def worker(client: httpx.AsyncClient) -> None:
-            for _ in range(requests // concurrency):
-                began = time.perf_counter()
-                answer = await client.post("/echo", json={"text": "xin chào"})
-                answer.raise_for_status()
-                latencies.append(time.perf_counter() - began)
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.seconds = 0.0
+        self.cpu = 0.0
 
-        cpu, began = await server.cpu_s(), time.perf_counter()
-        await asyncio.gather(*(worker(client) for client in clients))
-        seconds = time.perf_counter() - began
-        return _figures(latencies, seconds, await server.cpu_s() - cpu)
+    def figures(self) -> dict:
+        return _figures(self.latencies, self.seconds, self.cpu)
 
 
-async def throughput(server: Server, sessions: int, messages: int, concurrency: int) -> dict:
-    """``sessions`` sessions through ``concurrency`` browsers, as fast as they go."""
-    async with browsers(server, concurrency) as clients:
-        waiting = list(range(sessions))
-        latencies: list[float] = []
+async def _timed(tally: Tally, work) -> None:
+    """Run ``work`` (a coroutine), adding its wall time to ``tally``."""
+    began = time.perf_counter()
+    await work
+    tally.seconds += time.perf_counter() - began
 
-        async def browser(client: httpx.AsyncClient) -> None:
-            while waiting:
-                waiting.pop()
-                session = Session(client)
-                latencies.append(await session.start())
-                for step in (PLAN * 2)[:messages]:
-                    latencies.append(await session.send(step))
 
-        cpu, began = await server.cpu_s(), time.perf_counter()
-        await asyncio.gather(*(browser(client) for client in clients))
-        seconds = time.perf_counter() - began
-        return _figures(latencies, seconds, await server.cpu_s() - cpu)
+async def reference(clients: list, requests: int, tally: Tally) -> None:
+    """``requests`` to the bare app through ``clients``, as fast as they go."""
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        for _ in range(requests // len(clients)):
+            began = time.perf_counter()
+            answer = await client.post("/echo", json={"text": "xin chào"})
+            answer.raise_for_status()
+            tally.latencies.append(time.perf_counter() - began)
+
+    await asyncio.gather(*(worker(client) for client in clients))
+
+
+async def throughput(clients: list, messages: int, tally: Tally) -> None:
+    """One chat session through each of ``clients`` at once, as fast as they go (each
+    browser busy to the end: a slice's tail does not thin the load out)."""
+
+    async def browser(client: httpx.AsyncClient) -> None:
+        session = Session(client)
+        tally.latencies.append(await session.start())
+        for step in (PLAN * 2)[:messages]:
+            tally.latencies.append(await session.send(step))
+
+    await asyncio.gather(*(browser(client) for client in clients))
 
 
 async def paced(server: Server, sessions: int, messages: int, rate: float) -> dict:
@@ -311,27 +323,38 @@ def database(args: argparse.Namespace, folder: str):
 
 
 async def one_round(args: argparse.Namespace) -> tuple[dict, dict, dict, dict]:
-    with tempfile.TemporaryDirectory() as folder:
+    """Both servers up; warm-up; the throughput run in alternating slices; then the paced
+    run on the hotline alone."""
+    with tempfile.TemporaryDirectory() as folder, database(args, folder) as url:
         bare = Server("bare", folder, None)
+        app = Server("hotline", folder, url, args.profile)
         try:
             await bare.ready("/ready")
-            await reference(bare, WARM_SESSIONS * (args.messages + 1), WARM_SESSIONS)
-            ref = await reference(bare, args.sessions * (args.messages + 1), args.concurrency)
-            ref["rss"] = bare.rss_mb()
+            await app.ready("/readyz")
+            idle = {"rss": app.rss_mb()}
+            ref, burst = Tally(), Tally()
+            async with (
+                browsers(bare, args.concurrency) as bare_clients,
+                browsers(app, args.concurrency) as app_clients,
+            ):
+                # Warm-up, not measured: first requests import and compile what later reuse.
+                await reference(bare_clients, len(bare_clients) * (args.messages + 1), Tally())
+                await throughput(app_clients, args.messages, Tally())
+                cpu = {bare: await bare.cpu_s(), app: await app.cpu_s()}
+                for _ in range(max(1, args.sessions // args.concurrency)):
+                    requests = args.concurrency * (args.messages + 1)
+                    await _timed(ref, reference(bare_clients, requests, ref))
+                    await _timed(burst, throughput(app_clients, args.messages, burst))
+                ref.cpu = await bare.cpu_s() - cpu[bare]
+                burst.cpu = await app.cpu_s() - cpu[app]
+            ref_figures, burst_figures = ref.figures(), burst.figures()
+            ref_figures["rss"] = bare.rss_mb()
+            steady = await paced(app, args.concurrency, args.messages, args.rate)
+            steady["rss"] = app.rss_mb()
         finally:
             bare.stop()
-        with database(args, folder) as url:
-            app = Server("hotline", folder, url, args.profile)
-            try:
-                await app.ready("/readyz")
-                idle = {"rss": app.rss_mb()}
-                await throughput(app, WARM_SESSIONS, args.messages, WARM_SESSIONS)
-                burst = await throughput(app, args.sessions, args.messages, args.concurrency)
-                steady = await paced(app, args.concurrency, args.messages, args.rate)
-                steady["rss"] = app.rss_mb()
-            finally:
-                app.stop()
-    return ref, idle, burst, steady
+            app.stop()
+    return ref_figures, idle, burst_figures, steady
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -368,7 +391,7 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rate", type=float, default=100.0, help="messages/s in the paced run")
-    parser.add_argument("--rounds", type=int, default=3, help="bare/hotline pairs, alternating")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, each with both servers")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-user", default="postgres")
