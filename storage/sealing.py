@@ -27,7 +27,7 @@ from storage.keyring import KEY_BYTES, Keyring
 FIELD_FORMAT = b"\x01"
 NONCE_BYTES = 12
 _SEP = b"\x1f"
-_CACHE_SIZE = 4096
+_CACHE_SIZE = 1024  # unwrapped data keys kept, about 2.5 KB each: the conversations active at once
 
 
 @dataclass(frozen=True)
