@@ -12,6 +12,7 @@ No clock reads, no randomness, no I/O. The state is a small JSON-serialisable di
 ``a``  answers {field: option code | list | place dict | phone}
 ``ts`` consent time stamps {field: ISO}  ``acc``/``med`` account texts / media refs
 ``fx`` correcting from the summary       ``pc`` place candidates on screen
+``um`` the step whose question was just answered by a message that means no option
 ``w``/``ws`` waiting for a command's result / since (epoch s)
 ``case`` {"ref", "st"} the follow-up case   ``fa``/``fm`` follow-up texts / media
 ``tie`` {"ref", "t"}: the chat is tied to the case whose focal point's message it showed at
@@ -66,6 +67,8 @@ MAX_SHOWN_MESSAGES = 3
 TIE_SILENCE = timedelta(days=7)  # a tie to a case ends after a week without messages
 _MISSING = object()
 _EXIT_WORDS = frozenset({"exit", "quick exit", "thoat", "thoat nhanh"})
+# A typed "no" (folded) where an unclear answer would act (Step.unclear): never taken as one.
+_NO_WORDS = frozenset({"khong", "khong gui", "thoi", "huy", "dung", "no", "cancel", "stop"})
 _WAIT_BLOCKING = frozenset({"submit", "lookup", "add", "relay", "wd", "stop"})
 _DONE_WAIT = {
     "AddToReport": "add",
@@ -332,7 +335,8 @@ def _exit(c: _Ctx) -> None:
         st["r"] = s
     st["s"] = "exited"
     st["n"] += 1
-    for k in ("pc", "fx", "fa", "fm", "tie", "hn", "ear"):  # whoever writes next may not be her
+    # whoever writes next may not be her
+    for k in ("pc", "um", "fx", "fa", "fm", "tie", "hn", "ear"):
         st.pop(k, None)
     if st.get("w") not in ("submit",):
         st.pop("w", None)
@@ -718,6 +722,7 @@ def _resolve_when(st: dict, target: str | None) -> str | None:
 def _goto(c: _Ctx, target: str, notes: tuple = ()) -> None:
     st = c.st
     st.pop("pc", None)
+    st.pop("um", None)
     if st.get("w") in ("place", "near"):  # a place search still running is moot now
         st.pop("w", None)
         st.pop("ws", None)
@@ -756,7 +761,7 @@ def _goto(c: _Ctx, target: str, notes: tuple = ()) -> None:
 
 
 def _clear_draft(st: dict) -> None:
-    for k in ("a", "ts", "acc", "med", "f", "d", "fx", "pc", "r", "w", "ws", "by"):
+    for k in ("a", "ts", "acc", "med", "f", "d", "fx", "pc", "um", "r", "w", "ws", "by"):
         st.pop(k, None)
 
 
@@ -942,6 +947,8 @@ def _on_text(c: _Ctx, raw: str) -> None:
         _search_place(c, step, stripped)
     elif kind == "code":
         _reprompt(c, N_("bad.code"))
+    elif step.unclear is not None:
+        _unclear(c, step, text=stripped)
     else:
         _reprompt(c, N_("bad.choose"))
 
@@ -967,7 +974,8 @@ def _on_contact(c: _Ctx, ev: E.Contact) -> None:
 
 def _on_media(c: _Ctx, ev: E.Media) -> None:
     step = _step(c)
-    if step.kind != "account" or c.st.get("w") in _WAIT_BLOCKING:
+    takes = step.kind == "account" or step.unclear is not None
+    if not takes or c.st.get("w") in _WAIT_BLOCKING:
         _reprompt(c, N_("bad.media"))
         return
     kind = ev.kind if ev.kind in E.MEDIA_KINDS else "document"
@@ -975,7 +983,35 @@ def _on_media(c: _Ctx, ev: E.Media) -> None:
     if not ref or len(ref) > 512:
         _reprompt(c, N_("bad.media"))
         return
-    _account_add(c, step, media={"k": kind, "r": ref})
+    if step.kind == "account":
+        _account_add(c, step, media={"k": kind, "r": ref})
+    else:
+        _unclear(c, step, media={"k": kind, "r": ref})
+
+
+def _unclear(c: _Ctx, step: Step, text: str | None = None, media: dict | None = None) -> None:
+    """A message that means none of ``step``'s options (:attr:`Step.unclear`): kept with
+    the account, and the question asked again; a second one in a row answers
+    ``step.unclear``. A bare "no" is only asked again: it may mean "do not send"; so is a
+    number that is no option's (a slip while choosing one)."""
+    st = c.st
+    folded = fold(text) if text is not None else ""
+    if folded in _NO_WORDS or folded.isdigit():
+        st.pop("um", None)
+        _reprompt(c, N_("bad.choose"))
+        return
+    texts, files = list(st.get("acc") or ()), list(st.get("med") or ())
+    if text is not None and (
+        sum(map(len, texts)) + len(text) <= MAX_ACCOUNT_TOTAL and len(texts) < MAX_ACCOUNT_PARTS
+    ):
+        st["acc"] = [*texts, text]
+    if media is not None and len(files) < MAX_MEDIA:
+        st["med"] = [*files, media]
+    if st.get("um") != step.id:
+        st["um"] = step.id
+        _reprompt(c, N_("bad.choose"))
+        return
+    _answer(c, step, step.unclear, step.unclear)
 
 
 # --- accounts (several messages) ------------------------------------------------------------

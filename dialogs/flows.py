@@ -61,6 +61,10 @@ class Step:
     # choice: a typed text that is no option's label -> the option code it means, or None
     typed: Callable[[str], str | None] | None = None
     typed_miss: str | None = None  # note when ``typed`` finds nothing (default: as any text)
+    # choice: the answer that a message meaning no option stands for when it comes a second
+    # time in a row (its words or file kept with the account), where asking on would keep
+    # from her what the step promised (the urgent alert); None: ask again
+    unclear: str | None = None
 
 
 # --- option sets ----------------------------------------------------------------------
@@ -295,6 +299,7 @@ STEPS_LIST: list[Step] = [
         next="submit",
         stamp=True,
         danger=True,
+        unclear="unsaid",
     ),
     _s(
         "dg.nosend",

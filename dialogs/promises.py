@@ -114,11 +114,14 @@ PROMISES: tuple[Promise, ...] = (
         "survivor",
         "The urgent alert goes at once, in parallel, to the province desk and, where her "
         "commune is known, to its support person and its police desk (pressing the alert is "
-        "her consent to the police); no police where the commune has none in the directory.",
+        "her consent to the police); no police where the commune has none in the directory. "
+        "Answered in words that mean no button, twice, it still goes, with her words, to all "
+        "but the police.",
         ("dg.who",),
         (
             _EP + "test_the_urgent_alert_reaches_the_commune_and_the_police_at_once",
             _EP + "test_the_urgent_alert_promises_the_police_only_where_they_take_alerts",
+            _EP + "test_an_urgent_alert_answered_in_words_reaches_the_commune_not_the_police",
             "tests/e2e/test_escalation_zalo.py::test_the_urgent_alert_reaches_the_police_desk_on_zalo",
         ),
     ),

@@ -64,6 +64,9 @@ _HARASSMENT = ("online_violence", "workplace_sexual_harassment", "school_violenc
 _SEXUAL = ("rape", "sexual_assault")
 _MARRIAGE = ("forced_marriage", "consanguineous_marriage")
 
+# The urgent alert's buttons that send it (dg.who's options but "do not send").
+_ALERT_BUTTONS = frozenset(o.code for o in STEPS["dg.who"].options if o.code != "nosend")
+
 # The contexts the provincial plans report beside the GBVIMS types, in their column order:
 # the report's ``counted_contexts`` (and the case's ``contexts``) hold these only.
 COUNTED_CONTEXTS = ("trafficking", "child_or_forced_marriage", "online", "workplace", "school")
@@ -171,9 +174,12 @@ def build_report(st: dict, now: datetime) -> dict[str, Any]:
 
     if flow == "dg":
         referral = a.get("dg_who") not in (None, "nosend")
+        # Pressing an alert button, whose question names the police, is her consent to them;
+        # words that meant no button (flows' ``unclear``) send the alert to the hotline's own.
+        police = a.get("dg_who") in _ALERT_BUTTONS
         consent = {
             "referral": {"value": referral, "at": stamps.get("dg_who")},
-            "organisations": {"value": ["police"] if referral else [], "at": stamps.get("dg_who")},
+            "organisations": {"value": ["police"] if police else [], "at": stamps.get("dg_who")},
             "statistics": {"value": False, "at": None},
         }
         contact = {"method": "chat", "phone": None, "safe_times": None, "status_updates": True}

@@ -324,3 +324,78 @@ def test_late_place_results_after_moving_on_are_ignored():
     acts, cmds = bot.send(E.PlaceCandidates(({"code": "1", "name": "P", "province_name": "G"},)))
     assert acts == [] and cmds == [] and "pc" not in bot.state
     assert bot.state["a"]["place"] == {"lat": 13.98, "lon": 108.0}
+
+
+def at_danger_who() -> Bot:
+    """The urgent alert's one question, its place skipped."""
+    bot = Bot()
+    bot.cmd("start")
+    bot.tap("danger")
+    bot.tap("skip")
+    assert bot.step == "dg.who"
+    return bot
+
+
+def test_a_cry_for_help_instead_of_a_button_sends_the_alert_the_second_time():
+    """dg.who says the alert goes out at once: words that are no option are asked about
+    once, then the alert goes out with them (who is in danger left unsaid)."""
+    bot = at_danger_who()
+    bot.text("cứu tôi với")
+    assert bot.commands == [] and bot.step == "dg.who"
+    assert _t("vi", "bad.choose") in bot.last_text
+    bot.text("nó đang đánh")
+    (submit,) = bot.commands
+    report = submit.report
+    assert report["flow"] == "danger" and report["urgency"] == "immediate"
+    assert report["consent"]["referral"]["value"] is True
+    assert report["consent"]["organisations"]["value"] == []  # the police: a button only
+    assert report["free_text"]["account"] == ["cứu tôi với", "nó đang đánh"]
+    assert report["reporter"] == "survivor" and report["child_protection"] is False
+
+
+def test_a_voice_note_instead_of_a_button_counts_as_an_unclear_answer():
+    bot = at_danger_who()
+    bot.send(E.Media("voice", "v1"))
+    assert bot.commands == [] and bot.step == "dg.who"
+    bot.send(E.Media("voice", "v2"))
+    (submit,) = bot.commands
+    assert submit.report["free_text"]["media"] == [
+        {"kind": "voice", "ref": "v1"},
+        {"kind": "voice", "ref": "v2"},
+    ]
+
+
+@pytest.mark.parametrize("no", ["không", "Thôi!", "huỷ", "không gửi", "Đừng gửi", "9"])
+def test_a_typed_no_at_the_alert_never_sends_it(no):
+    """A bare "no", or a number that is no option's (a slip while choosing), is only
+    asked about again: it never counts toward sending."""
+    bot = at_danger_who()
+    bot.text("cứu")
+    bot.text(no)
+    bot.text(no)
+    assert bot.commands == []
+    assert bot.step in ("dg.who", "dg.nosend")
+
+
+def test_a_button_between_two_unclear_answers_starts_the_count_again():
+    bot = at_danger_who()
+    bot.text("???")
+    bot.tap("nosend")
+    assert bot.step == "dg.nosend"
+    bot.tap("send")
+    assert bot.step == "dg.who"
+    bot.text("???")
+    assert bot.commands == [] and bot.step == "dg.who"
+    bot.tap("child")
+    (submit,) = bot.commands
+    assert submit.report["child_protection"] is True
+    assert submit.report["consent"]["organisations"]["value"] == ["police"]
+    assert submit.report["free_text"]["account"] == ["???", "???"]
+
+
+def test_elsewhere_an_unclear_answer_is_only_asked_about_again():
+    bot = at_who()
+    for _ in range(3):
+        bot.text("ai biết")
+        assert_reprompt(bot, "bad.choose")
+    assert bot.commands == [] and "acc" not in bot.state

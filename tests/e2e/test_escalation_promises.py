@@ -159,6 +159,31 @@ async def test_the_urgent_alert_reaches_the_commune_and_the_police_at_once(
     assert not await _queued_to(runtime, "bmt-backup-1") > 1  # nobody else yet
 
 
+async def test_an_urgent_alert_answered_in_words_reaches_the_commune_not_the_police(
+    runtime,  # noqa: F811
+    fake_bot_api,
+):
+    """Words that mean no button, twice, at dg.who send the alert at once, as it says, with
+    her words on the card; the police only on a pressed button (the consent)."""
+    people = await _bind_ladder(runtime, fake_bot_api)
+    person = TelegramPerson(fake_bot_api, SURVIVOR)
+    person.command("/start")
+    await person.tap("danger")
+    person.say("buon ma thuot")
+    await person.tap("c0")
+    person.say("cứu tôi với")
+    await person.wait_text(translator("vi").gettext("bad.choose"))
+    person.say("nó đang đánh tôi")
+    await person.receipt_code()
+    case, referral = await _one(runtime)
+    assert case.urgency == "immediate" and "police" not in (case.consent_orgs or "")
+    assigned = next(chat for chat, fp in LADDER.items() if fp == referral.focal_point_id)
+    card = await people[assigned].wait_text(case.ref)
+    assert "cứu tôi với" in card.text and "nó đang đánh tôi" in card.text
+    await people[DESK].wait_text(case.ref)
+    assert await _queued_to(runtime, "bmt-police") == 1  # its binding's confirmation only
+
+
 async def test_an_urgent_witness_report_without_police_consent_does_not_reach_the_police(
     runtime,  # noqa: F811
     fake_bot_api,

@@ -74,6 +74,20 @@ def test_urgent_alert_with_the_place_skipped(stack, channel):
     tap(walk, "me")  # the alert: one case, its receipt, a card that reached a person
 
 
+@pytest.mark.parametrize("channel", ["web", "telegram", "zalo"])
+def test_urgent_alert_answered_in_words_not_a_button(stack, channel):
+    """dg.who says the alert goes out at once: typing instead of pressing still sends it,
+    the second time (the first is asked about again)."""
+    walk = Walk(stack, channel)
+    walk.start(None)
+    tap(walk, "danger")
+    tap(walk, "skip")
+    walk.type("cứu tôi với")
+    assert walk.state.get("s") == "dg.who" and not walk.receipts
+    walk.type("nó đang đánh tôi")
+    assert walk.state.get("s") == "receipt" and len(walk.receipts) == 1
+
+
 @pytest.mark.parametrize("channel", ["web", "zalo"])
 def test_report_with_the_place_skipped(stack, channel):
     report(Walk(stack, channel), skip)
