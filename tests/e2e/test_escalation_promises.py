@@ -34,6 +34,16 @@ async def _bind_ladder(runtime, fake) -> dict[int, TelegramPerson]:  # noqa: F81
     return {chat: await bind(runtime, fake, chat, fp_id) for chat, fp_id in LADDER.items()}
 
 
+async def _in_danger_in_buon_ma_thuot(fake) -> TelegramPerson:
+    """A survivor in danger in Buôn Ma Thuột, at the urgent alert's question (dg.who)."""
+    person = TelegramPerson(fake, SURVIVOR)
+    person.command("/start")
+    await person.tap("danger")
+    person.say("buon ma thuot")
+    await person.tap("c0")
+    return person
+
+
 async def _report(person: TelegramPerson, orgs: tuple[str, ...]) -> None:
     """A survivor in Buôn Ma Thuột who agrees to referral and to ``orgs`` only."""
     person.command("/start")
@@ -139,11 +149,7 @@ async def test_the_urgent_alert_reaches_the_commune_and_the_police_at_once(
     """#18 finding 2: "we will send an urgent alert to the commune's support person and the
     police", but only the commune focal point got it (the police 10 minutes later)."""
     people = await _bind_ladder(runtime, fake_bot_api)
-    person = TelegramPerson(fake_bot_api, SURVIVOR)
-    person.command("/start")
-    await person.tap("danger")
-    person.say("buon ma thuot")
-    await person.tap("c0")
+    person = await _in_danger_in_buon_ma_thuot(fake_bot_api)
     promise = await person.tap("me")
     assert translator("vi").gettext("dg.who") in promise.text  # names the police
     await person.receipt_code()
@@ -166,11 +172,7 @@ async def test_an_urgent_alert_answered_in_words_reaches_the_commune_not_the_pol
     """Words that mean no button, twice, at dg.who send the alert at once, as it says, with
     her words on the card; the police only on a pressed button (the consent)."""
     people = await _bind_ladder(runtime, fake_bot_api)
-    person = TelegramPerson(fake_bot_api, SURVIVOR)
-    person.command("/start")
-    await person.tap("danger")
-    person.say("buon ma thuot")
-    await person.tap("c0")
+    person = await _in_danger_in_buon_ma_thuot(fake_bot_api)
     person.say("cứu tôi với")
     await person.wait_text(translator("vi").gettext("bad.choose"))
     person.say("nó đang đánh tôi")
