@@ -22,8 +22,12 @@ import hypothesis.core
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from tests.walk.casework_machine import STATS, casework_machine_for
-from tests.walk.stack import Stack
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a file (python bench/…) as well as a module
+    sys.path.insert(0, str(ROOT))
+
+from tests.walk.casework_machine import STATS, casework_machine_for  # noqa: E402
+from tests.walk.stack import Stack  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,9 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.walk.inputs import random_walk
-from tests.walk.model import STATS, Walk, WalkFailed
-from tests.walk.stack import Stack
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a file (python bench/…) as well as a module
+    sys.path.insert(0, str(ROOT))
+
+from tests.walk.inputs import random_walk  # noqa: E402
+from tests.walk.model import STATS, Walk, WalkFailed  # noqa: E402
+from tests.walk.stack import Stack  # noqa: E402
 
 
 def run_channel(channel: str, walks: int, seed: int, steps: int) -> tuple[dict, bool]:
