@@ -1000,13 +1000,7 @@ def _unclear(c: _Ctx, step: Step, text: str | None = None, media: dict | None = 
         st.pop("um", None)
         _reprompt(c, N_("bad.choose"))
         return
-    texts, files = list(st.get("acc") or ()), list(st.get("med") or ())
-    if text is not None and (
-        sum(map(len, texts)) + len(text) <= MAX_ACCOUNT_TOTAL and len(texts) < MAX_ACCOUNT_PARTS
-    ):
-        st["acc"] = [*texts, text]
-    if media is not None and len(files) < MAX_MEDIA:
-        st["med"] = [*files, media]
+    _kept(st, step, text, media)  # a full account still lets the alert go
     if st.get("um") != step.id:
         st["um"] = step.id
         _reprompt(c, N_("bad.choose"))
@@ -1035,24 +1029,28 @@ def _acc_count(tr: Translator, n_text: int, n_media: int) -> str:
     return tr.gettext(N_("acc.received"), what=", ".join(parts))
 
 
-def _account_add(c: _Ctx, step: Step, text: str | None = None, media: dict | None = None):
-    st = c.st
+def _kept(st: dict, step: Step, text: str | None = None, media: dict | None = None) -> bool:
+    """Adds ``text`` or ``media`` to the account ``step`` writes into (:func:`_acc_keys`);
+    False, adding nothing, when that would pass the account's bounds."""
     kt, km = _acc_keys(step)
-    texts = list(st.get(kt) or ())
-    files = list(st.get(km) or ())
     if text is not None:
-        total = sum(len(t) for t in texts)
-        if total + len(text) > MAX_ACCOUNT_TOTAL or len(texts) >= MAX_ACCOUNT_PARTS:
-            _reprompt(c, N_("acc.full"))
-            return
-        texts.append(text)
-        st[kt] = texts
+        texts = list(st.get(kt) or ())
+        if sum(map(len, texts)) + len(text) > MAX_ACCOUNT_TOTAL or len(texts) >= MAX_ACCOUNT_PARTS:
+            return False
+        st[kt] = [*texts, text]
     if media is not None:
+        files = list(st.get(km) or ())
         if len(files) >= MAX_MEDIA:
-            _reprompt(c, N_("acc.full"))
-            return
-        files.append(media)
-        st[km] = files
+            return False
+        st[km] = [*files, media]
+    return True
+
+
+def _account_add(c: _Ctx, step: Step, text: str | None = None, media: dict | None = None):
+    if not _kept(c.st, step, text, media):
+        _reprompt(c, N_("acc.full"))
+        return
+    texts, files = _acc_lists(c.st, step)
     body = _acc_count(c.tr, len(texts), len(files)) + "\n\n" + c.tr.gettext(N_("acc.more"))
     c.acts.append(A.Send(body, tuple(_options(c, step)), tag=A.TAG_PROMPT))
 
